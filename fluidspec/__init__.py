@@ -1,0 +1,1 @@
+"""The ``fluidspec`` command line (``python -m fluidspec``); the library lives in the other packages."""

@@ -1,0 +1,5 @@
+import sys
+
+from fluidspec._cli import main
+
+sys.exit(main())

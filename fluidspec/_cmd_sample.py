@@ -1,0 +1,37 @@
+"""``fluidspec sample DIR``: write a small save (separate files and one combined file)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", help="where to write the sample (created if missing)")
+
+
+def sample_values() -> dict[str, tuple[object, list[list[int]]]]:
+    """A few variables covering LoD, 0-d, zero-size and a 16-bit float."""
+    import numpy as np
+
+    return {
+        "fc_0.w_0": (np.arange(6, dtype=np.float32).reshape(2, 3), []),
+        "fc_0.b_0": (np.zeros(3, dtype=np.float32), []),
+        "learning_rate_0": (np.array(0.01, dtype=np.float32), []),
+        "emb": (np.arange(10, dtype=np.float16).reshape(5, 2), [[0, 2, 5]]),
+        "empty": (np.zeros((0, 4), dtype=np.int64), []),
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    from reference._codec import encode_combined, encode_lod_tensor
+
+    root = Path(args.directory)
+    (root / "separate").mkdir(parents=True, exist_ok=True)
+    values = sample_values()
+    for name, (array, lod) in values.items():
+        (root / "separate" / name).write_bytes(encode_lod_tensor(array, lod, var=name))
+    combined = encode_combined(values[name] for name in sorted(values))
+    (root / "combined.pdparams").write_bytes(combined)
+    print(f"wrote {len(values)} files under {root / 'separate'} and {root / 'combined.pdparams'}")
+    return 0

@@ -1,0 +1,1 @@
+"""fluidspec's readable reference implementation (to grow into a Fluid-compatible namespace)."""

@@ -1,0 +1,49 @@
+"""fluidspec's normative part: the clause registry, the schema, tables, constants and errors.
+
+Everything here is shared by every implementation (``reference``, ``numba_kernels``) and by the
+conformance suite; nothing here implements save/load logic.
+"""
+
+from spec import errors
+from spec._clauses import TIERS, Clause, clause, clauses
+from spec._types import (
+    ELEMENT_TYPES,
+    VAR_KINDS,
+    ElementType,
+    VarType,
+    element_type,
+    element_type_for_dtype,
+    element_type_for_name,
+    is_element_type,
+)
+from spec._versions import (
+    LEGACY_PROGRAM_VERSION,
+    LOD_TENSOR_VERSION,
+    PADDLE_2_6_2_PROGRAM_VERSION,
+    SELECTED_ROWS_VERSION,
+    TENSOR_VERSION,
+    program_version,
+)
+
+__all__ = [
+    "errors",
+    "TIERS",
+    "Clause",
+    "clause",
+    "clauses",
+    "ELEMENT_TYPES",
+    "VAR_KINDS",
+    "ElementType",
+    "VarType",
+    "element_type",
+    "element_type_for_dtype",
+    "element_type_for_name",
+    "is_element_type",
+    "LEGACY_PROGRAM_VERSION",
+    "LOD_TENSOR_VERSION",
+    "PADDLE_2_6_2_PROGRAM_VERSION",
+    "SELECTED_ROWS_VERSION",
+    "TENSOR_VERSION",
+    "program_version",
+]
+

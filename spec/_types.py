@@ -1,0 +1,197 @@
+"""The ``VarType.Type`` enum, the element-type table and the variable-kind table.
+
+Clauses FMT-DTYPE-001..006 (spec/chapters/format.md).  The numbers are those of
+``spec/framework.proto``; the table says for each element type its numpy (or ml_dtypes)
+dtype, its element size in bytes, and since which Paddle it exists.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import ml_dtypes
+import numpy as np
+
+__all__ = [
+    "VarType",
+    "ElementType",
+    "ELEMENT_TYPES",
+    "VAR_KINDS",
+    "element_type",
+    "element_type_for_dtype",
+    "element_type_for_name",
+    "is_element_type",
+]
+
+
+class VarType(enum.IntEnum):
+    """``paddle.framework.proto.VarType.Type``: element types and variable kinds share one enum."""
+
+    BOOL = 0
+    INT16 = 1
+    INT32 = 2
+    INT64 = 3
+    FP16 = 4
+    FP32 = 5
+    FP64 = 6
+    LOD_TENSOR = 7
+    SELECTED_ROWS = 8
+    FEED_MINIBATCH = 9
+    FETCH_LIST = 10
+    STEP_SCOPES = 11
+    LOD_RANK_TABLE = 12
+    LOD_TENSOR_ARRAY = 13
+    PLACE_LIST = 14
+    READER = 15
+    RAW = 17
+    TUPLE = 18
+    SIZE_T = 19
+    UINT8 = 20
+    INT8 = 21
+    BF16 = 22
+    COMPLEX64 = 23
+    COMPLEX128 = 24
+    STRING = 25
+    STRINGS = 26
+    VOCAB = 27
+    FEED_LIST = 28
+    PSTRING = 29
+    SPARSE_COO = 30
+    SPARSE_CSR = 31
+    FP8_E4M3FN = 32
+    FP8_E5M2 = 33
+    UINT16 = 36
+    UINT32 = 37
+    UINT64 = 38
+
+
+@dataclass(frozen=True)
+class ElementType:
+    """One row of the element-type table (FMT-DTYPE-001)."""
+
+    code: int
+    name: str
+    dtype: np.dtype
+    size: int
+    since: str  # "fluid" (every Paddle), "2.x" or "3.x"
+
+    @property
+    def paddle_2_readable(self) -> bool:
+        """Whether Paddle 2.6.2's reader knows this enum value (FMT-DTYPE-004)."""
+        return self.since != "3.x"
+
+
+def _row(vt: VarType, dtype: object, since: str) -> ElementType:
+    dt = np.dtype(dtype).newbyteorder("<") if np.dtype(dtype).itemsize > 1 else np.dtype(dtype)
+    return ElementType(int(vt), vt.name, dt, dt.itemsize, since)
+
+
+ELEMENT_TYPES: dict[int, ElementType] = {
+    row.code: row
+    for row in (
+        _row(VarType.BOOL, np.bool_, "fluid"),
+        _row(VarType.INT16, np.int16, "fluid"),
+        _row(VarType.INT32, np.int32, "fluid"),
+        _row(VarType.INT64, np.int64, "fluid"),
+        _row(VarType.FP16, np.float16, "fluid"),
+        _row(VarType.FP32, np.float32, "fluid"),
+        _row(VarType.FP64, np.float64, "fluid"),
+        _row(VarType.UINT8, np.uint8, "fluid"),
+        _row(VarType.INT8, np.int8, "fluid"),
+        _row(VarType.BF16, ml_dtypes.bfloat16, "2.x"),
+        _row(VarType.COMPLEX64, np.complex64, "2.x"),
+        _row(VarType.COMPLEX128, np.complex128, "2.x"),
+        _row(VarType.FP8_E4M3FN, ml_dtypes.float8_e4m3fn, "3.x"),
+        _row(VarType.FP8_E5M2, ml_dtypes.float8_e5m2, "3.x"),
+        _row(VarType.UINT16, np.uint16, "3.x"),
+        _row(VarType.UINT32, np.uint32, "3.x"),
+        _row(VarType.UINT64, np.uint64, "3.x"),
+    )
+}
+
+# Variable kinds (VarType.type of a VarDesc) — FMT-DTYPE-005.
+VAR_KINDS: frozenset[VarType] = frozenset(
+    {
+        VarType.LOD_TENSOR,
+        VarType.SELECTED_ROWS,
+        VarType.FEED_MINIBATCH,
+        VarType.FETCH_LIST,
+        VarType.STEP_SCOPES,
+        VarType.LOD_RANK_TABLE,
+        VarType.LOD_TENSOR_ARRAY,
+        VarType.PLACE_LIST,
+        VarType.READER,
+        VarType.RAW,
+        VarType.TUPLE,
+        VarType.STRING,
+        VarType.STRINGS,
+        VarType.VOCAB,
+        VarType.FEED_LIST,
+        VarType.PSTRING,
+        VarType.SPARSE_COO,
+        VarType.SPARSE_CSR,
+    }
+)
+
+# numpy dtype -> element type, for writers (FMT-DTYPE-002, FMT-DTYPE-003).  numpy uint16 maps to
+# BF16 like Paddle does; a true UINT16 tensor can only be written by asking for it by code.
+_BY_DTYPE: dict[np.dtype, ElementType] = {
+    row.dtype: row for row in ELEMENT_TYPES.values() if row.code != VarType.UINT16
+}
+_BY_DTYPE[np.dtype("<u2")] = ELEMENT_TYPES[VarType.BF16]
+
+_NAME_ALIASES: dict[str, int] = {
+    "bool": VarType.BOOL,
+    "int16": VarType.INT16,
+    "int32": VarType.INT32,
+    "int64": VarType.INT64,
+    "float16": VarType.FP16,
+    "float32": VarType.FP32,
+    "float64": VarType.FP64,
+    "uint8": VarType.UINT8,
+    "int8": VarType.INT8,
+    "bfloat16": VarType.BF16,
+    "uint16": VarType.BF16,  # Paddle's 'uint16' dtype name is bfloat16 (FMT-DTYPE-003)
+    "complex64": VarType.COMPLEX64,
+    "complex128": VarType.COMPLEX128,
+    "float8_e4m3fn": VarType.FP8_E4M3FN,
+    "float8_e5m2": VarType.FP8_E5M2,
+    "uint32": VarType.UINT32,
+    "uint64": VarType.UINT64,
+}
+
+
+def is_element_type(code: int) -> bool:
+    """True when ``code`` names an element type with a defined size."""
+    return code in ELEMENT_TYPES
+
+
+def element_type(code: int) -> ElementType:
+    """The table row for an element-type code; ``KeyError`` when there is none."""
+    return ELEMENT_TYPES[code]
+
+
+def element_type_for_dtype(dtype: np.dtype | type) -> ElementType:
+    """The element type a writer uses for numpy ``dtype``; ``KeyError`` when it has none.
+
+    Byte order is ignored (writers convert to little-endian, FMT-REC-007).
+    """
+    dt = np.dtype(dtype)
+    if dt.itemsize > 1 and dt.byteorder not in ("<", "|"):
+        dt = dt.newbyteorder("<")
+    return _BY_DTYPE[dt]
+
+
+def element_type_for_name(name: str | int | VarType | np.dtype | type) -> ElementType:
+    """Resolve a dtype given as a Paddle name ('float32'), an enum, or a numpy dtype."""
+    if isinstance(name, (int, VarType)) and not isinstance(name, bool):
+        return ELEMENT_TYPES[int(name)]
+    if isinstance(name, str):
+        key = name.lower()
+        if key in _NAME_ALIASES:
+            return ELEMENT_TYPES[_NAME_ALIASES[key]]
+        if name.upper() in VarType.__members__:
+            return ELEMENT_TYPES[int(VarType[name.upper()])]
+        raise KeyError(name)
+    return element_type_for_dtype(name)
