@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from fluidspec import _program_view  # issue 9
 from reference._codec import RecordHeader, read_records
 from spec.errors import FluidSpecError, MissingFileError
 
@@ -30,17 +31,27 @@ def _is_program_file(path: Path) -> bool:
 def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpecError]]:
     """Records (as ``--json`` objects) of a file or of every file under a directory, and errors.
 
-    Program files (``__model__``, ``*.pdmodel``) under a directory are skipped here; they are
-    not tensor data.
+    Program files (``__model__``, ``*.pdmodel``, PROG-SNIFF-001) give one ``"kind":
+    "ProgramDesc"`` object each, made by ``fluidspec._program_view`` (issue 9).
     """
     root = Path(path)
     if not root.exists():
         return [], [MissingFileError("no such file or directory", path=root)]
-    files = [root] if root.is_file() else [p for p in _files_under(root) if not _is_program_file(p)]
+    files = [root] if root.is_file() else _files_under(root)  # issue 9: programs included
     records: list[dict[str, Any]] = []
     errors: list[FluidSpecError] = []
     for file in files:
         shown = str(file)
+        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
+        try:
+            program = _program_view.dispatch(file, shown)
+        except FluidSpecError as exc:
+            errors.append(exc)
+            continue
+        if program is not None:
+            records.append(program)
+            continue
+        # --- end issue 9
         try:
             headers = read_records(file.read_bytes(), path=shown)
         except FluidSpecError as exc:
@@ -88,9 +99,20 @@ def _annotated_fields(buf: bytes, h: RecordHeader) -> list[tuple[int, bytes, str
 
 
 def _print_human(path: Path, out: TextIO) -> list[FluidSpecError]:
-    files = [path] if path.is_file() else [p for p in _files_under(path) if not _is_program_file(p)]
+    files = [path] if path.is_file() else _files_under(path)  # issue 9: programs included
     errors: list[FluidSpecError] = []
     for file in files:
+        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
+        try:
+            program = _program_view.dispatch(file, str(file))
+        except FluidSpecError as exc:
+            errors.append(exc)
+            print(f"{file}: {exc}", file=out)
+            continue
+        if program is not None:
+            print(_program_view.render_program(program), file=out)
+            continue
+        # --- end issue 9
         buf = file.read_bytes()
         try:
             headers = read_records(buf, path=str(file))
