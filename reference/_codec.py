@@ -5,7 +5,8 @@ and each quotes the grammar it implements.  Clarity first: ``struct`` for the fi
 the protobuf runtime (``spec/framework_pb2.py``) for the TensorDesc, numpy for the payload.
 
 Every reader checks sizes against the bytes it actually has *before* allocating anything
-(FMT-SAFE-003), so a lying header costs at most a few small Python objects.
+(FMT-SAFE-003), so a lying header costs at most a few small Python objects, and every problem
+with the input is reported as a ``spec.errors`` taxonomy error (ERR-001).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from spec.errors import (
     BadTensorDescError,
     BadVersionError,
     FluidSpecError,
+    InvalidArgumentError,
     InvalidLodError,
     NotATensorFileError,
     SizeOverflowError,
@@ -40,6 +42,7 @@ from spec.errors import (
 from spec.framework_pb2 import VarType as _VarTypeProto
 
 __all__ = [
+    "MAX_RANK",
     "RecordHeader",
     "DecodedTensor",
     "DecodedSelectedRows",
@@ -57,8 +60,14 @@ __all__ = [
     "check_lod",
 ]
 
+#: The most dims a TensorDesc may have (FMT-DESC-005): numpy's own limit.
+MAX_RANK = 64
+
 _INT63 = 1 << 63
-_LFS_MAGIC = b"version https://git-lfs"
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_LFS_MAGIC = b"version https://git-lfs"  # FMT-SAFE-004
+
+Buffer = bytes | bytearray | memoryview
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,8 +90,8 @@ class RecordHeader:
     data_nbytes: int
     rows: list[int] | None = None
     height: int | None = None
-    desc_offset: int = 0
-    lod_offset: int = 0
+    desc_offset: int = 0  # where the u32 tensor version starts
+    lod_offset: int = 0  # where the u64 LoD level count starts (dense records only)
 
     @property
     def end(self) -> int:
@@ -91,6 +100,7 @@ class RecordHeader:
 
     @property
     def data_type_name(self) -> str:
+        """The element type's name in the table of FMT-DTYPE-001 ("FP32", "BF16", ...)."""
         return element_type(self.data_type).name
 
     def to_json(self, path: str | None = None) -> dict[str, Any]:
@@ -135,29 +145,54 @@ class DecodedSelectedRows:
 
 
 # --------------------------------------------------------------------------------------------
-# Low-level cursor: every read names what it reads, so a TRUNCATED error can say so.
+# Input buffers and the cursor: every read names what it reads, so a TRUNCATED error can say so.
+
+
+def _byte_view(buf: Any) -> memoryview:
+    """A flat, contiguous view of ``buf``'s bytes, whatever buffer it is (ERR-001).
+
+    A memoryview of a float array or of a non-contiguous slice is still bytes to us; only a
+    non-contiguous one is copied (at most the input's size, FMT-SAFE-003).
+    """
+    try:
+        view = memoryview(buf)
+    except TypeError:
+        raise InvalidArgumentError(
+            "input is not a bytes-like object", expected="bytes, bytearray or another buffer",
+            found=type(buf).__name__,
+        ) from None
+    if view.c_contiguous and view.ndim == 1 and view.format == "B":
+        return view
+    if view.c_contiguous:
+        try:
+            return view.cast("B")
+        except TypeError:  # formats memoryview cannot cast (structured dtypes, ...)
+            pass
+    return memoryview(view.tobytes())
 
 
 class _Cursor:
-    def __init__(self, buf: bytes | bytearray | memoryview, offset: int, path: Any, var: Any):
-        self.buf = memoryview(buf).cast("B") if not isinstance(buf, memoryview) else buf.cast("B")
+    def __init__(self, buf: Any, offset: int, path: Any, var: Any) -> None:
+        self.buf = _byte_view(buf)
+        if not isinstance(offset, int) or offset < 0:
+            raise InvalidArgumentError(
+                "offset must be a non-negative int", path=path, var=var, expected=">= 0",
+                found=offset,
+            )
         self.pos = offset
         self.path = path
         self.var = var
 
     @property
     def remaining(self) -> int:
-        return len(self.buf) - self.pos
+        return max(len(self.buf) - self.pos, 0)
 
     def need(self, n: int, what: str) -> None:
+        """FMT-SAFE-001: TRUNCATED, naming what was being read and how short the input is."""
         if n > self.remaining:
             raise TruncatedError(
-                f"input ends inside {what}",
-                path=self.path,
-                offset=self.pos,
-                var=self.var,
-                expected=f"{n} bytes",
-                found=f"{max(self.remaining, 0)} bytes",
+                f"input ends inside {what}", path=self.path, offset=self.pos, var=self.var,
+                expected=f"{n} bytes", found=f"{self.remaining} bytes",
             )
 
     def unpack(self, fmt: str, what: str) -> int:
@@ -177,14 +212,37 @@ class _Cursor:
         return cls(message, path=self.path, offset=at, var=self.var, **kw)
 
 
+def _int64(value: Any, what: str, var: Any) -> int:
+    """A writer's integer argument, checked to fit the i64 field it goes into."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"{what} is not an integer", var=var, expected="an int", found=repr(value)
+        ) from None
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise InvalidArgumentError(
+            f"{what} does not fit in an i64", var=var, expected="-2**63 .. 2**63-1", found=number
+        )
+    return number
+
+
 # --------------------------------------------------------------------------------------------
-# TensorDesc (FMT-DESC-001..004)
+# TensorDesc (FMT-REC-003/004, FMT-DESC-001..005)
+#
+#   tensor   := u32 tensor_version              ; = 0                      FMT-REC-003
+#               i32 desc_size                   ; D, 0 <= D <= remaining   FMT-REC-004, FMT-DESC-004
+#               byte desc[D]                    ; VarType.TensorDesc       FMT-DESC-001..003
+#               byte data[numel * element_size] ; C order, little-endian   FMT-REC-005/007
+#   desc     := 08 varint(data_type) (10 varint(dim))*   ; as written; readers take any
+#                                                        ; valid protobuf (FMT-DESC-002)
 
 
 def encode_tensor_desc(data_type: int, dims: Sequence[int]) -> bytes:
     """``VarType.TensorDesc`` as Paddle writes it: ``08 varint(dtype)`` then ``10 varint(dim)``*.
 
-    The protobuf runtime produces exactly this for a proto2 non-packed repeated int64.
+    The protobuf runtime produces exactly this for a proto2 non-packed repeated int64
+    (FMT-DESC-001); the hexdumps of paddle-observed §5.3 are the test.
     """
     return _VarTypeProto.TensorDesc(data_type=data_type, dims=list(dims)).SerializeToString()
 
@@ -193,59 +251,75 @@ def _read_tensor_desc(cur: _Cursor) -> tuple[int, int, int, list[int]]:
     """``u32 tensor_version | i32 desc_size | desc`` -> (tensor_version, desc_size, dtype, dims)."""
     at = cur.pos
     tensor_version = cur.unpack("<I", "the tensor version (u32)")
-    if tensor_version != TENSOR_VERSION:
+    if tensor_version != TENSOR_VERSION:  # FMT-REC-003
         raise cur.error(
             BadVersionError, "unsupported tensor version", at, expected=TENSOR_VERSION,
             found=tensor_version,
         )
     at = cur.pos
     desc_size = cur.unpack("<i", "the TensorDesc size (i32)")
-    if desc_size < 0:
+    if desc_size < 0:  # FMT-DESC-004
         raise cur.error(
             BadTensorDescError, "negative TensorDesc size", at, expected=">= 0", found=desc_size
         )
     at = cur.pos
-    raw = cur.take(desc_size, "the TensorDesc")
+    raw = bytes(cur.take(desc_size, "the TensorDesc"))  # FMT-DESC-004: size checked first
     try:
-        desc = _VarTypeProto.TensorDesc.FromString(bytes(raw))
-    except DecodeError as exc:
+        desc = _VarTypeProto.TensorDesc.FromString(raw)
+    except DecodeError as exc:  # FMT-DESC-003
         raise cur.error(
             BadTensorDescError, f"TensorDesc is not valid protobuf ({exc})", at,
-            expected="a VarType.TensorDesc", found=bytes(raw[:16]).hex(),
+            expected="a VarType.TensorDesc", found=raw[:16].hex(),
         ) from None
-    # A value outside the enum lands in unknown fields, so "unknown" and "absent" look alike here.
+    # proto2 closed enum: a value the schema does not define lands in the unknown fields, so
+    # "unknown" and "absent" look alike here, and both are BAD_TENSOR_DESC (FMT-DESC-003).
     if not desc.HasField("data_type"):
         raise cur.error(
             BadTensorDescError, "TensorDesc has no known data_type", at,
-            expected="data_type set to a VarType.Type value", found=bytes(raw[:16]).hex(),
+            expected="data_type set to a VarType.Type value", found=raw[:16].hex(),
         )
     data_type = int(desc.data_type)
-    if not is_element_type(data_type):
+    if not is_element_type(data_type):  # FMT-DTYPE-005
         raise cur.error(
             UnsupportedDtypeError, "data_type is not an element type", at,
             expected="an element type of FMT-DTYPE-001", found=data_type,
+        )
+    if len(desc.dims) > MAX_RANK:  # FMT-DESC-005
+        raise cur.error(
+            BadTensorDescError, "TensorDesc has too many dims", at,
+            expected=f"at most {MAX_RANK} dims", found=f"{len(desc.dims)} dims",
         )
     return tensor_version, desc_size, data_type, [int(d) for d in desc.dims]
 
 
 def _data_nbytes(cur: _Cursor, data_type: int, dims: list[int], at: int) -> int:
-    """numel * element size, refusing negative dims and 63-bit overflow (FMT-SAFE-002)."""
-    numel = 1
+    """numel * element size, refusing negative dims and 63-bit overflow (FMT-SAFE-002).
+
+    ``numel`` of ``[]`` is 1 (FMT-REC-005).  The 63-bit bound applies to the product of the
+    non-zero dims, so ``[0, 2**62]`` is refused like ``[1, 2**62]`` (no array library can
+    describe either).  The product is abandoned as soon as it passes the bound, so the work
+    stays linear in the number of dims however large they claim to be.
+    """
+    if any(d < 0 for d in dims):
+        raise cur.error(SizeOverflowError, "negative dim", at, expected="dims >= 0", found=dims)
+    nbytes = element_type(data_type).size
     for d in dims:
-        if d < 0:
-            raise cur.error(SizeOverflowError, "negative dim", at, expected="dims >= 0", found=dims)
-        numel *= d
-    nbytes = numel * element_type(data_type).size
-    if nbytes >= _INT63:
-        raise cur.error(
-            SizeOverflowError, "tensor byte size does not fit in 63 bits", at,
-            expected="< 2**63 bytes", found=f"{nbytes} bytes (dims {dims})",
-        )
-    return nbytes
+        nbytes *= d or 1
+        if nbytes >= _INT63:
+            raise cur.error(
+                SizeOverflowError, "tensor byte size does not fit in 63 bits", at,
+                expected="product of non-zero dims * element size < 2**63", found=f"dims {dims}",
+            )
+    return 0 if 0 in dims else nbytes
 
 
 # --------------------------------------------------------------------------------------------
-# LoD (FMT-REC-002, FMT-LOD-*)
+# LoD (FMT-REC-002, FMT-LOD-001..004)
+#
+#   lod      := u64 lod_level_count             ; L                        FMT-REC-002
+#               level{L}                        ; outermost first
+#   level    := u64 level_nbytes                ; = 8 * n                  FMT-LOD-003
+#               u64 offset[n]                   ; valid per FMT-LOD-002
 
 
 def check_lod(lod: Sequence[Sequence[int]], dims: Sequence[int]) -> str | None:
@@ -268,8 +342,18 @@ def check_lod(lod: Sequence[Sequence[int]], dims: Sequence[int]) -> str | None:
     return None
 
 
+def _normalise_lod(lod: Any, var: Any) -> list[list[int]]:
+    """A caller's LoD as lists of ints, or INVALID_LOD when it is not one."""
+    try:
+        return [[int(offset) for offset in level] for level in (lod or [])]
+    except (TypeError, ValueError):
+        raise InvalidLodError(
+            "the LoD is not a list of lists of integers", var=var,
+            expected="a list of lists of offsets", found=repr(lod)[:200],
+        ) from None
+
+
 def _encode_lod(lod: Sequence[Sequence[int]]) -> bytes:
-    """``u64 L | (u64 nbytes | u64 offsets[n])*``."""
     parts = [struct.pack("<Q", len(lod))]
     for level in lod:
         parts.append(struct.pack("<Q", 8 * len(level)))
@@ -282,31 +366,40 @@ def _read_lod(cur: _Cursor) -> list[list[int]]:
     levels = cur.unpack("<Q", "the LoD level count (u64)")
     # Each level takes at least its 8-byte size field: refuse counts the input cannot hold
     # before building anything (FMT-LOD-004).
-    if levels * 8 > cur.remaining:
+    if levels > cur.remaining // 8:
         raise cur.error(
             TruncatedError, "LoD level count exceeds the input", at,
-            expected=f"room for {levels} levels", found=f"{cur.remaining} bytes",
+            expected=f"at least {levels} * 8 bytes of levels", found=f"{cur.remaining} bytes",
         )
     lod: list[list[int]] = []
     for i in range(levels):
         at = cur.pos
         nbytes = cur.unpack("<Q", f"the byte size of LoD level {i} (u64)")
-        if nbytes % 8:
+        if nbytes % 8:  # FMT-LOD-003
             raise cur.error(
                 InvalidLodError, f"LoD level {i} byte size is not a multiple of 8", at,
                 expected="a multiple of 8", found=nbytes,
             )
-        raw = cur.take(nbytes, f"the offsets of LoD level {i}")
+        raw = cur.take(nbytes, f"the offsets of LoD level {i}")  # FMT-LOD-004: checked first
         lod.append(np.frombuffer(raw, dtype="<u8").tolist())
     return lod
 
 
 # --------------------------------------------------------------------------------------------
 # Dense-tensor record (FMT-REC-001..007)
+#
+#   record   := u32 lod_tensor_version          ; = 0                      FMT-REC-001
+#               lod                             ;                          FMT-REC-002
+#               tensor                          ;                          FMT-REC-003..005
+#                                               ; and nothing else         FMT-REC-006
 
 
 def _as_little_endian(array: np.ndarray, var: Any) -> tuple[np.ndarray, int]:
-    """The array in its on-disk byte order, and its element-type code (FMT-DTYPE-002/006)."""
+    """The array in its on-disk byte order, and its element-type code.
+
+    The code comes from the runtime dtype (FMT-DTYPE-002; numpy uint16 is BF16, FMT-DTYPE-003);
+    dtypes outside the table are refused (FMT-DTYPE-006); big-endian becomes little (FMT-REC-007).
+    """
     try:
         row = element_type_for_dtype(array.dtype)
     except (KeyError, TypeError):
@@ -314,8 +407,9 @@ def _as_little_endian(array: np.ndarray, var: Any) -> tuple[np.ndarray, int]:
             "no element type for this dtype", var=var, expected="a dtype of FMT-DTYPE-001",
             found=str(array.dtype),
         ) from None
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("<"))
+    little = array.dtype.newbyteorder("<")
+    if array.dtype != little:
+        array = array.astype(little)
     return array, row.code
 
 
@@ -331,29 +425,35 @@ def encode_lod_tensor(
 ) -> bytes:
     """One dense-tensor record for ``array`` with ``lod``.
 
-    ``data_type`` overrides the code taken from the dtype (only a same-size code makes sense:
-    it is how a true UINT16 tensor, code 36, is written — FMT-DTYPE-003).
+    ``data_type`` overrides the code taken from the dtype.  Only an element type of the same
+    size is accepted: it is how a true UINT16 tensor (code 36) is written (FMT-DTYPE-003).
     """
     array = np.asarray(array)
-    lod = [list(map(int, level)) for level in (lod or [])]
-    problem = check_lod(lod, array.shape)
+    lod = _normalise_lod(lod, var)
+    problem = check_lod(lod, array.shape)  # FMT-LOD-002: writers refuse invalid LoDs
     if problem:
         raise InvalidLodError(problem, var=var, expected="a valid LoD (FMT-LOD-002)", found=lod)
     array, code = _as_little_endian(array, var)
     if data_type is not None:
+        if not is_element_type(data_type):
+            raise UnsupportedDtypeError(
+                "requested data_type is not an element type", var=var,
+                expected="an element type of FMT-DTYPE-001", found=data_type,
+            )
         if element_type(data_type).size != array.dtype.itemsize:
             raise UnsupportedDtypeError(
                 "requested data_type has another element size", var=var,
-                expected=f"{array.dtype.itemsize}-byte type", found=data_type,
+                expected=f"a {array.dtype.itemsize}-byte type", found=data_type,
             )
-        code = data_type
+        code = int(data_type)
     head = struct.pack("<I", LOD_TENSOR_VERSION) + _encode_lod(lod)
     return b"".join([head, *_encode_tensor_part(array, code)])
 
 
 def _check_lfs(cur: _Cursor) -> None:
+    """FMT-SAFE-004: a Git LFS pointer gets its own error, not BAD_VERSION."""
     start = bytes(cur.buf[cur.pos : cur.pos + len(_LFS_MAGIC)])
-    if start and _LFS_MAGIC.startswith(start) and len(start) >= 4:
+    if len(start) >= 4 and _LFS_MAGIC.startswith(start):
         raise cur.error(
             NotATensorFileError, "this is a Git LFS pointer, not tensor data (fetch it with "
             "`git lfs pull`)", cur.pos, expected="a tensor record", found="a Git LFS pointer",
@@ -361,18 +461,17 @@ def _check_lfs(cur: _Cursor) -> None:
 
 
 def read_lod_tensor_header(
-    buf: bytes | bytearray | memoryview, offset: int = 0, *, path: Any = None, var: Any = None
+    buf: Buffer, offset: int = 0, *, path: Any = None, var: Any = None
 ) -> RecordHeader:
     """Parse the header of the dense-tensor record at ``offset``, checking that its data fits."""
-    cur = _Cursor(buf, offset, path, var)
-    return _read_lod_tensor_header(cur)
+    return _read_lod_tensor_header(_Cursor(buf, offset, path, var))
 
 
 def _read_lod_tensor_header(cur: _Cursor) -> RecordHeader:
     start = cur.pos
     _check_lfs(cur)
     version = cur.unpack("<I", "the LoD-tensor version (u32)")
-    if version != LOD_TENSOR_VERSION:
+    if version != LOD_TENSOR_VERSION:  # FMT-REC-001
         raise cur.error(
             BadVersionError, "unsupported LoD-tensor version", start,
             expected=LOD_TENSOR_VERSION, found=version,
@@ -382,32 +481,28 @@ def _read_lod_tensor_header(cur: _Cursor) -> RecordHeader:
     desc_offset = cur.pos
     tensor_version, desc_size, data_type, dims = _read_tensor_desc(cur)
     nbytes = _data_nbytes(cur, data_type, dims, desc_offset + 8)
-    problem = check_lod(lod, dims)
+    problem = check_lod(lod, dims)  # FMT-LOD-003
     if problem:
         raise cur.error(InvalidLodError, problem, lod_offset, expected="a valid LoD", found=lod)
     data_offset = cur.pos
-    cur.need(nbytes, f"the tensor data ({data_type_label(data_type)} {dims})")
+    cur.need(nbytes, f"the tensor data ({element_type(data_type).name} {dims})")  # FMT-SAFE-002
     return RecordHeader(
         "LoDTensor", start, version, lod, tensor_version, desc_size, data_type, dims,
         data_offset, nbytes, desc_offset=desc_offset, lod_offset=lod_offset,
     )
 
 
-def data_type_label(code: int) -> str:
-    return element_type(code).name
-
-
 def _array_from(buf: memoryview, header: RecordHeader, copy: bool) -> np.ndarray:
+    """The payload as an array of the table's dtype (FMT-DTYPE-001), shape = dims."""
     dtype = element_type(header.data_type).dtype
-    count = header.data_nbytes // dtype.itemsize if dtype.itemsize else 0
+    count = header.data_nbytes // dtype.itemsize
     flat = np.frombuffer(buf, dtype=dtype, count=count, offset=header.data_offset)
-    array = flat.reshape(header.dims)
+    array = flat.reshape(header.dims)  # dims [] gives shape () (FMT-REC-005)
     return array.copy() if copy else array
 
 
 def decode_lod_tensor(
-    buf: bytes | bytearray | memoryview, offset: int = 0, *, path: Any = None, var: Any = None,
-    copy: bool = True,
+    buf: Buffer, offset: int = 0, *, path: Any = None, var: Any = None, copy: bool = True
 ) -> DecodedTensor:
     """Decode the dense-tensor record at ``offset``.
 
@@ -420,24 +515,32 @@ def decode_lod_tensor(
 
 
 # --------------------------------------------------------------------------------------------
-# SelectedRows record (FMT-SR-001)
+# SelectedRows record (FMT-SR-001..003)
+#
+#   selected_rows := u32 version                ; = 0                      FMT-SR-001
+#                    u64 row_count              ; R, 8R <= remaining       FMT-SR-003
+#                    i64 rows[R]
+#                    i64 height
+#                    tensor                     ; no LoD section
 
 
 def encode_selected_rows(
     array: Any, rows: Sequence[int], height: int, *, var: str | None = None
 ) -> bytes:
-    """``u32 version | u64 R | i64 rows[R] | i64 height | tensor part without LoD``."""
+    """One SelectedRows record: the value ``array`` of the ``rows`` of a ``height``-row table."""
+    rows = [_int64(r, "a row id", var) for r in rows]
+    height = _int64(height, "the height", var)
     array, code = _as_little_endian(np.asarray(array), var)
     head = struct.pack("<IQ", SELECTED_ROWS_VERSION, len(rows))
-    body = np.asarray(list(rows), dtype="<i8").tobytes() + struct.pack("<q", int(height))
+    body = np.asarray(rows, dtype="<i8").tobytes() + struct.pack("<q", height)
     return b"".join([head, body, *_encode_tensor_part(array, code)])
 
 
 def read_selected_rows_header(
-    buf: bytes | bytearray | memoryview, offset: int = 0, *, path: Any = None, var: Any = None
+    buf: Buffer, offset: int = 0, *, path: Any = None, var: Any = None
 ) -> RecordHeader:
-    cur = _Cursor(buf, offset, path, var)
-    return _read_selected_rows_header(cur)
+    """Parse the header of the SelectedRows record at ``offset``, checking that its data fits."""
+    return _read_selected_rows_header(_Cursor(buf, offset, path, var))
 
 
 def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
@@ -451,10 +554,10 @@ def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
         )
     at = cur.pos
     count = cur.unpack("<Q", "the SelectedRows row count (u64)")
-    if count * 8 > cur.remaining:  # FMT-SR-003: before allocating the rows
+    if count > cur.remaining // 8:  # FMT-SR-003: before allocating the rows
         raise cur.error(
             TruncatedError, "row count exceeds the input", at,
-            expected=f"{count * 8} bytes of rows", found=f"{cur.remaining} bytes",
+            expected=f"{count} * 8 bytes of rows", found=f"{cur.remaining} bytes",
         )
     rows = np.frombuffer(cur.take(count * 8, "the rows"), dtype="<i8").tolist()
     height = cur.unpack("<q", "the SelectedRows height (i64)")
@@ -470,9 +573,9 @@ def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
 
 
 def decode_selected_rows(
-    buf: bytes | bytearray | memoryview, offset: int = 0, *, path: Any = None, var: Any = None,
-    copy: bool = True,
+    buf: Buffer, offset: int = 0, *, path: Any = None, var: Any = None, copy: bool = True
 ) -> DecodedSelectedRows:
+    """Decode the SelectedRows record at ``offset`` (``copy`` as for ``decode_lod_tensor``)."""
     cur = _Cursor(buf, offset, path, var)
     header = _read_selected_rows_header(cur)
     assert header.rows is not None and header.height is not None
@@ -480,16 +583,18 @@ def decode_selected_rows(
 
 
 # --------------------------------------------------------------------------------------------
-# Whole files and combined streams (FMT-COMB-*, FMT-SNIFF-001)
+# Whole files and combined streams (FMT-COMB-001..003, FMT-SNIFF-001)
+#
+#   combined := record*                         ; sorted by var name, no header   FMT-COMB-001
 
 
 def encode_combined(items: Iterable[tuple[Any, Sequence[Sequence[int]] | None]]) -> bytes:
-    """Concatenate dense-tensor records, in the order given (callers sort by name)."""
+    """Concatenate dense-tensor records, in the order given (callers sort by name, FMT-COMB-001)."""
     return b"".join(encode_lod_tensor(array, lod) for array, lod in items)
 
 
 def decode_combined(
-    buf: bytes | bytearray | memoryview, count: int | None = None, *, path: Any = None,
+    buf: Buffer, count: int | None = None, *, path: Any = None,
     names: Sequence[str] | None = None, copy: bool = True,
 ) -> list[DecodedTensor]:
     """Decode a combined stream.
@@ -500,7 +605,7 @@ def decode_combined(
     """
     if names is not None and count is None:
         count = len(names)
-    view = memoryview(buf).cast("B")
+    view = _byte_view(buf)
     out: list[DecodedTensor] = []
     pos = 0
     while (count is None and pos < len(view)) or (count is not None and len(out) < count):
@@ -517,11 +622,13 @@ def decode_combined(
     return out
 
 
-def read_records(
-    buf: bytes | bytearray | memoryview, *, path: Any = None
-) -> list[RecordHeader]:
-    """The headers of every record in ``buf``, detecting SelectedRows (FMT-SNIFF-001)."""
-    view = memoryview(buf).cast("B")
+def read_records(buf: Buffer, *, path: Any = None) -> list[RecordHeader]:
+    """The headers of every record in ``buf``, detecting SelectedRows (FMT-SNIFF-001).
+
+    Read as a stream of dense-tensor records; if that fails and the bytes are exactly one valid
+    SelectedRows record, that is the answer; otherwise the dense-tensor error is.
+    """
+    view = _byte_view(buf)
     headers: list[RecordHeader] = []
     pos = 0
     try:
@@ -541,16 +648,16 @@ def read_records(
 
 
 def decode_tensor_file(
-    buf: bytes | bytearray | memoryview, *, path: Any = None, var: Any = None, copy: bool = True
+    buf: Buffer, *, path: Any = None, var: Any = None, copy: bool = True
 ) -> DecodedTensor:
     """A separate file holding exactly one dense-tensor record (FMT-COMB-003)."""
-    decoded = decode_lod_tensor(buf, 0, path=path, var=var, copy=copy)
+    view = _byte_view(buf)
+    decoded = decode_lod_tensor(view, 0, path=path, var=var, copy=copy)
     assert decoded.header is not None
-    size = memoryview(buf).nbytes
-    if decoded.header.end != size:
+    if decoded.header.end != len(view):
         raise TrailingBytesError(
             "bytes after the tensor record", path=path, offset=decoded.header.end, var=var,
             expected=f"end of file at byte {decoded.header.end}",
-            found=f"{size - decoded.header.end} more bytes",
+            found=f"{len(view) - decoded.header.end} more bytes",
         )
     return decoded

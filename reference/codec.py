@@ -1,0 +1,7 @@
+"""The tensor codec, public module: encode and decode the records of spec/chapters/format.md.
+
+The implementation is ``reference/_codec.py``; this module is its public face.
+"""
+
+from reference._codec import *  # noqa: F403
+from reference._codec import __all__  # noqa: F401
