@@ -1,0 +1,39 @@
+"""``fluidspec diff A B [--names N] [--atol X] [--json]``: exit 0 equal, 1 different, 2 error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", help="a save: a directory of separate files, a combined file, "
+                        "or a memory save written to a file")
+    parser.add_argument("b", help="the save to compare it with")
+    parser.add_argument("--names", help="names of the records of combined files: a program file "
+                        "(__model__/.pdmodel: its persistables), a text file with one name per "
+                        "line, or a comma-separated list; sorted, as savers write them")
+    parser.add_argument("--atol", type=float, default=0.0,
+                        help="values that differ by at most this much count as equal (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+
+def main(args: argparse.Namespace) -> int:
+    from fluidspec._diff import diff_saves, names_from
+    from spec.errors import FluidSpecError
+
+    try:
+        names = names_from(args.names) if args.names else None
+        result = diff_saves(args.a, args.b, names, args.atol)
+    except FluidSpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.render())
+    return 0 if result.equal else 1
