@@ -195,3 +195,16 @@ def test_memory_dump_against_a_directory(tmp_path):
     dump.write_bytes(encode_combined((BASE[n][0], BASE[n][1]) for n in sorted(BASE)))
     d = _write_dir(tmp_path / "d", BASE)
     assert diff_saves(dump, d, names=sorted(BASE)).equal
+
+
+def test_paddle_written_combined_and_separate_inference_saves_are_equal():
+    """Paddle 2.6.2 vectors: the same model saved combined (names from its .pdmodel, sorted as
+    FMT-COMB-001 says) and as separate files holds the same six variables."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "conformance/vectors/paddle-2.6.2"
+    if not (root / "inference-combined").is_dir():
+        pytest.skip("no Paddle-written inference vectors")
+    names = names_from(str(root / "inference-combined/model.pdmodel"))
+    result = diff_saves(root / "inference-combined/model.pdiparams", root / "inference-dir", names)
+    assert result.equal and len(result.same) == 6 and "fc1.w_0" in result.same
