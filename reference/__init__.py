@@ -1,1 +1,30 @@
-"""fluidspec's readable reference implementation (to grow into a Fluid-compatible namespace)."""
+"""fluidspec's readable reference implementation, usable as ``import reference as fluid``.
+
+The namespace mirrors Fluid 1.x: Programs and their defaults, the Executor and places, Scopes,
+``fluid.core`` / ``fluid.framework`` and ``fluid.io`` with the eight save/load APIs.
+"""
+
+from reference import core, framework
+from reference._executor import CPUPlace, CUDAPlace, Executor
+from reference._framework import (
+    Program,
+    default_main_program,
+    default_startup_program,
+    program_guard,
+)
+from reference._scope import Scope, global_scope, scope_guard
+
+__all__ = [
+    "core",
+    "framework",
+    "Program",
+    "default_main_program",
+    "default_startup_program",
+    "program_guard",
+    "Executor",
+    "CPUPlace",
+    "CUDAPlace",
+    "Scope",
+    "global_scope",
+    "scope_guard",
+]
