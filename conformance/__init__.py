@@ -1,0 +1,48 @@
+"""fluidspec's conformance suite: judge any implementation of Fluid save/load, clause by clause.
+
+* ``conformance.Adapter`` — the interface an implementation is driven through (one ``run``);
+  built-ins ``reference``, ``numba``, ``numba-cuda-sim``; ``cmd:COMMAND`` for protocol servers
+  (spec/chapters/protocol.md); ``module:attr`` and the entry-point group
+  ``fluidspec.implementations`` for everything else (``conformance.resolve``).
+* ``conformance.strategies`` — public Hypothesis strategies for names, dtypes, shapes, LoD,
+  programs and save cases.
+* ``conformance.run_suite`` — run every check against implementations; ``fluidspec conformance``
+  is its command line, ``conformance.pytest_plugin`` its pytest face.
+"""
+
+from conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
+from conformance._case import (
+    APIS,
+    PROTOCOL,
+    Call,
+    OpSpec,
+    Outcome,
+    ProgramSpec,
+    SelectedRowsValue,
+    TensorValue,
+    Value,
+    VarSpec,
+    values_equal,
+)
+from conformance._discovery import builtin_names, resolve
+from conformance._subprocess import SubprocessAdapter
+
+__all__ = [
+    "Adapter",
+    "AdapterUnavailable",
+    "FluidAdapter",
+    "SubprocessAdapter",
+    "APIS",
+    "PROTOCOL",
+    "Call",
+    "OpSpec",
+    "Outcome",
+    "ProgramSpec",
+    "SelectedRowsValue",
+    "TensorValue",
+    "Value",
+    "VarSpec",
+    "values_equal",
+    "builtin_names",
+    "resolve",
+]

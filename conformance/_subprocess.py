@@ -1,0 +1,165 @@
+"""The client side of the subprocess protocol (spec/chapters/protocol.md): ``--impl "cmd:COMMAND"``.
+
+``SubprocessAdapter`` starts the server on first use, says ``hello``, and sends one ``run`` per
+call.  A server that dies, hangs, or answers garbage costs only the request that caused it: the
+outcome is ``CRASHED`` / ``TIMEOUT`` / ``BAD_RESPONSE`` and the next request starts a new server
+(PROTO-ERR-003).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shlex
+import subprocess
+import tempfile
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from conformance._adapter import AdapterUnavailable
+from conformance._case import PROTOCOL, Call, Outcome, ProgramSpec, Value, value_to_json
+
+__all__ = ["SubprocessAdapter", "ProtocolError"]
+
+
+class ProtocolError(Exception):
+    """The server broke the protocol in a way that is not one request's failure."""
+
+
+class SubprocessAdapter:
+    """An implementation behind a protocol server, started with ``command`` (a shell-like string)."""
+
+    def __init__(self, command: str, *, name: str | None = None, timeout: float = 120.0,
+                 env: Mapping[str, str] | None = None, cwd: str | None = None) -> None:
+        self.command = command
+        self.name = name or f"cmd:{command}"
+        self.timeout = timeout
+        self._env = None if env is None else {**os.environ, **env}
+        self._cwd = cwd
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        self._next_id = 0
+        self._hello: dict[str, Any] | None = None
+        self._spill = tempfile.mkdtemp(prefix="fluidspec-proto-")
+        #: How many times a server was (re)started; tests of PROTO-ERR-003 read it.
+        self.starts = 0
+
+    # -- process handling ------------------------------------------------------------------
+
+    def _start(self) -> None:
+        argv = shlex.split(self.command)
+        try:
+            self._proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, encoding="utf-8", bufsize=1, env=self._env, cwd=self._cwd,
+            )
+        except OSError as exc:
+            raise AdapterUnavailable(f"cannot start {self.command!r}: {exc}") from None
+        self.starts += 1
+        self._lines = queue.Queue()
+        self._stderr = []
+        proc = self._proc
+        lines = self._lines
+
+        def pump_out() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        def pump_err() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                self._stderr.append(line)
+                del self._stderr[:-200]
+
+        threading.Thread(target=pump_out, daemon=True).start()
+        threading.Thread(target=pump_err, daemon=True).start()
+        reply = self._request({"op": "hello", "protocol": PROTOCOL})
+        if not reply.get("ok") or reply.get("protocol") != PROTOCOL:
+            self._kill()
+            raise AdapterUnavailable(
+                f"{self.name}: server does not speak {PROTOCOL} (hello answered {reply!r})"
+            )
+        self._hello = reply
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=3)
+        except Exception:
+            proc.kill()
+            proc.wait()
+
+    def _request(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and read its response; ``{"ok": False, "error": CRASHED…}`` on trouble."""
+        assert self._proc is not None and self._proc.stdin is not None
+        self._next_id += 1
+        rid = self._next_id
+        line = json.dumps({"id": rid, **obj}, ensure_ascii=False)
+        try:
+            self._proc.stdin.write(line + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            return self._fail("CRASHED", "the server's stdin is closed (it exited)")
+        try:
+            answer = self._lines.get(timeout=self.timeout)
+        except queue.Empty:
+            return self._fail("TIMEOUT", f"no answer within {self.timeout} s")
+        if answer is None:
+            return self._fail("CRASHED", f"the server exited (status {self._proc.poll()})")
+        try:
+            reply = json.loads(answer)
+        except json.JSONDecodeError:
+            return self._fail("BAD_RESPONSE", f"not a JSON line: {answer[:200]!r}")
+        if not isinstance(reply, dict) or reply.get("id") != rid or "ok" not in reply:
+            return self._fail("BAD_RESPONSE", f"response does not echo id {rid}: {answer[:200]!r}")
+        return reply
+
+    def _fail(self, error: str, message: str) -> dict[str, Any]:
+        proc = self._proc
+        if proc is not None:
+            try:
+                proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        stderr = "".join(self._stderr[-20:])
+        status = None if proc is None else proc.poll()
+        self._kill()  # PROTO-ERR-003: the next request starts a fresh server
+        return {"ok": False, "error": {"error": error, "message": message, "status": status,
+                                       "stderr": stderr}}
+
+    # -- the Adapter protocol --------------------------------------------------------------
+
+    def hello(self) -> dict[str, Any]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        assert self._hello is not None
+        return self._hello
+
+    def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
+        self.hello()
+        reply = self._request({
+            "op": "run",
+            "program": program.to_json(),
+            "scope": {k: value_to_json(v, self._spill) for k, v in scope.items()},
+            "call": call.to_json(),
+        })
+        return Outcome.from_json(reply)
+
+    def raw(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Send any request (protocol tests use it)."""
+        self.hello()
+        return self._request(obj)
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._request({"op": "shutdown"})
+        self._kill()
