@@ -3,6 +3,7 @@
 # conformance/paddle/ imports fluidspec (issue 7: Paddle is an implementation under test).
 # Cost on a fresh machine: ~11 s download+install, ~584 MiB on disk.
 PADDLE_VERSION="${PADDLE_VERSION:-2.6.2}"
+PADDLE_NUMPY_VERSION="${PADDLE_NUMPY_VERSION:-2.4.6}"  # pinned: the vectors' manifest records it
 PADDLE_VENV="${PADDLE_VENV:-.venv-paddle}"
 _paddle_python="${PYTHON:-}"
 if [ -z "$_paddle_python" ]; then
@@ -13,8 +14,8 @@ if [ ! -x "$PADDLE_VENV/bin/python" ]; then
   "$_paddle_python" -m venv "$PADDLE_VENV"
 fi
 # Only talk to the registry when the pinned version is not already there.
-if ! "$PADDLE_VENV/bin/python" -c "import paddle, numpy, sys; sys.exit(paddle.__version__ != '$PADDLE_VERSION')" >/dev/null 2>&1; then
-  echo "== installing paddlepaddle==$PADDLE_VERSION and numpy into $PADDLE_VENV"
-  "$PADDLE_VENV/bin/python" -m pip install -q --disable-pip-version-check "paddlepaddle==$PADDLE_VERSION" numpy
+if ! "$PADDLE_VENV/bin/python" -c "import paddle, numpy, sys; sys.exit(paddle.__version__ != '$PADDLE_VERSION' or numpy.__version__ != '$PADDLE_NUMPY_VERSION')" >/dev/null 2>&1; then
+  echo "== installing paddlepaddle==$PADDLE_VERSION and numpy==$PADDLE_NUMPY_VERSION into $PADDLE_VENV"
+  "$PADDLE_VENV/bin/python" -m pip install -q --disable-pip-version-check "paddlepaddle==$PADDLE_VERSION" "numpy==$PADDLE_NUMPY_VERSION"
 fi
 unset _paddle_python
