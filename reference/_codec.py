@@ -361,7 +361,7 @@ def _encode_lod(lod: Sequence[Sequence[int]]) -> bytes:
     return b"".join(parts)
 
 
-def _read_lod(cur: _Cursor) -> list[list[int]]:
+def _read_lod(cur: _Cursor) -> list[np.ndarray]:
     at = cur.pos
     levels = cur.unpack("<Q", "the LoD level count (u64)")
     # Each level takes at least its 8-byte size field: refuse counts the input cannot hold
@@ -371,7 +371,7 @@ def _read_lod(cur: _Cursor) -> list[list[int]]:
             TruncatedError, "LoD level count exceeds the input", at,
             expected=f"at least {levels} * 8 bytes of levels", found=f"{cur.remaining} bytes",
         )
-    lod: list[list[int]] = []
+    lod: list[np.ndarray] = []
     for i in range(levels):
         at = cur.pos
         nbytes = cur.unpack("<Q", f"the byte size of LoD level {i} (u64)")
@@ -381,7 +381,10 @@ def _read_lod(cur: _Cursor) -> list[list[int]]:
                 expected="a multiple of 8", found=nbytes,
             )
         raw = cur.take(nbytes, f"the offsets of LoD level {i}")  # FMT-LOD-004: checked first
-        lod.append(np.frombuffer(raw, dtype="<u8").tolist())
+        # Issue 8 fix (tests/test_hostile_memory.py): kept as a zero-copy view; a Python list
+        # costs ~4.5x the input, so it is built only once the whole header is known good
+        # (SAFE-MEM-001, FMT-SAFE-003).
+        lod.append(np.frombuffer(raw, dtype="<u8"))
     return lod
 
 
@@ -477,19 +480,32 @@ def _read_lod_tensor_header(cur: _Cursor) -> RecordHeader:
             expected=LOD_TENSOR_VERSION, found=version,
         )
     lod_offset = cur.pos
-    lod = _read_lod(cur)
+    lod_views = _read_lod(cur)
     desc_offset = cur.pos
     tensor_version, desc_size, data_type, dims = _read_tensor_desc(cur)
     nbytes = _data_nbytes(cur, data_type, dims, desc_offset + 8)
-    problem = check_lod(lod, dims)  # FMT-LOD-003
+    problem = check_lod(lod_views, dims)  # FMT-LOD-003
     if problem:
-        raise cur.error(InvalidLodError, problem, lod_offset, expected="a valid LoD", found=lod)
+        raise cur.error(
+            InvalidLodError, problem, lod_offset, expected="a valid LoD",
+            found=_short_lod(lod_views),
+        )
     data_offset = cur.pos
     cur.need(nbytes, f"the tensor data ({element_type(data_type).name} {dims})")  # FMT-SAFE-002
+    lod = [level.tolist() for level in lod_views]
     return RecordHeader(
         "LoDTensor", start, version, lod, tensor_version, desc_size, data_type, dims,
         data_offset, nbytes, desc_offset=desc_offset, lod_offset=lod_offset,
     )
+
+
+def _short_lod(levels: list[np.ndarray]) -> str:
+    """The LoD for an error message, elided so a hostile 1 GB LoD makes a short message."""
+    shown = [
+        level.tolist() if len(level) <= 8 else [*level[:4].tolist(), "...", *level[-2:].tolist()]
+        for level in levels[:4]
+    ]
+    return repr(shown if len(levels) <= 4 else [*shown, f"... {len(levels)} levels"])
 
 
 def _array_from(buf: memoryview, header: RecordHeader, copy: bool) -> np.ndarray:
@@ -559,7 +575,8 @@ def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
             TruncatedError, "row count exceeds the input", at,
             expected=f"{count} * 8 bytes of rows", found=f"{cur.remaining} bytes",
         )
-    rows = np.frombuffer(cur.take(count * 8, "the rows"), dtype="<i8").tolist()
+    # Issue 8 fix: a view until the rest of the header is checked (SAFE-MEM-001), see _read_lod.
+    row_view = np.frombuffer(cur.take(count * 8, "the rows"), dtype="<i8")
     height = cur.unpack("<q", "the SelectedRows height (i64)")
     desc_offset = cur.pos
     tensor_version, desc_size, data_type, dims = _read_tensor_desc(cur)
@@ -568,7 +585,7 @@ def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
     cur.need(nbytes, "the SelectedRows value data")
     return RecordHeader(
         "SelectedRows", start, version, [], tensor_version, desc_size, data_type, dims,
-        data_offset, nbytes, rows=rows, height=height, desc_offset=desc_offset,
+        data_offset, nbytes, rows=row_view.tolist(), height=height, desc_offset=desc_offset,
     )
 
 
