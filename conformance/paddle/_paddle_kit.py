@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-
 import paddle
 from paddle.base import core
 

@@ -28,7 +28,6 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _paddle_kit as kit  # noqa: E402
-
 import paddle  # noqa: E402
 
 SCHEMA = "fluidspec-vectors/1"
@@ -213,7 +212,7 @@ def dtype_vectors(v: Vectors) -> None:
         check_paddle_reads_back(d, "t", [("t", array, (), False)])
         v.add(vid, "combined", f"{dt} [2,3] with edge values, a one-record combined file (the "
               "separate save op has no kernel for this type: NotImplementedError)",
-              REC + ["FMT-COMB-001"], [v.var(vid, "t", array)], order=["t"],
+              REC + ["FMT-COMB-001", "SEL-FILE-002"], [v.var(vid, "t", array)], order=["t"],
               separate_save="NotImplementedError")
 
 
@@ -234,10 +233,10 @@ def all_dtypes(v: Vectors) -> None:
     order = [s[0] for s in specs]
     v.add(comb, "combined", "every element type Paddle 2.6.2 writes, one combined file "
           "(save_vars(filename='__params__'); vars given in reverse name order)",
-          REC + ["FMT-COMB-001", "FMT-DTYPE-003"],
+          REC + ["FMT-COMB-001", "FMT-DTYPE-003", "SEL-SAVE-004", "SEL-FILE-002"],
           [v.var(comb, n, a, lod, b) for n, a, lod, b in specs], order=order)
     v.add(mem, "memory", "the same vars saved to memory: the bytes save_vars(dirname=None) returns",
-          REC + ["FMT-COMB-001", "FMT-DTYPE-003"],
+          REC + ["FMT-COMB-001", "FMT-DTYPE-003", "SEL-SAVE-001", "SEL-FILE-003"],
           [v.var(mem, n, a, lod, b) for n, a, lod, b in specs], order=order)
 
 
@@ -289,7 +288,7 @@ def selected_rows_vectors(v: Vectors) -> None:
                     got_rows != rows or got_height != height:
                 raise AssertionError(f"{vid}: Paddle read back {got!r} {got_rows} {got_height}")
         v.add(vid, "selected_rows_file", desc + " (separate file, save op)",
-              ["FMT-SR-001", "FMT-SR-002"],
+              ["FMT-SR-001", "FMT-SR-002", "API-SCOPE-002"],
               [v.var(vid, name, array, rows=rows, height=height)])
 
 
@@ -309,10 +308,12 @@ def name_vectors(v: Vectors) -> None:
     written = kit.files_under(os.path.join(v.out, sep))
     v.add(sep, "save_dir", "names with dots, slashes, spaces, digits and non-ASCII saved to "
           "separate files: each var's file is dirname/name ('a/b' makes a sub-directory)",
-          REC, [v.var(sep, n, specs[n]) for n in order], dirname=sep, layout="separate",
+          REC + ["SEL-FILE-001"], [v.var(sep, n, specs[n]) for n in order], dirname=sep,
+          layout="separate",
           filename=None, files_written=written, api="save_vars(vars=[...])")
     v.add(comb, "combined", "the same 12 vars (given in a shuffled order) in one combined file: "
-          "records in code-point order of the names", REC + ["FMT-COMB-001"],
+          "records in code-point order of the names",
+          REC + ["FMT-COMB-001", "SEL-SAVE-004", "SEL-FILE-002"],
           [v.var(comb, n, specs[n]) for n in order], order=order)
 
 
@@ -373,7 +374,9 @@ def filtering_vectors(v: Vectors) -> None:
                   f"fc+SGD training program saved with {api}: parameters are fc.w_0, fc.b_0, "
                   "zz_param; persistable non-parameters are my_counter, learning_rate_0 (0-d) and "
                   "raw_persist (RAW: never saved); x, label and temporaries are not persistable",
-                  REC + (["FMT-COMB-001"] if filename else []),
+                  REC + ["SEL-CAND-001", "SEL-CAND-003", "SEL-SAVE-001", "SEL-SAVE-003"]
+                  + (["FMT-COMB-001", "SEL-SAVE-004", "SEL-FILE-002"] if filename
+                     else ["SEL-FILE-001"]),
                   [v.var(vid, n, values[n]) for n in names],
                   files=[v.rel(os.path.join(d, f)) for f in written] + [v.rel(program_path)],
                   dirname=v.rel(d), layout="combined" if filename else "separate",
@@ -456,7 +459,8 @@ def inference_vectors(v: Vectors) -> None:
               f"inference model, {layout} layout: feeds given [y, x]; fetches [fc2+fcy, cast(>0, "
               "bool)]; unused.w and the SGD learning rate are pruned; Paddle 2.6.2 appends a "
               "scale op for the non-bool fetch (save_infer_model/scale_0)",
-              REC + (["FMT-COMB-001"] if layout == "combined" else []),
+              REC + ["PROG-SCHEMA-001", "PROG-SER-001", "PROG-VER-001"]
+              + (["FMT-COMB-001"] if layout == "combined" else ["SEL-FILE-001"]),
               [v.var(vid, n, values[n]) for n in saved],
               feed_target_names=list(feed_names), fetch_target_names=fetch_names,
               files_written=written, order=saved if layout == "combined" else None,

@@ -54,7 +54,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _paddle_kit as kit  # noqa: E402
-
 import paddle  # noqa: E402
 
 PROTOCOL = "fluidspec-conformance/1"
