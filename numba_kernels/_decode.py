@@ -1,0 +1,288 @@
+"""Decoding: the parse pass (``_parse``), then zero-copy views or owned copies.
+
+Lifetime rule of zero-copy views (``copy=False``): each array is a view into the buffer that
+was decoded and keeps a reference to it, so the buffer cannot be freed under it; but the views
+see any later change to that buffer (a ``bytearray`` or a writable ``mmap``), they are read-only
+when the buffer is ``bytes``, and an ``mmap`` cannot be closed while one of them is alive
+(``BufferError``).  Views may be unaligned (records are packed with no padding, FMT-REC-005):
+numpy handles that on every CPU.  ``copy=True`` returns arrays that own aligned memory and no
+longer depend on the buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from numba_kernels import _parse
+from numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
+from spec import is_element_type
+from spec.errors import (
+    BadTensorDescError,
+    BadVersionError,
+    InvalidArgumentError,
+    InvalidLodError,
+    NotATensorFileError,
+    SizeOverflowError,
+    TrailingBytesError,
+    TruncatedError,
+    UnsupportedDtypeError,
+)
+from spec.framework_pb2 import VarType as _VarTypeProto
+
+_EMPTY_I = np.zeros(0, np.int64)
+
+_WHAT = {
+    _parse.W_VERSION: "the LoD-tensor version (u32)",
+    _parse.W_LEVELS: "the LoD level count (u64)",
+    _parse.W_LEVEL_SIZE: "a LoD level byte size (u64)",
+    _parse.W_LEVEL_DATA: "the offsets of a LoD level",
+    _parse.W_TVERSION: "the tensor version (u32)",
+    _parse.W_DESC_SIZE: "the TensorDesc size (i32)",
+    _parse.W_DESC: "the TensorDesc",
+    _parse.W_DATA: "the tensor data",
+    _parse.W_ROW_COUNT: "the SelectedRows row count (u64)",
+    _parse.W_HEIGHT: "the SelectedRows height (i64)",
+}
+
+
+class Parsed:
+    """Per-record offset arrays of a parsed buffer (all int64)."""
+
+    __slots__ = ("n", "rec_off", "data_off", "codes", "nbytes", "dims_off", "dims", "lvl_off",
+                 "lvl_pos", "lvl_len", "end")
+
+    def __init__(self, **kw: Any) -> None:
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return tuple(self.dims[self.dims_off[i]:self.dims_off[i + 1]].tolist())
+
+
+def as_u8(buf: Any) -> np.ndarray:
+    """A read-only flat ``uint8`` array over ``buf`` (one numba type for every input)."""
+    if isinstance(buf, np.ndarray) and buf.dtype == np.uint8 and buf.ndim == 1 and (
+            buf.flags.c_contiguous):
+        u8 = buf.view()
+    else:
+        try:
+            view = memoryview(buf)
+        except TypeError:
+            raise InvalidArgumentError(
+                "input is not a bytes-like object", expected="bytes, bytearray or another buffer",
+                found=type(buf).__name__,
+            ) from None
+        if not view.c_contiguous:  # copied once; at most the input's size (FMT-SAFE-003)
+            view = memoryview(view.tobytes())
+        u8 = np.frombuffer(view, np.uint8) if view.nbytes else np.zeros(0, np.uint8)
+    u8.flags.writeable = False
+    return u8
+
+
+def _slow_desc(u8: np.ndarray, at: int, size: int, path: Any, var: Any) -> tuple[int, list[int]]:
+    """A non-canonical TensorDesc, judged by the protobuf runtime (FMT-DESC-002/003, DTYPE-005)."""
+    raw = u8[at:at + size].tobytes()
+    try:
+        desc = _VarTypeProto.TensorDesc.FromString(raw)
+    except DecodeError as exc:
+        raise BadTensorDescError(
+            f"TensorDesc is not valid protobuf ({exc})", path=path, offset=at, var=var,
+            expected="a VarType.TensorDesc", found=raw[:16].hex(),
+        ) from None
+    if not desc.HasField("data_type"):  # absent, or a value outside the enum
+        raise BadTensorDescError(
+            "TensorDesc has no known data_type", path=path, offset=at, var=var,
+            expected="data_type set to a VarType.Type value", found=raw[:16].hex(),
+        )
+    code = int(desc.data_type)
+    if not is_element_type(code):
+        raise UnsupportedDtypeError(
+            "data_type is not an element type", path=path, offset=at, var=var,
+            expected="an element type of FMT-DTYPE-001", found=code,
+        )
+    if len(desc.dims) > _parse.MAX_RANK:  # FMT-DESC-005
+        raise BadTensorDescError(
+            "TensorDesc has too many dims", path=path, offset=at, var=var,
+            expected=f"at most {_parse.MAX_RANK} dims", found=f"{len(desc.dims)} dims",
+        )
+    return code, [int(d) for d in desc.dims]
+
+
+def _raise(status: tuple[int, ...], path: Any, var: Any) -> None:
+    code, _, off, expected, found, what = status
+    kw = {"path": path, "offset": off, "var": var}
+    if code == _parse.TRUNCATED:
+        raise TruncatedError(f"input ends inside {_WHAT[what]}", expected=f"{expected} bytes",
+                             found=f"{max(found, 0)} bytes", **kw)
+    if code == _parse.LOD_COUNT:
+        raise TruncatedError("LoD level count exceeds the input",
+                             expected=f"room for {expected} levels", found=f"{found} bytes", **kw)
+    if code == _parse.ROW_COUNT:
+        raise TruncatedError("row count exceeds the input",
+                             expected=f"{expected} * 8 bytes of rows", found=f"{found} bytes", **kw)
+    if code == _parse.BAD_LOD_TENSOR_VERSION:
+        raise BadVersionError("unsupported LoD-tensor version", expected=0, found=found, **kw)
+    if code == _parse.BAD_TENSOR_VERSION:
+        raise BadVersionError("unsupported tensor version", expected=0, found=found, **kw)
+    if code == _parse.NEGATIVE_DESC_SIZE:
+        raise BadTensorDescError("negative TensorDesc size", expected=">= 0", found=found, **kw)
+    if code == _parse.TOO_MANY_DIMS:
+        raise BadTensorDescError("TensorDesc has too many dims", expected=f"at most {expected} dims",
+                                 found=f"{found} dims", **kw)
+    if code == _parse.LOD_LEVEL_SIZE:
+        raise InvalidLodError("LoD level byte size is not a multiple of 8",
+                              expected="a multiple of 8", found=found, **kw)
+    if code == _parse.INVALID_LOD:
+        raise InvalidLodError("the LoD is not valid for this tensor",
+                              expected="a valid LoD (FMT-LOD-002)", found="an invalid LoD", **kw)
+    if code == _parse.SIZE_OVERFLOW:
+        raise SizeOverflowError(
+            "negative dim" if found < 0 else "tensor byte size does not fit in 63 bits",
+            expected="dims >= 0 and < 2**63 bytes", found="a dim < 0" if found < 0 else
+            ">= 2**63 bytes", **kw)
+    if code == _parse.LFS_POINTER:
+        raise NotATensorFileError(
+            "this is a Git LFS pointer, not tensor data (fetch it with `git lfs pull`)",
+            expected="a tensor record", found="a Git LFS pointer", **kw)
+    if code == _parse.TRAILING:
+        raise TrailingBytesError("bytes left after the last expected record",
+                                 expected=f"the end of the input at byte {off}",
+                                 found=f"{found} more bytes", **kw)
+    raise AssertionError(f"unknown parse status {code}")  # pragma: no cover
+
+
+def parse(buf: Any, count: int | None = None, *, path: Any = None,
+          names: Sequence[str] | None = None, selected_rows: bool = False,
+          ) -> tuple[np.ndarray, Parsed]:
+    """Validate and index every record in ``buf``.
+
+    ``count=None`` reads records until the input ends; with ``count`` exactly that many are
+    expected and anything after them is TRAILING_BYTES (FMT-COMB-002/003).
+    """
+    u8 = as_u8(buf)
+    want = -1 if count is None else int(count)
+    ov_at: list[int] = []
+    ov_code: list[int] = []
+    ov_dims: list[int] = []
+    ov_dims_off: list[int] = [0]
+    state = np.zeros(4, np.int64)
+    pos = 0
+    e = _EMPTY_I
+
+    def overrides() -> tuple[np.ndarray, ...]:
+        return (np.array(ov_at, np.int64), np.array(ov_code, np.int64),
+                np.array(ov_dims_off, np.int64), np.array(ov_dims, np.int64))
+
+    ovs = overrides()
+    while True:  # pass 1: validate and count; resumes after each non-canonical desc
+        status = _parse.walk(u8, pos, want, selected_rows, SIZES, _parse.LFS_MAGIC, *ovs, state, False,
+                             e, e, e, e, e, e, e, e, e)
+        if status[0] == _parse.OK:
+            break
+        rec = int(state[0])
+        var = names[rec] if names is not None and rec < len(names) else None
+        if status[0] != _parse.SLOW_DESC:
+            _raise(status, path, var)
+        code, dims = _slow_desc(u8, status[2], status[3], path, var)
+        ov_at.append(status[2])
+        ov_code.append(code)
+        ov_dims.extend(dims)
+        ov_dims_off.append(len(ov_dims))
+        ovs = overrides()
+        pos = status[1]
+    n, nd, nl = int(state[0]), int(state[1]), int(state[2])
+    p = Parsed(
+        n=n, rec_off=np.empty(n, np.int64), data_off=np.empty(n, np.int64),
+        codes=np.empty(n, np.int64), nbytes=np.empty(n, np.int64),
+        dims_off=np.zeros(n + 1, np.int64), dims=np.empty(nd, np.int64),
+        lvl_off=np.zeros(n + 1, np.int64), lvl_pos=np.empty(nl, np.int64),
+        lvl_len=np.empty(nl, np.int64), end=int(status[1]),
+    )
+    state[:] = 0
+    status = _parse.walk(u8, 0, want, selected_rows, SIZES, _parse.LFS_MAGIC, *ovs, state, True, p.rec_off,
+                         p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
+                         p.lvl_pos, p.lvl_len)
+    assert status[0] == _parse.OK and int(state[0]) == n
+    return u8, p
+
+
+def lods_of(u8: np.ndarray, p: Parsed) -> list[list[list[int]]]:
+    """Every record's LoD as lists of ints (``[]`` when it has none)."""
+    out: list[list[list[int]]] = [[] for _ in range(p.n)]
+    if len(p.lvl_len):
+        lo = p.lvl_off.tolist()
+        pos = p.lvl_pos.tolist()
+        ln = p.lvl_len.tolist()
+        for i in np.flatnonzero(p.lvl_off[1:] != p.lvl_off[:-1]).tolist():
+            out[i] = [np.frombuffer(u8, "<u8", ln[k], pos[k]).tolist()
+                      for k in range(lo[i], lo[i + 1])]
+    return out
+
+
+def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    strides = []
+    step = itemsize
+    for d in reversed(shape):
+        strides.append(step)
+        step *= max(d, 1)
+    return tuple(reversed(strides))
+
+
+def arrays_of(u8: np.ndarray, p: Parsed, copy: bool) -> list[np.ndarray]:
+    """The records' arrays: zero-copy views into ``u8`` or owned copies (see module doc)."""
+    starts = np.empty(p.n + 1, np.int64)
+    r = _parse.runs(p.codes, p.dims_off, p.dims, p.data_off, starts)
+    out: list[np.ndarray] = []
+    st = starts[:r + 1].tolist()
+    codes = p.codes.tolist()
+    offs = p.data_off.tolist()
+    nbs = p.nbytes.tolist()
+    for a, b in zip(st, st[1:], strict=False):
+        dtype = DTYPE_BY_CODE[codes[a]]
+        shape = p.shape(a)
+        k = b - a
+        off = offs[a]
+        nb = nbs[a]
+        if k == 1:
+            if copy:
+                own = np.empty(nb, np.uint8)
+                own[:] = u8[off:off + nb]
+                out.append(own.view(dtype).reshape(shape))
+            else:
+                out.append(np.ndarray(shape, dtype, buffer=u8, offset=off))
+            continue
+        stride = offs[a + 1] - off
+        if copy:
+            own = np.empty(k * nb, np.uint8)
+            src = np.ndarray((k, nb), np.uint8, buffer=u8, offset=off, strides=(stride, 1))
+            own.reshape(k, nb)[...] = src
+            out.extend(own.view(dtype).reshape((k, *shape)))
+        else:
+            out.extend(np.ndarray((k, *shape), dtype, buffer=u8, offset=off,
+                                  strides=(stride, *_c_strides(shape, dtype.itemsize))))
+    return out
+
+
+def decode(buf: Any, copy: bool = False, count: int | None = None, *, path: Any = None,
+           names: Sequence[str] | None = None) -> list[tuple[np.ndarray, list[list[int]]]]:
+    """Every record of ``buf`` as ``(array, lod)``."""
+    u8, p = parse(buf, count, path=path, names=names)
+    arrays = arrays_of(u8, p, copy)
+    if len(p.lvl_len) == 0:
+        return [(a, []) for a in arrays]
+    return list(zip(arrays, lods_of(u8, p), strict=True))
+
+
+def decode_selected_rows(buf: Any, copy: bool = False, *, path: Any = None,
+                         name: str | None = None) -> tuple[np.ndarray, list[int], int]:
+    """A buffer holding exactly one SelectedRows record (FMT-SR-001, FMT-COMB-003)."""
+    u8, p = parse(buf, 1, path=path, names=[name] if name else None, selected_rows=True)
+    array = arrays_of(u8, p, copy)[0]
+    at, count = int(p.lvl_pos[0]), int(p.lvl_len[0])
+    rows = np.frombuffer(u8, "<i8", count, at).tolist()
+    height = int(np.frombuffer(u8, "<i8", 1, at + 8 * count)[0])
+    return array, rows, height

@@ -1,0 +1,239 @@
+"""numba_kernels.arrays against the reference codec (the byte-equality oracle, tests only).
+
+Clauses: FMT-REC-001..007, FMT-DESC-001/002/004/005, FMT-DTYPE-001..006, FMT-LOD-002..004,
+FMT-COMB-001..003, FMT-SR-001/003, FMT-SAFE-001/002/004, ERR-001.
+"""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import numba_kernels
+from numba_kernels import arrays
+from reference import _codec as ref
+from spec.errors import FluidSpecError
+
+DTYPES = [np.bool_, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, np.uint8,
+          np.int8, ml_dtypes.bfloat16, np.complex64, np.complex128, ml_dtypes.float8_e4m3fn,
+          ml_dtypes.float8_e5m2, np.uint16, np.uint32, np.uint64, ">f4", ">i8", ">c16"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm() -> None:
+    numba_kernels.warm_up()  # no JIT compile inside a Hypothesis example
+
+
+@st.composite
+def tensors(draw: st.DrawFn) -> tuple[np.ndarray, list[list[int]]]:
+    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+    rank = draw(st.integers(0, 8))
+    if rank and draw(st.booleans()):  # one dim >= 128 (multi-byte varint), the rest tiny
+        big = draw(st.integers(128, 300))
+        shape = [big] + [draw(st.integers(0, 1)) for _ in range(rank - 1)]
+        shape = draw(st.permutations(shape))
+    else:
+        shape = [draw(st.integers(0, 4)) for _ in range(rank)]
+    raw = draw(st.binary(min_size=int(np.prod(shape)) * dtype.itemsize,
+                         max_size=int(np.prod(shape)) * dtype.itemsize))
+    array = np.frombuffer(raw, dtype).reshape(shape) if shape else np.frombuffer(raw, dtype)[0:1].reshape(())
+    if dtype == np.bool_:
+        array = array.view(np.uint8).astype(bool).reshape(array.shape)
+    if rank >= 2 and draw(st.booleans()):
+        array = np.swapaxes(array, 0, 1)  # non-contiguous input
+    lod: list[list[int]] = []
+    if array.ndim and draw(st.booleans()):
+        rows = array.shape[0]
+        for _ in range(draw(st.integers(1, 3))):
+            cuts = sorted(draw(st.lists(st.integers(0, rows), max_size=4)))
+            level = [0, *cuts, rows]
+            lod.insert(0, level)
+            rows = len(level) - 1
+    return array, lod
+
+
+@given(st.lists(tensors(), max_size=6), st.booleans())
+def test_encode_is_byte_identical_to_reference(items, into_buffer):
+    """FMT-REC-001..007, FMT-DESC-001, FMT-DTYPE-002/003, FMT-COMB-001."""
+    expected = ref.encode_combined(items)
+    arrs = [a for a, _ in items]
+    lods = [lod for _, lod in items]
+    if into_buffer:
+        out = np.full(len(expected) + 7, 0xAB, np.uint8)
+        got = arrays.encode(arrs, lods, out=out)
+        assert got.tobytes() == expected
+        assert (out[len(expected):] == 0xAB).all()
+    else:
+        assert arrays.encode(arrs, lods) == expected
+    assert arrays.encoded_size(arrs, lods) == len(expected)
+
+
+@given(st.lists(tensors(), max_size=6), st.booleans())
+def test_decode_round_trips_like_reference(items, copy):
+    """FMT-REC-005 (0-d stays 0-d), FMT-DTYPE-001/003 (decoded dtypes), FMT-LOD-001."""
+    data = ref.encode_combined(items)
+    expected = ref.decode_combined(data, len(items))
+    got = arrays.decode(data, copy=copy, count=len(items))
+    assert len(got) == len(expected)
+    for (array, lod), want in zip(got, expected, strict=True):
+        assert array.dtype == want.array.dtype
+        assert array.shape == want.array.shape
+        assert array.tobytes() == want.array.tobytes()
+        assert lod == want.lod
+        if copy:
+            assert array.flags.writeable and array.flags.aligned
+    assert len(arrays.decode(data)) == len(items)
+
+
+def test_many_equal_tensors_use_one_strided_run():
+    """The fast path for equal tensors gives the same bytes and independent views."""
+    arrs = [np.full((4, 3), i, np.float32) for i in range(50)]
+    data = arrays.encode(arrs)
+    assert data == ref.encode_combined((a, None) for a in arrs)
+    out = arrays.decode(data)
+    assert [int(a[0, 0]) for a, _ in out] == list(range(50))
+    copies = arrays.decode(bytearray(data), copy=True)
+    assert all((a == b).all() for (a, _), (b, _) in zip(out, copies, strict=True))
+
+
+def test_zero_copy_views_share_the_buffer():
+    """Lifetime rule: views see the buffer; copies do not."""
+    buf = bytearray(arrays.encode([np.zeros(3, np.int32)]))
+    view = arrays.decode(buf)[0][0]
+    copy = arrays.decode(buf, copy=True)[0][0]
+    buf[-4:] = (7).to_bytes(4, "little")
+    assert view[-1] == 7 and copy[-1] == 0
+
+
+def test_true_uint16_by_code_and_bf16_by_dtype():
+    """FMT-DTYPE-003: uint16 arrays are BF16 (22); code 36 only on request."""
+    a = np.array([1, 2], np.uint16)
+    assert arrays.encode([a]) == ref.encode_lod_tensor(a)
+    assert arrays.encode([a], data_types=[36]) == ref.encode_lod_tensor(a, data_type=36)
+    assert arrays.decode(arrays.encode([a], data_types=[36]))[0][0].dtype == np.uint16
+    assert arrays.decode(arrays.encode([a]))[0][0].dtype == ml_dtypes.bfloat16
+
+
+def _error_id(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except FluidSpecError as exc:
+        return exc.id, exc.offset
+    return None
+
+
+BAD_WRITES = [
+    ([np.zeros(3)], [[[0, 1]]]),
+    ([np.zeros(3)], [[[0, 4]]]),
+    ([np.zeros(())], [[[0, 0]]]),
+    ([np.zeros(3), np.array(["x"])], None),
+    ([np.array(["x"]), np.zeros(3)], [None, [[0, 5]]]),
+    ([np.zeros(3), np.zeros(2)], [None, [[0, "a"]]]),
+    ([np.zeros(3, object)], None),
+    ([np.zeros(5)], [[[0, 3], [0, 2, 5]]]),
+    ([np.zeros(5)], [[[0, 1, 2], [0, 2, 4]]]),
+    ([np.zeros(5)], [[[0, -1, 5]]]),
+    ([np.zeros(5)], [[[0, 1 << 70]]]),
+]
+
+
+@pytest.mark.parametrize("arrs,lods", BAD_WRITES)
+def test_writer_errors_match_reference(arrs, lods):
+    """FMT-LOD-002, FMT-DTYPE-006: same taxonomy id for the same bad input."""
+    want = _error_id(ref.encode_combined, list(zip(arrs, lods or [None] * len(arrs), strict=True)))
+    assert want is not None
+    assert _error_id(arrays.encode, arrs, lods) == (want[0], None)
+
+
+def _mutations(data: bytes, draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["flip", "truncate", "insert", "u64", "u32", "splice"]))
+    if not data:
+        return bytes(draw(st.binary(max_size=40)))
+    at = draw(st.integers(0, len(data) - 1))
+    if kind == "flip":
+        return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1:]
+    if kind == "truncate":
+        return data[:at]
+    if kind == "insert":
+        return data[:at] + draw(st.binary(min_size=1, max_size=12)) + data[at:]
+    if kind == "splice":
+        return data[:at] + b"version https://git-lfs"[: draw(st.integers(1, 23))]
+    width = 8 if kind == "u64" else 4
+    value = draw(st.sampled_from([0, 1, 7, 8, 9, 127, 128, 2**31, 2**32 - 1, 2**63, 2**64 - 1]))
+    return data[:at] + value.to_bytes(8, "little")[:width] + data[at + width:]
+
+
+@st.composite
+def corrupted(draw: st.DrawFn) -> tuple[bytes, int]:
+    items = draw(st.lists(tensors(), min_size=1, max_size=3))
+    data = ref.encode_combined(items)
+    for _ in range(draw(st.integers(1, 3))):
+        data = _mutations(data, draw)
+    return data, len(items)
+
+
+def _ref_combined(data, count):
+    return [(d.array, d.lod) for d in ref.decode_combined(data, count)]
+
+
+def _outcome(fn, *args):
+    try:
+        result = fn(*args)
+    except FluidSpecError as exc:
+        return ("error", exc.id, exc.offset)
+    return ("ok", [(a.dtype.str, a.shape, a.tobytes(), lod) for a, lod in result])
+
+
+@given(corrupted())
+def test_corrupted_bytes_give_the_reference_error(case):
+    """ERR-001 and every FMT-SAFE/FMT-LOD/FMT-DESC reader clause: same id and offset."""
+    data, count = case
+    assert _outcome(arrays.decode, data, True, count) == _outcome(_ref_combined, data, count)
+    assert _outcome(arrays.decode, data, True, None) == _outcome(_ref_combined, data, None)
+    one = _outcome(lambda b: [arrays.decode_record(b)], data)
+    ref_one = _outcome(lambda b: [(d.array, d.lod) for d in [ref.decode_tensor_file(b)]], data)
+    assert one == ref_one
+
+
+NON_CANONICAL = [
+    bytes.fromhex("1202020308 05".replace(" ", "")),  # packed dims first, then data_type
+    bytes.fromhex("0805 1202 0203"),  # packed dims
+    bytes.fromhex("0805 1003 1801"),  # unknown field
+    bytes.fromhex("0807 1002"),  # a var kind, not an element type
+    bytes.fromhex("0863 1002"),  # outside the enum
+    bytes.fromhex("1002"),  # no data_type
+    bytes.fromhex("0805 10"),  # truncated varint
+    bytes.fromhex("0805 0806 1001"),  # data_type twice
+    bytes.fromhex("0805") + bytes.fromhex("1001") * 65,  # FMT-DESC-005
+    bytes.fromhex("0805 10ffffffffffffffffff01"),  # -1: negative dim
+]
+
+
+@pytest.mark.parametrize("desc", NON_CANONICAL)
+def test_non_canonical_desc_matches_reference(desc):
+    """FMT-DESC-002/003/005, FMT-DTYPE-005: descs only a protobuf runtime judges."""
+    data = (b"\0" * 12 + b"\0\0\0\0" + len(desc).to_bytes(4, "little") + desc + b"\x11" * 24)
+    for count in (1, None):
+        assert _outcome(arrays.decode, data, True, count) == _outcome(_ref_combined, data, count)
+
+
+def test_selected_rows_round_trip():
+    """FMT-SR-001: bytes equal to the reference; decode gives rows and height back."""
+    value = np.arange(6, dtype=np.float32).reshape(3, 2)
+    data = arrays.encode_selected_rows(value, [1, 7, 3], 10)
+    assert data == ref.encode_selected_rows(value, [1, 7, 3], 10)
+    array, rows, height = arrays.decode_selected_rows(data)
+    assert (array == value).all() and rows == [1, 7, 3] and height == 10
+    bad = data[:4] + (10**6).to_bytes(8, "little") + data[12:]
+    assert _error_id(arrays.decode_selected_rows, bad) == ("TRUNCATED", 4)
+
+
+def test_decode_accepts_any_buffer_and_refuses_non_buffers():
+    """ERR-001: a non-buffer is INVALID_ARGUMENT, not a TypeError."""
+    data = arrays.encode([np.arange(4, dtype=np.int64)])
+    for buf in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+        assert arrays.decode(buf)[0][0].tolist() == [0, 1, 2, 3]
+    assert _error_id(arrays.decode, 42)[0] == "INVALID_ARGUMENT"
