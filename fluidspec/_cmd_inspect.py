@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,4 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from fluidspec._inspect import run
 
-    return run(args.path, args.json)
+    try:
+        return run(args.path, args.json)
+    except BrokenPipeError:
+        # `fluidspec inspect big_dir | head`: the reader left; stop quietly, not with a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

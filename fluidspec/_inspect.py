@@ -1,12 +1,16 @@
 """``fluidspec inspect``: show what saved files hold, record by record, with annotated headers.
 
-Only the pure-Python codec is imported (no numba), so the command starts fast.
+A file is read as a stream of dense-tensor records, or as one SelectedRows record when that
+fails (FMT-SNIFF-001); program files go to ``fluidspec._program_view`` (PROG-SNIFF-001).  Only
+the pure-Python codec is imported (no numba), so the command starts fast.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,18 +18,60 @@ from fluidspec import _program_view  # issue 9
 from reference._codec import RecordHeader, read_records
 from spec.errors import FluidSpecError, MissingFileError
 
-__all__ = ["inspect_path", "run"]
+__all__ = ["FileReport", "scan", "inspect_path", "run"]
 
-_MODEL_NAMES = ("__model__",)
-_MODEL_SUFFIXES = (".pdmodel", ".main_program")
+_LIST_SHOWN = 8  # longest LoD level / row list the human view prints in full
+
+
+@dataclass
+class FileReport:
+    """What inspect found in one file: records, a program view, or the error that stopped it."""
+
+    path: Path
+    size: int = 0
+    headers: list[RecordHeader] = field(default_factory=list)
+    program: dict[str, Any] | None = None
+    error: FluidSpecError | None = None
+    os_error: str | None = None  # the file could not be read at all (permissions, ...)
+    buf: bytes = b""
 
 
 def _files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file())
 
 
-def _is_program_file(path: Path) -> bool:
-    return path.name in _MODEL_NAMES or path.suffix in _MODEL_SUFFIXES
+def _inspect_file(file: Path) -> FileReport:
+    shown = str(file)
+    report = FileReport(file)
+    try:
+        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
+        report.program = _program_view.dispatch(file, shown)
+        if report.program is not None:
+            return report
+        # --- end issue 9
+        report.buf = file.read_bytes()
+    except FluidSpecError as exc:
+        report.error = exc
+        return report
+    except OSError as exc:
+        report.os_error = f"cannot read {shown}: {exc.strerror or exc}"
+        return report
+    report.size = len(report.buf)
+    try:
+        report.headers = read_records(report.buf, path=shown)
+    except FluidSpecError as exc:
+        report.error = exc
+    return report
+
+
+def scan(path: str | Path) -> Iterator[FileReport]:
+    """One report per file: ``path`` itself, or every file under it in sorted order."""
+    root = Path(path)
+    if not root.exists():
+        yield FileReport(root, error=MissingFileError("no such file or directory", path=root))
+        return
+    for file in [root] if root.is_file() else _files_under(root):
+        yield _inspect_file(file)
 
 
 def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpecError]]:
@@ -34,30 +80,15 @@ def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpec
     Program files (``__model__``, ``*.pdmodel``, PROG-SNIFF-001) give one ``"kind":
     "ProgramDesc"`` object each, made by ``fluidspec._program_view`` (issue 9).
     """
-    root = Path(path)
-    if not root.exists():
-        return [], [MissingFileError("no such file or directory", path=root)]
-    files = [root] if root.is_file() else _files_under(root)  # issue 9: programs included
     records: list[dict[str, Any]] = []
     errors: list[FluidSpecError] = []
-    for file in files:
-        shown = str(file)
-        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
-        try:
-            program = _program_view.dispatch(file, shown)
-        except FluidSpecError as exc:
-            errors.append(exc)
-            continue
-        if program is not None:
-            records.append(program)
-            continue
-        # --- end issue 9
-        try:
-            headers = read_records(file.read_bytes(), path=shown)
-        except FluidSpecError as exc:
-            errors.append(exc)
-            continue
-        records.extend(h.to_json(shown) for h in headers)
+    for report in scan(path):
+        if report.error is not None:
+            errors.append(report.error)
+        elif report.program is not None:
+            records.append(report.program)
+        else:
+            records.extend(h.to_json(str(report.path)) for h in report.headers)
     return records, errors
 
 
@@ -70,79 +101,90 @@ def _hex(raw: bytes, limit: int = 16) -> str:
     return shown + (f" … ({len(raw)} bytes)" if len(raw) > limit else "")
 
 
+def _short(values: list[int]) -> str:
+    if len(values) <= _LIST_SHOWN:
+        return str(values)
+    return f"[{', '.join(map(str, values[:_LIST_SHOWN]))}, … ({len(values)} values)]"
+
+
 def _annotated_fields(buf: bytes, h: RecordHeader) -> list[tuple[int, bytes, str]]:
-    """(offset, bytes, meaning) for every header field of a record, then its data."""
+    """(offset, bytes, meaning) for every header field of a record, then its data.
+
+    The fields are those of the grammars in spec/chapters/format.md §1.1 and §1.5.
+    """
     out: list[tuple[int, bytes, str]] = []
 
-    def field(at: int, size: int, meaning: str) -> None:
+    def add(at: int, size: int, meaning: str) -> None:
         out.append((at, buf[at : at + size], meaning))
 
     if h.kind == "SelectedRows":
-        field(h.offset, 4, f"version = {h.version}")
-        field(h.offset + 4, 8, f"row count = {len(h.rows or [])}")
-        field(h.offset + 12, 8 * len(h.rows or []), f"rows = {h.rows}")
-        field(h.desc_offset - 8, 8, f"height = {h.height}")
+        rows = h.rows or []
+        add(h.offset, 4, f"SelectedRows version = {h.version}")
+        add(h.offset + 4, 8, f"row count = {len(rows)}")
+        if rows:
+            add(h.offset + 12, 8 * len(rows), f"rows = {_short(rows)}")
+        add(h.desc_offset - 8, 8, f"height = {h.height}")
     else:
-        field(h.offset, 4, f"LoD-tensor version = {h.version}")
-        field(h.lod_offset, 8, f"LoD levels = {len(h.lod)}")
+        add(h.offset, 4, f"LoD-tensor version = {h.version}")
+        add(h.lod_offset, 8, f"LoD levels = {len(h.lod)}")
         at = h.lod_offset + 8
         for i, level in enumerate(h.lod):
-            field(at, 8, f"level {i} byte size = {8 * len(level)}")
-            field(at + 8, 8 * len(level), f"level {i} offsets = {level}")
+            add(at, 8, f"level {i} byte size = {8 * len(level)}")
+            if level:
+                add(at + 8, 8 * len(level), f"level {i} offsets = {_short(level)}")
             at += 8 + 8 * len(level)
-    field(h.desc_offset, 4, f"tensor version = {h.tensor_version}")
-    field(h.desc_offset + 4, 4, f"TensorDesc size = {h.desc_size}")
-    field(h.desc_offset + 8, h.desc_size, f"TensorDesc: data_type {h.data_type} "
-          f"({h.data_type_name}), dims {h.dims}")
-    field(h.data_offset, h.data_nbytes, "data")
+    add(h.desc_offset, 4, f"tensor version = {h.tensor_version}")
+    add(h.desc_offset + 4, 4, f"TensorDesc size = {h.desc_size}")
+    add(h.desc_offset + 8, h.desc_size,
+        f"TensorDesc: data_type {h.data_type} ({h.data_type_name}), dims {h.dims}")
+    if h.data_nbytes:
+        add(h.data_offset, h.data_nbytes, f"data ({h.data_nbytes} bytes)")
     return out
 
 
-def _print_human(path: Path, out: TextIO) -> list[FluidSpecError]:
-    files = [path] if path.is_file() else _files_under(path)  # issue 9: programs included
-    errors: list[FluidSpecError] = []
-    for file in files:
-        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
-        try:
-            program = _program_view.dispatch(file, str(file))
-        except FluidSpecError as exc:
-            errors.append(exc)
-            print(f"{file}: {exc}", file=out)
-            continue
-        if program is not None:
-            print(_program_view.render_program(program), file=out)
-            continue
-        # --- end issue 9
-        buf = file.read_bytes()
-        try:
-            headers = read_records(buf, path=str(file))
-        except FluidSpecError as exc:
-            errors.append(exc)
-            print(f"{file}: {exc}", file=out)
-            continue
-        print(f"{file}: {len(headers)} record(s), {len(buf)} bytes", file=out)
-        for h in headers:
-            lod = f" lod {h.lod}" if h.lod else ""
-            extra = f" rows {h.rows} height {h.height}" if h.kind == "SelectedRows" else ""
-            print(f"  record at {h.offset}: {h.kind} {h.data_type_name} {h.dims}{lod}{extra}, "
-                  f"{h.data_nbytes} data bytes at {h.data_offset}", file=out)
-            for at, raw, meaning in _annotated_fields(buf, h):
-                print(f"    {at:08x}  {_hex(raw):<48}  {meaning}", file=out)
-    return errors
+def _render_file(report: FileReport) -> str:
+    lines = [f"{report.path}: {len(report.headers)} record(s), {report.size} bytes"]
+    for h in report.headers:
+        lod = f" lod {_short_lod(h.lod)}" if h.lod else ""
+        extra = (f" rows {_short(h.rows or [])} height {h.height}"
+                 if h.kind == "SelectedRows" else "")
+        lines.append(f"  record at {h.offset}: {h.kind} {h.data_type_name} {h.dims}{lod}{extra}, "
+                     f"{h.data_nbytes} data bytes at {h.data_offset}")
+        for at, raw, meaning in _annotated_fields(report.buf, h):
+            lines.append(f"    {at:08x}  {_hex(raw):<64}  {meaning}")
+    return "\n".join(lines)
+
+
+def _short_lod(lod: list[list[int]]) -> str:
+    return "[" + ", ".join(_short(level) for level in lod) + "]"
+
+
+# --------------------------------------------------------------------------------------------
+# The command
 
 
 def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """The ``inspect`` command; returns the exit status (1 when any file is bad)."""
-    target = Path(path)
-    if as_json:
-        records, errors = inspect_path(target)
-        print(json.dumps(records, indent=2), file=out)
-    else:
-        if not target.exists():
-            errors = [MissingFileError("no such file or directory", path=target)]
-        else:
-            errors = _print_human(target, out)
-    for exc in errors:
-        print(f"error: {exc}", file=err)
-    return 1 if errors else 0
+    """The ``inspect`` command; returns the exit status (1 when any file is bad or unreadable).
 
+    Errors go to ``err`` as ``error: ID: message (file, offset, ...; expected ..., found ...)``,
+    never as a traceback; ``--json`` output on ``out`` stays valid JSON either way.
+    """
+    records: list[dict[str, Any]] = []
+    failed = False
+    for report in scan(path):
+        if report.error is not None or report.os_error is not None:
+            failed = True
+            out.flush()  # keep the human view and the errors in file order on a terminal
+            print(f"error: {report.error or report.os_error}", file=err)
+        elif as_json:
+            if report.program is not None:
+                records.append(report.program)
+            else:
+                records.extend(h.to_json(str(report.path)) for h in report.headers)
+        elif report.program is not None:
+            print(_program_view.render_program(report.program), file=out)
+        else:
+            print(_render_file(report), file=out)
+    if as_json:
+        print(json.dumps(records, indent=2), file=out)
+    return 1 if failed else 0
