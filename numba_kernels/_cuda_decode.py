@@ -1,0 +1,107 @@
+"""Decode to the device: a combined stream into device arrays, by one scatter launch.
+
+The parse is the CPU path's (``numba_kernels._decode.parse``: every check, every taxonomy error,
+FMT-REC-*, FMT-DESC-*, FMT-LOD-*, FMT-SAFE-*, FMT-COMB-002/003), run on a host copy of the
+bytes.  Records are interleaved header/payload, so finding record k+1 needs record k's header:
+a sequential walk, which the host does at ~0.2 µs per record and a GPU thread would do far
+slower.  So:
+
+* host buffer -> parse on the host, one host-to-device copy of the bytes, scatter on the device;
+* device buffer -> one device-to-host copy to parse (the headers are spread through it), then
+  the scatter reads the device buffer itself.
+
+The scatter (``gather_kernel``) copies every payload from its unaligned offset in the stream
+(FMT-REC-005: no padding) to an offset in one device arena aligned to ``align`` bytes, so the
+arrays handed back can be used by any typed GPU kernel; they are views of that arena (which
+they keep alive) and own no memory of the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numba import cuda
+
+from numba_kernels import _cuda, _cuda_launch, _decode
+from numba_kernels._cuda_encode import is_device_array, to_device, word_view
+from numba_kernels._cuda_launch import Launch
+from numba_kernels._dtypes import DTYPE_BY_CODE
+from spec.errors import InvalidArgumentError
+
+ALIGN = 256  # cudaMalloc's own alignment: every typed access to an array is aligned
+
+
+def chunk_tables(nbytes: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(chunk_rec, chunk_base)`` for ``gather_kernel``: chunk -> range, range -> first chunk."""
+    per = -(-nbytes // chunk)
+    base = np.zeros(len(nbytes), np.int64)
+    if len(nbytes) > 1:
+        np.cumsum(per[:-1], out=base[1:])
+    rec = np.repeat(np.arange(len(nbytes), dtype=np.int64), per)
+    return rec, base
+
+
+def gather(dst: Any, dst_off: np.ndarray, src: Any, src_off: np.ndarray, nbytes: np.ndarray,
+           launch: Launch | None = None, chunk: int | None = None) -> None:
+    """Copy ``src[src_off[r]:+nbytes[r]]`` to ``dst[dst_off[r]:]`` for every r, one launch.
+
+    ``dst`` and ``src`` are 1-D uint8 device arrays; the offsets and sizes are host int64 arrays.
+    """
+    cb = _cuda_launch.chunk_bytes(chunk)
+    rec, base = chunk_tables(np.asarray(nbytes, np.int64), cb)
+    if len(rec) == 0:
+        return
+    dst_w, dst_words = word_view(dst)
+    src_w, src_words = word_view(src)
+    blocks, threads = _cuda_launch.for_chunks(len(rec), launch)
+    _cuda.gather_kernel[blocks, threads](
+        dst, dst_w, to_device(np.asarray(dst_off, np.int64)), src, src_w,
+        to_device(np.asarray(src_off, np.int64)), to_device(np.asarray(nbytes, np.int64)),
+        to_device(rec), to_device(base), cb, dst_words and src_words,
+    )
+
+
+def _host_and_device(buffer: Any) -> tuple[np.ndarray, Any]:
+    """``(host uint8 bytes, device uint8 array or None)`` of the input."""
+    if is_device_array(buffer):
+        if len(buffer.shape) != 1 or np.dtype(buffer.dtype) != np.uint8:
+            raise InvalidArgumentError(
+                "a device buffer must be a 1-D uint8 device array",
+                expected="a 1-D uint8 device array",
+                found=f"{np.dtype(buffer.dtype)} array of shape {tuple(buffer.shape)}",
+            )
+        return buffer.copy_to_host(), buffer
+    return _decode.as_u8(buffer), None
+
+
+def decode(
+    buffer: Any, count: int | None = None, *, path: Any = None,
+    names: Sequence[str] | None = None, launch: Launch | None = None, chunk: int | None = None,
+    align: int = ALIGN,
+) -> list[tuple[Any, list[list[int]]]]:
+    """Every record of ``buffer`` (host bytes or a uint8 device array) as
+    ``(device array, lod)``, with the parse rules and errors of ``numba_kernels.arrays``."""
+    host, dev = _host_and_device(buffer)
+    u8, p = _decode.parse(host, count, path=path, names=names)
+    if dev is None:
+        dev = to_device(np.ascontiguousarray(u8[:p.end]))
+    nbytes = p.nbytes
+    padded = -(-nbytes // align) * align
+    arena_off = np.zeros(p.n + 1, np.int64)
+    np.cumsum(padded, out=arena_off[1:])
+    arena = cuda.device_array(max(int(arena_off[-1]), 1), np.uint8)
+    gather(arena, arena_off[:-1], dev, p.data_off, nbytes, launch, chunk)
+    cuda.synchronize()
+    lods = _decode.lods_of(u8, p) if len(p.lvl_len) else [[] for _ in range(p.n)]
+    out: list[tuple[Any, list[list[int]]]] = []
+    offs = arena_off.tolist()
+    sizes = nbytes.tolist()
+    codes = p.codes.tolist()
+    for i in range(p.n):
+        dtype = DTYPE_BY_CODE[codes[i]]
+        shape = p.shape(i)
+        flat = arena[offs[i]:offs[i] + sizes[i]].view(dtype)
+        out.append((flat.reshape(shape), lods[i]))
+    return out

@@ -1,0 +1,34 @@
+"""The CUDA path: pack arrays into one device buffer and unpack a buffer into device arrays.
+
+Needs the ``cuda`` extra (``pip install -e '.[cuda]'``: numba-cuda and cuda-bindings) and either
+a GPU (``pip install 'numba-cuda[cu13]'`` for the toolkit) or numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1`` set *before* numba is first imported).  The bytes are those of
+``numba_kernels.arrays`` and ``reference`` exactly (FMT-COMB-001, FMT-REC-*); the validity rules
+and the taxonomy errors are the CPU path's own, shared code.
+
+* ``encode(arrays, lods)`` — arrays may be device arrays (packed on the device) or host arrays
+  (each copied once into its slot); returns a 1-D ``uint8`` device array.
+* ``decode(buffer)`` — host bytes or a ``uint8`` device array; returns ``(device array, lod)``
+  pairs, each array a view of one aligned device arena (see ``_cuda_decode`` for why the parse
+  itself runs on the host).
+* ``gather(dst, dst_off, src, src_off, nbytes)`` — the scatter/gather kernel itself.
+* ``available()`` / ``simulated()`` / ``unavailable_reason()`` — where it can run.
+* ``python -m numba_kernels.cuda_check`` — the real-GPU check (bytes and throughput).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numba_kernels._cuda_decode import decode, gather
+from numba_kernels._cuda_encode import encode
+from numba_kernels._cuda_launch import available, simulated, unavailable_reason
+
+__all__ = ["encode", "decode", "gather", "available", "simulated", "unavailable_reason",
+           "warm_up"]
+
+
+def warm_up() -> None:
+    """Compile every kernel now (a tiny encode and decode), not inside the first real call."""
+    blob = encode([np.arange(3, dtype=np.float32)], [[[0, 1, 3]]])
+    decode(blob)
