@@ -4,7 +4,7 @@ The namespace mirrors Fluid 1.x: Programs and their defaults, the Executor and p
 ``fluid.core`` / ``fluid.framework`` and ``fluid.io`` with the eight save/load APIs.
 """
 
-from reference import core, framework
+from reference import core, framework, io
 from reference._executor import CPUPlace, CUDAPlace, Executor
 from reference._framework import (
     Program,
@@ -17,6 +17,7 @@ from reference._scope import Scope, global_scope, scope_guard
 __all__ = [
     "core",
     "framework",
+    "io",
     "Program",
     "default_main_program",
     "default_startup_program",

@@ -219,7 +219,14 @@ def _build_var_desc(
     name: str, kind: int, shape: Sequence[int] | None, dtype: Any, lod_level: int,
     persistable: bool, stop_gradient: bool, need_check_feed: bool,
 ) -> pb.VarDesc:
-    proto = pb.VarDesc(name=name)
+    if not isinstance(name, str):
+        raise InvalidArgumentError("a variable name must be a str", expected="str",
+                                   found=type(name).__name__)
+    try:
+        proto = pb.VarDesc(name=name)
+    except (UnicodeEncodeError, ValueError):  # VarDesc.name is a protobuf string: UTF-8 only
+        raise InvalidArgumentError("a variable name must be valid Unicode text",
+                                   expected="a UTF-8 encodable str", found=repr(name)) from None
     proto.type.type = kind
     field = TENSOR_KINDS.get(kind)
     if field is not None:

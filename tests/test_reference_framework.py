@@ -65,6 +65,10 @@ def test_names_are_not_validated_at_creation():  # API-MODEL-002
     block = fluid.Program().global_block()
     for name in ["../up", "/abs", "a/b", "", ".", "nul\x00", "é"]:
         assert block.create_var(name=name, shape=[1], dtype="int8").name == name
+    with pytest.raises(InvalidArgumentError):  # VarDesc.name is UTF-8 on the wire
+        block.create_var(name="\udcff", shape=[1])
+    with pytest.raises(InvalidArgumentError):
+        block.create_var(name=7, shape=[1])
 
 
 def test_create_parameter_goes_to_the_global_block():  # API-MODEL-002
