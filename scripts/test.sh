@@ -8,9 +8,19 @@ source scripts/_setup.sh
 # conformance run against Paddle (issue 7).  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
 
+# The CUDA kernels (issue 5) need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
+echo "== installing fluidspec[cuda] into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[cuda]'
+
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest (hypothesis profile: $HYPOTHESIS_PROFILE)"
 # pytest exits 5 when it collected nothing; with `set -e` that fails the run, as it should.
 .venv/bin/python -m pytest "$@"
+# The CUDA tests again, under numba's CUDA simulator: it must be switched on before numba is
+# imported, so they get their own process.  (In the run above they skip, or use a real GPU.)
+if [ $# -eq 0 ]; then
+  echo "== pytest tests/test_cuda_*.py under the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)"
+  NUMBA_ENABLE_CUDASIM=1 .venv/bin/python -m pytest -q tests/test_cuda_*.py
+fi
