@@ -459,3 +459,73 @@ def snapshot_tree(root: str | os.PathLike[str]) -> dict[str, bytes | None]:
             rel = os.path.relpath(full, root)
             out[rel] = b"<symlink>" if os.path.islink(full) else Path(full).read_bytes()
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The save/load APIs of every implementation, on the shared data model (reference's Program,
+# Scope, Executor: issue 4 has numba_kernels use the same objects).
+
+
+def io_params() -> list[Any]:
+    """pytest params: the ``io`` module of every implementation, missing ones as skips."""
+    import pytest
+
+    params = []
+    for impl, module_name in (("reference", "reference.io"), ("numba_kernels", "numba_kernels.io")):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            params.append(pytest.param(None, id=impl, marks=pytest.mark.skip(
+                reason=f"{module_name} not importable yet ({exc})")))
+            continue
+        params.append(pytest.param(module, id=impl))
+    return params
+
+
+def build_program(
+    values: dict[str, np.ndarray], *, parameters: frozenset[str] | set[str] = frozenset(),
+    declared: dict[str, tuple[list[int], str]] | None = None, set_values: bool = True,
+) -> Any:
+    """A Program holding one persistable var per name (Parameters for ``parameters``), and the
+    values put into the *current* global scope.  ``declared`` overrides a var's declared
+    (shape, dtype); by default they are the value's."""
+    import reference as fluid
+
+    program = fluid.Program()
+    block = program.global_block()
+    for name, value in values.items():
+        shape, dtype = (declared or {}).get(name, (list(value.shape), value.dtype.name))
+        if name in parameters:
+            block.create_parameter(name=name, shape=shape, dtype=dtype)
+        else:
+            block.create_var(name=name, shape=shape, dtype=dtype, persistable=True)
+        if set_values:
+            fluid.global_scope().var(name).get_tensor().set(value, fluid.CPUPlace())
+    return program
+
+
+def scope_values(names: list[str]) -> dict[str, np.ndarray | None]:
+    """What the current global scope holds for ``names`` (None: no value), as copies."""
+    import reference as fluid
+
+    out: dict[str, np.ndarray | None] = {}
+    for name in names:
+        holder = fluid.global_scope().find_var(name)
+        if holder is None or not holder.is_initialized():
+            out[name] = None
+        else:
+            out[name] = np.array(holder.get_tensor()).copy()
+    return out
+
+
+def same_values(a: dict[str, np.ndarray | None], b: dict[str, np.ndarray | None]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for name in a:
+        x, y = a[name], b[name]
+        if (x is None) != (y is None):
+            return False
+        if x is not None and (x.dtype != y.dtype or x.shape != y.shape
+                              or x.tobytes() != y.tobytes()):
+            return False
+    return True

@@ -1,0 +1,121 @@
+"""Saves killed with SIGKILL at random points (issue 8, item 4): SAFE-ATOMIC-001/002.
+
+100 trials.  In each, a forked child saves the same 40 small variables over and over — separate
+files, then one combined file — each save with new values (generation ``g``: variable ``i`` holds
+``g * 1000 + i``), and the parent kills it with SIGKILL after a random delay.  Afterwards every file
+under a final name must be a complete record of one generation that was really written (the old
+or a new one; for the combined file, one generation for all records), loads must succeed, and
+nothing may exist outside ``dirname``.  Forking (not spawning) keeps a trial to milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import time
+
+import hostile_helpers as hh
+import numpy as np
+import pytest
+
+import reference as fluid
+from reference._codec import decode_combined, decode_tensor_file
+from spec.errors import FluidSpecError
+
+IO = hh.io_params()
+TRIALS = 100
+NAMES = [f"v{i:02d}" if i % 5 else f"grp/v{i:02d}" for i in range(40)]
+SIZES = {name: 8 * (i % 8 + 1) for i, name in enumerate(NAMES)}
+
+
+def _values(generation: int) -> dict[str, np.ndarray]:
+    return {n: np.full(SIZES[n], generation * 1000 + i, np.int64) for i, n in enumerate(NAMES)}
+
+
+def _generation_of(name: str, array: np.ndarray) -> int:
+    """The generation a decoded value belongs to; fails if it is no complete value of one."""
+    i = NAMES.index(name)
+    assert array.dtype == np.int64 and array.shape == (SIZES[name],), (name, array.shape)
+    g, rest = divmod(int(array[0]), 1000)
+    assert rest == i and np.all(array == array[0]), name
+    return g
+
+
+def _child_saves_forever(io, dirname: str, first_generation: int) -> None:
+    """Runs in the forked child: save generation after generation until killed."""
+    try:
+        with fluid.scope_guard(fluid.Scope()):
+            program = hh.build_program(_values(first_generation))
+            exe = fluid.Executor(fluid.CPUPlace())
+            scope = fluid.global_scope()
+            g = first_generation
+            while True:
+                for name, value in _values(g).items():
+                    scope.var(name).get_tensor().set(value, fluid.CPUPlace())
+                io.save_vars(exe, dirname, program)
+                io.save_vars(exe, dirname, program, filename="all")
+                g += 1
+    except BaseException:  # noqa: BLE001 - any way out but SIGKILL is a failure
+        os._exit(3)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="needs fork")
+@pytest.mark.parametrize("io", IO)
+def test_sigkill_at_random_points_leaves_only_complete_files(io, tmp_path):
+    dirname = tmp_path / "d"
+    with fluid.scope_guard(fluid.Scope()):
+        program = hh.build_program(_values(0))
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.save_vars(exe, str(dirname), program)
+        io.save_vars(exe, str(dirname), program, filename="all")
+    rng = random.Random(20261128)
+    written_up_to = 0  # generations < this have been started by some child
+    mixed_trials = 0
+    start = time.perf_counter()
+    for trial in range(TRIALS):
+        first = (trial + 1) * 100_000
+        pid = os.fork()
+        if pid == 0:
+            _child_saves_forever(io, str(dirname), first)
+        time.sleep(rng.uniform(0.0, 0.03))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (
+            f"trial {trial}: the child ended by itself (status {status}): it failed to save"
+        )
+        written_up_to = first + 10_000
+
+        generations = set()
+        for name in NAMES:  # SAFE-ATOMIC-002: each final name holds a complete record
+            data = (dirname / name).read_bytes()
+            try:
+                decoded = decode_tensor_file(data)
+            except FluidSpecError as err:
+                pytest.fail(f"trial {trial}: torn file {name}: {err}")
+            g = _generation_of(name, decoded.array)
+            assert g == 0 or 100_000 <= g < written_up_to
+            generations.add(g)
+        mixed_trials += len(generations) > 1
+        combined = decode_combined((dirname / "all").read_bytes(), len(NAMES))
+        by_name = dict(zip(sorted(NAMES), combined, strict=True))
+        combined_generations = {_generation_of(n, d.array) for n, d in by_name.items()}
+        assert len(combined_generations) == 1, f"trial {trial}: combined file mixes saves"
+
+        # Loads still succeed, with the implementation under test, and agree with the bytes.
+        with fluid.scope_guard(fluid.Scope()):
+            program = hh.build_program(_values(0), set_values=False)
+            io.load_vars(exe, str(dirname), program)
+            io.load_vars(exe, str(dirname), program, filename="all")
+            loaded = hh.scope_values(NAMES)
+        assert {_generation_of(n, a) for n, a in loaded.items()} == combined_generations
+
+    # SAFE-PATH-002: temporary files (if a kill left some) stay inside dirname.
+    assert sorted(os.listdir(tmp_path)) == ["d"]
+    leftovers = [p for p in hh.snapshot_tree(dirname) if p not in NAMES and p not in ("all", "grp")]
+    elapsed = time.perf_counter() - start
+    print(f"{TRIALS} kills in {elapsed:.1f}s: {mixed_trials} mid-save (files of several "
+          f"generations), {len(leftovers)} temporary files left behind")
+    # The test proves something only if kills really landed in the middle of saves.
+    assert mixed_trials >= TRIALS // 10, f"only {mixed_trials} kills landed mid-save"
