@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shlex
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
@@ -21,7 +23,7 @@ from conformance._subprocess import SubprocessAdapter
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "resolve", "builtin_names"]
 
 ENTRY_POINT_GROUP = "fluidspec.implementations"
-BUILTIN = ("reference", "numba", "numba-cuda-sim")
+BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2")
 
 
 class _Unavailable:
@@ -55,6 +57,8 @@ def _builtin(name: str, place: str) -> Adapter:
     if name == "numba":
         # numba_kernels runs on the reference's Program/Scope objects (issue 4).
         return FluidAdapter("numba", "reference", "numba_kernels.io", place=place)
+    if name == "paddle-2.6.2":
+        return _paddle(name)
     # numba-cuda-sim: NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the
     # kernels run in their own process behind the protocol.
     if importlib.util.find_spec("numba_cuda") is None:
@@ -90,3 +94,14 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
         return _from_object(obj, spec)
     known = ", ".join([*BUILTIN, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))])
     raise ValueError(f"unknown implementation {spec!r} (known: {known}; or module:attr, cmd:COMMAND)")
+
+
+def _paddle(name: str) -> Adapter:
+    """Real PaddlePaddle 2.6.2 behind conformance/paddle/server.py, in its own venv (issue 7);
+    its known failures are conformance/known-failures/paddle-2.6.2.txt."""
+    root = Path(__file__).resolve().parent.parent
+    python = root / ".venv-paddle" / "bin" / "python"
+    if not python.exists():
+        return _Unavailable(name, ".venv-paddle is missing (create it: bash scripts/_paddle_env.sh)")
+    server = root / "conformance" / "paddle" / "server.py"
+    return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(server))}", name=name)
