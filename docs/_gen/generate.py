@@ -1,0 +1,350 @@
+"""Everything the docs site generates instead of copying: spec pages, the Paddle-departures page,
+the performance page and plot, and the outputs of ``fluidspec`` commands shown in pages.
+
+Used by the MkDocs hook (``docs/_gen/hooks.py``) at build time and by ``tests/test_docs.py``.
+Nothing here fetches anything: the inputs are ``spec.clauses()``, the chapter files, the
+known-failures file, the bench JSON and files this module writes itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWN_FAILURES = ROOT / "conformance" / "known-failures" / "paddle-2.6.2.txt"
+BENCH_JSON = ROOT / "docs" / "data" / "bench.json"
+
+# A directive line in a hand-written page: replaced by the command and its real output.
+DIRECTIVE = re.compile(r"^<!-- fluidspec: (?P<args>.+?) -->$", re.MULTILINE)
+_CLAUSE_HEADING = re.compile(r"^### (?P<id>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+) · ")
+_CLAUSE_REF = re.compile(r"\b([A-Z]{2,}(?:-[A-Z0-9]+)*-\d{3})\b")
+
+
+# --------------------------------------------------------------------------------------------
+# The spec, one page per chapter, one anchor per clause
+
+
+def chapter_pages() -> dict[str, str]:
+    """``spec/<chapter>.md`` -> Markdown: the chapter text with ``{#clause-id}`` on every
+    clause heading, a tier badge, and every clause id in the text linked to its anchor."""
+    import spec
+    from spec._clauses import CHAPTERS_DIR
+
+    where = {c.id: c.chapter for c in spec.clauses()}
+    pages: dict[str, str] = {}
+    for path in sorted(CHAPTERS_DIR.glob("*.md")):
+        out = []
+        in_fence = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("```"):
+                in_fence = not in_fence
+            match = None if in_fence else _CLAUSE_HEADING.match(line)
+            if match:
+                clause = spec.clause(match["id"])
+                out.append(f"### {clause.id} · {clause.tier} · {clause.title} {{#{clause.anchor}}}")
+                continue
+            if not in_fence and not line.startswith("#"):
+                line = _link_clause_ids(line, path.stem, where)
+            out.append(line)
+        pages[f"spec/{path.stem}.md"] = "\n".join(out) + "\n"
+    pages["spec/index.md"] = clause_index()
+    return pages
+
+
+def _link_clause_ids(line: str, chapter: str, where: dict[str, str]) -> str:
+    """Turn bare clause ids into links, leaving code spans alone."""
+    parts = re.split(r"(`[^`]*`)", line)
+    for i, part in enumerate(parts):
+        if part.startswith("`"):
+            continue
+
+        def link(m: re.Match[str]) -> str:
+            cid = m.group(1)
+            if cid not in where:
+                return cid
+            target = "" if where[cid] == chapter else f"{where[cid]}.md"
+            return f"[{cid}]({target}#{cid.lower()})"
+
+        parts[i] = _CLAUSE_REF.sub(link, part)
+    return "".join(parts)
+
+
+def clause_index() -> str:
+    import spec
+
+    lines = [
+        "# All clauses",
+        "",
+        "Every normative rule of the spec, generated from `spec.clauses()`.  Each id links to its",
+        "anchor in its chapter (`spec/<chapter>.md#<id, lower-cased>`); the anchors are stable.",
+        "",
+        f"{len(spec.clauses())} clauses: "
+        + ", ".join(f"{len(spec.clauses(tier=t))} {t}" for t in spec.TIERS) + ".",
+        "",
+        "| id | tier | chapter | rule |",
+        "|---|---|---|---|",
+    ]
+    for c in spec.clauses():
+        title = c.title.replace("|", "\\|")
+        lines.append(f"| [{c.id}]({c.chapter}.md#{c.anchor}) | {c.tier} | {c.chapter} | {title} |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Where Paddle departs from the spec
+
+
+def parse_known_failures(text: str) -> list[tuple[str, str]]:
+    """(clause-or-case id, reason) per non-comment line of a known-failures file.
+
+    The first whitespace-separated token is the id; the rest of the line (after an optional
+    ``#`` or ``:``) is the reason.
+    """
+    entries = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        token, _, rest = line.partition(" ")
+        entries.append((token.rstrip(":"), rest.strip().lstrip("#:").strip()))
+    return entries
+
+
+def departures_page() -> str:
+    import spec
+
+    known = {c.id: c for c in spec.clauses()}
+    lines = [
+        "# Where Paddle departs from the spec",
+        "",
+        "Generated at build time.  MUST clauses describe what Paddle 2.6.2 does; the departures are",
+        "where the spec asks for more (SHOULD clauses: safety Paddle lacks) or where Paddle's",
+        "behaviour is observed to differ.  Each entry links to its clause.",
+        "",
+    ]
+    if KNOWN_FAILURES.is_file():
+        entries = parse_known_failures(KNOWN_FAILURES.read_text(encoding="utf-8"))
+        lines += [
+            f"## Known failures of the Paddle 2.6.2 adapter ({len(entries)})",
+            "",
+            "From `conformance/known-failures/paddle-2.6.2.txt`: the conformance cases Paddle 2.6.2",
+            "fails, with the reason recorded there.",
+            "",
+            "| case | clause | reason |",
+            "|---|---|---|",
+        ]
+        for ident, reason in entries:
+            cid = next((m for m in _CLAUSE_REF.findall(ident) if m in known), None)
+            link = f"[{cid}](spec/{known[cid].chapter}.md#{known[cid].anchor})" if cid else "—"
+            reason = reason.replace("|", "\\|")
+            lines.append(f"| `{ident}` | {link} | {reason} |")
+        lines.append("")
+    noted = [c for c in spec.clauses() if c.paddle_note]
+    lines += [
+        f"## Observed behaviour recorded in the spec ({len(noted)} clauses)",
+        "",
+        "The *Paddle observed* notes of the clauses, measured by running Paddle 2.6.2 (and 3.3.1).",
+        "",
+    ]
+    for c in noted:
+        lines += [
+            f"### [{c.id}](spec/{c.chapter}.md#{c.anchor}) · {c.tier} · {c.title}",
+            "",
+            c.paddle_note.strip(),
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Performance: table and plot from the bench JSON
+
+
+def load_bench(path: Path = BENCH_JSON) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    required = {"case", "op", "impl", "median_s", "min_s", "max_s", "bytes", "count"}
+    for row in results:
+        missing = required - row.keys()
+        if missing:
+            raise ValueError(f"{path}: a result lacks {sorted(missing)}: {row}")
+    return results
+
+
+def _throughput(row: dict[str, Any]) -> float:
+    """MB/s (10**6 bytes per second) at the median time."""
+    return row["bytes"] / row["median_s"] / 1e6 if row["median_s"] > 0 else float("inf")
+
+
+def performance_page(results: list[dict[str, Any]] | None) -> str:
+    lines = [
+        "# Performance",
+        "",
+        "Generated at build time from `docs/data/bench.json`, the output of",
+        "`fluidspec bench --json` (schema: `{\"results\": [{case, op, impl, median_s, min_s, max_s,",
+        "bytes, count}]}`).  Refresh it with:",
+        "",
+        "```sh",
+        ".venv/bin/fluidspec bench --quick --json > docs/data/bench.json",
+        "```",
+        "",
+    ]
+    if not results:
+        lines += [
+            "!!! warning \"No benchmark results recorded yet\"",
+            "    `docs/data/bench.json` is absent, so there is no table and no plot.  Run the",
+            "    command above and rebuild the docs.",
+            "",
+        ]
+        return "\n".join(lines)
+    lines += [
+        "![Throughput per case, operation and implementation](performance.png)",
+        "",
+        "| case | op | impl | median | min | max | bytes | runs | MB/s (median) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(results, key=lambda r: (r["case"], r["op"], r["impl"])):
+        lines.append(
+            f"| {r['case']} | {r['op']} | {r['impl']} | {_seconds(r['median_s'])} | "
+            f"{_seconds(r['min_s'])} | {_seconds(r['max_s'])} | {r['bytes']:,} | {r['count']} | "
+            f"{_throughput(r):,.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _seconds(s: float) -> str:
+    if s >= 1:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.1f} µs"
+
+
+def performance_png(results: list[dict[str, Any]]) -> bytes:
+    """A horizontal bar chart of MB/s per (case, op), one bar per implementation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    groups = sorted({(r["case"], r["op"]) for r in results})
+    impls = sorted({r["impl"] for r in results})
+    by_key = {(r["case"], r["op"], r["impl"]): _throughput(r) for r in results}
+    height = 0.8 / max(len(impls), 1)
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(groups) * max(len(impls), 1) ** 0.5))
+    for i, impl in enumerate(impls):
+        ys = [g + i * height for g in range(len(groups))]
+        xs = [by_key.get((case, op, impl), 0.0) for case, op in groups]
+        ax.barh(ys, xs, height=height, label=impl)
+    ax.set_yticks([g + 0.4 - height / 2 for g in range(len(groups))])
+    ax.set_yticklabels([f"{case} / {op}" for case, op in groups], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("throughput, MB/s at the median time (log scale)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    # No timestamp in the PNG, so the same JSON gives the same bytes.
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Sample files and live command output for pages
+
+
+def write_samples(root: Path) -> None:
+    """The files the pages' ``<!-- fluidspec: ... -->`` directives run commands on."""
+    import numpy as np
+
+    from reference._codec import encode_lod_tensor
+    from spec.framework_pb2 import AttrType, ProgramDesc, VarType
+
+    run_fluidspec(["sample", "."], root)
+    # A minimal inference model (paddle-observed §7.2): y = x + w.
+    program = ProgramDesc()
+    block = program.blocks.add(idx=0, parent_idx=-1)
+    for name, kind, dims, flags in [
+        ("x", VarType.LOD_TENSOR, [-1, 3], {"need_check_feed": True}),
+        ("w", VarType.LOD_TENSOR, [3], {"persistable": True}),
+        ("y", VarType.LOD_TENSOR, [-1, 3], {}),
+        ("feed", VarType.FEED_MINIBATCH, None, {"persistable": True}),
+        ("fetch", VarType.FETCH_LIST, None, {"persistable": True}),
+    ]:
+        v = block.vars.add(name=name, **flags)
+        v.type.type = kind
+        if dims is not None:
+            v.type.lod_tensor.tensor.data_type = VarType.FP32
+            v.type.lod_tensor.tensor.dims.extend(dims)
+    for op_type, ins, outs, col in [
+        ("feed", {"X": ["feed"]}, {"Out": ["x"]}, 0),
+        ("elementwise_add", {"X": ["x"], "Y": ["w"]}, {"Out": ["y"]}, None),
+        ("fetch", {"X": ["y"]}, {"Out": ["fetch"]}, 0),
+    ]:
+        op = block.ops.add(type=op_type)
+        for slot, args in ins.items():
+            op.inputs.add(parameter=slot, arguments=args)
+        for slot, args in outs.items():
+            op.outputs.add(parameter=slot, arguments=args)
+        if col is not None:
+            op.attrs.add(name="col", type=AttrType.INT, i=col)
+    (root / "model").mkdir()
+    (root / "model" / "__model__").write_bytes(program.SerializeToString())
+    (root / "model" / "w").write_bytes(encode_lod_tensor(np.array([1, 2, 3], np.float32)))
+    # Real Paddle 2.6.2 inference models (the vectors the Paddle adapter generated).
+    vectors = ROOT / "conformance" / "vectors" / "paddle-2.6.2"
+    for name, target in (("inference-dir", "paddle-inference"),
+                         ("inference-combined", "paddle-inference-combined")):
+        if (vectors / name).is_dir():
+            shutil.copytree(vectors / name, root / target)
+    # What users hit (troubleshooting page).
+    (root / "broken").mkdir()
+    (root / "broken" / "conv2d_0.w_0").write_bytes(
+        b"version https://git-lfs.github.com/spec/v1\n"
+        b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        b"size 3456\n"
+    )
+    good = encode_lod_tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    (root / "broken" / "fc_0.w_0").write_bytes(good[:-4])
+    # Two saves that differ (the diff page).
+    for side, w, extra in [("before", 0.0, "old_var"), ("after", 0.25, "new_var")]:
+        d = root / side
+        d.mkdir()
+        (d / "fc_0.w_0").write_bytes(
+            encode_lod_tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + np.float32(w)))
+        (d / "fc_0.b_0").write_bytes(encode_lod_tensor(np.zeros(3 if side == "before" else 4,
+                                                               np.float32)))
+        (d / extra).write_bytes(encode_lod_tensor(np.ones(2, np.float32)))
+
+
+def run_fluidspec(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the real command line (a subprocess), returning its exit status and output."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluidspec", *argv], cwd=cwd, capture_output=True, text=True,
+        env=env, timeout=120, check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def render_directive(args: str, cwd: Path) -> str:
+    """The Markdown that replaces ``<!-- fluidspec: ARGS -->``: the command and its output."""
+    argv = shlex.split(args)
+    code, output = run_fluidspec(argv, cwd)
+    status = "" if code == 0 else f"\n(exit status {code})"
+    return f"```text\n$ fluidspec {args}\n{output.rstrip()}{status}\n```"
+
+
+def expand_directives(markdown: str, cwd: Path) -> str:
+    return DIRECTIVE.sub(lambda m: render_directive(m["args"], cwd), markdown)

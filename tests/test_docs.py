@@ -1,0 +1,165 @@
+"""The docs site (docs/, mkdocs.yml, docs/_gen/): every example runs, the strict build passes,
+generated content really is generated.
+
+* Every fenced ``python`` block of every page is executed, page by page in order, in a fresh
+  namespace and a temporary working directory.  Examples that show a failure assert it.
+* ``mkdocs build --strict`` succeeds with no warning, offline, and every clause id of
+  ``spec.clauses()`` has its anchor in the built spec (the docs' half of the clause registry).
+* Hex views and command outputs are produced by ``fluidspec`` at build time: no hand-written page
+  contains one, and the built pages contain what the command prints now.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_gen"))
+
+import generate  # noqa: E402
+
+_FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "_gen" not in p.parts)
+
+
+def python_blocks(text: str) -> list[tuple[int, str]]:
+    """(line number, code) of each fenced block whose info string is ``python``."""
+    out = []
+    for m in _FENCE.finditer(text):
+        if m["info"].strip().split(" ")[0] == "python":
+            out.append((text[: m.start()].count("\n") + 2, m["body"]))
+    return out
+
+
+_PAGES_WITH_CODE = [p for p in _pages() if python_blocks(p.read_text(encoding="utf-8"))]
+
+
+def test_the_extractor_finds_blocks_and_only_python_ones():
+    text = "a\n```python\nx = 1\n```\n```sh\nls\n```\n```python title=\"t\"\ny = 2\n```\n"
+    assert python_blocks(text) == [(3, "x = 1\n"), (9, "y = 2\n")]
+    assert _PAGES_WITH_CODE, "no page has a python example"
+
+
+@pytest.mark.parametrize("page", _PAGES_WITH_CODE, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_python_example_runs(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for line, code in python_blocks(page.read_text(encoding="utf-8")):
+        compiled = compile(code, f"{page.relative_to(ROOT)}:{line}", "exec")
+        try:
+            exec(compiled, namespace)
+        except Exception as exc:  # re-raised with the page and line that failed
+            raise AssertionError(f"{page.relative_to(ROOT)}, block at line {line}: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+
+
+_HEX_LINE = re.compile(r"^\s+[0-9a-f]{8}  (?:[0-9a-f]{2} )+", re.MULTILINE)
+
+
+def test_no_hand_written_page_contains_an_inspect_hex_view():
+    """Hex views come from ``<!-- fluidspec: inspect ... -->`` directives, run at build time."""
+    copied = [str(p.relative_to(DOCS)) for p in _pages()
+              if _HEX_LINE.search(p.read_text(encoding="utf-8"))]
+    assert copied == []
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    pytest.importorskip("mkdocs", reason="the docs extra is installed by scripts/_setup.sh")
+    out = tmp_path_factory.mktemp("site")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    elapsed = time.perf_counter() - start
+    return out, proc, elapsed
+
+
+def test_docs_build_strict_without_warnings(site):
+    out, proc, elapsed = site
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert "WARNING" not in log, log
+    assert (out / "index.html").is_file()
+    print(f"mkdocs build --strict took {elapsed:.1f} s")
+
+
+def test_every_clause_has_an_anchor_in_the_built_spec(site):
+    import spec
+
+    out, proc, _ = site
+    assert proc.returncode == 0
+    missing = []
+    for c in spec.clauses():
+        page = out / "spec" / c.chapter / "index.html"
+        if not page.is_file() or f'id="{c.anchor}"' not in page.read_text(encoding="utf-8"):
+            missing.append(c.id)
+    assert missing == []
+    index = (out / "spec" / "index.html").read_text(encoding="utf-8")
+    assert all(c.id in index for c in spec.clauses())
+
+
+def test_built_pages_hold_current_command_output(site, tmp_path):
+    """The format page shows what ``fluidspec inspect`` prints for the sample today."""
+    out, proc, _ = site
+    assert proc.returncode == 0
+    generate.write_samples(tmp_path)
+    code, text = generate.run_fluidspec(["inspect", "separate/emb"], tmp_path)
+    assert code == 0
+    html = (out / "format" / "index.html").read_text(encoding="utf-8")
+    plain = re.sub(r"<[^>]+>", "", html).replace("&gt;", ">").replace("&lt;", "<")
+    plain = plain.replace("&amp;", "&").replace("&quot;", '"').replace("&#39;", "'")
+    for line in text.strip().splitlines():
+        assert line in plain, line
+    assert "<!-- fluidspec:" not in html
+
+
+def test_known_failures_parser():
+    text = "# comment\n\nFMT-SAFE-001/truncated-data  loads garbage silently\nERR-002: no offset\n"
+    assert generate.parse_known_failures(text) == [
+        ("FMT-SAFE-001/truncated-data", "loads garbage silently"), ("ERR-002", "no offset"),
+    ]
+
+
+def test_departures_page_lists_every_paddle_note():
+    import spec
+
+    page = generate.departures_page()
+    for c in spec.clauses():
+        if c.paddle_note:
+            assert f"[{c.id}](spec/{c.chapter}.md#{c.anchor})" in page
+
+
+def test_performance_page_and_plot_from_bench_json(tmp_path):
+    rows = [
+        {"case": "fp32-1MiB", "op": "encode", "impl": impl, "median_s": m, "min_s": m * 0.9,
+         "max_s": m * 1.2, "bytes": 1 << 20, "count": 5}
+        for impl, m in (("reference", 0.002), ("numba", 0.0005))
+    ]
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"results": rows}))
+    results = generate.load_bench(path)
+    page = generate.performance_page(results)
+    # 2**20 bytes / 0.002 s = 524.288 MB/s; / 0.0005 s = 2097.152 MB/s.
+    assert "| fp32-1MiB | encode | numba | 500.0 µs | 450.0 µs | 600.0 µs | 1,048,576 | 5 | 2,097.2 |" in page
+    assert "| 524.3 |" in page
+    png = generate.performance_png(results)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert "No benchmark results" in generate.performance_page(None)
+    path.write_text(json.dumps({"results": [{"case": "x"}]}))
+    with pytest.raises(ValueError, match="lacks"):
+        generate.load_bench(path)
