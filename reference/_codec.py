@@ -400,8 +400,9 @@ def _read_lod(cur: _Cursor) -> list[np.ndarray]:
 def _as_little_endian(array: np.ndarray, var: Any) -> tuple[np.ndarray, int]:
     """The array in its on-disk byte order, and its element-type code.
 
-    The code comes from the runtime dtype (FMT-DTYPE-002; numpy uint16 is BF16, FMT-DTYPE-003);
-    dtypes outside the table are refused (FMT-DTYPE-006); big-endian becomes little (FMT-REC-007).
+    The code comes from the runtime dtype (FMT-DTYPE-002; numpy uint16 is BF16, FMT-DTYPE-003;
+    fp8, uint32 and uint64 get their Paddle 3.x codes, FMT-DTYPE-004); dtypes outside the table
+    are refused (FMT-DTYPE-006); big-endian becomes little (FMT-REC-007).
     """
     try:
         row = element_type_for_dtype(array.dtype)
@@ -543,7 +544,10 @@ def decode_lod_tensor(
 def encode_selected_rows(
     array: Any, rows: Sequence[int], height: int, *, var: str | None = None
 ) -> bytes:
-    """One SelectedRows record: the value ``array`` of the ``rows`` of a ``height``-row table."""
+    """One SelectedRows record: the value ``array`` of the ``rows`` of a ``height``-row table.
+
+    Row ids and the height must fit in an i64 (FMT-SR-004).
+    """
     rows = [_int64(r, "a row id", var) for r in rows]
     height = _int64(height, "the height", var)
     array, code = _as_little_endian(np.asarray(array), var)

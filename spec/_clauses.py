@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["Clause", "clauses", "clause", "CHAPTERS_DIR", "TIERS"]
+__all__ = ["Clause", "clauses", "clause", "load_chapters", "CHAPTERS_DIR", "TIERS"]
 
 CHAPTERS_DIR = Path(__file__).resolve().parent / "chapters"
 TIERS = ("MUST", "SHOULD", "MAY")
@@ -76,15 +76,20 @@ def _parse_chapter(path: Path) -> list[Clause]:
     return found
 
 
-@cache
-def _registry() -> dict[str, Clause]:
+def load_chapters(directory: Path) -> dict[str, Clause]:
+    """Every clause of the ``*.md`` chapters in ``directory``; an id defined twice is an error."""
     registry: dict[str, Clause] = {}
-    for path in sorted(CHAPTERS_DIR.glob("*.md")):
+    for path in sorted(directory.glob("*.md")):
         for item in _parse_chapter(path):
             if item.id in registry:
                 raise ValueError(f"clause {item.id} defined twice ({path.name})")
             registry[item.id] = item
     return registry
+
+
+@cache
+def _registry() -> dict[str, Clause]:
+    return load_chapters(CHAPTERS_DIR)
 
 
 def clauses(tier: str | None = None, chapter: str | None = None) -> list[Clause]:

@@ -107,24 +107,25 @@ class TruncatedError(FluidSpecError):
 
 
 class BadVersionError(FluidSpecError):
-    """A version field is not 0 (FMT-REC-001, FMT-REC-004)."""
+    """A version field is not 0 (FMT-REC-001, FMT-REC-003, FMT-SR-001)."""
 
     id = "BAD_VERSION"
     clause = "FMT-REC-001"
 
 
 class BadTensorDescError(FluidSpecError):
-    """The TensorDesc is not a parseable ``VarType.TensorDesc`` or has a negative size."""
+    """The TensorDesc is not a parseable ``VarType.TensorDesc`` with a known data_type, has a
+    negative size, or has more dims than FMT-DESC-005 allows (FMT-DESC-003..005)."""
 
     id = "BAD_TENSOR_DESC"
-    clause = "FMT-DESC-001"
+    clause = "FMT-DESC-003"
 
 
 class UnsupportedDtypeError(FluidSpecError):
     """An element type that has no defined size/numpy dtype (or a dtype we cannot encode)."""
 
     id = "UNSUPPORTED_DTYPE"
-    clause = "FMT-DTYPE-001"
+    clause = "FMT-DTYPE-005"
 
 
 class InvalidLodError(FluidSpecError):

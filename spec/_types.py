@@ -184,14 +184,20 @@ def element_type_for_dtype(dtype: np.dtype | type) -> ElementType:
 
 
 def element_type_for_name(name: str | int | VarType | np.dtype | type) -> ElementType:
-    """Resolve a dtype given as a Paddle name ('float32'), an enum, or a numpy dtype."""
+    """Resolve a dtype given as a Paddle name ('float32'), an enum, or a numpy dtype.
+
+    Strings are tried as a Paddle dtype name spelled exactly ('uint16' is BF16, FMT-DTYPE-003),
+    then as an enum name in any case ('UINT16' is code 36, 'fp32' is FP32), then as a Paddle
+    dtype name in any case ('Float32').  ``KeyError`` when nothing matches.
+    """
     if isinstance(name, (int, VarType)) and not isinstance(name, bool):
         return ELEMENT_TYPES[int(name)]
     if isinstance(name, str):
-        key = name.lower()
-        if key in _NAME_ALIASES:
-            return ELEMENT_TYPES[_NAME_ALIASES[key]]
+        if name in _NAME_ALIASES:
+            return ELEMENT_TYPES[_NAME_ALIASES[name]]
         if name.upper() in VarType.__members__:
             return ELEMENT_TYPES[int(VarType[name.upper()])]
+        if name.lower() in _NAME_ALIASES:
+            return ELEMENT_TYPES[_NAME_ALIASES[name.lower()]]
         raise KeyError(name)
     return element_type_for_dtype(name)

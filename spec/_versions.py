@@ -1,4 +1,4 @@
-"""Version constants of the formats (clauses FMT-REC-001, FMT-REC-004, PROG-VER-001)."""
+"""Version constants of the formats (clauses FMT-REC-001, FMT-REC-003, FMT-SR-001, PROG-VER-001)."""
 
 from __future__ import annotations
 

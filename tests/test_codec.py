@@ -1,7 +1,7 @@
 """The reference tensor codec (reference/_codec.py) against bytes real Paddle wrote, and itself.
 
 Clauses: FMT-REC-001..007, FMT-DESC-001..005, FMT-DTYPE-001..006, FMT-LOD-001..004,
-FMT-SR-001/003, FMT-COMB-001..003, FMT-SNIFF-001, FMT-SAFE-001..004, ERR-001, ERR-002.
+FMT-SR-001/003/004, FMT-COMB-001..003, FMT-SNIFF-001, FMT-SAFE-001..004, ERR-001, ERR-002.
 """
 
 from __future__ import annotations
@@ -591,6 +591,7 @@ def test_non_buffers_and_negative_offsets_are_invalid_arguments():
 
 
 def test_writer_refuses_row_ids_and_heights_outside_i64():
+    """FMT-SR-004."""
     with pytest.raises(errors.InvalidArgumentError):
         codec.encode_selected_rows(np.zeros(1), [2**63], 1)
     with pytest.raises(errors.InvalidArgumentError):

@@ -41,3 +41,11 @@ def test_element_type_table_matches_paddle_enum(code, dtype, size):
 
 def test_numpy_uint16_is_written_as_bf16():
     assert spec.element_type_for_dtype(np.uint16).code == spec.VarType.BF16
+
+
+def test_version_constants():
+    """FMT-REC-001/003, FMT-SR-001: every version field is 0; PROG-VER-001: release encoding."""
+    assert spec.LOD_TENSOR_VERSION == spec.TENSOR_VERSION == spec.SELECTED_ROWS_VERSION == 0
+    assert spec.program_version(2, 6, 2) == spec.PADDLE_2_6_2_PROGRAM_VERSION == 2006002
+    assert spec.program_version(2, 4, 2) == spec.LEGACY_PROGRAM_VERSION == 2004002
+    assert spec.program_version(3, 3, 1) == 3003001
