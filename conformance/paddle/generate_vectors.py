@@ -391,7 +391,7 @@ def _inference_net() -> tuple[list[Any], list[Any], dict[str, np.ndarray]]:
     label = paddle.static.data("label", [None, 2], "float32")
     h = paddle.static.nn.fc(x, 3, activation="relu", name="fc1")
     out = paddle.static.nn.fc(h, 2, name="fc2") + paddle.static.nn.fc(y, 2, name="fcy")
-    positive = paddle.cast(out > 0, "bool")
+    nonzero = paddle.cast(out, "bool")  # a bool fetch: normalize_program adds no scale op
     paddle.static.create_parameter([5], "float32", name="unused.w")
     loss = paddle.mean(paddle.square(out - label))
     paddle.optimizer.SGD(learning_rate=0.1).minimize(loss)
@@ -401,7 +401,7 @@ def _inference_net() -> tuple[list[Any], list[Any], dict[str, np.ndarray]]:
         "fcy.w_0": ramp([4, 2], salt=5), "fcy.b_0": ramp([2], salt=6),
         "unused.w": ramp([5], salt=7),
     }
-    return [y, x], [out, positive], values
+    return [y, x], [out, nonzero], values
 
 
 def inference_vectors(v: Vectors) -> None:
@@ -456,8 +456,8 @@ def inference_vectors(v: Vectors) -> None:
                      "api": "paddle.static.save_inference_model(path_prefix); loaded with "
                             "paddle.static.load_inference_model(path_prefix)"}
         v.add(vid, "inference_model",
-              f"inference model, {layout} layout: feeds given [y, x]; fetches [fc2+fcy, cast(>0, "
-              "bool)]; unused.w and the SGD learning rate are pruned; Paddle 2.6.2 appends a "
+              f"inference model, {layout} layout: feeds given [y, x]; fetches [fc2+fcy, cast("
+              "fc2+fcy, bool)]; unused.w and the SGD learning rate are pruned; Paddle 2.6.2 appends a "
               "scale op for the non-bool fetch (save_infer_model/scale_0)",
               REC + ["PROG-SCHEMA-001", "PROG-SER-001", "PROG-VER-001"]
               + (["FMT-COMB-001"] if layout == "combined" else ["SEL-FILE-001"]),
