@@ -391,7 +391,8 @@ def _inference_net() -> tuple[list[Any], list[Any], dict[str, np.ndarray]]:
     label = paddle.static.data("label", [None, 2], "float32")
     h = paddle.static.nn.fc(x, 3, activation="relu", name="fc1")
     out = paddle.static.nn.fc(h, 2, name="fc2") + paddle.static.nn.fc(y, 2, name="fcy")
-    nonzero = paddle.cast(out, "bool")  # a bool fetch: normalize_program adds no scale op
+    # A bool fetch (normalize_program adds no scale op for it), True and False for the run's feeds.
+    nonzero = paddle.cast(paddle.nn.functional.relu(out + 4.0), "bool")
     paddle.static.create_parameter([5], "float32", name="unused.w")
     loss = paddle.mean(paddle.square(out - label))
     paddle.optimizer.SGD(learning_rate=0.1).minimize(loss)
@@ -457,7 +458,7 @@ def inference_vectors(v: Vectors) -> None:
                             "paddle.static.load_inference_model(path_prefix)"}
         v.add(vid, "inference_model",
               f"inference model, {layout} layout: feeds given [y, x]; fetches [fc2+fcy, cast("
-              "fc2+fcy, bool)]; unused.w and the SGD learning rate are pruned; Paddle 2.6.2 appends a "
+              "relu(fc2+fcy+4), bool)]; unused.w and the SGD learning rate are pruned; Paddle 2.6.2 appends a "
               "scale op for the non-bool fetch (save_infer_model/scale_0)",
               REC + ["PROG-SCHEMA-001", "PROG-SER-001", "PROG-VER-001"]
               + (["FMT-COMB-001"] if layout == "combined" else ["SEL-FILE-001"]),
