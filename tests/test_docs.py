@@ -144,6 +144,20 @@ def test_departures_page_lists_every_paddle_note():
             assert f"[{c.id}](spec/{c.chapter}.md#{c.anchor})" in page
 
 
+def test_departures_page_has_a_row_per_known_failure():
+    import spec
+
+    if not generate.KNOWN_FAILURES.is_file():
+        pytest.skip("no known-failures file for Paddle 2.6.2")
+    entries = generate.parse_known_failures(generate.KNOWN_FAILURES.read_text(encoding="utf-8"))
+    page = generate.departures_page()
+    assert entries
+    for ident, reason in entries:
+        c = spec.clause(ident)  # every entry names a clause of the spec
+        assert f"| [{c.id}](spec/{c.chapter}.md#{c.anchor}) | {c.tier} |" in page
+        assert reason.replace("|", "\\|") in page
+
+
 def test_performance_page_and_plot_from_bench_json(tmp_path):
     rows = [
         {"case": "fp32-1MiB", "op": "encode", "impl": impl, "median_s": m, "min_s": m * 0.9,
