@@ -76,17 +76,27 @@ def _host_and_device(buffer: Any) -> tuple[np.ndarray, Any]:
     return _decode.as_u8(buffer), None
 
 
-def decode(
+def parse(
     buffer: Any, count: int | None = None, *, path: Any = None,
-    names: Sequence[str] | None = None, launch: Launch | None = None, chunk: int | None = None,
-    align: int = ALIGN,
-) -> list[tuple[Any, list[list[int]]]]:
-    """Every record of ``buffer`` (host bytes or a uint8 device array) as
-    ``(device array, lod)``, with the parse rules and errors of ``numba_kernels.arrays``."""
+    names: Sequence[str] | None = None,
+) -> tuple[np.ndarray, _decode.Parsed, Any]:
+    """``(host bytes, parsed records, device bytes)``: everything ``unpack`` needs.
+
+    Host input is copied to the device once; device input is copied to the host once, for
+    the parse (see the module doc).
+    """
     host, dev = _host_and_device(buffer)
     u8, p = _decode.parse(host, count, path=path, names=names)
     if dev is None:
         dev = to_device(np.ascontiguousarray(u8[:p.end]))
+    return u8, p, dev
+
+
+def unpack(
+    u8: np.ndarray, p: _decode.Parsed, dev: Any, *, launch: Launch | None = None,
+    chunk: int | None = None, align: int = ALIGN,
+) -> list[tuple[Any, list[list[int]]]]:
+    """Scatter the parsed records' payloads from ``dev`` into one aligned arena (one launch)."""
     nbytes = p.nbytes
     padded = -(-nbytes // align) * align
     arena_off = np.zeros(p.n + 1, np.int64)
@@ -100,8 +110,17 @@ def decode(
     sizes = nbytes.tolist()
     codes = p.codes.tolist()
     for i in range(p.n):
-        dtype = DTYPE_BY_CODE[codes[i]]
-        shape = p.shape(i)
-        flat = arena[offs[i]:offs[i] + sizes[i]].view(dtype)
-        out.append((flat.reshape(shape), lods[i]))
+        flat = arena[offs[i]:offs[i] + sizes[i]].view(DTYPE_BY_CODE[codes[i]])
+        out.append((flat.reshape(p.shape(i)), lods[i]))
     return out
+
+
+def decode(
+    buffer: Any, count: int | None = None, *, path: Any = None,
+    names: Sequence[str] | None = None, launch: Launch | None = None, chunk: int | None = None,
+    align: int = ALIGN,
+) -> list[tuple[Any, list[list[int]]]]:
+    """Every record of ``buffer`` (host bytes or a uint8 device array) as
+    ``(device array, lod)``, with the parse rules and errors of ``numba_kernels.arrays``."""
+    u8, p, dev = parse(buffer, count, path=path, names=names)
+    return unpack(u8, p, dev, launch=launch, chunk=chunk, align=align)
