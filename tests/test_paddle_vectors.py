@@ -224,6 +224,7 @@ def test_inference_model_files(vid: str) -> None:
     root = VECTORS / exp["dirname"]
     assert sorted(p.name for p in root.iterdir()) == exp["files_written"]
     desc = _program(vec)
+    assert desc.version.version == spec.PADDLE_2_6_2_PROGRAM_VERSION == 2006002  # PROG-VER-001
     ops = desc.blocks[0].ops
     feeds = sorted((op for op in ops if op.type == "feed"), key=_col)
     fetches = sorted((op for op in ops if op.type == "fetch"), key=_col)
