@@ -1,4 +1,5 @@
-"""``fluidspec sample DIR``: write a small save (separate files and one combined file)."""
+"""``fluidspec sample DIR``: write a small save (separate files, one SelectedRows file, and one
+combined file) for ``fluidspec inspect`` to show."""
 
 from __future__ import annotations
 
@@ -24,14 +25,21 @@ def sample_values() -> dict[str, tuple[object, list[list[int]]]]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from reference._codec import encode_combined, encode_lod_tensor
+    import numpy as np
+
+    from reference.codec import encode_combined, encode_lod_tensor, encode_selected_rows
 
     root = Path(args.directory)
     (root / "separate").mkdir(parents=True, exist_ok=True)
     values = sample_values()
     for name, (array, lod) in values.items():
         (root / "separate" / name).write_bytes(encode_lod_tensor(array, lod, var=name))
-    combined = encode_combined(values[name] for name in sorted(values))
+    # A SelectedRows value is only ever saved to its own file (FMT-SR-002).
+    table = np.arange(6, dtype=np.float32).reshape(3, 2)
+    (root / "separate" / "sparse_table").write_bytes(
+        encode_selected_rows(table, [1, 7, 3], 10, var="sparse_table"))
+    combined = encode_combined(values[name] for name in sorted(values))  # FMT-COMB-001
     (root / "combined.pdparams").write_bytes(combined)
-    print(f"wrote {len(values)} files under {root / 'separate'} and {root / 'combined.pdparams'}")
+    print(f"wrote {len(values) + 1} files under {root / 'separate'} and "
+          f"{root / 'combined.pdparams'}")
     return 0

@@ -357,3 +357,28 @@ def test_inspect_does_not_import_numba_or_hypothesis(paddle_files):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "IMPORTED []" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# The main job (scripts/main.sh): `fluidspec sample DIR` then `fluidspec inspect DIR`
+
+
+def test_sample_then_inspect(tmp_path):
+    """FMT-COMB-001 (sorted names), FMT-SR-002 (SelectedRows in its own file), FMT-SNIFF-001."""
+    made = subprocess.run([sys.executable, "-m", "fluidspec", "sample", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    result = cli("--json", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    by_file: dict[str, list[dict]] = {}
+    for r in records:
+        by_file.setdefault(Path(r["path"]).relative_to(tmp_path).as_posix(), []).append(r)
+    # sorted(["fc_0.w_0", "fc_0.b_0", "learning_rate_0", "emb", "empty"]):
+    assert [r["dims"] for r in by_file["combined.pdparams"]] == [[5, 2], [0, 4], [3], [2, 3], []]
+    assert by_file["combined.pdparams"][0]["lod"] == [[0, 2, 5]]
+    assert [(r["kind"], r["rows"], r["height"]) for r in by_file["separate/sparse_table"]] == [
+        ("SelectedRows", [1, 7, 3], 10)]
+    assert sorted(by_file) == ["combined.pdparams", "separate/emb", "separate/empty",
+                               "separate/fc_0.b_0", "separate/fc_0.w_0",
+                               "separate/learning_rate_0", "separate/sparse_table"]
