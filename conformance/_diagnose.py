@@ -146,6 +146,10 @@ def diagnose_value(expected: Value, found: Value | None, name: str) -> tuple[str
     if type(expected) is not type(found):
         return "FMT-SR-001", f"{name!r}: expected a {type(expected).__name__}, found {type(found).__name__}"
     e, f = np.asarray(expected.array), np.asarray(found.array)
+    if e.dtype == np.uint16:  # FMT-DTYPE-003: a uint16 array is BF16 once written
+        import ml_dtypes
+
+        e = e.view(ml_dtypes.bfloat16)
     if e.dtype != f.dtype:
         clause = "FMT-DTYPE-003" if "bfloat16" in (e.dtype.name, f.dtype.name) else "FMT-DTYPE-001"
         return clause, f"{name!r}: dtype {f.dtype.name}, expected {e.dtype.name}"

@@ -125,7 +125,7 @@ def is_persistable(v: VarSpec) -> bool:
     return (v.persistable or v.is_parameter) and v.kind not in _NOT_PERSISTABLE_KINDS
 
 
-def selected_vars(program: ProgramSpec, call: Call) -> list[VarSpec]:
+def selected_vars(program: ProgramSpec, call: Call, keep_raw: bool = False) -> list[VarSpec]:
     """The variables an API call selects, in selection order, RAW removed.
 
     An explicit ``vars`` list wins over ``predicate``; otherwise every variable of every block
@@ -150,4 +150,4 @@ def selected_vars(program: ProgramSpec, call: Call) -> list[VarSpec]:
             chosen = [v for v in program.list_vars() if v.name in names]
         else:
             chosen = list(program.list_vars())
-    return [v for v in chosen if v.kind != "RAW"]
+    return chosen if keep_raw else [v for v in chosen if v.kind != "RAW"]

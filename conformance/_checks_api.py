@@ -1,0 +1,508 @@
+"""Checks of the save/load APIs: selection, files, modes, loads, errors (selection.md, safety.md).
+
+Properties draw whole cases (``strategies.save_cases``): a program with several blocks and every
+variable kind, values, and a save call.  What must be written is computed by ``_oracle`` from the
+spec text — not by asking the reference.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from conformance import strategies as fs
+from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from conformance._diagnose import diagnose_combined, diagnose_record
+from conformance._helpers import (
+    expect_error,
+    expect_ok,
+    expect_values,
+    files_under,
+    load_combined,
+    program_of,
+    var_for,
+)
+from conformance._oracle import record_bytes, selected_vars, value_bytes
+from conformance._registry import CheckContext, ClauseFailure, check, fail, require
+
+_VARS_APIS = ("save_vars", "load_vars")
+
+
+def _placed(case: fs.SaveCase, dirname: str | None) -> Call:
+    args = dict(case.call.args)
+    if args.get("dirname") is not None:
+        args["dirname"] = dirname
+    return Call(case.call.api, args)
+
+
+def _layout(call: Call) -> str:
+    if call.get("dirname") is None:
+        return "memory"
+    return "separate" if call.get("filename") is None else "combined"
+
+
+def _selection_clause(case: fs.SaveCase, name: str, extra: bool) -> str:
+    """Which selection rule a wrongly (not) written name breaks."""
+    try:
+        v = case.program.var(name)
+    except KeyError:
+        return "SEL-FILE-001"
+    if extra and v.kind == "RAW":
+        return "SEL-SAVE-003"
+    if case.call.get("vars") is not None:
+        return "SEL-CAND-002"
+    if not extra and v.block != 0:
+        return "SEL-CAND-001"
+    return "SEL-CAND-003"
+
+
+@check("SEL-CAND-001", "SEL-CAND-002", "SEL-CAND-003", "SEL-SAVE-003", "SEL-FILE-001",
+       "SEL-FILE-002", "SEL-SAVE-005", "SEL-SAVE-001",
+       apis=("save_vars", "save_params", "save_persistables"))
+def check_files_written_follow_selection(ctx: CheckContext) -> None:
+    """The files a save writes are exactly the selection rule's, holding the oracle's bytes."""
+
+    @ctx.given(fs.save_cases(layout=None))
+    def prop(case: fs.SaveCase) -> None:
+        d = ctx.fresh_dir("out")
+        call = _placed(case, d)
+        out = ctx.run(case.program, case.values, call)
+        expect_ok(out, "SEL-SAVE-001", f"{call.api} ({_layout(call)})")
+        chosen = [v for v in selected_vars(case.program, call) if v.kind != "RAW"]
+        names = list(dict.fromkeys(v.name for v in chosen))
+        layout = _layout(call)
+        written = files_under(d)
+        if not chosen:
+            require(not os.path.exists(d), "SEL-SAVE-002",
+                    f"empty selection created {d} holding {sorted(written)}")
+            return
+        if layout == "separate":
+            expected = set(names)
+            for n in sorted(expected - written):
+                raise fail(_selection_clause(case, n, False), f"no file for selected {n!r} "
+                           f"(wrote {sorted(written)})")
+            for n in sorted(written - expected):
+                raise fail(_selection_clause(case, n, True), f"file {n!r} written but not selected")
+            for n in names:
+                diag = diagnose_record(value_bytes(case.values[n]), Path(d, n).read_bytes())
+                if diag:
+                    raise fail("SEL-SAVE-005" if diag[0] in ("FMT-DTYPE-002",) else diag[0],
+                               f"file {n!r}: {diag[1]}")
+            return
+        records = {n: value_bytes(case.values[n]) for n in names}
+        if layout == "combined":
+            require(written == {call.get("filename")}, "SEL-FILE-002",
+                    f"combined save wrote {sorted(written)}, expected only {call.get('filename')!r}")
+            found = Path(d, call.get("filename")).read_bytes()
+        else:
+            require(not written, "SEL-FILE-003", f"memory save wrote files {sorted(written)}")
+            found = out.memory
+        diag = diagnose_combined(records, found)
+        if diag:
+            clause, msg = diag
+            if clause == "FMT-REC-006" or clause == "FMT-COMB-002":
+                extra = [v.name for v in selected_vars(case.program, case.call)
+                         if v.name not in names]
+                clause = _selection_clause(case, extra[0], True) if extra else "SEL-CAND-003"
+            raise fail(clause, f"{layout} stream: {msg}")
+
+    prop()
+
+
+@check("SEL-SAVE-001", "SEL-LOAD-007", "SEL-FILE-003", "SEL-CAND-003",
+       apis=("save_vars", "load_vars", "save_params", "load_params", "save_persistables",
+             "load_persistables"))
+def check_round_trip(ctx: CheckContext) -> None:
+    """save_* then load_* of the same program into an empty scope restores every selected value."""
+
+    @ctx.given(fs.save_cases(layout=None, apis=("save_vars", "save_params", "save_persistables")))
+    def prop(case: fs.SaveCase) -> None:
+        d = ctx.fresh_dir("rt")
+        call = _placed(case, d)
+        saved = ctx.run(case.program, case.values, call)
+        expect_ok(saved, "SEL-SAVE-001", f"{call.api} ({_layout(call)})")
+        load = case.load_call(None if _layout(call) == "memory" else d,
+                              saved.memory if _layout(call) == "memory" else None)
+        chosen = {v.name for v in selected_vars(case.program, call) if v.kind != "RAW"}
+        if not chosen and _layout(call) == "memory":
+            return  # nothing was returned, there is nothing to load
+        back = ctx.run(case.program, {}, load)
+        expect_ok(back, "SEL-LOAD-007" if _layout(call) == "separate" else "SEL-FILE-003",
+                  f"{load.api} ({_layout(call)})")
+        expect_values({n: case.values[n] for n in chosen}, back.scope, None,
+                      f"{call.api} -> {load.api} ({_layout(call)})")
+
+    prop()
+
+
+@check("SEL-FILE-003", apis=("save_vars",))
+def check_memory_equals_file(ctx: CheckContext) -> None:
+    """A memory save returns exactly the bytes the combined file holds."""
+
+    @ctx.given(fs.save_cases(layout="combined", apis=("save_vars",)))
+    def prop(case: fs.SaveCase) -> None:
+        d = ctx.fresh_dir("out")
+        to_file = ctx.run(case.program, case.values, _placed(case, d))
+        expect_ok(to_file, "SEL-FILE-002", "combined save")
+        args = {**case.call.args, "dirname": None, "filename": None}
+        to_mem = ctx.run(case.program, case.values, Call(case.call.api, args))
+        expect_ok(to_mem, "SEL-FILE-003", "memory save")
+        path = Path(d, case.call.get("filename"))
+        on_disk = path.read_bytes() if path.exists() else None
+        if on_disk is None:
+            require(not to_mem.result.get("memory"), "SEL-FILE-003",
+                    "memory save returned bytes where the file save wrote nothing")
+            return
+        require(to_mem.memory == on_disk, "SEL-FILE-003",
+                f"memory bytes ({len(to_mem.memory)}) differ from the file ({len(on_disk)})")
+
+    prop()
+
+
+@check("SEL-SAVE-002", apis=("save_vars",))
+def check_empty_selection(ctx: CheckContext) -> None:
+    """An empty selection warns, returns None and writes nothing, in every mode."""
+    t = TensorValue(np.ones(2, np.float32))
+    program = ProgramSpec(vars=(VarSpec("t", shape=(2,), persistable=False),))
+    for how in ({"vars": [], "predicate": None}, {"vars": None, "predicate": "is_parameter"}):
+        for dirname, filename in ((ctx.fresh_dir("e"), None), (ctx.fresh_dir("e"), "p"),
+                                  (None, None)):
+            out = ctx.run(program, {"t": t}, Call("save_vars", {"dirname": dirname,
+                                                                "filename": filename, **how}))
+            what = f"save_vars({how}, dirname={'set' if dirname else None}, filename={filename})"
+            expect_ok(out, "SEL-SAVE-002", what)
+            require(out.result.get("memory") is None, "SEL-SAVE-002", f"{what} returned bytes")
+            require(any("no variable" in w for w in out.warnings), "SEL-SAVE-002",
+                    f"{what} did not warn (warnings: {out.warnings})")
+            require(dirname is None or not os.path.exists(dirname), "SEL-SAVE-002",
+                    f"{what} created the directory")
+
+
+@check("SEL-SAVE-003", apis=("save_vars", "save_persistables"))
+def check_raw_skipped(ctx: CheckContext) -> None:
+    """RAW variables are dropped; a RAW-only selection writes nothing and does not warn."""
+    t = TensorValue(np.ones(2, np.float32))
+    program = ProgramSpec(vars=(VarSpec("raw", kind="RAW", dtype=None, shape=None, persistable=True),
+                                var_for("t", t)))
+    d = ctx.fresh_dir("o")
+    out = ctx.run(program, {"t": t}, Call("save_persistables", {"dirname": d, "filename": None}))
+    expect_ok(out, "SEL-SAVE-003", "save_persistables with a persistable RAW variable")
+    require(files_under(d) == {"t"}, "SEL-SAVE-003", f"wrote {sorted(files_under(d))}, expected t")
+    d = ctx.fresh_dir("o")
+    out = ctx.run(program, {}, Call("save_vars", {"dirname": d, "filename": None, "vars": ["raw"],
+                                                  "predicate": None}))
+    expect_ok(out, "SEL-SAVE-003", "save_vars of a RAW variable only")
+    require(not files_under(d), "SEL-SAVE-003", f"a RAW-only save wrote {sorted(files_under(d))}")
+    require(not any("no variable" in w for w in out.warnings), "SEL-SAVE-003",
+            "a RAW-only selection warned as if empty")
+
+
+@check("SEL-SAVE-004", apis=("save_vars",))
+def check_duplicates_collapse(ctx: CheckContext) -> None:
+    """A name selected twice is one record (combined) and one file (separate)."""
+    a, b = TensorValue(np.arange(3, dtype=np.int32)), TensorValue(np.arange(2, dtype=np.float64))
+    program = program_of({"b": b, "a": a})
+    values = {"a": a, "b": b}
+    out = ctx.run(program, values, Call("save_vars", {"dirname": None, "filename": None,
+                                                      "vars": ["b", "a", "b"], "predicate": None}))
+    expect_ok(out, "SEL-SAVE-004", "memory save of [b, a, b]")
+    want = record_bytes(a.array) + record_bytes(b.array)
+    require(out.memory == want, "SEL-SAVE-004",
+            f"[b, a, b] gave {len(out.memory)} bytes, expected the 2 records a, b ({len(want)})")
+    d = ctx.fresh_dir("o")
+    out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": None,
+                                                      "vars": ["b", "a", "b"], "predicate": None}))
+    expect_ok(out, "SEL-SAVE-004", "separate save of [b, a, b]")
+    require(files_under(d) == {"a", "b"}, "SEL-SAVE-004", f"wrote {sorted(files_under(d))}")
+
+
+@check("SEL-SAVE-005", apis=("save_vars",))
+def check_runtime_value_not_declaration(ctx: CheckContext) -> None:
+    """The runtime value's dtype and dims are written, not the declared ones."""
+    value = TensorValue(np.array(2.5, dtype=np.float64))
+    program = ProgramSpec(vars=(VarSpec("v", dtype="float32", shape=(1,), persistable=True),))
+    out = ctx.run(program, {"v": value}, Call("save_vars", {"dirname": None, "filename": None,
+                                                            "vars": ["v"], "predicate": None}))
+    expect_ok(out, "SEL-SAVE-005", "saving a 0-d float64 value in a var declared float32 [1]")
+    diag = diagnose_record(record_bytes(value.array), out.memory)
+    if diag:
+        raise fail("SEL-SAVE-005", diag[1])
+
+
+@check("SEL-SAVE-006", apis=("save_vars",))
+def check_uninitialized(ctx: CheckContext) -> None:
+    """A selected variable without a value is UNINITIALIZED and nothing is written."""
+    a = TensorValue(np.ones(2, np.float32))
+    program = ProgramSpec(vars=(var_for("a", a), VarSpec("u", shape=(2,), persistable=True)))
+    for filename in (None, "p"):
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program, {"a": a}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                            "vars": ["a", "u"], "predicate": None}))
+        expect_error(out, "UNINITIALIZED", "SEL-SAVE-006", f"save of [a, u] with u empty "
+                     f"(filename={filename})")
+        require(not files_under(d), "SEL-SAVE-006", f"wrote {sorted(files_under(d))} anyway")
+
+
+@check("SEL-SAVE-007", apis=("save_vars",))
+def check_unsupported_kinds(ctx: CheckContext) -> None:
+    """Selected variables of other kinds are UNSUPPORTED_VAR_TYPE, before anything is written."""
+    a = TensorValue(np.ones(2, np.float32))
+    for kind in ("FEED_MINIBATCH", "FETCH_LIST", "READER", "LOD_TENSOR_ARRAY", "STEP_SCOPES"):
+        program = ProgramSpec(vars=(var_for("a", a), VarSpec("z", kind=kind, dtype=None,
+                                                             shape=None, persistable=True)))
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program, {"a": a}, Call("save_vars", {"dirname": d, "filename": None,
+                                                            "vars": None, "predicate": None}))
+        expect_error(out, "UNSUPPORTED_VAR_TYPE", "SEL-SAVE-007", f"predicate=None with a {kind}")
+        require(not files_under(d), "SEL-SAVE-007", f"wrote {sorted(files_under(d))} anyway")
+
+
+@check("SEL-SAVE-008", "SAFE-ATOMIC-002", "SAFE-ATOMIC-001", apis=("save_vars",))
+def check_failed_save_keeps_previous(ctx: CheckContext) -> None:
+    """A failing save leaves the previous save intact; files are replaced by rename (new inode)."""
+    a1, a2 = TensorValue(np.ones(3, np.float32)), TensorValue(np.zeros(3, np.float32))
+    program = ProgramSpec(vars=(var_for("a", a1), VarSpec("u", shape=(3,), persistable=True)))
+    for filename in (None, "p"):
+        d = ctx.fresh_dir("o")
+        first = ctx.run(program, {"a": a1}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                               "vars": ["a"], "predicate": None}))
+        expect_ok(first, "SEL-SAVE-008", "first save")
+        before = {n: Path(d, n).read_bytes() for n in files_under(d)}
+        bad = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                             "vars": ["a", "u"], "predicate": None}))
+        require(not bad.ok, "SEL-SAVE-006", "a save with an uninitialised variable succeeded")
+        after = {n: Path(d, n).read_bytes() for n in files_under(d)}
+        require(after == before, "SAFE-ATOMIC-002",
+                f"a failed save changed the previous save (filename={filename}): "
+                f"{sorted(before)} -> {sorted(after)}")
+        target = Path(d, filename or "a")
+        inode = target.stat().st_ino
+        again = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                               "vars": ["a"], "predicate": None}))
+        expect_ok(again, "SEL-SAVE-008", "overwriting save")
+        require(target.stat().st_ino != inode, "SAFE-ATOMIC-001",
+                f"{target.name} was rewritten in place (same inode), not written aside and renamed")
+        require(files_under(d) == set(before), "SAFE-ATOMIC-001",
+                f"temporary files left behind: {sorted(files_under(d) - set(before))}")
+
+
+@check("SEL-SAVE-009", apis=("save_vars", "load_vars"))
+def check_bool_complex_separate(ctx: CheckContext) -> None:
+    """bool and complex values in separate files are written as FMT-REC defines (or refused cleanly)."""
+    values = {"b": TensorValue(np.array([True, False])),
+              "c": TensorValue(np.array([1 + 2j], dtype=np.complex64)),
+              "z": TensorValue(np.array([3 - 1j], dtype=np.complex128))}
+    for name, value in values.items():
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program_of({name: value}), {name: value}, Call("save_vars", {
+            "dirname": d, "filename": None, "vars": [name], "predicate": None}))
+        if not out.ok:
+            expect_error(out, "UNSUPPORTED_DTYPE", "SEL-SAVE-009", f"separate save of {name}")
+            continue
+        diag = diagnose_record(value_bytes(value), Path(d, name).read_bytes())
+        if diag:
+            raise fail("SEL-SAVE-009", f"{name}: {diag[1]}")
+
+
+_UNSAFE = ["../escape", "/abs_name", "a/../../b", "", ".", "nul\x00byte", ".."]
+
+
+@check("SEL-PATH-001", "SAFE-PATH-001", "SAFE-PATH-002", apis=("save_vars", "load_vars"))
+def check_unsafe_names(ctx: CheckContext) -> None:
+    """Names that would leave dirname are UNSAFE_NAME on save and load; nothing lands outside."""
+    t = TensorValue(np.ones(2, np.float32))
+    abs_existed = os.path.exists("/abs_name")
+    for name in _UNSAFE:
+        sandbox = ctx.fresh_dir("sandbox")
+        inner = os.path.join(sandbox, "in", "deep")
+        os.makedirs(inner)
+        program = ProgramSpec(vars=(var_for(name, t),))
+        out = ctx.run(program, {name: t}, Call("save_vars", {"dirname": inner, "filename": None,
+                                                             "vars": [name], "predicate": None}))
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"separate save of var {name!r}")
+        if name == "/abs_name" and not abs_existed and os.path.exists("/abs_name"):
+            os.remove("/abs_name")  # we are often root: undo the damage before reporting it
+            raise fail("SAFE-PATH-002", "saving var '/abs_name' created the file /abs_name")
+        outside = files_under(sandbox)
+        require(not outside, "SAFE-PATH-002", f"saving {name!r} wrote {sorted(outside)}")
+        out = ctx.run(program, {}, Call("load_vars", {"dirname": inner, "filename": None,
+                                                      "vars": [name], "predicate": None}))
+        expect_error(out, ("UNSAFE_NAME",), "SEL-PATH-001", f"separate load of var {name!r}")
+
+
+@check("SEL-PATH-002", apis=("save_vars",))
+def check_file_directory_clash(ctx: CheckContext) -> None:
+    """``a`` and ``a/b`` together, or a target that is a directory, are UNSAFE_NAME."""
+    t = TensorValue(np.ones(2, np.float32))
+    program = ProgramSpec(vars=(var_for("a", t), var_for("a/b", t)))
+    d = ctx.fresh_dir("o")
+    out = ctx.run(program, {"a": t, "a/b": t}, Call("save_vars", {
+        "dirname": d, "filename": None, "vars": ["a", "a/b"], "predicate": None}))
+    expect_error(out, "UNSAFE_NAME", "SEL-PATH-002", "separate save of 'a' and 'a/b'")
+    require(not files_under(d), "SEL-PATH-002", f"wrote {sorted(files_under(d))} anyway")
+    d = ctx.fresh_dir("o")
+    os.makedirs(os.path.join(d, "a"))
+    out = ctx.run(program, {"a": t}, Call("save_vars", {"dirname": d, "filename": None,
+                                                        "vars": ["a"], "predicate": None}))
+    expect_error(out, "UNSAFE_NAME", "SEL-PATH-002", "saving 'a' where dirname/a is a directory")
+
+
+@check("SAFE-PATH-003", apis=("save_vars",))
+def check_unsafe_filenames(ctx: CheckContext) -> None:
+    """A combined ``filename`` that would leave dirname is UNSAFE_NAME."""
+    t = TensorValue(np.ones(2, np.float32))
+    for filename in ("../escape", "/abs_params", "a/../../b", ".", "x\x00y"):
+        sandbox = ctx.fresh_dir("sandbox")
+        inner = os.path.join(sandbox, "in", "deep")
+        os.makedirs(inner)
+        out = ctx.run(program_of({"t": t}), {"t": t}, Call("save_vars", {
+            "dirname": inner, "filename": filename, "vars": ["t"], "predicate": None}))
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-003", f"combined save to filename {filename!r}")
+        require(not files_under(sandbox), "SAFE-PATH-002",
+                f"filename {filename!r} wrote {sorted(files_under(sandbox))}")
+
+
+# --------------------------------------------------------------------------------------------
+# Loads
+
+
+def _saved_dir(ctx: CheckContext, values: dict, filename: str | None = None) -> str:
+    d = ctx.fresh_dir("src")
+    os.makedirs(d)
+    if filename is None:
+        for n, v in values.items():
+            Path(d, n).parent.mkdir(parents=True, exist_ok=True)
+            Path(d, n).write_bytes(value_bytes(v))
+    else:
+        Path(d, filename).write_bytes(b"".join(value_bytes(values[n]) for n in sorted(values)))
+    return d
+
+
+@check("SEL-LOAD-001", "SEL-LOAD-003", apis=("load_vars",))
+def check_missing_file(ctx: CheckContext) -> None:
+    """A missing file is MISSING_FILE and the scope is left as it was."""
+    a, b = TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(4, dtype=np.int64))
+    d = _saved_dir(ctx, {"a": a})
+    program = program_of({"a": a, "b": b})
+    before = {"a": TensorValue(np.full(3, 7, np.float32)), "b": TensorValue(np.full(4, 9, np.int64))}
+    out = ctx.run(program, before, Call("load_vars", {"dirname": d, "filename": None,
+                                                      "vars": ["a", "b"], "predicate": None}))
+    expect_error(out, "MISSING_FILE", "SEL-LOAD-001", "separate load with b's file missing")
+    expect_values(before, out.scope, "SEL-LOAD-003", "scope after a failed load")
+    out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": "nope",
+                                                  "vars": ["a", "b"], "predicate": None}))
+    expect_error(out, "MISSING_FILE", "SEL-LOAD-001", "combined load of a missing file")
+
+
+@check("SEL-LOAD-002", apis=("load_vars",))
+def check_parameter_shapes(ctx: CheckContext) -> None:
+    """Parameters are shape-checked (-1 matches anything); other variables are not."""
+    value = TensorValue(np.arange(6, dtype=np.float32).reshape(3, 2))
+    d = _saved_dir(ctx, {"w": value})
+    for declared, param, ok in (((2, 3), True, False), ((3, 2, 1), True, False), ((-1, 2), True, True),
+                                ((3, 2), True, True), ((1,), False, True), ((7, 7), False, True)):
+        program = ProgramSpec(vars=(var_for("w", value, param=param, shape=declared),))
+        out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": None,
+                                                      "vars": ["w"], "predicate": None}))
+        what = f"loading [3, 2] into {'Parameter' if param else 'variable'} declared {list(declared)}"
+        if ok:
+            expect_ok(out, "SEL-LOAD-002", what)
+            expect_values({"w": value}, out.scope, "SEL-LOAD-002", what)
+        else:
+            expect_error(out, "SHAPE_MISMATCH", "SEL-LOAD-002", what)
+
+
+@check("SEL-LOAD-004", "SAFE-MISMATCH-001", "SEL-LOAD-003", apis=("load_vars",))
+def check_record_count(ctx: CheckContext) -> None:
+    """A combined stream with more or fewer records than names is RECORD_COUNT_MISMATCH; scope kept."""
+    vals = {n: TensorValue(np.arange(2, dtype=np.float32) + i) for i, n in enumerate("abc")}
+    raw = b"".join(record_bytes(vals[n].array) for n in "abc")
+    before = {"a": TensorValue(np.full(2, 5, np.float32)), "b": TensorValue(np.full(2, 6, np.float32))}
+    for names, blob, what in ((["a", "b"], raw, "3 records for 2 variables"),
+                              (["a", "b", "c"], raw[: 2 * len(raw) // 3], "2 records for 3 variables")):
+        vars_ = [var_for(n, vals[n]) for n in names]
+        out = load_combined(ctx, blob, vars_, scope=before)
+        expect_error(out, ("RECORD_COUNT_MISMATCH",) + (("TRAILING_BYTES",) if len(names) == 2 else ()),
+                     "SEL-LOAD-004", what)
+        expect_values(before, out.scope, "SAFE-MISMATCH-001", f"scope after {what}")
+
+
+@check("SEL-LOAD-005", "SAFE-MISMATCH-001", apis=("load_vars",))
+def check_record_dtype(ctx: CheckContext) -> None:
+    """A combined record whose dtype differs from the declared one is DTYPE_MISMATCH; scope kept."""
+    a = TensorValue(np.arange(2, dtype=np.int64))
+    b = TensorValue(np.arange(2, dtype=np.float32))
+    raw = record_bytes(a.array) + record_bytes(b.array)
+    vars_ = [var_for("a", a, declared="float32"), var_for("b", b)]
+    before = {"b": TensorValue(np.full(2, 4, np.float32))}
+    out = load_combined(ctx, raw, vars_, scope=before)
+    expect_error(out, "DTYPE_MISMATCH", "SEL-LOAD-005", "int64 record for a var declared float32")
+    expect_values(before, out.scope, "SAFE-MISMATCH-001", "scope after a dtype mismatch")
+
+
+@check("SEL-LOAD-006", "API-ARG-001", apis=("load_vars", "save_vars"))
+def check_filename_empty_and_memory_args(ctx: CheckContext) -> None:
+    """load_vars(filename='') reads separate files; memory mode without bytes is INVALID_ARGUMENT."""
+    a = TensorValue(np.arange(3, dtype=np.float32))
+    d = _saved_dir(ctx, {"a": a})
+    program = program_of({"a": a})
+    out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": "", "vars": ["a"],
+                                                  "predicate": None}))
+    expect_ok(out, "SEL-LOAD-006", "load_vars(filename='')")
+    expect_values({"a": a}, out.scope, "SEL-LOAD-006", "load_vars(filename='')")
+    out = ctx.run(program, {}, Call("load_vars", {"dirname": None, "filename": None, "vars": ["a"],
+                                                  "predicate": None}))
+    expect_error(out, "INVALID_ARGUMENT", "API-ARG-001", "load_vars(dirname=None) without bytes")
+    out = ctx.run(program, {"a": a}, Call("save_vars", {"dirname": None, "filename": "x",
+                                                        "vars": ["a"], "predicate": None}))
+    expect_error(out, "INVALID_ARGUMENT", "API-ARG-001", "save_vars(dirname=None, filename='x')")
+
+
+@check("SEL-LOAD-007", apis=("load_vars",))
+def check_load_reads_declared_kind(ctx: CheckContext) -> None:
+    """A SELECTED_ROWS var reads a SelectedRows record; a dense var keeps its LoD."""
+    sr = SelectedRowsValue(np.arange(4, dtype=np.float32).reshape(2, 2), [4, 1], 6)
+    t = TensorValue(np.arange(5, dtype=np.int32), [[0, 2, 5]])
+    d = _saved_dir(ctx, {"sr": sr, "t": t})
+    program = ProgramSpec(vars=(var_for("sr", sr), var_for("t", t)))
+    out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": None,
+                                                  "vars": ["sr", "t"], "predicate": None}))
+    expect_ok(out, "SEL-LOAD-007", "separate load of a SelectedRows and a LoD tensor")
+    expect_values({"sr": sr, "t": t}, out.scope, "SEL-LOAD-007", "declared-kind load")
+
+
+# --------------------------------------------------------------------------------------------
+# Against the reference: what one writes the other loads
+
+
+@check("SEL-SAVE-001", "SEL-LOAD-007", apis=_VARS_APIS, needs_oracle=True)
+def check_interop_with_reference(ctx: CheckContext) -> None:
+    """Files this implementation writes load in the reference, and the other way round, equal."""
+    if ctx.impl.name == ctx.oracle.name:
+        from conformance._registry import Skip
+
+        raise Skip("the implementation is the reference")
+
+    @ctx.given(fs.save_cases(layout=None, apis=("save_vars",)))
+    def prop(case: fs.SaveCase) -> None:
+        chosen = {v.name for v in selected_vars(case.program, case.call) if v.kind != "RAW"}
+        if not chosen:
+            return
+        for writer, reader in ((ctx.impl, ctx.oracle), (ctx.oracle, ctx.impl)):
+            d = ctx.fresh_dir("x")
+            call = _placed(case, d)
+            saved = ctx.run(case.program, case.values, call, adapter=writer)
+            expect_ok(saved, "SEL-SAVE-001", f"{writer.name} {call.api}")
+            memory = saved.memory if _layout(call) == "memory" else None
+            back = ctx.run(case.program, {}, case.load_call(
+                None if memory is not None else d, memory), adapter=reader)
+            expect_ok(back, "SEL-LOAD-007", f"{reader.name} loading what {writer.name} wrote")
+            try:
+                expect_values({n: case.values[n] for n in chosen}, back.scope, None,
+                              f"{writer.name} wrote, {reader.name} loaded")
+            except ClauseFailure as exc:
+                raise fail(exc.clause, f"{writer.name} -> {reader.name}: {exc.message}") from None
+
+    prop()

@@ -1,0 +1,431 @@
+"""Checks of the byte format (spec/chapters/format.md), through the save and load APIs.
+
+Writers are compared with the suite's own encoder (``_oracle``), field by field, so a mismatch is
+reported on the clause of the first differing field.  Readers get the oracle's bytes, and crafted
+bad bytes whose taxonomy id the clause names.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from pathlib import Path
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance import strategies as fs
+from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from conformance._diagnose import diagnose_combined, diagnose_record
+from conformance._helpers import (
+    NOT_TAXONOMY,
+    expect_error,
+    expect_ok,
+    expect_values,
+    load_combined,
+    load_file,
+    program_of,
+    var_for,
+)
+from conformance._oracle import record_bytes, selected_rows_bytes, value_bytes, varint
+from conformance._registry import CheckContext, check, fail, require
+
+_FMT_WRITE = ("FMT-REC-001", "FMT-REC-002", "FMT-REC-003", "FMT-REC-004", "FMT-REC-005",
+              "FMT-REC-006", "FMT-REC-007", "FMT-DESC-001", "FMT-DTYPE-002", "FMT-LOD-001")
+
+
+def _save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] = ()) -> str:
+    d = ctx.fresh_dir("out")
+    program = program_of(values, params=params)
+    out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": None,
+                                                      "vars": list(values), "predicate": None}))
+    expect_ok(out, "FMT-REC-001", f"save_vars of {list(values)} to separate files")
+    return d
+
+
+# --------------------------------------------------------------------------------------------
+# Writers
+
+
+@check(*_FMT_WRITE, apis=("save_vars",))
+def check_write_separate_bytes(ctx: CheckContext) -> None:
+    """Each separate file is exactly the oracle's record of the value."""
+
+    @ctx.given(st.dictionaries(fs.names(slashes=False), fs.tensor_values(paddle2=True),
+                               min_size=1, max_size=3))
+    def prop(values: dict) -> None:
+        d = _save_separate(ctx, values)
+        for name, value in values.items():
+            found = Path(d, name).read_bytes()
+            diag = diagnose_record(value_bytes(value), found)
+            if diag:
+                raise fail(diag[0], f"file {name!r}: {diag[1]}")
+
+    prop()
+
+
+@check("FMT-COMB-001", *_FMT_WRITE, apis=("save_vars",))
+def check_write_combined_bytes(ctx: CheckContext) -> None:
+    """A combined file (and memory save) is the oracle's records in code-point order of names."""
+
+    @ctx.given(st.dictionaries(st.one_of(fs.names(), st.sampled_from(fs.SORT_TRAPS)),
+                               fs.tensor_values(paddle2=True), min_size=1, max_size=5),
+               st.booleans(), st.randoms(use_true_random=False))
+    def prop(values: dict, memory: bool, rnd: random.Random) -> None:
+        names = list(values)
+        rnd.shuffle(names)
+        d = None if memory else ctx.fresh_dir("out")
+        out = ctx.run(program_of(values), values, Call("save_vars", {
+            "dirname": d, "filename": None if memory else "__params__", "vars": names,
+            "predicate": None}))
+        expect_ok(out, "FMT-COMB-001", "combined save_vars")
+        found = out.memory if memory else Path(d, "__params__").read_bytes()
+        diag = diagnose_combined({n: value_bytes(v) for n, v in values.items()}, found)
+        if diag:
+            raise fail(*diag)
+
+    prop()
+
+
+@check("FMT-REC-005", apis=("save_vars",))
+def check_write_zero_d(ctx: CheckContext) -> None:
+    """A 0-d value keeps dims = [] (26 bytes for float32), it is not widened to [1]."""
+    values = {"scalar": TensorValue(np.array(1.5, dtype=np.float32))}
+    d = _save_separate(ctx, values)
+    found = Path(d, "scalar").read_bytes()
+    require(len(found) == 26, "FMT-REC-005", f"0-d float32 file is {len(found)} bytes, expected 26 "
+            f"(dims [] — a 28-byte file has dims [1])")
+
+
+@check("FMT-DTYPE-003", "FMT-DTYPE-001", apis=("save_vars", "load_vars"))
+def check_uint16_is_bf16(ctx: CheckContext) -> None:
+    """numpy uint16 is written with code 22 and loads back as bfloat16 with the same bits."""
+    bits = np.array([0, 1, 0x3F80, 0x7FC0, 0xFFFF], dtype=np.uint16)
+    values = {"u": TensorValue(bits)}
+    d = _save_separate(ctx, values)
+    raw = Path(d, "u").read_bytes()
+    require(raw[20:22] == b"\x08\x16", "FMT-DTYPE-003",
+            f"uint16 array written with desc {raw[20:24].hex()}, expected data_type 22 (08 16)")
+    program = ProgramSpec(vars=(VarSpec("u", kind="LOD_TENSOR", dtype="bfloat16", shape=(5,),
+                                        persistable=True),))
+    out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": None, "vars": ["u"],
+                                                  "predicate": None}))
+    expect_ok(out, "FMT-DTYPE-003", "loading the BF16 file")
+    got = out.scope.get("u")
+    require(got is not None and np.asarray(got.array).dtype.name == "bfloat16", "FMT-DTYPE-003",
+            f"code 22 decoded to {None if got is None else np.asarray(got.array).dtype}, "
+            "expected bfloat16")
+    require(np.asarray(got.array).view(np.uint16).tolist() == bits.tolist(), "FMT-DTYPE-003",
+            "BF16 bits changed in the round trip")
+
+
+@check("FMT-DTYPE-004", apis=("save_vars", "load_vars"))
+def check_3x_dtypes(ctx: CheckContext) -> None:
+    """fp8 / uint32 / uint64 are written with codes 32/33/37/38 — or refused as UNSUPPORTED_DTYPE."""
+    for name, code in (("float8_e4m3fn", 32), ("float8_e5m2", 33), ("uint32", 37), ("uint64", 38)):
+        from conformance._case import dtype_from_name
+
+        arr = np.arange(4, dtype=np.uint8).astype(dtype_from_name(name))
+        values = {"v": TensorValue(arr)}
+        d = ctx.fresh_dir("out")
+        out = ctx.run(program_of(values), values, Call("save_vars", {
+            "dirname": d, "filename": None, "vars": ["v"], "predicate": None}))
+        if not out.ok:
+            expect_error(out, "UNSUPPORTED_DTYPE", "FMT-DTYPE-004", f"saving {name}")
+            continue
+        diag = diagnose_record(record_bytes(arr), Path(d, "v").read_bytes())
+        if diag:
+            raise fail("FMT-DTYPE-004", f"{name} (code {code}): {diag[1]}")
+
+
+@check("FMT-DTYPE-006", apis=("save_vars",))
+def check_refuses_foreign_dtypes(ctx: CheckContext) -> None:
+    """Writers refuse dtypes outside the table (datetime64, longdouble) before writing anything."""
+    for name in ("datetime64[s]", "longdouble"):
+        arr = np.zeros(3, dtype=np.dtype(name))
+        values = {"v": TensorValue(arr)}
+        d = ctx.fresh_dir("out")
+        program = ProgramSpec(vars=(VarSpec("v", persistable=True, shape=(3,)),))
+        out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": None,
+                                                          "vars": ["v"], "predicate": None}))
+        expect_error(out, "UNSUPPORTED_DTYPE", "FMT-DTYPE-006", f"saving a {name} array")
+        require(not Path(d, "v").exists(), "FMT-DTYPE-006", f"a file was written for {name}")
+
+
+@check("FMT-LOD-002", apis=("save_vars",))
+def check_writer_refuses_invalid_lod(ctx: CheckContext) -> None:
+    """A value with an invalid LoD is refused with INVALID_LOD."""
+    arr = np.arange(5, dtype=np.float32)
+    for lod in ([[0, 1]], [[0, 5, 3]], [[1, 5]], [[0, 1, 2], [0, 2, 4]]):
+        values = {"v": TensorValue(arr, lod)}
+        out = ctx.run(program_of(values), values, Call("save_vars", {
+            "dirname": None, "filename": None, "vars": ["v"], "predicate": None}))
+        expect_error(out, "INVALID_LOD", "FMT-LOD-002", f"saving 5 rows with LoD {lod}")
+
+
+@check("FMT-SR-001", apis=("save_vars", "load_vars"))
+def check_selected_rows_file(ctx: CheckContext) -> None:
+    """A SelectedRows file is version, rows, height, then a tensor without LoD; it loads back."""
+
+    @ctx.given(fs.selected_rows_values(paddle2=True))
+    def prop(value: SelectedRowsValue) -> None:
+        values = {"sr": value}
+        program = ProgramSpec(vars=(var_for("sr", value),))
+        d = ctx.fresh_dir("out")
+        out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": None,
+                                                          "vars": ["sr"], "predicate": None}))
+        expect_ok(out, "FMT-SR-001", "saving a SelectedRows")
+        found = Path(d, "sr").read_bytes()
+        if found != selected_rows_bytes(value):
+            raise fail("FMT-SR-001", f"SelectedRows bytes differ: {found[:48].hex()} vs "
+                       f"expected {selected_rows_bytes(value)[:48].hex()}")
+        back = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": None,
+                                                       "vars": ["sr"], "predicate": None}))
+        expect_ok(back, "FMT-SR-001", "loading the SelectedRows file")
+        expect_values(values, back.scope, "FMT-SR-001", "SelectedRows round trip")
+
+    prop()
+
+
+@check("FMT-SR-002", apis=("save_vars", "load_vars"))
+def check_selected_rows_not_combined(ctx: CheckContext) -> None:
+    """A combined save or load that selects a SelectedRows is UNSUPPORTED_VAR_TYPE."""
+    sr = SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5)
+    t = TensorValue(np.ones(2, np.float32))
+    values = {"sr": sr, "t": t}
+    program = ProgramSpec(vars=(var_for("sr", sr), var_for("t", t)))
+    d = ctx.fresh_dir("out")
+    out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": "__params__",
+                                                      "vars": ["sr", "t"], "predicate": None}))
+    expect_error(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "combined save of a SelectedRows")
+    raw = record_bytes(np.ones((2, 2), np.float32)) + record_bytes(t.array)
+    out = load_combined(ctx, raw, list(program.vars))
+    expect_error(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "combined load of a SelectedRows")
+
+
+@check("FMT-SNIFF-001", apis=("save_vars",))
+def check_sniffing_finds_selected_rows(ctx: CheckContext) -> None:
+    """Files the implementation writes are told apart by the sniffing rule (dense first, then SR)."""
+    from reference.codec import read_records
+
+    sr = SelectedRowsValue(np.arange(6, dtype=np.float32).reshape(3, 2), [1, 7, 3], 10)
+    t = TensorValue(np.arange(6, dtype=np.float32).reshape(3, 2), [[0, 1, 3]])
+    program = ProgramSpec(vars=(var_for("sr", sr), var_for("t", t)))
+    d = ctx.fresh_dir("out")
+    out = ctx.run(program, {"sr": sr, "t": t}, Call("save_vars", {
+        "dirname": d, "filename": None, "vars": ["sr", "t"], "predicate": None}))
+    expect_ok(out, "FMT-SNIFF-001", "saving a SelectedRows and a LoDTensor")
+    kinds = {n: [h.kind for h in read_records(Path(d, n).read_bytes())] for n in ("sr", "t")}
+    require(kinds == {"sr": ["SelectedRows"], "t": ["LoDTensor"]}, "FMT-SNIFF-001",
+            f"sniffing the written files found {kinds}")
+
+
+# --------------------------------------------------------------------------------------------
+# Readers: valid input
+
+
+@check("FMT-DTYPE-001", "FMT-REC-002", "FMT-LOD-002", "FMT-REC-006", apis=("load_vars",))
+def check_read_oracle_records(ctx: CheckContext) -> None:
+    """Records laid out by the oracle (every dtype, LoD, 0-d, zero-size) load to the same value."""
+
+    @ctx.given(fs.tensor_values())
+    def prop(value: TensorValue) -> None:
+        out = load_file(ctx, record_bytes(value.array, value.lod), var=var_for("t", value))
+        if not out.ok and out.error_id == "UNSUPPORTED_DTYPE" and np.asarray(
+                value.array).dtype.name in ("float8_e4m3fn", "float8_e5m2", "uint32", "uint64"):
+            return  # FMT-DTYPE-004 lets a reader of the 2.x era refuse these
+        expect_ok(out, "FMT-DTYPE-001", f"loading the oracle's record of {value!r}")
+        expect_values({"t": value}, out.scope, None, "load of oracle bytes")
+
+    prop()
+
+
+@check("FMT-DESC-002", apis=("load_vars",))
+def check_read_other_desc_encodings(ctx: CheckContext) -> None:
+    """Packed dims, reordered fields and unknown fields in the TensorDesc are accepted."""
+    arr = np.arange(6, dtype=np.float32).reshape(2, 3)
+    dims_packed = b"\x12\x02\x02\x03"
+    variants = {
+        "packed dims": b"\x08\x05" + dims_packed,
+        "dims before data_type": b"\x10\x02\x10\x03\x08\x05",
+        "unknown field 15": b"\x08\x05\x10\x02\x10\x03\x78\x01",
+    }
+    for what, desc in variants.items():
+        raw = struct.pack("<IQIi", 0, 0, 0, len(desc)) + desc + arr.tobytes()
+        out = load_file(ctx, raw, var=var_for("t", TensorValue(arr)))
+        expect_ok(out, "FMT-DESC-002", f"TensorDesc with {what}")
+        expect_values({"t": TensorValue(arr)}, out.scope, "FMT-DESC-002", what)
+
+
+# --------------------------------------------------------------------------------------------
+# Readers: bad input and its taxonomy id
+
+_GOOD = record_bytes(np.arange(6, dtype=np.float32).reshape(2, 3))  # 50 bytes
+
+
+def _with_desc(desc: bytes, data: bytes = b"") -> bytes:
+    return struct.pack("<IQIi", 0, 0, 0, len(desc)) + desc + data
+
+
+_BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
+    ("FMT-REC-001", "LoD-tensor version 1", struct.pack("<I", 1) + _GOOD[4:], ("BAD_VERSION",)),
+    ("FMT-REC-003", "tensor version 2", _GOOD[:12] + struct.pack("<I", 2) + _GOOD[16:],
+     ("BAD_VERSION",)),
+    ("FMT-REC-004", "desc size larger than the file", _GOOD[:16] + struct.pack("<i", 4000)
+     + _GOOD[20:], ("TRUNCATED",)),
+    ("FMT-DESC-003", "desc is not protobuf", _with_desc(b"\xff\xff\xff"), ("BAD_TENSOR_DESC",)),
+    ("FMT-DESC-003", "desc without data_type", _with_desc(b"\x10\x02"), ("BAD_TENSOR_DESC",)),
+    ("FMT-DESC-003", "data_type 99", _with_desc(b"\x08\x63\x10\x01", b"\0" * 8),
+     ("BAD_TENSOR_DESC",)),
+    ("FMT-DESC-004", "negative desc size", _GOOD[:16] + struct.pack("<i", -1) + _GOOD[20:],
+     ("BAD_TENSOR_DESC",)),
+    ("FMT-DESC-004", "desc size one past the end", _GOOD[:16] + struct.pack("<i", 7) + _GOOD[20:26],
+     ("TRUNCATED",)),
+    ("FMT-DTYPE-005", "data_type LOD_TENSOR (7)", _with_desc(b"\x08\x07\x10\x01", b"\0" * 4),
+     ("UNSUPPORTED_DTYPE",)),
+    ("FMT-DTYPE-005", "data_type STRING (25)", _with_desc(b"\x08\x19\x10\x01", b"\0" * 4),
+     ("UNSUPPORTED_DTYPE",)),
+    ("FMT-LOD-003", "LoD level of 12 bytes", struct.pack("<IQQ", 0, 1, 12) + b"\0" * 12 + _GOOD[12:],
+     ("INVALID_LOD",)),
+    ("FMT-LOD-003", "LoD [[0,5,3]] on 2 rows", struct.pack("<IQQ3Q", 0, 1, 24, 0, 5, 3) + _GOOD[12:],
+     ("INVALID_LOD",)),
+    ("FMT-LOD-003", "LoD ending past the rows", struct.pack("<IQQ2Q", 0, 1, 16, 0, 7) + _GOOD[12:],
+     ("INVALID_LOD",)),
+    ("FMT-LOD-004", "level count 2**60", struct.pack("<IQ", 0, 1 << 60) + _GOOD[12:],
+     ("TRUNCATED", "SIZE_OVERFLOW")),
+    ("FMT-LOD-004", "level byte size 2**40", struct.pack("<IQQ", 0, 1, 1 << 40) + _GOOD[12:],
+     ("TRUNCATED", "SIZE_OVERFLOW")),
+    ("FMT-SAFE-002", "negative dim", _with_desc(b"\x08\x05\x10" + varint(-1) + b"\x10\x02"),
+     ("SIZE_OVERFLOW",)),
+    ("FMT-SAFE-002", "dims [2**62, 4] (product wraps to 0)",
+     _with_desc(b"\x08\x05\x10" + varint(1 << 62) + b"\x10\x04"), ("SIZE_OVERFLOW",)),
+    ("FMT-SAFE-002", "dims [2**20, 2**20] with no data",
+     _with_desc(b"\x08\x05\x10" + varint(1 << 20) + b"\x10" + varint(1 << 20)), ("TRUNCATED",)),
+    ("FMT-SAFE-004", "a Git LFS pointer", b"version https://git-lfs.github.com/spec/v1\noid sha256:"
+     + b"0" * 64 + b"\nsize 50\n", ("NOT_A_TENSOR_FILE",)),
+    ("FMT-COMB-003", "a separate file with 3 extra bytes", _GOOD + b"\0\0\0", ("TRAILING_BYTES",)),
+]
+
+
+def _bad_input_check(clause: str) -> None:
+    cases = [c for c in _BAD_INPUTS if c[0] == clause]
+
+    def run(ctx: CheckContext) -> None:
+        for cl, what, raw, ids in cases:
+            out = load_file(ctx, raw, var=VarSpec("t", shape=(-1, 3), persistable=True))
+            expect_error(out, ids, cl, what)
+
+    run.__name__ = "check_bad_input_" + clause.lower().replace("-", "_")
+    run.__doc__ = f"Crafted bad files get the taxonomy id {clause} names."
+    check(clause, apis=("load_vars",))(run)
+
+
+for _clause in dict.fromkeys(c[0] for c in _BAD_INPUTS):
+    _bad_input_check(_clause)
+
+
+@check("FMT-SAFE-001", apis=("load_vars",))
+def check_every_truncation_is_truncated(ctx: CheckContext) -> None:
+    """Every strict prefix of a record, and of a combined stream, is TRUNCATED."""
+
+    @ctx.given(fs.tensor_values(paddle2=True), st.data())
+    def prop(value: TensorValue, data: st.DataObject) -> None:
+        raw = record_bytes(value.array, value.lod)
+        cut = data.draw(st.integers(0, len(raw) - 1), label="cut")
+        out = load_file(ctx, raw[:cut], var=var_for("t", value))
+        expect_error(out, "TRUNCATED", "FMT-SAFE-001", f"record of {len(raw)} bytes cut at {cut}")
+        two = raw + record_bytes(np.arange(3, dtype=np.int64))
+        cut2 = data.draw(st.integers(len(raw) + 1, len(two) - 1), label="cut2")
+        out = load_combined(ctx, two[:cut2], [var_for("a", value), var_for("b", TensorValue(
+            np.arange(3, dtype=np.int64)))])
+        expect_error(out, "TRUNCATED", "FMT-SAFE-001",
+                     f"2-record combined stream of {len(two)} bytes cut at {cut2}")
+
+    prop()
+
+
+@check("FMT-COMB-002", apis=("load_vars",))
+def check_combined_trailing_bytes(ctx: CheckContext) -> None:
+    """Bytes after the expected records are an error, never a silent partial load.
+
+    FMT-COMB-002 names the id TRAILING_BYTES; SEL-LOAD-004 and SAFE-MISMATCH-001 ask a reader to
+    split the whole stream first and report RECORD_COUNT_MISMATCH (whole extra records) or the
+    decoding error (TRUNCATED, stray bytes).  Until the chapters agree, each of the three passes.
+    """
+    ids = ("TRAILING_BYTES", "RECORD_COUNT_MISMATCH", "TRUNCATED")
+    a, b = TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(2, dtype=np.float32))
+    raw = record_bytes(a.array) + record_bytes(b.array)
+    out = load_combined(ctx, raw + b"\x00\x01", [var_for("a", a), var_for("b", b)])
+    expect_error(out, ids, "FMT-COMB-002", "2 records followed by 2 stray bytes")
+    out = load_combined(ctx, raw, [var_for("a", a)], memory=True)
+    expect_error(out, ids, "FMT-COMB-002", "2 records loaded for 1 selected variable")
+
+
+@check("FMT-SAFE-003", "SAFE-MEM-001", apis=("load_vars",))
+def check_bounded_allocation(ctx: CheckContext) -> None:
+    """Lying headers cost no more than input size + 1 MiB (measured in-process only)."""
+    import tracemalloc
+
+    from conformance._adapter import FluidAdapter
+
+    if not isinstance(ctx.impl, FluidAdapter):
+        from conformance._registry import Skip
+
+        raise Skip("allocation is measured only for in-process Python implementations")
+    lies = [
+        _with_desc(b"\x08\x05\x10" + varint(1 << 28) + b"\x10\x04"),  # claims 4 GiB of data
+        struct.pack("<IQQ", 0, 1, 1 << 33) + _GOOD[12:],  # a LoD level of 8 GiB
+        struct.pack("<IQ", 0, 1 << 40) + _GOOD[12:],  # 2**40 levels
+        _GOOD[:16] + struct.pack("<i", 1 << 30) + _GOOD[20:],  # a 1 GiB TensorDesc
+    ]
+    for raw in lies:
+        tracemalloc.start()
+        try:
+            out = load_file(ctx, raw, var=VarSpec("t", shape=(-1,), persistable=True))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        require(not out.ok, "FMT-SAFE-003", f"a lying header loaded: {raw[:40].hex()}")
+        require(peak <= len(raw) + (1 << 20) + (4 << 20), "FMT-SAFE-003",
+                f"loading {len(raw)} bytes of lying header peaked at {peak} bytes")
+
+
+@check("ERR-001", "ERR-002", apis=("load_vars",))
+def check_mutations_give_taxonomy_errors(ctx: CheckContext) -> None:
+    """Bit flips and cuts of valid files give a taxonomy error naming the file — or load."""
+
+    @ctx.given(fs.tensor_values(paddle2=True), st.data())
+    def prop(value: TensorValue, data: st.DataObject) -> None:
+        raw = bytearray(record_bytes(value.array, value.lod))
+        for _ in range(data.draw(st.integers(1, 3), label="flips")):
+            i = data.draw(st.integers(0, len(raw) - 1), label="at")
+            raw[i] ^= 1 << data.draw(st.integers(0, 7), label="bit")
+        if data.draw(st.booleans(), label="cut"):
+            raw = raw[: data.draw(st.integers(0, len(raw)), label="len")]
+        out = load_file(ctx, bytes(raw), var=VarSpec("t", shape=None, persistable=True))
+        if out.ok:
+            return
+        if out.error_id in NOT_TAXONOMY:
+            err = out.error or {}
+            raise fail("ERR-001", f"{out.error_id} ({err.get('type')}: {err.get('message')}) on "
+                       f"mutated bytes {bytes(raw[:64]).hex()}")
+        err = out.error or {}
+        require(bool(err.get("path")) or bool(err.get("var")), "ERR-002",
+                f"{out.error_id} names neither the file nor the variable: {err}")
+
+    prop()
+
+
+@check("SAFE-LARGE-001", apis=("save_vars", "load_vars"))
+def check_64bit_sizes(ctx: CheckContext) -> None:
+    """A dim and LoD offsets beyond 2**32 survive a round trip (zero-size, so nothing to allocate)."""
+    big = (1 << 33) + 5
+    value = TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, big]])
+    values = {"t": value}
+    d = _save_separate(ctx, values)
+    raw = Path(d, "t").read_bytes()
+    if raw != record_bytes(value.array, value.lod):
+        raise fail("SAFE-LARGE-001", f"record with a 2**33 dim differs: {raw.hex()}")
+    out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
+    expect_ok(out, "SAFE-LARGE-001", "loading a record with a 2**33 dim")
+    expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")

@@ -1,0 +1,127 @@
+"""Small building blocks the checks share: one-variable programs, loading crafted bytes, asserts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from conformance._case import (
+    Call,
+    Outcome,
+    ProgramSpec,
+    SelectedRowsValue,
+    TensorValue,
+    Value,
+    VarSpec,
+)
+from conformance._diagnose import diagnose_value
+from conformance._registry import CheckContext, ClauseFailure
+
+__all__ = [
+    "declared_dtype",
+    "var_for",
+    "program_of",
+    "load_file",
+    "load_combined",
+    "expect_error",
+    "expect_ok",
+    "expect_values",
+    "files_under",
+]
+
+#: Error outcomes that never count as a proper report (ERR-001, PROTO-ERR-003).
+NOT_TAXONOMY = ("UNCLASSIFIED", "CRASHED", "TIMEOUT", "BAD_RESPONSE")
+
+
+def declared_dtype(value: Value) -> str:
+    name = np.asarray(value.array).dtype.name
+    return "bfloat16" if name == "uint16" else name
+
+
+def var_for(name: str, value: Value | None, *, param: bool = False, declared: str | None = None,
+            shape: tuple[int, ...] | None = None, block: int = 0) -> VarSpec:
+    """A persistable variable declared to match ``value`` (or float32 when there is none)."""
+    if isinstance(value, SelectedRowsValue):
+        return VarSpec(name, block, "SELECTED_ROWS", declared or declared_dtype(value),
+                       (value.height, *np.asarray(value.array).shape[1:]), 0, True, False)
+    arr_shape = tuple(np.asarray(value.array).shape) if value is not None else (-1,)
+    lod_level = len(value.lod) if isinstance(value, TensorValue) else 0
+    return VarSpec(name, block, "LOD_TENSOR",
+                   declared or (declared_dtype(value) if value is not None else "float32"),
+                   shape if shape is not None else arr_shape, lod_level, True, param)
+
+
+def program_of(values: dict[str, Value], *, params: Iterable[str] = ()) -> ProgramSpec:
+    ps = set(params)
+    return ProgramSpec(vars=tuple(var_for(n, v, param=n in ps) for n, v in values.items()))
+
+
+def load_file(ctx: CheckContext, raw: bytes, *, name: str = "t", var: VarSpec | None = None,
+              scope: dict[str, Value] | None = None) -> Outcome:
+    """Write ``raw`` as the separate file of ``name`` and ``load_vars`` it."""
+    d = ctx.fresh_dir("in")
+    path = Path(d) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    program = ProgramSpec(vars=(var or VarSpec(name, persistable=True, shape=(-1,)),))
+    return ctx.run(program, scope or {}, Call("load_vars", {"dirname": d, "filename": None,
+                                                            "vars": [program.vars[0].name],
+                                                            "predicate": None}))
+
+
+def load_combined(ctx: CheckContext, raw: bytes, vars_: list[VarSpec], *, memory: bool = False,
+                  scope: dict[str, Value] | None = None) -> Outcome:
+    """``load_vars`` a combined stream (from a file, or from memory) for ``vars_``."""
+    program = ProgramSpec(vars=tuple(vars_))
+    names = [v.name for v in vars_]
+    if memory:
+        call = Call("load_vars", {"dirname": None, "filename": None, "vars": names,
+                                  "predicate": None, "memory": raw})
+    else:
+        d = ctx.fresh_dir("in")
+        os.makedirs(d)
+        Path(d, "__params__").write_bytes(raw)
+        call = Call("load_vars", {"dirname": d, "filename": "__params__", "vars": names,
+                                  "predicate": None})
+    return ctx.run(program, scope or {}, call)
+
+
+def expect_error(outcome: Outcome, ids: str | tuple[str, ...], clause: str, what: str) -> None:
+    """The call must fail with one of ``ids``."""
+    wanted = (ids,) if isinstance(ids, str) else ids
+    if outcome.ok:
+        raise ClauseFailure(clause, f"{what}: succeeded, expected error {' or '.join(wanted)}")
+    if outcome.error_id not in wanted:
+        raise ClauseFailure(clause, f"{what}: error {outcome.error_id} "
+                                    f"({(outcome.error or {}).get('message', '')[:200]}), "
+                                    f"expected {' or '.join(wanted)}")
+
+
+def expect_ok(outcome: Outcome, clause: str, what: str) -> None:
+    if not outcome.ok:
+        err = outcome.error or {}
+        raise ClauseFailure(clause, f"{what}: failed with {err.get('error')}: "
+                                    f"{str(err.get('message', ''))[:300]}")
+
+
+def expect_values(expected: dict[str, Value], found: dict[str, Value], clause: str | None,
+                  what: str) -> None:
+    """Every expected value is in ``found``, exactly; the clause is diagnosed when not given."""
+    for name, value in expected.items():
+        diag = diagnose_value(value, found.get(name), name)
+        if diag is not None:
+            raise ClauseFailure(clause or diag[0], f"{what}: {diag[1]}")
+
+
+def files_under(dirname: str) -> set[str]:
+    """Relative paths of every file under ``dirname`` (``/``-separated)."""
+    out = set()
+    if not os.path.isdir(dirname):
+        return out
+    for root, _, files in os.walk(dirname):
+        for f in files:
+            out.add(os.path.relpath(os.path.join(root, f), dirname).replace(os.sep, "/"))
+    return out
