@@ -244,3 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
+
+
+def run_from_bench(quick: bool, json_path: str | None) -> int:
+    """``fluidspec bench --cuda [--quick] [--json FILE]``: the same check, sized for where it
+    runs (tiny under the simulator; fewer repeats and cases with ``--quick``)."""
+    from numba_kernels import _cuda_launch
+
+    tiny = _cuda_launch.simulated()
+    return run(argparse.Namespace(
+        tiny=tiny, cases=20 if quick and not tiny else None, seed=0,
+        repeat=3 if quick and not tiny else None, json=json_path, no_timing=False,
+    ))

@@ -78,3 +78,13 @@ def test_command_line_entry_point():
         none = subprocess.run([sys.executable, "-m", "numba_kernels.cuda_check"], env=env,
                               capture_output=True, text=True, timeout=300)
         assert none.returncode == 2 and "cannot run" in none.stderr
+
+
+def test_fluidspec_bench_cuda_flag(tmp_path):
+    """``fluidspec bench --cuda`` runs the same check (tiny sizes under the simulator)."""
+    from fluidspec._cli import main as cli
+
+    out = tmp_path / "bench.json"
+    assert cli(["bench", "--cuda", "--quick", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["results"]
+    assert {r["impl"] for r in rows} == {"cuda", "limit-d2d-copy"}
