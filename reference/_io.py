@@ -44,6 +44,8 @@ __all__ = [
     "is_parameter",
     "is_persistable",
     "select_vars",
+    "SavePlan",
+    "plan_save",
     "save_vars",
     "load_vars",
     "save_params",
@@ -169,17 +171,27 @@ def _encode_value(var: Variable, holder: ScopeVar | None, combined: bool) -> byt
         raise exc.with_context(var=var.name) from None
 
 
-def save_vars(
-    executor: Any, dirname: Any, main_program: Program | None = None,
-    vars: Iterable[Variable] | None = None, predicate: Callable[[Variable], Any] | None = None,
-    filename: str | None = None,
-) -> bytes | None:
-    """Save the selected variables' scope values (chapter ``selection``).
+@dataclass
+class SavePlan:
+    """What a save will write, fully checked and encoded (SEL-SAVE-008).
 
-    ``filename=None`` writes one file per variable under ``dirname``; a ``filename`` writes
-    one combined stream ``dirname/filename``; ``dirname=None`` and ``filename=None`` return
-    the combined stream as bytes (SEL-FILE-003).  Returns None otherwise.
+    ``stream`` is the memory-mode result; otherwise ``files`` lists (path, bytes) to write.
     """
+
+    files: list[tuple[Path, bytes]]
+    stream: bytes | None = None
+
+    def write(self) -> bytes | None:
+        for target, data in self.files:
+            _files.atomic_write(target, data)
+        return self.stream
+
+
+def plan_save(
+    dirname: Any, main_program: Program | None, vars: Iterable[Variable] | None,
+    predicate: Callable[[Variable], Any] | None, filename: str | None, *, stacklevel: int = 3,
+) -> SavePlan | None:
+    """Select, check and encode a save without writing anything; None when nothing to save."""
     if dirname is None and filename is not None:
         raise InvalidArgumentError(
             "filename needs a dirname; for memory mode leave both None (API-ARG-001)",
@@ -189,7 +201,7 @@ def save_vars(
     combined = to_memory or filename is not None
     selected = select_vars(main_program, vars, predicate)
     if not selected:  # SEL-SAVE-002
-        warnings.warn(EMPTY_SELECTION_WARNING, UserWarning, stacklevel=2)
+        warnings.warn(EMPTY_SELECTION_WARNING, UserWarning, stacklevel=stacklevel)
         return None
     selected = _without_raw(selected)  # SEL-SAVE-003
     if not selected:
@@ -200,23 +212,36 @@ def save_vars(
         ordered = _sorted_unique(selected)
         stream = b"".join(_encode_value(v, scope.find_var(v.name), True) for v in ordered)
         if to_memory:
-            return stream
+            return SavePlan([], stream)
         root = _files.checked_dirname(dirname)
         target = _files.resolve(root, filename, what="filename")
         _files.check_writable_target(root, target)
-        _files.atomic_write(target, stream)
-        return None
+        return SavePlan([(target, stream)])
     root = _files.checked_dirname(dirname)
     unique = _first_per_name(selected)
     _files.check_no_prefix_collisions(v.name for v in unique)
     planned: list[tuple[Path, bytes]] = []
-    for var in unique:  # SEL-FILE-001: everything checked and encoded before any write
+    for var in unique:  # SEL-FILE-001
         target = _files.resolve(root, var.name, var=var.name)
         _files.check_writable_target(root, target, var=var.name)
         planned.append((target, _encode_value(var, scope.find_var(var.name), False)))
-    for target, data in planned:
-        _files.atomic_write(target, data)
-    return None
+    return SavePlan(planned)
+
+
+def save_vars(
+    executor: Any, dirname: Any, main_program: Program | None = None,
+    vars: Iterable[Variable] | None = None, predicate: Callable[[Variable], Any] | None = None,
+    filename: str | None = None,
+) -> bytes | None:
+    """Save the selected variables' scope values (chapter ``selection``).
+
+    ``filename=None`` writes one file per variable under ``dirname``; a ``filename`` writes
+    one combined stream ``dirname/filename``; ``dirname=None`` and ``filename=None`` return
+    the combined stream as bytes (SEL-FILE-003).  Returns None otherwise.  Everything is
+    checked and encoded before the first byte is written (SEL-SAVE-008).
+    """
+    plan = plan_save(dirname, main_program, vars, predicate, filename, stacklevel=4)
+    return None if plan is None else plan.write()
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +277,9 @@ def _check_shape(item: _Loaded) -> None:
 def _read_separate(var: Variable, path: Path) -> _Loaded:
     data = _files.read_bytes(path, var=var.name)
     if var.type == VarType.SELECTED_ROWS:
-        decoded = decode_selected_rows(data, path=path, var=var.name)
+        # Issue 8 fix (tests/test_hostile_memory.py, SAFE-MEM-001): decode as views into the
+        # bytes read; _assign copies once, so a load costs bytes read + values, not 2x values.
+        decoded = decode_selected_rows(data, path=path, var=var.name, copy=False)
         assert decoded.header is not None
         if decoded.header.end != len(data):  # FMT-COMB-003 for SelectedRows files too
             raise TrailingBytesError(
@@ -261,7 +288,7 @@ def _read_separate(var: Variable, path: Path) -> _Loaded:
                 found=f"{len(data) - decoded.header.end} more bytes",
             )
         return _Loaded(var, decoded.array, [], path, decoded.rows, decoded.height)
-    tensor = decode_tensor_file(data, path=path, var=var.name)
+    tensor = decode_tensor_file(data, path=path, var=var.name, copy=False)  # see above
     return _Loaded(var, tensor.array, tensor.lod, path)
 
 
@@ -273,7 +300,9 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
     position = 0
     while position < len(view):  # read every record there is: TRUNCATED if one is cut short
         var_name = names[len(records)] if len(records) < len(names) else None
-        record = decode_lod_tensor(view, position, path=path, var=var_name)
+        # Issue 8 fix (SAFE-MEM-001): views, not copies; _assign copies once, after every
+        # record checked out, so a lie in the last record costs no copies of the others.
+        record = decode_lod_tensor(view, position, path=path, var=var_name, copy=False)
         assert record.header is not None
         records.append(record)
         position = record.header.end
@@ -351,6 +380,11 @@ def load_vars(
     _check_kinds(selected, combined)
     if combined:
         ordered = _sorted_unique(selected)
+        if not ordered and not from_memory:
+            # SEL-LOAD-007: an empty save writes no file, so loading nothing needs none
+            path = _files.resolve(_files.checked_dirname(dirname), filename, what="filename")
+            if not path.exists():
+                return None
         if from_memory:
             data, path = filename, None
         else:

@@ -4,6 +4,7 @@ Selection and files: spec chapter ``selection`` (SEL-*); inference models: chapt
 ``inference`` (INF-*).
 """
 
+from reference._inference import load_inference_model, save_inference_model
 from reference._io import (
     is_parameter,
     is_persistable,
@@ -22,6 +23,8 @@ __all__ = [
     "load_params",
     "save_persistables",
     "load_persistables",
+    "save_inference_model",
+    "load_inference_model",
     "is_parameter",
     "is_persistable",
 ]
