@@ -162,3 +162,78 @@ def test_a_large_valid_record_costs_about_its_own_size(impl):
         tracemalloc.stop()
     assert np.array_equal(out, array)
     assert peak - before <= len(buf) + MIB
+
+
+# --------------------------------------------------------------------------------------------
+# Whole loads through the APIs (SAFE-MEM-001): a lie in the *last* record of a big file, and the
+# cost of a successful load (bytes read + values returned + 1 MiB).
+
+IO = hh.io_params()
+_BIG = np.arange(3 * MIB // 4, dtype=np.float32)  # 3 MiB
+_LIE = hh.raw_record(desc_size=10**9)
+
+
+def _peak_of(fn) -> int:
+    fn_result = None
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        try:
+            fn_result = fn()
+        except FluidSpecError as err:
+            fn_result = err
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - before, fn_result
+
+
+@pytest.mark.parametrize("io", IO)
+@pytest.mark.parametrize("mode", ["combined-file", "memory", "separate"])
+def test_a_lie_after_a_big_record_costs_at_most_the_bytes_read(io, tmp_path, mode):
+    import reference as fluid
+    from reference._codec import encode_lod_tensor
+
+    good = encode_lod_tensor(_BIG)
+    with fluid.scope_guard(fluid.Scope()):
+        program = hh.build_program({"a": _BIG, "b": np.zeros(0, np.float32)}, set_values=False)
+        exe = fluid.Executor(fluid.CPUPlace())
+        if mode == "separate":
+            (tmp_path / "a").write_bytes(good)
+            (tmp_path / "b").write_bytes(_LIE)
+            nbytes = len(good) + len(_LIE)
+
+            def load():
+                return io.load_vars(exe, str(tmp_path), program)
+        else:
+            stream = good + _LIE
+            (tmp_path / "all").write_bytes(stream)
+            nbytes = len(stream)
+
+            def load():
+                if mode == "memory":
+                    return io.load_vars(exe, None, program, filename=stream)
+                return io.load_vars(exe, str(tmp_path), program, filename="all")
+        load_err = _peak_of(load)  # warm-up, outside the measurement
+        peak, err = _peak_of(load)
+    assert isinstance(err, FluidSpecError) and err.id == "TRUNCATED", (load_err, err)
+    assert peak <= nbytes + MIB, f"peak {peak} bytes for {nbytes} bytes read"
+
+
+@pytest.mark.parametrize("io", IO)
+def test_a_successful_load_costs_bytes_read_plus_values(io, tmp_path):
+    import reference as fluid
+    from reference._codec import encode_lod_tensor
+
+    stream = encode_lod_tensor(_BIG)
+    (tmp_path / "all").write_bytes(stream)
+    with fluid.scope_guard(fluid.Scope()):
+        program = hh.build_program({"a": _BIG}, set_values=False)
+        exe = fluid.Executor(fluid.CPUPlace())
+        _peak_of(lambda: io.load_vars(exe, str(tmp_path), program, filename="all"))
+        fluid.global_scope().var("a").get_tensor().set(np.zeros(1, np.float32))
+        peak, err = _peak_of(lambda: io.load_vars(exe, str(tmp_path), program, filename="all"))
+        assert err is None, err
+        assert np.array_equal(hh.scope_values(["a"])["a"], _BIG)
+    assert peak <= len(stream) + _BIG.nbytes + MIB, f"peak {peak} for a {len(stream)}-byte file"
