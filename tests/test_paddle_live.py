@@ -406,6 +406,15 @@ def demo_error_without_context(paddle: SubprocessAdapter, tmp: Path) -> str | No
     return None if missing else f"the error has {outcome.error}"
 
 
+def demo_32bit_lod_height(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    big = (1 << 33) + 5  # Paddle's CheckLoD compares the height in 32 bits: 2**33 + 5 looks like 5
+    value = TensorValue(np.zeros((big, 0), np.float32), [[0, big]])
+    outcome = paddle.run(_prog(("t", F32, (-1, 0), False)), {"t": value},
+                         Call("save_vars", {"dirname": str(tmp), "filename": None, "vars": ["t"],
+                                            "predicate": None}))
+    return _error_is_not(outcome, "none: the spec wants the round trip to work")
+
+
 DEMONSTRATIONS = {
     "ERR-001": demo_unclassified_error,
     "ERR-002": demo_error_without_context,
@@ -419,6 +428,7 @@ DEMONSTRATIONS = {
     "FMT-SAFE-003": demo_allocates_from_header,
     "FMT-SAFE-004": demo_lfs_pointer,
     "FMT-SR-003": demo_selected_rows_row_count,
+    "SAFE-LARGE-001": demo_32bit_lod_height,
     "SAFE-MEM-001": demo_allocates_from_header,
     "SAFE-MISMATCH-001": demo_scope_changed_by_failed_load,
     "SAFE-ATOMIC-001": demo_failed_save_destroys_good_save,

@@ -81,7 +81,8 @@ PADDLE_ERRORS: list[tuple[str, str]] = [
     (r"Cannot parse tensor desc|desc size should >= 0", "BAD_TENSOR_DESC"),
     (r"expected file format|tensor version \d+ is not supported", "BAD_VERSION"),
     (r"as tensor type|no kernels which are registered in the save operator|"
-     r"Not supported numpy dtype|cannot hold dtype", "UNSUPPORTED_DTYPE"),
+     r"Not supported numpy dtype|cannot hold dtype|data type '\w+' not understood",
+     "UNSUPPORTED_DTYPE"),
     (r"Not allowed to load partial data", "TRAILING_BYTES"),
     (r"shape does not match", "SHAPE_MISMATCH"),
     (r"Tensor holds no memory|to be saved is not initialized", "UNINITIALIZED"),
