@@ -11,6 +11,13 @@ if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh;
 # The CUDA kernels (issue 5) need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
 echo "== installing fluidspec[cuda] into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[cuda]'
+# PTX check of those kernels for cc 9.0 (tests/test_cuda_ptx.py) needs the CUDA 13 toolkit wheels
+# (+~450 MB), kept apart in .venv-cu13.  FLUIDSPEC_SKIP_PTX=1 skips it (that test then skips).
+if [ "${FLUIDSPEC_SKIP_PTX:-0}" != "1" ]; then
+  [ -x .venv-cu13/bin/python ] || "$PYTHON_BIN" -m venv .venv-cu13
+  echo "== installing numba-cuda[cu13] into .venv-cu13 (PTX check)"
+  .venv-cu13/bin/python -m pip install -q --disable-pip-version-check 'numba-cuda[cu13]>=0.30'
+fi
 
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 echo "== ruff"

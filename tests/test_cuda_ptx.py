@@ -1,0 +1,38 @@
+"""numba_kernels._cuda_ptx: every CUDA kernel compiles to PTX for compute capability 9.0.
+
+Catches what the simulator accepts but a GPU compiler rejects.  Runs in ``.venv-cu13`` (numba-cuda
+with the CUDA 13 toolkit wheels, made by scripts/test.sh), in a subprocess with the simulator off;
+it needs no GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from numba_kernels._cuda import KERNEL_SIGNATURES
+
+ROOT = Path(__file__).resolve().parent.parent
+PTX_PYTHON = ROOT / ".venv-cu13" / "bin" / "python"
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not PTX_PYTHON.exists(),
+                       reason="no .venv-cu13 with numba-cuda[cu13] (scripts/test.sh creates it; "
+                              "FLUIDSPEC_SKIP_PTX=1 opts out)"),
+    pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
+                       reason="the PTX check runs once, in the non-simulator pytest run"),
+]
+
+
+def test_every_kernel_compiles_to_ptx_for_cc90():
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([str(PTX_PYTHON), "-m", "numba_kernels._cuda_ptx"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, _, _ in KERNEL_SIGNATURES:
+        assert f"ptx {name}: ok, cc 9.0" in done.stdout
