@@ -139,14 +139,15 @@ def diagnose_file(expected: bytes, found: bytes) -> tuple[str, str] | None:
     return diagnose_record(expected, found)
 
 
-def diagnose_value(expected: Value, found: Value | None, name: str) -> tuple[str, str] | None:
+def diagnose_value(expected: Value, found: Value | None, name: str, *, written: bool = True
+                   ) -> tuple[str, str] | None:
     """(clause, message) when a loaded value differs from the saved one."""
     if found is None:
         return "FMT-REC-006", f"{name!r} has no value after the load"
     if type(expected) is not type(found):
         return "FMT-SR-001", f"{name!r}: expected a {type(expected).__name__}, found {type(found).__name__}"
     e, f = np.asarray(expected.array), np.asarray(found.array)
-    if e.dtype == np.uint16:  # FMT-DTYPE-003: a uint16 array is BF16 once written
+    if written and e.dtype == np.uint16:  # FMT-DTYPE-003: a uint16 array is BF16 once written
         import ml_dtypes
 
         e = e.view(ml_dtypes.bfloat16)

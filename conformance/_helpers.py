@@ -108,10 +108,14 @@ def expect_ok(outcome: Outcome, clause: str, what: str) -> None:
 
 
 def expect_values(expected: dict[str, Value], found: dict[str, Value], clause: str | None,
-                  what: str) -> None:
-    """Every expected value is in ``found``, exactly; the clause is diagnosed when not given."""
+                  what: str, *, written: bool = True) -> None:
+    """Every expected value is in ``found``, exactly; the clause is diagnosed when not given.
+
+    ``written``: the values went through bytes, so a numpy uint16 array is expected back as
+    bfloat16 with the same bits (FMT-DTYPE-003).
+    """
     for name, value in expected.items():
-        diag = diagnose_value(value, found.get(name), name)
+        diag = diagnose_value(value, found.get(name), name, written=written)
         if diag is not None:
             raise ClauseFailure(clause or diag[0], f"{what}: {diag[1]}")
 

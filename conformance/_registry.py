@@ -104,6 +104,7 @@ def checks() -> list[Check]:
     """Every registered check (importing the check modules first)."""
     import conformance._checks_api  # noqa: F401
     import conformance._checks_bytes  # noqa: F401
+    import conformance._checks_inference  # noqa: F401
     import conformance._checks_protocol  # noqa: F401
     import conformance._checks_stateful  # noqa: F401
     import conformance._checks_vectors  # noqa: F401
@@ -119,6 +120,8 @@ class CheckContext:
     oracle: Adapter
     profile: str = "ci"
     apis: frozenset[str] = frozenset()
+    #: The ``--impl`` string the implementation was named by (protocol checks serve it).
+    impl_spec: str = ""
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fluidspec-")))
     #: The last case the check ran, kept so a failure can show it and turn it into a vector.
     last_case: dict[str, Any] | None = None

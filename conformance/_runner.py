@@ -204,7 +204,7 @@ def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], 
     if missing:
         return CheckResult(chk.id, impl.name, "skip", chk.clauses,
                            message=f"API not implemented: {', '.join(missing)}")
-    ctx = CheckContext(impl=impl, oracle=oracle, profile=profile, apis=apis)
+    ctx = CheckContext(impl=impl, oracle=oracle, profile=profile, apis=apis, impl_spec=spec_str)
     start = time.perf_counter()
     try:
         chk.func(ctx)

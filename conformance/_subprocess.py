@@ -139,7 +139,9 @@ class SubprocessAdapter:
     # -- the Adapter protocol --------------------------------------------------------------
 
     def hello(self) -> dict[str, Any]:
-        if self._proc is None or self._proc.poll() is not None:
+        # A server that died since the last answer is found by the next request, which is then
+        # reported CRASHED (PROTO-ERR-003); only after that is a new one started.
+        if self._proc is None:
             self._start()
         assert self._hello is not None
         return self._hello

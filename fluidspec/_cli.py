@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("fluidspec._cmd_inspect", "show the records of saved tensor files"),
     "sample": ("fluidspec._cmd_sample", "write a small sample save to a directory"),
     "diff": ("fluidspec._cmd_diff", "compare two saves variable by variable (exit 0 when equal)"),
+    "conformance": ("fluidspec._cmd_conformance", "run the conformance suite clause by clause"),
 }
 
 
