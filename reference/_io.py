@@ -24,6 +24,7 @@ from reference._codec import (
     decode_tensor_file,
     encode_lod_tensor,
     encode_selected_rows,
+    read_lod_tensor_header,
 )
 from reference._framework import Parameter, Program, Variable, default_main_program
 from reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
@@ -298,14 +299,26 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
     names = [v.name for v in ordered]
     records = []
     position = 0
-    while position < len(view):  # read every record there is: TRUNCATED if one is cut short
-        var_name = names[len(records)] if len(records) < len(names) else None
-        # Issue 8 fix (SAFE-MEM-001): views, not copies; _assign copies once, after every
-        # record checked out, so a lie in the last record costs no copies of the others.
-        record = decode_lod_tensor(view, position, path=path, var=var_name, copy=False)
+    while position < len(view) and len(records) < len(names):  # a cut record is TRUNCATED
+        record = decode_lod_tensor(view, position, path=path, var=names[len(records)])
         assert record.header is not None
         records.append(record)
         position = record.header.end
+    found = len(records)
+    if position < len(view):
+        # Bytes after the expected records: whole extra records are a count mismatch
+        # (SEL-LOAD-004), anything else is TRAILING_BYTES (FMT-COMB-002).
+        extra_at = position
+        try:
+            while position < len(view):
+                position = read_lod_tensor_header(view, position, path=path).end
+                found += 1
+        except FluidSpecError:
+            raise TrailingBytesError(
+                f"bytes after the {len(names)} expected records are not whole records",
+                path=path, offset=extra_at, expected=f"end of stream at byte {extra_at}",
+                found=f"{len(view) - extra_at} more bytes",
+            ) from None
     codes = [r.header.data_type for r in records if r.header is not None]
     first_dtype_mismatch = next(
         (i for i, (var, code) in enumerate(zip(ordered, codes, strict=False))
@@ -319,11 +332,11 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
         return (f"first dtype mismatch at position {i}: {names[i]!r} declared "
                 f"{VarType(int(ordered[i].dtype)).name}, record {element_type(codes[i]).name}")
 
-    if len(records) != len(ordered):
+    if found != len(ordered):
         raise RecordCountMismatchError(
-            f"the combined stream holds {len(records)} records for {len(ordered)} selected "
+            f"the combined stream holds {found} records for {len(ordered)} selected "
             f"variables; {describe(first_dtype_mismatch)}", path=path,
-            expected=f"{len(ordered)} records", found=f"{len(records)} records",
+            expected=f"{len(ordered)} records", found=f"{found} records",
         )
     if first_dtype_mismatch is not None:
         i = first_dtype_mismatch

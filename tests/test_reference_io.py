@@ -601,3 +601,14 @@ def test_combined_and_memory_round_trip_in_sorted_order(case):  # SEL-SAVE-004, 
                 fluid.io.load_persistables(EXE, source["dirname"], prog, filename=source["filename"])
             for name in names:
                 _same_value(scope.find_var(name), loaded.find_var(name))
+
+
+def test_stray_bytes_after_the_records_are_trailing_bytes():  # FMT-COMB-002, SEL-LOAD-004
+    prog = _program(("a", VT.LOD_TENSOR, True, False, [1], "float32"))
+    for stray in (b"\x00\x01", b"\x00" * 30, F32_0D[:-1]):
+        with pytest.raises(TrailingBytesError) as info:
+            fluid.io.load_persistables(EXE, None, prog, filename=F32_0D + stray)
+        assert info.value.offset == len(F32_0D)
+    with pytest.raises(RecordCountMismatchError, match="3 records for 1"):
+        fluid.io.load_persistables(EXE, None, prog, filename=F32_0D + F32_0D + F32_2X3)
+    assert fluid.global_scope().find_var("a") is None
