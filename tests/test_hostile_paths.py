@@ -294,3 +294,81 @@ def test_inference_file_names_never_write_outside_dirname(io, tree, which, raw):
     rel = os.path.relpath(dirname, tmp_path)
     changed = {p for p in after.keys() | before.keys() if after.get(p, 0) != before.get(p, 0)}
     assert {p for p in changed if not p.startswith(rel + os.sep)} == set()
+
+
+# --------------------------------------------------------------------------------------------
+# The real attack: the names come from a downloaded __model__ (SAFE-PATH-001, loading side).
+
+
+def _hostile_model_dir(io, dirname, evil: str) -> None:
+    """An inference-model dir whose __model__ renames the Parameter `w` to ``evil``."""
+    from spec.framework_pb2 import ProgramDesc
+
+    with _scope():
+        program, y = _inference_program()
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.save_inference_model(str(dirname), ["x"], [y], exe, main_program=program)
+    desc = ProgramDesc.FromString((dirname / "__model__").read_bytes())
+    renamed = 0
+    for block in desc.blocks:
+        for var in block.vars:
+            if var.name == "w":
+                var.name, renamed = evil, renamed + 1
+        for op in block.ops:
+            for slot in [*op.inputs, *op.outputs]:
+                for i, arg in enumerate(slot.arguments):
+                    if arg == "w":
+                        slot.arguments[i] = evil
+    assert renamed == 1
+    (dirname / "__model__").write_bytes(desc.SerializeToString())
+
+
+@pytest.mark.parametrize("io", IO)
+@pytest.mark.parametrize("evil", ["../escape", "<abs>", "a/../../escape", "w\x00"],
+                         ids=["dotdot", "absolute", "deep", "nul"])
+def test_a_downloaded_model_cannot_make_a_load_read_outside_dirname(io, tree, evil):
+    _needs_inference(io)
+    tmp_path, dirname = tree
+    evil = str(tmp_path / "abs_target") if evil == "<abs>" else evil
+    (tmp_path / "abs_target").write_bytes(encode_lod_tensor(np.ones((3, 2), np.float32)))
+    (dirname.parent.parent / "escape").write_bytes(encode_lod_tensor(np.ones((3, 2), np.float32)))
+    _hostile_model_dir(io, dirname, evil)
+    with _scope():
+        exe = fluid.Executor(fluid.CPUPlace())
+        with pytest.raises(FluidSpecError) as info:
+            io.load_inference_model(str(dirname), exe)
+        _assert_unsafe(info, evil)
+        assert fluid.global_scope().find_var(evil) is None or \
+            not fluid.global_scope().find_var(evil).is_initialized()
+
+
+@pytest.mark.parametrize("io", IO)
+def test_a_downloaded_model_with_combined_params_loads_odd_names_without_paths(io, tree):
+    # With params_filename the names only match records by position: no path, no refusal.
+    _needs_inference(io)
+    tmp_path, dirname = tree
+    with _scope():
+        program, y = _inference_program()
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.save_inference_model(str(dirname), ["x"], [y], exe, main_program=program,
+                                params_filename="params")
+    from spec.framework_pb2 import ProgramDesc
+
+    desc = ProgramDesc.FromString((dirname / "__model__").read_bytes())
+    for block in desc.blocks:
+        for var in block.vars:
+            if var.name == "w":
+                var.name = "../w"
+        for op in block.ops:
+            for slot in [*op.inputs, *op.outputs]:
+                for i, arg in enumerate(slot.arguments):
+                    if arg == "w":
+                        slot.arguments[i] = "../w"
+    (dirname / "__model__").write_bytes(desc.SerializeToString())
+    before = hh.snapshot_tree(tmp_path)
+    with _scope():
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.load_inference_model(str(dirname), exe, params_filename="params")
+        value = hh.scope_values(["../w"])["../w"]
+    assert value is not None and np.array_equal(value, np.ones((3, 2), np.float32))
+    assert hh.snapshot_tree(tmp_path) == before
