@@ -177,3 +177,33 @@ def test_performance_page_and_plot_from_bench_json(tmp_path):
     path.write_text(json.dumps({"results": [{"case": "x"}]}))
     with pytest.raises(ValueError, match="lacks"):
         generate.load_bench(path)
+
+
+def test_the_sample_is_what_the_format_page_describes():
+    """docs/format.md explains the sample's hex views in prose; this pins what the prose says."""
+    import numpy as np
+
+    from fluidspec._cmd_sample import sample_values
+
+    values = sample_values()
+    w, w_lod = values["fc_0.w_0"]
+    assert np.asarray(w).dtype == np.float32 and np.asarray(w).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert w_lod == []
+    emb, emb_lod = values["emb"]
+    assert np.asarray(emb).dtype == np.float16 and np.asarray(emb).shape == (5, 2)
+    assert emb_lod == [[0, 2, 5]]
+    lr, _ = values["learning_rate_0"]
+    assert np.asarray(lr).shape == () and np.asarray(lr).dtype == np.float32
+    empty, _ = values["empty"]
+    assert np.asarray(empty).shape == (0, 4) and np.asarray(empty).dtype == np.int64
+    assert sorted(values) == ["emb", "empty", "fc_0.b_0", "fc_0.w_0", "learning_rate_0"]
+
+
+def test_the_sample_selected_rows_is_what_the_format_page_describes(tmp_path):
+    from reference.codec import read_records
+
+    code, output = generate.run_fluidspec(["sample", "."], tmp_path)
+    assert code == 0, output
+    (header,) = read_records((tmp_path / "separate" / "sparse_table").read_bytes())
+    assert (header.kind, header.rows, header.height) == ("SelectedRows", [1, 7, 3], 10)
+    assert (header.data_type_name, header.dims) == ("FP32", [3, 2])

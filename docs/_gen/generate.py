@@ -24,7 +24,8 @@ KNOWN_FAILURES = ROOT / "conformance" / "known-failures" / "paddle-2.6.2.txt"
 BENCH_JSON = ROOT / "docs" / "data" / "bench.json"
 
 # A directive line in a hand-written page: replaced by the command and its real output.
-DIRECTIVE = re.compile(r"^<!-- fluidspec: (?P<args>.+?) -->$", re.MULTILINE)
+# ``=> N`` states the exit status the page expects (default 0); any other status fails the build.
+DIRECTIVE = re.compile(r"^<!-- fluidspec: (?P<args>.+?)(?: => (?P<code>\d+))? -->$", re.MULTILINE)
 _CLAUSE_HEADING = re.compile(r"^### (?P<id>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+) · ")
 _CLAUSE_REF = re.compile(r"\b([A-Z]{2,}(?:-[A-Z0-9]+)*-\d{3})\b")
 
@@ -342,13 +343,20 @@ def run_fluidspec(argv: list[str], cwd: Path) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def render_directive(args: str, cwd: Path) -> str:
-    """The Markdown that replaces ``<!-- fluidspec: ARGS -->``: the command and its output."""
-    argv = shlex.split(args)
-    code, output = run_fluidspec(argv, cwd)
+def render_directive(args: str, cwd: Path, expected: int = 0) -> str:
+    """The Markdown that replaces ``<!-- fluidspec: ARGS -->``: the command and its output.
+
+    Raises when the command's exit status is not ``expected``, so a page can never show an
+    error where it means to show a result (or the other way round).
+    """
+    code, output = run_fluidspec(shlex.split(args), cwd)
+    if code != expected:
+        raise RuntimeError(f"`fluidspec {args}` exited {code}, the page expects {expected}:\n"
+                           f"{output}")
     status = "" if code == 0 else f"\n(exit status {code})"
     return f"```text\n$ fluidspec {args}\n{output.rstrip()}{status}\n```"
 
 
 def expand_directives(markdown: str, cwd: Path) -> str:
-    return DIRECTIVE.sub(lambda m: render_directive(m["args"], cwd), markdown)
+    return DIRECTIVE.sub(
+        lambda m: render_directive(m["args"], cwd, int(m["code"] or 0)), markdown)
