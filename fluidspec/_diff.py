@@ -101,6 +101,10 @@ class SaveDiff:
                 parts.append(f"{c.values_differ} of {c.numel} values differ, "
                              f"max abs difference {c.max_abs_diff}")
             lines.append(f"changed {c.name}: " + "; ".join(parts))
+        unnamed = [n for n in self.only_in_a + self.only_in_b if n.startswith("#")]
+        if unnamed and len(unnamed) < len(self.only_in_a) + len(self.only_in_b):
+            lines.append("hint: a combined file's records have no names (FMT-COMB-001); "
+                         "give them with --names to compare them with named variables")
         verdict = "equal" if self.equal else "different"
         lines.append(f"{len(self.same)} variable(s) identical; saves are {verdict}")
         return "\n".join(lines)

@@ -208,3 +208,11 @@ def test_paddle_written_combined_and_separate_inference_saves_are_equal():
     names = names_from(str(root / "inference-combined/model.pdmodel"))
     result = diff_saves(root / "inference-combined/model.pdiparams", root / "inference-dir", names)
     assert result.equal and len(result.same) == 6 and "fc1.w_0" in result.same
+
+
+def test_unnamed_records_against_named_files_suggest_names(tmp_path, capsys):
+    a = _write_combined(tmp_path / "a", BASE)
+    b = _write_dir(tmp_path / "b", BASE)
+    assert cli(["diff", str(a), str(b)]) == 1
+    out = capsys.readouterr().out
+    assert "removed (only in A): #0, #1, #2" in out and "hint:" in out and "--names" in out
