@@ -157,7 +157,7 @@ _U8A = "uint8[::1]"
 _U64A = "uint64[::1]"
 KERNEL_SIGNATURES: list[tuple[str, object, str]] = [
     ("headers", headers_py,
-     f"void({_U8A}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_U64A}, {_I8})"),
+     f"void({_U8A}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8}, {_I8})"),
     ("gather", gather_py,
      f"void({_U8A}, {_U64A}, {_I8}, {_U8A}, {_U64A}, {_I8}, {_I8}, {_I8}, {_I8}, int64, boolean)"),
     ("copy", copy_py, f"void({_U8A}, {_U64A}, int64, {_U8A}, {_U64A}, int64, int64, boolean)"),

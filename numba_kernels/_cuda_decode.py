@@ -25,7 +25,13 @@ import numpy as np
 from numba import cuda
 
 from numba_kernels import _cuda, _cuda_launch, _decode
-from numba_kernels._cuda_encode import is_device_array, to_device, word_view
+from numba_kernels._cuda_encode import (
+    int64_tables,
+    is_device_array,
+    streams,
+    to_device,
+    word_view,
+)
 from numba_kernels._cuda_launch import Launch
 from numba_kernels._dtypes import DTYPE_BY_CODE
 from spec.errors import InvalidArgumentError
@@ -44,22 +50,25 @@ def chunk_tables(nbytes: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray
 
 
 def gather(dst: Any, dst_off: np.ndarray, src: Any, src_off: np.ndarray, nbytes: np.ndarray,
-           launch: Launch | None = None, chunk: int | None = None) -> None:
+           launch: Launch | None = None, chunk: int | None = None, stream: Any = 0) -> None:
     """Copy ``src[src_off[r]:+nbytes[r]]`` to ``dst[dst_off[r]:]`` for every r, one launch.
 
     ``dst`` and ``src`` are 1-D uint8 device arrays; the offsets and sizes are host int64 arrays.
+    The launch is asynchronous on ``stream``.
     """
     cb = _cuda_launch.chunk_bytes(chunk)
-    rec, base = chunk_tables(np.asarray(nbytes, np.int64), cb)
+    nbytes = np.asarray(nbytes, np.int64)
+    rec, base = chunk_tables(nbytes, cb)
     if len(rec) == 0:
         return
     dst_w, dst_words = word_view(dst)
     src_w, src_words = word_view(src)
+    d_dst_off, d_src_off, d_nbytes, d_rec, d_base = int64_tables(
+        [np.asarray(dst_off, np.int64), np.asarray(src_off, np.int64), nbytes, rec, base], stream)
     blocks, threads = _cuda_launch.for_chunks(len(rec), launch)
-    _cuda.gather_kernel[blocks, threads](
-        dst, dst_w, to_device(np.asarray(dst_off, np.int64)), src, src_w,
-        to_device(np.asarray(src_off, np.int64)), to_device(np.asarray(nbytes, np.int64)),
-        to_device(rec), to_device(base), cb, dst_words and src_words,
+    _cuda.gather_kernel[blocks, threads, stream](
+        dst, dst_w, d_dst_off, src, src_w, d_src_off, d_nbytes, d_rec, d_base, cb,
+        dst_words and src_words,
     )
 
 
@@ -92,27 +101,44 @@ def parse(
     return u8, p, dev
 
 
-def unpack(
-    u8: np.ndarray, p: _decode.Parsed, dev: Any, *, launch: Launch | None = None,
-    chunk: int | None = None, align: int = ALIGN,
-) -> list[tuple[Any, list[list[int]]]]:
-    """Scatter the parsed records' payloads from ``dev`` into one aligned arena (one launch)."""
-    nbytes = p.nbytes
-    padded = -(-nbytes // align) * align
+def arena_layout(p: _decode.Parsed, align: int = ALIGN) -> np.ndarray:
+    """Offsets of each record's array in the arena (n+1; the last is the arena size)."""
+    padded = -(-p.nbytes // align) * align
     arena_off = np.zeros(p.n + 1, np.int64)
     np.cumsum(padded, out=arena_off[1:])
-    arena = cuda.device_array(max(int(arena_off[-1]), 1), np.uint8)
-    gather(arena, arena_off[:-1], dev, p.data_off, nbytes, launch, chunk)
-    cuda.synchronize()
+    return arena_off
+
+
+def unpack(
+    u8: np.ndarray, p: _decode.Parsed, dev: Any, *, launch: Launch | None = None,
+    chunk: int | None = None, align: int = ALIGN, arena: Any = None,
+) -> list[tuple[Any, list[list[int]]]]:
+    """Scatter the parsed records' payloads from ``dev`` into one aligned arena (one launch).
+
+    ``arena`` reuses a uint8 device array of at least ``arena_layout(p, align)[-1]`` bytes; the
+    arrays returned are views of it.
+    """
+    nbytes = p.nbytes
+    arena_off = arena_layout(p, align)
+    need = max(int(arena_off[-1]), 1)
+    if arena is None:
+        arena = cuda.device_array(need, np.uint8)
+    elif not is_device_array(arena) or np.dtype(arena.dtype) != np.uint8 or \
+            len(arena.shape) != 1 or arena.shape[0] < need:
+        raise InvalidArgumentError("arena must be a 1-D uint8 device array large enough",
+                                   expected=f">= {need} bytes", found=type(arena).__name__)
+    stream = streams()[0]
+    gather(arena, arena_off[:-1], dev, p.data_off, nbytes, launch, chunk, stream)
     lods = _decode.lods_of(u8, p) if len(p.lvl_len) else [[] for _ in range(p.n)]
-    out: list[tuple[Any, list[list[int]]]] = []
+    out_views: list[tuple[Any, list[list[int]]]] = []
     offs = arena_off.tolist()
     sizes = nbytes.tolist()
     codes = p.codes.tolist()
     for i in range(p.n):
         flat = arena[offs[i]:offs[i] + sizes[i]].view(DTYPE_BY_CODE[codes[i]])
-        out.append((flat.reshape(p.shape(i)), lods[i]))
-    return out
+        out_views.append((flat.reshape(p.shape(i)), lods[i]))
+    stream.synchronize()
+    return out_views
 
 
 def decode(

@@ -57,11 +57,35 @@ def address(a: Any) -> int:
     return int(a._ary.__array_interface__["data"][0])  # simulator FakeCUDAArray
 
 
-def to_device(a: np.ndarray) -> Any:
+def to_device(a: np.ndarray, stream: Any = 0) -> Any:
     """Small metadata to the device; empty arrays become one element (never read)."""
     if a.size == 0:
         a = np.zeros(1, a.dtype)
-    return cuda.to_device(np.ascontiguousarray(a))
+    return cuda.to_device(np.ascontiguousarray(a), stream=stream)
+
+
+def int64_tables(parts: Sequence[np.ndarray], stream: Any) -> list[Any]:
+    """Several small int64 tables in one host-to-device copy (one call's fixed cost, not n)."""
+    sizes = [max(len(t), 1) for t in parts]
+    offs = np.zeros(len(parts) + 1, np.int64)
+    np.cumsum(sizes, out=offs[1:])
+    blob = np.zeros(int(offs[-1]), np.int64)
+    for t, o in zip(parts, offs.tolist(), strict=False):
+        blob[o:o + len(t)] = t
+    dev = cuda.to_device(blob, stream=stream)
+    return [dev[a:b] for a, b in zip(offs.tolist(), offs[1:].tolist(), strict=False)]
+
+
+_streams: list[Any] = []
+
+
+def streams() -> tuple[Any, Any]:
+    """Two streams, made once: payload copies on one, header work on the other, so the
+    header metadata copy and launch overlap the payload copy (they write disjoint bytes; words
+    shared by a header and a payload are written byte-wise by both kernels)."""
+    if not _streams:
+        _streams.extend([cuda.stream(), cuda.stream()])
+    return _streams[0], _streams[1]
 
 
 _dummy_words: list[Any] = []
@@ -160,29 +184,26 @@ def new_output(total: int, out: Any) -> Any:
     return out
 
 
-def write_headers(dst: Any, p: Plan, launch: Launch | None) -> None:
+def write_headers(dst: Any, p: Plan, launch: Launch | None, stream: Any = 0) -> None:
     if p.n == 0:
         return
     m = p.meta
+    tables = int64_tables([p.hdr_pos, m.codes, m.dims, m.dims_off, m.lvl_off, m.lvl_len,
+                           p.lvl_first, m.lod_vals.astype(np.int64), p.desc_len], stream)
     blocks, threads = _cuda_launch.for_items(p.n, launch)
-    _cuda.headers_kernel[blocks, threads](
-        dst, to_device(p.hdr_pos), to_device(m.codes), to_device(m.dims),
-        to_device(m.dims_off), to_device(m.lvl_off), to_device(m.lvl_len),
-        to_device(p.lvl_first), to_device(m.lod_vals.astype(np.uint64)),
-        to_device(p.desc_len),
-    )
+    _cuda.headers_kernel[blocks, threads, stream](dst, *tables)
 
 
 def copy_into(dst: Any, dst_w: Any, dst_words: bool, d: int, src_u8: Any, m: int,
-              launch: Launch | None, chunk: int | None) -> None:
+              launch: Launch | None, chunk: int | None, stream: Any = 0) -> None:
     """``src_u8[0:m]`` (a device uint8 array) -> ``dst[d:d+m]`` by ``copy_kernel``."""
     if m == 0:
         return
     cb = _cuda_launch.chunk_bytes(chunk)
     src_w, src_words = word_view(src_u8)
     blocks, threads = _cuda_launch.for_chunks(-(-m // cb), launch)
-    _cuda.copy_kernel[blocks, threads](dst, dst_w, d, src_u8, src_w, m, cb,
-                                       dst_words and src_words)
+    _cuda.copy_kernel[blocks, threads, stream](dst, dst_w, d, src_u8, src_w, m, cb,
+                                               dst_words and src_words)
 
 
 def encode(
@@ -199,7 +220,9 @@ def encode(
     p, items = make_plan(arrays, lods, names)
     dst = new_output(p.total, out)
     dst_w, dst_words = word_view(dst)
-    write_headers(dst, p, launch)
+    payload_stream, header_stream = streams()
+    # Payload first: the big copies start while the host still prepares the headers.
+    staged = []
     for i, (a, dev) in enumerate(items):
         m = int(p.nbytes[i])
         if m == 0:
@@ -207,9 +230,13 @@ def encode(
         d = int(p.data_off[i])
         if dev:
             var = names[i] if names and i < len(names) else None
-            copy_into(dst, dst_w, dst_words, d, device_bytes(a, var), m, launch, chunk)
+            copy_into(dst, dst_w, dst_words, d, device_bytes(a, var), m, launch, chunk,
+                      payload_stream)
         else:
             host = a if a.flags.c_contiguous else np.ascontiguousarray(a)
-            dst[d:d + m].copy_to_device(host.reshape(-1).view(np.uint8))
-    cuda.synchronize()
+            staged.append(host)  # alive until the copy is done
+            dst[d:d + m].copy_to_device(host.reshape(-1).view(np.uint8), stream=payload_stream)
+    write_headers(dst, p, launch, header_stream)
+    header_stream.synchronize()
+    payload_stream.synchronize()
     return dst[:p.total]
