@@ -300,7 +300,10 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
     records = []
     position = 0
     while position < len(view) and len(records) < len(names):  # a cut record is TRUNCATED
-        record = decode_lod_tensor(view, position, path=path, var=names[len(records)])
+        # Issue 8 fix (tests/test_hostile_memory.py, SAFE-MEM-001): views into the bytes, not
+        # copies; _assign copies once after every check, so a lie in the last record costs no
+        # copies of the others and a good load costs bytes read + values.
+        record = decode_lod_tensor(view, position, path=path, var=names[len(records)], copy=False)
         assert record.header is not None
         records.append(record)
         position = record.header.end
