@@ -52,6 +52,8 @@ class CheckResult:
                                               "example", "reproduce")}
         out["clauses"] = list(self.clauses)
         out["seconds"] = round(self.seconds, 3)
+        if self.case is not None:
+            out["case"] = self.case  # what ``make_vectors promote`` turns into a vector
         return out
 
 
