@@ -207,3 +207,14 @@ def test_the_sample_selected_rows_is_what_the_format_page_describes(tmp_path):
     (header,) = read_records((tmp_path / "separate" / "sparse_table").read_bytes())
     assert (header.kind, header.rows, header.height) == ("SelectedRows", [1, 7, 3], 10)
     assert (header.data_type_name, header.dims) == ("FP32", [3, 2])
+
+
+def test_paddle_notes_become_admonitions_and_clause_ids_become_links():
+    text = "intro\n\n> **Paddle 2.6.2 observed:** loads\n> silently.\n\nafter"
+    assert generate._paddle_notes_as_admonitions(text) == (
+        'intro\n\n!!! note "Paddle 2.6.2 observed"\n    loads\n    silently.\n\nafter')
+    where = {"FMT-REC-001": "format", "SEL-LOAD-002": "selection"}
+    line = "see FMT-REC-001 and SEL-LOAD-002, not `FMT-REC-001` in code"
+    assert generate._link_clause_ids(line, "format", where) == (
+        "see [FMT-REC-001](#fmt-rec-001) and [SEL-LOAD-002](selection.md#sel-load-002), "
+        "not `FMT-REC-001` in code")

@@ -56,9 +56,33 @@ def chapter_pages() -> dict[str, str]:
             if not in_fence and not line.startswith("#"):
                 line = _link_clause_ids(line, path.stem, where)
             out.append(line)
-        pages[f"spec/{path.stem}.md"] = "\n".join(out) + "\n"
+        pages[f"spec/{path.stem}.md"] = _paddle_notes_as_admonitions("\n".join(out)) + "\n"
     pages["spec/index.md"] = clause_index()
     return pages
+
+
+_NOTE_START = re.compile(r"^> \*\*(?P<title>Paddle[^*]* observed):\*\*\s*(?P<rest>.*)$")
+
+
+def _paddle_notes_as_admonitions(text: str) -> str:
+    """``> **Paddle … observed:** …`` quotes become "Paddle observed" admonitions."""
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = _NOTE_START.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        out.append(f'!!! note "{m["title"]}"')
+        body = [m["rest"]]
+        i += 1
+        while i < len(lines) and lines[i].startswith(">"):
+            body.append(lines[i][1:].removeprefix(" "))
+            i += 1
+        out.extend(f"    {b}" if b else "" for b in body)
+    return "\n".join(out)
 
 
 def _link_clause_ids(line: str, chapter: str, where: dict[str, str]) -> str:
