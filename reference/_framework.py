@@ -251,6 +251,28 @@ def _build_var_desc(
     return proto
 
 
+def _check_redeclaration(
+    var: Variable, kind: int, shape: Sequence[int] | None, dtype: Any, lod_level: int | None,
+    persistable: bool | None,
+) -> None:
+    """API-MODEL-002: a second create_var of a name must agree with the first."""
+    checks = [("type", var.type.name, VarType(kind).name)]
+    if shape is not None:
+        checks.append(("shape", var.shape, tuple(int(d) for d in shape)))
+    if dtype is not None and var.dtype is not None:
+        checks.append(("dtype", var.dtype.name, VarType(resolve_dtype(dtype)).name))
+    if lod_level is not None:
+        checks.append(("lod_level", var.lod_level, int(lod_level)))
+    if persistable is not None:
+        checks.append(("persistable", var.persistable, bool(persistable)))
+    for what, before, now in checks:
+        if before != now:
+            raise InvalidArgumentError(
+                f"variable {var.name!r} was created before with another {what}", var=var.name,
+                expected=before, found=now,
+            )
+
+
 # --------------------------------------------------------------------------------------------
 # Operators
 
@@ -502,20 +524,26 @@ class Block:
     # -- variables
     def create_var(
         self, name: str | None = None, shape: Sequence[int] | None = None, dtype: Any = None,
-        type: int = VarType.LOD_TENSOR, lod_level: int = 0, persistable: bool = False,
-        stop_gradient: bool = False, need_check_feed: bool = False, **_ignored: Any,
+        type: int = VarType.LOD_TENSOR, lod_level: int | None = None,
+        persistable: bool | None = None, stop_gradient: bool = False,
+        need_check_feed: bool = False, **_ignored: Any,
     ) -> Variable:
-        """Create (or return the existing) Variable ``name`` in this block (API-MODEL-002).
+        """Create the Variable ``name`` in this block (API-MODEL-002).
 
         Names are not validated here: Paddle accepts any name in a program, and names are
-        checked only when a save or load would use them as paths (SEL-PATH-001).
+        checked only when a save or load would use them as paths (SEL-PATH-001).  Declaring
+        an existing name again returns the existing Variable when everything given agrees
+        with it, and is INVALID_ARGUMENT otherwise, as in Paddle.
         """
         if name is None:
             name = f"_generated_var_{next(_unique_ids)}"
         if name in self.vars:
-            return self.vars[name]
+            existing = self.vars[name]
+            _check_redeclaration(existing, int(type), shape, dtype, lod_level, persistable)
+            return existing
         proto = _build_var_desc(
-            name, int(type), shape, dtype, lod_level, persistable, stop_gradient, need_check_feed
+            name, int(type), shape, dtype, lod_level or 0, bool(persistable), stop_gradient,
+            need_check_feed,
         )
         return self._add_var(Variable(self, proto))
 

@@ -201,6 +201,12 @@ def save_inference_model(
     feeds = _feed_names(feeded_var_names)
     targets = [v.name for v in _target_vars(target_vars)]
     program = _valid_program(main_program)
+    for name in targets:
+        if not program.global_block().has_var(name):
+            raise InvalidArgumentError(
+                "a target variable is not declared in main_program's global block", var=name,
+                expected="a variable of the program being saved", found="not declared",
+            )
     model_name = _basename(model_filename, "model_filename") or _DEFAULT_MODEL
     params_name = _basename(params_filename, "params_filename")
     if export_for_deployment:

@@ -43,7 +43,12 @@ def test_create_var_declares_kind_shape_dtype_lod_level():  # API-MODEL-002/003/
     assert isinstance(x, Variable) and not isinstance(x, Parameter)
     assert (x.name, x.type, x.shape, x.dtype, x.lod_level, x.persistable) == (
         "x", VT.LOD_TENSOR, (-1, 3), VT.FP32, 1, False)
-    assert block.create_var(name="x", shape=[9]) is x  # existing name: the same Variable
+    assert block.create_var(name="x", shape=[-1, 3], dtype=np.float32) is x  # agrees: same var
+    assert block.create_var(name="x") is x
+    for disagreeing in (dict(shape=[9]), dict(dtype="int64"), dict(lod_level=0),
+                        dict(persistable=True), dict(type=VT.SELECTED_ROWS)):
+        with pytest.raises(InvalidArgumentError):  # as Paddle: "has been created before"
+            block.create_var(name="x", **disagreeing)
     sr = block.create_var(name="sr", shape=[10, 4], dtype=np.int64, type=VT.SELECTED_ROWS)
     assert (sr.type, sr.shape, sr.dtype) == (VT.SELECTED_ROWS, (10, 4), VT.INT64)
     feed = block.create_var(name="feed", type=VT.FEED_MINIBATCH, persistable=True)

@@ -174,6 +174,9 @@ def test_argument_and_feed_errors(tmp_path):  # INF-SAVE-001/002, API-ARG-001
     for feeds, targets in [(["x", 3], [z]), (["x"], []), (["x"], ["z"]), (None, [z])]:
         with pytest.raises(InvalidArgumentError):
             fluid.io.save_inference_model(tmp_path, feeds, targets, EXE, main)
+    stranger = fluid.Program().global_block().create_var(name="stranger", shape=[1])
+    with pytest.raises(InvalidArgumentError, match="not declared"):
+        fluid.io.save_inference_model(tmp_path, ["x"], [stranger], EXE, main)
     with pytest.raises(InvalidArgumentError, match="feeded_var_names\\[1\\]"):
         fluid.io.save_inference_model(tmp_path, ["x", "unused"], [z], EXE, main)
     assert list(tmp_path.iterdir()) == []
