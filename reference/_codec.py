@@ -12,6 +12,7 @@ with the input is reported as a ``spec.errors`` taxonomy error (ERR-001).
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,7 +362,43 @@ def _encode_lod(lod: Sequence[Sequence[int]]) -> bytes:
     return b"".join(parts)
 
 
-def _read_lod(cur: _Cursor) -> list[np.ndarray]:
+class _LodLevels(Sequence[np.ndarray]):
+    """The LoD levels of a record being read, as places in the input rather than as objects.
+
+    Only the start of each level's offsets is stored (8 bytes per level, and every level takes
+    at least 8 input bytes), and a level becomes a numpy view only while it is looked at.  So a
+    header of millions of tiny levels that turns out to be bad costs at most about the input's
+    size (FMT-SAFE-003, SAFE-MEM-001); lists are built only once the whole header is good.
+    """
+
+    def __init__(self, buf: memoryview) -> None:
+        self._buf = buf
+        self._starts = array("Q")  # where each level's offsets begin in the input
+        self._end = 0  # where the last level ends
+
+    def append(self, start: int, end: int) -> None:
+        self._starts.append(start)
+        self._end = end
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _level(self, i: int) -> np.ndarray:
+        start = self._starts[i]
+        stop = self._starts[i + 1] - 8 if i + 1 < len(self._starts) else self._end
+        return np.frombuffer(self._buf, dtype="<u8", count=(stop - start) // 8, offset=start)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._level(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._level(index)
+
+
+def _read_lod(cur: _Cursor) -> _LodLevels:
     at = cur.pos
     levels = cur.unpack("<Q", "the LoD level count (u64)")
     # Each level takes at least its 8-byte size field: refuse counts the input cannot hold
@@ -371,7 +408,7 @@ def _read_lod(cur: _Cursor) -> list[np.ndarray]:
             TruncatedError, "LoD level count exceeds the input", at,
             expected=f"at least {levels} * 8 bytes of levels", found=f"{cur.remaining} bytes",
         )
-    lod: list[np.ndarray] = []
+    lod = _LodLevels(cur.buf)
     for i in range(levels):
         at = cur.pos
         nbytes = cur.unpack("<Q", f"the byte size of LoD level {i} (u64)")
@@ -380,11 +417,9 @@ def _read_lod(cur: _Cursor) -> list[np.ndarray]:
                 InvalidLodError, f"LoD level {i} byte size is not a multiple of 8", at,
                 expected="a multiple of 8", found=nbytes,
             )
-        raw = cur.take(nbytes, f"the offsets of LoD level {i}")  # FMT-LOD-004: checked first
-        # Issue 8 fix (tests/test_hostile_memory.py): kept as a zero-copy view; a Python list
-        # costs ~4.5x the input, so it is built only once the whole header is known good
-        # (SAFE-MEM-001, FMT-SAFE-003).
-        lod.append(np.frombuffer(raw, dtype="<u8"))
+        start = cur.pos
+        cur.take(nbytes, f"the offsets of LoD level {i}")  # FMT-LOD-004: checked first
+        lod.append(start, cur.pos)
     return lod
 
 
@@ -500,7 +535,7 @@ def _read_lod_tensor_header(cur: _Cursor) -> RecordHeader:
     )
 
 
-def _short_lod(levels: list[np.ndarray]) -> str:
+def _short_lod(levels: Sequence[np.ndarray]) -> str:
     """The LoD for an error message, elided so a hostile 1 GB LoD makes a short message."""
     shown = [
         level.tolist() if len(level) <= 8 else [*level[:4].tolist(), "...", *level[-2:].tolist()]

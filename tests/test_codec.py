@@ -525,6 +525,11 @@ HOSTILE = {
     "dims [2^30]*2 int64": record_with_desc(paddle_desc(3, (2**30, 2**30)), b"\x00" * 64),
     "selected rows 2^60": struct.pack("<IQ", 0, 2**60) + b"\x00" * 64,
     "desc of 10^5 dims": record_with_desc(paddle_desc(5, (2**62,) * 100_000), b""),
+    # Many tiny levels, then a bad desc: per-level bookkeeping must not outgrow the input.
+    "2*10^4 empty lod levels": struct.pack("<IQ", 0, 20_000) + b"\x00" * 160_000
+    + struct.pack("<Ii", 0, 2) + b"\xff\xff",
+    "10^4 lod levels [0, 1]": struct.pack("<IQ", 0, 10_000)
+    + struct.pack("<3Q", 16, 0, 1) * 10_000 + struct.pack("<Ii", 0, 2) + b"\xff\xff",
 }
 
 
