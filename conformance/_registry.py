@@ -106,6 +106,7 @@ def checks() -> list[Check]:
     import conformance._checks_bytes  # noqa: F401
     import conformance._checks_inference  # noqa: F401
     import conformance._checks_protocol  # noqa: F401
+    import conformance._checks_pyapi  # noqa: F401
     import conformance._checks_stateful  # noqa: F401
     import conformance._checks_vectors  # noqa: F401
 
