@@ -49,6 +49,14 @@ def _memory_lies() -> list[hh.Lie]:
                        hh.raw_record(lod_levels=[list(range(3 * MIB // 8))],
                                      desc=hh.desc_bytes(hh.FP32, [5])),
                        frozenset({"INVALID_LOD"})))
+    empty_levels = (5 * MIB // 4) // 8  # 1.25 MiB: over the 1 MiB slack, quick to walk
+    lies.append(hh.Lie("lod-1.25MiB-of-empty-levels",
+                       hh.raw_record(lod_levels=[[]] * empty_levels,
+                                     desc=hh.desc_bytes(hh.FP32, [5]), data=bytes(20)),
+                       frozenset({"INVALID_LOD"})))
+    lies.append(hh.Lie("lod-1.25MiB-of-one-offset-levels-then-desc-lie",
+                       hh.raw_record(lod_levels=[[0]] * (empty_levels // 2), desc_size=10**9),
+                       frozenset({"TRUNCATED", "INVALID_LOD"})))
     big_rows = list(range(3 * MIB // 8))
     lies.append(hh.Lie("sr-desc-size-10^9-after-3MiB-rows",
                        hh.raw_selected_rows(big_rows, 10, b"")[:-4] + b"\x00\xca\x9a\x3b",
