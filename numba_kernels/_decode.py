@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError
 
 from numba_kernels import _parse
 from numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
+from numba_kernels._gc import no_gc
 from spec import is_element_type
 from spec.errors import (
     BadTensorDescError,
@@ -271,10 +272,11 @@ def decode(buf: Any, copy: bool = False, count: int | None = None, *, path: Any 
            names: Sequence[str] | None = None) -> list[tuple[np.ndarray, list[list[int]]]]:
     """Every record of ``buf`` as ``(array, lod)``."""
     u8, p = parse(buf, count, path=path, names=names)
-    arrays = arrays_of(u8, p, copy)
-    if len(p.lvl_len) == 0:
-        return [(a, []) for a in arrays]
-    return list(zip(arrays, lods_of(u8, p), strict=True))
+    with no_gc():
+        arrays = arrays_of(u8, p, copy)
+        if len(p.lvl_len) == 0:
+            return [(a, []) for a in arrays]
+        return list(zip(arrays, lods_of(u8, p), strict=True))
 
 
 def decode_selected_rows(buf: Any, copy: bool = False, *, path: Any = None,

@@ -1,0 +1,530 @@
+"""``fluidspec bench``: time numba_kernels beside its peers, in one process and one run.
+
+A benchmark, not a test: nothing here asserts.  Every (case, op, impl) is timed ``repeats``
+times after one untimed warm-up call; the median, min and max are reported, with ratios to the
+memcpy limit and to numba.  File saves always go to a new, empty directory (rewriting existing
+files on ext4 measures the file system's flush policy, not the writer — numba-baselines §8.15).
+Real Paddle 2.6.2 is timed in its own process when ``.venv-paddle`` exists.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CASES = ("1x256MiB-f32-combined", "10000x1KiB-f32-combined", "10000x1KiB-f32-separate",
+         "mixed-dtypes-lod-combined", "jit")
+IMPLS = ("limit-memcpy-fresh", "limit-memcpy-prealloc", "limit-python-files", "numpy", "pickle",
+         "safetensors", "reference", "numba", "paddle-2.6.2")
+OPS = ("encode", "decode", "decode-copy", "save", "load", "warm-start")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    case: str
+    op: str
+    impl: str
+    median_s: float
+    min_s: float
+    max_s: float
+    bytes: int
+    count: int
+
+
+def _time(fn: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None
+          ) -> list[float]:
+    if setup:
+        setup()
+    fn()  # warm-up: JIT loads, page cache, allocator
+    times = []
+    for _ in range(repeats):
+        if setup:
+            setup()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+class Bench:
+    def __init__(self, quick: bool, progress: Callable[[str], None]) -> None:
+        self.quick = quick
+        self.repeats = 3 if quick else 7
+        self.progress = progress
+        self.results: list[Result] = []
+        self.notes: list[str] = []
+        self.tmp = tempfile.mkdtemp(prefix="fluidspec-bench-")
+        self._dirs = 0
+
+    # ---------------------------------------------------------------- helpers
+    def fresh_dir(self) -> str:
+        self._dirs += 1
+        path = os.path.join(self.tmp, f"d{self._dirs}")
+        os.makedirs(path)
+        return path
+
+    def run(self, case: str, op: str, impl: str, fn: Callable[[], Any], nbytes: int, count: int,
+            setup: Callable[[], Any] | None = None, repeats: int | None = None) -> None:
+        self.progress(f"{case:28s} {op:11s} {impl:22s}")
+        try:
+            times = _time(fn, repeats or self.repeats, setup)
+        except Exception as exc:  # a peer that cannot do this case (dtype, ...)
+            self.notes.append(f"{case} {op} {impl}: skipped ({type(exc).__name__}: "
+                              f"{str(exc)[:80]})")
+            return
+        self.results.append(Result(case, op, impl, statistics.median(times), min(times),
+                                   max(times), nbytes, count))
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---------------------------------------------------------------- cases
+    def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
+        from numba_kernels import _files, arrays
+        from reference import codec as ref
+
+        names = [f"v{i:05d}" for i in range(len(arrs))]
+        nbytes = sum(a.nbytes for a in arrs)
+        n = len(arrs)
+        items = list(zip(arrs, lods or [None] * n, strict=True))
+        encoded = arrays.encode(arrs, lods)
+        assert encoded == ref.encode_combined(items)
+        run = self.run
+
+        # encode: to new bytes in memory
+        flat = [a.reshape(-1).view(np.uint8) for a in arrs]
+        pre = np.empty(nbytes, np.uint8)
+        pre[:] = 1
+        if n == 1:
+            run(case, "encode", "limit-memcpy-fresh",
+                lambda: np.copyto(np.empty(nbytes, np.uint8), flat[0]), nbytes, n)
+            run(case, "encode", "limit-memcpy-prealloc", lambda: np.copyto(pre, flat[0]),
+                nbytes, n)
+        else:
+            run(case, "encode", "limit-memcpy-fresh", lambda: np.concatenate(flat), nbytes, n)
+            run(case, "encode", "limit-memcpy-prealloc",
+                lambda: np.concatenate(flat, out=pre), nbytes, n)
+        del pre
+
+        def npy_encode() -> io.BytesIO:
+            f = io.BytesIO()
+            for a in arrs:
+                np.save(f, a)
+            return f
+
+        has_bf16 = any(a.dtype.kind == "V" or a.dtype.name == "bfloat16" for a in arrs)
+        if not has_bf16:
+            run(case, "encode", "numpy", npy_encode, nbytes, n)
+        else:
+            self.notes.append(f"{case}: numpy skipped (np.save cannot round-trip bfloat16)")
+        run(case, "encode", "pickle", lambda: pickle.dumps(arrs, protocol=5), nbytes, n)
+        st = _safetensors()
+        tensors = dict(zip(names, arrs, strict=True))
+        if st is not None:
+            run(case, "encode", "safetensors", lambda: st.save(tensors), nbytes, n)
+        run(case, "encode", "reference", lambda: ref.encode_combined(items), nbytes, n)
+        # numba's encode is timed through encode_array (a new uint8 array: numpy's huge-page
+        # allocation makes a fresh 256 MiB buffer far cheaper to fill than a fresh `bytes`)
+        assert arrays.encode_array(arrs, lods).tobytes() == encoded
+        run(case, "encode", "numba", lambda: arrays.encode_array(arrs, lods), nbytes, n)
+
+        # decode (zero-copy) and decode-copy, from the bytes in memory
+        run(case, "decode", "reference", lambda: ref.decode_combined(encoded, n, copy=False),
+            nbytes, n)
+        run(case, "decode", "numba", lambda: arrays.decode(encoded, count=n), nbytes, n)
+        parsed = arrays.parse(encoded, n)
+        u8 = np.frombuffer(encoded, np.uint8)
+        if n == 1:
+            off = int(parsed.data_off[0])
+            src = u8[off:off + nbytes]
+            pre = np.empty(nbytes, np.uint8)
+            pre[:] = 1
+            run(case, "decode-copy", "limit-memcpy-fresh",
+                lambda: np.copyto(np.empty(nbytes, np.uint8), src), nbytes, n)
+            run(case, "decode-copy", "limit-memcpy-prealloc", lambda: np.copyto(pre, src),
+                nbytes, n)
+            del pre
+        pick = pickle.dumps(arrs, protocol=5)
+        if not has_bf16:
+            npy = npy_encode().getvalue()
+
+            def npy_decode() -> list[np.ndarray]:
+                f = io.BytesIO(npy)
+                return [np.load(f) for _ in range(n)]
+
+            run(case, "decode-copy", "numpy", npy_decode, nbytes, n)
+        run(case, "decode-copy", "pickle", lambda: pickle.loads(pick), nbytes, n)
+        if st is not None:
+            try:
+                blob = st.save(tensors)
+                run(case, "decode-copy", "safetensors", lambda: st.load(blob), nbytes, n)
+            except Exception as exc:
+                self.notes.append(f"{case}: safetensors skipped ({exc})")
+        run(case, "decode-copy", "reference", lambda: ref.decode_combined(encoded, n), nbytes, n)
+        run(case, "decode-copy", "numba", lambda: arrays.decode(encoded, True, n), nbytes, n)
+
+        # save / load: one combined file, each save into a new directory
+        target: dict[str, str] = {}
+
+        def new_target() -> None:
+            target["d"] = self.fresh_dir()
+
+        def path() -> str:
+            return os.path.join(target["d"], "combined")
+
+        def plain_write() -> None:
+            with open(path(), "wb") as f:
+                f.write(encoded)
+
+        run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
+        if not has_bf16:
+            def npy_save() -> None:
+                with open(path(), "wb") as f:
+                    for a in arrs:
+                        np.save(f, a)
+
+            run(case, "save", "numpy", npy_save, nbytes, n, new_target)
+
+        def pickle_save() -> None:
+            with open(path(), "wb") as f:
+                pickle.dump(arrs, f, protocol=5)
+
+        run(case, "save", "pickle", pickle_save, nbytes, n, new_target)
+        if st is not None:
+            run(case, "save", "safetensors", lambda: st.save_file(tensors, path()), nbytes, n,
+                new_target)
+
+        def ref_save() -> None:
+            with open(path(), "wb") as f:
+                f.write(ref.encode_combined(items))
+
+        run(case, "save", "reference", ref_save, nbytes, n, new_target)
+        run(case, "save", "numba",
+            lambda: _files.write_file(path(), arrays.encode_array(arrs, lods)), nbytes, n,
+            new_target)
+
+        new_target()
+        d = target["d"]
+        Path(d, "combined").write_bytes(encoded)
+        target["d"] = d
+        with open(os.path.join(d, "pickle"), "wb") as f:
+            pickle.dump(arrs, f, protocol=5)
+        if not has_bf16:
+            with open(os.path.join(d, "npy"), "wb") as f:
+                for a in arrs:
+                    np.save(f, a)
+        if st is not None:
+            try:
+                st.save_file(tensors, os.path.join(d, "st"))
+            except Exception:
+                pass
+        d = target["d"]
+
+        def plain_read() -> bytes:
+            with open(os.path.join(d, "combined"), "rb") as f:
+                return f.read()
+
+        run(case, "load", "limit-python-files", plain_read, nbytes, n)
+        if not has_bf16:
+            def npy_load() -> list[np.ndarray]:
+                with open(os.path.join(d, "npy"), "rb") as f:
+                    return [np.load(f) for _ in range(n)]
+
+            run(case, "load", "numpy", npy_load, nbytes, n)
+
+        def pickle_load() -> Any:
+            with open(os.path.join(d, "pickle"), "rb") as f:
+                return pickle.load(f)
+
+        run(case, "load", "pickle", pickle_load, nbytes, n)
+        if st is not None and os.path.exists(os.path.join(d, "st")):
+            run(case, "load", "safetensors", lambda: st.load_file(os.path.join(d, "st")),
+                nbytes, n)
+        run(case, "load", "reference",
+            lambda: ref.decode_combined(Path(d, "combined").read_bytes(), n, copy=False),
+            nbytes, n)
+        run(case, "load", "numba",
+            lambda: arrays.decode(_files.read_file(os.path.join(d, "combined")), count=n),
+            nbytes, n)
+
+    def separate(self, case: str, arrs: list[np.ndarray]) -> None:
+        from numba_kernels import _separate
+        from reference import codec as ref
+
+        n = len(arrs)
+        names = [f"v{i:05d}" for i in range(n)]
+        nbytes = sum(a.nbytes for a in arrs)
+        records = [ref.encode_lod_tensor(a) for a in arrs]
+        target: dict[str, str] = {}
+
+        def new_target() -> None:
+            target["d"] = self.fresh_dir()
+
+        def plain_write() -> None:
+            d = target["d"]
+            for name, rec in zip(names, records, strict=True):
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(rec)
+
+        def npy_save() -> None:
+            d = target["d"]
+            for name, a in zip(names, arrs, strict=True):
+                np.save(os.path.join(d, name), a)
+
+        def pickle_save() -> None:
+            d = target["d"]
+            for name, a in zip(names, arrs, strict=True):
+                with open(os.path.join(d, name), "wb") as f:
+                    pickle.dump(a, f, protocol=5)
+
+        def ref_save() -> None:
+            d = target["d"]
+            for name, a in zip(names, arrs, strict=True):
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(ref.encode_lod_tensor(a))
+
+        def numba_save() -> None:
+            _separate.save_dense(target["d"], names, arrs)
+
+        run = self.run
+        run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
+        run(case, "save", "numpy", npy_save, nbytes, n, new_target)
+        run(case, "save", "pickle", pickle_save, nbytes, n, new_target)
+        run(case, "save", "reference", ref_save, nbytes, n, new_target)
+        run(case, "save", "numba", numba_save, nbytes, n, new_target)
+
+        dirs = {}
+        for impl, writer in (("plain", plain_write), ("numpy", npy_save), ("pickle", pickle_save)):
+            new_target()
+            writer()
+            dirs[impl] = target["d"]
+        d = dirs["plain"]
+
+        def plain_read() -> list[bytes]:
+            out = []
+            for name in names:
+                with open(os.path.join(d, name), "rb") as f:
+                    out.append(f.read())
+            return out
+
+        def npy_load() -> list[np.ndarray]:
+            return [np.load(os.path.join(dirs["numpy"], name + ".npy")) for name in names]
+
+        def pickle_load() -> list[Any]:
+            out = []
+            for name in names:
+                with open(os.path.join(dirs["pickle"], name), "rb") as f:
+                    out.append(pickle.load(f))
+            return out
+
+        def ref_load() -> list[Any]:
+            return [ref.decode_tensor_file(Path(d, name).read_bytes(), copy=False)
+                    for name in names]
+
+        def numba_load() -> list[Any]:
+            return _separate.load_dense([os.path.join(d, name) for name in names], names)
+
+        run(case, "load", "limit-python-files", plain_read, nbytes, n)
+        run(case, "load", "numpy", npy_load, nbytes, n)
+        run(case, "load", "pickle", pickle_load, nbytes, n)
+        run(case, "load", "reference", ref_load, nbytes, n)
+        run(case, "load", "numba", numba_load, nbytes, n)
+
+    def warm_start(self) -> None:
+        code = {
+            "numba": "import numpy as np, numba_kernels.arrays as A; "
+                     "A.decode(A.encode([np.zeros((2, 3), np.float32)]))",
+            "reference": "import numpy as np; from reference import codec as C; "
+                         "C.decode_combined(C.encode_combined([(np.zeros((2, 3), np.float32), None)]))",
+        }
+        for impl, src in code.items():
+            def spawn(src: str = src) -> None:
+                subprocess.run([sys.executable, "-c", src], check=True, cwd=REPO)
+
+            self.run("jit", "warm-start", impl, spawn, 24, 1)
+
+    def paddle(self, sizes: dict[str, dict[str, int]]) -> None:
+        python = REPO / ".venv-paddle" / "bin" / "python"
+        if not python.exists():
+            self.notes.append("paddle-2.6.2 skipped: no Paddle environment at .venv-paddle "
+                              "(create it with scripts/_paddle_env.sh)")
+            return
+        self.progress("paddle-2.6.2 (own process)")
+        cfg = {"cases": sizes, "repeats": 1 if self.quick else self.repeats, "tmp": self.tmp}
+        proc = subprocess.run([str(python), str(REPO / "numba_kernels" / "_bench_paddle.py"),
+                               json.dumps(cfg)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            self.notes.append(f"paddle-2.6.2 failed: {proc.stderr.strip()[-300:]}")
+            return
+        for row in json.loads(proc.stdout.strip().splitlines()[-1]):
+            self.results.append(Result(**row))
+
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy as st
+    except ImportError:
+        return None
+    return st
+
+
+def _mixed(count: int) -> tuple[list[np.ndarray], list[Any]]:
+    import ml_dtypes
+
+    rng = np.random.default_rng(7)
+    dtypes = [np.float32, np.float64, np.float16, np.int64, np.int32, np.int8, np.uint8, np.bool_,
+              ml_dtypes.bfloat16, np.complex64]
+    arrs, lods = [], []
+    for i in range(count):
+        dt = np.dtype(dtypes[i % len(dtypes)])
+        rank = int(rng.integers(0, 5))
+        shape = tuple(int(x) for x in rng.integers(1, 9, rank))
+        arrs.append(np.zeros(shape, dt))
+        if rank and i % 3 == 0:
+            rows = shape[0]
+            cut = int(rng.integers(0, rows + 1))
+            lods.append([[0, cut, rows]])
+        else:
+            lods.append(None)
+    return arrs, lods
+
+
+def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None = None
+            ) -> tuple[list[Result], list[str]]:
+    """The cases (all, or those in ``only``); returns the results and notes (skips, sizes)."""
+    import numba_kernels
+
+    wanted = set(only or CASES)
+    numba_kernels.warm_up()
+    bench = Bench(quick, progress)
+    try:
+        big_elems = (32 if quick else 256) * (1 << 20) // 4
+        n_sep = 2000 if quick else 10000
+        n_small = 10000
+        if quick:
+            bench.notes.append("--quick: 1x256MiB case shrunk to 32 MiB, separate case to 2000 "
+                               "files (bytes/count say so); 3 repeats instead of 7; Paddle: 1 "
+                               "timed run after its warm-up, 2000-tensor cases")
+        if CASES[0] in wanted:
+            big = [np.arange(big_elems, dtype=np.float32)]
+            bench.combined(CASES[0], big, None)
+            del big
+        small = [np.full((16, 16), i, np.float32) for i in range(n_small)]
+        if CASES[1] in wanted:
+            bench.combined(CASES[1], small, None)
+        if CASES[2] in wanted:
+            bench.separate(CASES[2], small[:n_sep])
+        if CASES[3] in wanted:
+            arrs, lods = _mixed(1000)
+            bench.combined(CASES[3], arrs, lods)
+        if CASES[4] in wanted:
+            bench.warm_start()
+        paddle_cases = {
+            CASES[0]: {"n": 1, "elems": big_elems, "separate": False},
+            CASES[1]: {"n": n_sep if quick else n_small, "elems": 256, "separate": False},
+            CASES[2]: {"n": n_sep, "elems": 256, "separate": True},
+        }
+        paddle_cases = {k: v for k, v in paddle_cases.items() if k in wanted}
+        if paddle_cases:
+            bench.paddle(paddle_cases)
+    finally:
+        bench.cleanup()
+    return bench.results, bench.notes
+
+
+# -------------------------------------------------------------------- reporting
+
+def _find(results: list[Result], case: str, op: str, impl: str) -> Result | None:
+    for r in results:
+        if (r.case, r.op, r.impl) == (case, op, impl):
+            return r
+    return None
+
+
+def table(results: list[Result]) -> str:
+    """Median, min–max, ×limit (impl time / fresh-limit time) and numba's speed-up over it."""
+    lines = []
+    keys = list(dict.fromkeys((r.case, r.op) for r in results))
+    for case, op in keys:
+        rows = [r for r in results if (r.case, r.op) == (case, op)]
+        first = rows[0]
+        lines.append(f"\n{case} · {op} · {first.count} tensor(s), {first.bytes / 2**20:.1f} MiB")
+        lines.append(f"  {'impl':22s} {'median':>10s} {'min–max':>21s} {'/limit':>8s} "
+                     f"{'numba speed-up':>15s}")
+        limit = _find(results, case, op, "limit-memcpy-fresh") or _find(
+            results, case, op, "limit-python-files")
+        numba = _find(results, case, op, "numba")
+        for r in rows:
+            vs_limit = f"{r.median_s / limit.median_s:7.2f}x" if limit else "       -"
+            speed = f"{r.median_s / numba.median_s:13.2f}x" if numba else "             -"
+            lines.append(f"  {r.impl:22s} {_fmt(r.median_s):>10s} "
+                         f"{_fmt(r.min_s) + '–' + _fmt(r.max_s):>21s} {vs_limit} {speed}")
+    return "\n".join(lines)
+
+
+def _fmt(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def targets(results: list[Result]) -> list[dict[str, Any]]:
+    """The issue's targets, each with the measured figure and met / missed."""
+    out: list[dict[str, Any]] = []
+
+    def ratio(name: str, case: str, op: str, slow: str, fast: str, need: float) -> None:
+        a, b = _find(results, case, op, slow), _find(results, case, op, fast)
+        if a and b:
+            value = a.median_s / b.median_s
+            out.append({"target": name, "value": round(value, 3), "need": f">= {need}",
+                        "met": value >= need})
+        else:
+            out.append({"target": name, "value": None, "need": f">= {need}", "met": None})
+
+    big, small, sep = CASES[0], CASES[1], CASES[2]
+    ratio("encode 1x256MiB: throughput vs fresh numpy copy", big, "encode",
+          "limit-memcpy-fresh", "numba", 0.9)
+    ratio("encode 1x256MiB: speed-up over Paddle save-to-memory", big, "encode",
+          "paddle-2.6.2", "numba", 15)
+    ratio("decode 1x256MiB zero-copy: speed-up over Paddle load-from-memory", big, "decode",
+          "paddle-2.6.2", "numba", 100)
+    ratio("decode-copy 1x256MiB: throughput vs fresh numpy copy", big, "decode-copy",
+          "limit-memcpy-fresh", "numba", 0.9)
+    for op in ("encode", "decode"):
+        r = _find(results, small, op, "numba")
+        per = r.median_s / r.count * 1e6 if r else None
+        out.append({"target": f"10000x1KiB combined {op}: µs per tensor",
+                    "value": None if per is None else round(per, 3), "need": "<= 1.0",
+                    "met": None if per is None else per <= 1.0})
+    a, b = _find(results, sep, "save", "numba"), _find(results, sep, "save", "limit-python-files")
+    value = a.median_s / b.median_s if a and b else None
+    out.append({"target": "10000x1KiB separate save: time vs plain Python loop",
+                "value": None if value is None else round(value, 3), "need": "<= 1.2",
+                "met": None if value is None else value <= 1.2})
+    r = _find(results, "jit", "warm-start", "numba")
+    out.append({"target": "warm start with JIT cache (s)",
+                "value": None if r is None else round(r.median_s, 3), "need": "<= 0.5",
+                "met": None if r is None else r.median_s <= 0.5})
+    return out
+
+
+def to_json(results: list[Result], notes: list[str]) -> dict[str, Any]:
+    return {"results": [asdict(r) for r in results], "notes": notes,
+            "targets": targets(results)}

@@ -1,0 +1,184 @@
+"""File I/O of numba_kernels: one write per file, atomic replace, arena reads.
+
+* Writing (SEL-SAVE-008): every byte is encoded before the first file is touched; each file is
+  written with a single ``os.write`` of its slice of one encoded buffer into a temporary file in
+  the destination directory, then ``os.replace``d over the target, so a target is always either
+  its old or its new complete content.  A failure removes the temporaries it made.
+* Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
+  back to back), so that one parse pass (``_parse``) indexes all of them.
+* Names (SEL-PATH-001/002, SEL-FILE-001/002): refused before anything is written or read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from spec.errors import InvalidArgumentError, MissingFileError, UnsafeNameError
+
+_TMP_PREFIX = ".fluidspec-nk-"
+
+
+def checked_dirname(dirname: Any) -> str:
+    """``dirname`` as a normalised ``str`` (SEL-PATH-001: str or PathLike, ``os.path.normpath``)."""
+    if not isinstance(dirname, (str, os.PathLike)):
+        raise InvalidArgumentError("dirname must be a str or os.PathLike",
+                                   expected="a path", found=type(dirname).__name__)
+    return os.path.normpath(os.fspath(dirname))
+
+
+def safe_components(name: Any, what: str = "variable name") -> list[str]:
+    """The ``/``-separated components of ``name`` used as a path under dirname (SEL-PATH-001)."""
+    def refuse(why: str) -> UnsafeNameError:
+        return UnsafeNameError(f"{what} {why}", var=name if isinstance(name, str) else None,
+                               expected="a relative path of plain components",
+                               found=repr(name))
+
+    if not isinstance(name, str) or not name:
+        raise refuse("is empty or not a string")
+    if "\0" in name:
+        raise refuse("contains NUL")
+    if name.startswith("/"):
+        raise refuse("is absolute")
+    parts = name.split("/")
+    for part in parts:
+        if part in ("", ".", ".."):
+            raise refuse(f"has a {part!r} component" if part else "has an empty component")
+        try:
+            encoded = os.fsencode(part)
+        except UnicodeError:
+            raise refuse("cannot be represented in the file system encoding") from None
+        if len(encoded) > 255:
+            raise refuse("has a component longer than 255 bytes")
+    return parts
+
+
+def check_layout(root: str, names: Sequence[str]) -> list[str]:
+    """Target paths of a separate save, refusing file/directory clashes (SEL-PATH-002)."""
+    paths = []
+    seen = set(names)
+    for name in names:
+        parts = safe_components(name)
+        for k in range(1, len(parts)):
+            prefix = "/".join(parts[:k])
+            if prefix in seen:
+                raise UnsafeNameError("a name is a directory prefix of another name", var=name,
+                                      expected="no name both a file and a directory",
+                                      found=f"{prefix!r} and {name!r}")
+        path = os.path.join(root, *parts)
+        if os.path.isdir(path):
+            raise UnsafeNameError("the target path is an existing directory", var=name,
+                                  path=path, expected="a file path", found="a directory")
+        parent = root
+        for part in parts[:-1]:
+            parent = os.path.join(parent, part)
+            if os.path.exists(parent) and not os.path.isdir(parent):
+                raise UnsafeNameError("a parent of the target is an existing file", var=name,
+                                      path=parent, expected="a directory", found="a file")
+        paths.append(path)
+    return paths
+
+
+def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None:
+    """Write ``data[bounds[i]:bounds[i+1]]`` to ``paths[i]``, atomically per file (SEL-SAVE-008)."""
+    view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+    made: set[str] = set()
+    temps: list[tuple[str, str]] = []
+    try:
+        for i, path in enumerate(paths):
+            parent = os.path.dirname(path)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            temp = os.path.join(parent, f"{_TMP_PREFIX}{os.getpid()}-{i}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0),
+                         0o644)
+            temps.append((temp, path))
+            try:
+                chunk = view[bounds[i]:bounds[i + 1]]
+                written = os.write(fd, chunk)
+                while written < len(chunk):  # short writes only happen for huge files
+                    written += os.write(fd, chunk[written:])
+            finally:
+                os.close(fd)
+        for temp, path in temps:
+            os.replace(temp, path)
+        temps = []
+    finally:
+        for temp, _ in temps:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+
+def write_file(path: str, data: Any) -> None:
+    """One file, written once and renamed into place."""
+    write_slices([path], data, [0, memoryview(data).nbytes])
+
+
+def _open_for_read(path: str, var: str | None) -> int:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingFileError("file does not exist", path=path, var=var,
+                               expected="a file", found="nothing") from None
+    except IsADirectoryError:
+        raise MissingFileError("path is a directory", path=path, var=var,
+                               expected="a file", found="a directory") from None
+    return fd
+
+
+def read_file(path: str, var: str | None = None) -> np.ndarray:
+    """The whole file as a fresh ``uint8`` array, read with ``readinto`` (SEL-LOAD-001)."""
+    fd = _open_for_read(path, var)
+    try:
+        size = os.fstat(fd).st_size
+        if os.path.isdir(path):
+            raise MissingFileError("path is a directory", path=path, var=var,
+                                   expected="a file", found="a directory")
+        buf = np.empty(size, np.uint8)
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
+            got = f.readinto(memoryview(buf))
+        return buf[:got or 0]
+    finally:
+        os.close(fd)
+
+
+def read_files(paths: Sequence[str], names: Sequence[str] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Every file back to back in one arena; returns ``(arena, bounds)`` (``len(paths)+1``)."""
+    fds: list[int] = []
+    try:
+        sizes = []
+        for i, path in enumerate(paths):
+            fd = _open_for_read(path, names[i] if names is not None else None)
+            fds.append(fd)
+            st = os.fstat(fd)
+            if not os.path.isfile(path) and os.path.isdir(path):
+                raise MissingFileError("path is a directory", path=path,
+                                       var=names[i] if names is not None else None,
+                                       expected="a file", found="a directory")
+            sizes.append(st.st_size)
+        bounds = np.zeros(len(paths) + 1, np.int64)
+        np.cumsum(sizes, out=bounds[1:])
+        arena = np.empty(int(bounds[-1]), np.uint8)
+        mv = memoryview(arena)
+        starts = bounds.tolist()
+        for i, fd in enumerate(fds):
+            a, b = starts[i], starts[i + 1]
+            got = os.preadv(fd, [mv[a:b]], 0) if b > a else 0
+            if got != b - a:  # the file shrank under us: read what is there, flag it short
+                raise MissingFileError("file changed while being read", path=paths[i],
+                                       expected=f"{b - a} bytes", found=f"{got} bytes")
+        return arena, bounds
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def unique_in_order(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(names))

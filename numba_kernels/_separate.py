@@ -1,0 +1,63 @@
+"""Separate-files mode: one record per file, written and read in bulk (SEL-FILE-001).
+
+Saving encodes every record into one buffer with one encoder call (so every check runs before
+the first file is touched, SEL-SAVE-008) and writes each file's slice with one write.  Loading
+reads every file into one arena and parses the arena in one pass; when the record boundaries are
+exactly the file boundaries, every file held exactly one valid record.  Otherwise the files are
+decoded one by one so that the error names the first bad file, with offsets inside that file
+(FMT-COMB-003, FMT-SAFE-001).  The arrays are views into the private arena, so they depend on
+no caller-visible buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from numba_kernels import _decode, _encode, _files
+from numba_kernels._gc import no_gc
+from spec.errors import FluidSpecError
+
+
+def encode_records(arrays: Sequence[Any], lods: Sequence[Any] | None,
+                   names: Sequence[str]) -> tuple[bytes, list[int]]:
+    """All records back to back and their boundaries (``len(arrays) + 1`` offsets)."""
+    with no_gc():
+        arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
+        data = _encode.encode_to_bytes(arrs, meta, uniform)
+    parsed = _decode.parse(data, len(arrs))[1]
+    return data, [*parsed.rec_off.tolist(), len(data)]
+
+
+def save_dense(root: str, names: Sequence[str], arrays: Sequence[Any],
+               lods: Sequence[Any] | None = None) -> None:
+    """Write ``root/name`` for each dense tensor (names already checked by the caller)."""
+    paths = _files.check_layout(root, names)
+    data, bounds = encode_records(arrays, lods, names)
+    _files.write_slices(paths, data, bounds)
+
+
+def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: bool = False
+               ) -> list[tuple[np.ndarray, list[list[int]]]]:
+    """Each file as exactly one dense-tensor record, in order."""
+    arena, bounds = _files.read_files(paths, names)
+    n = len(paths)
+    try:
+        u8, parsed = _decode.parse(arena, n)
+        ok = np.array_equal(parsed.rec_off, bounds[:-1])
+    except FluidSpecError:
+        ok = False
+    if not ok:
+        for i, path in enumerate(paths):  # raises for the first bad file
+            a, b = int(bounds[i]), int(bounds[i + 1])
+            _decode.decode(arena[a:b], False, 1, path=path,
+                           names=[names[i]] if names is not None else None)
+        raise AssertionError("files parse one by one but not together")  # pragma: no cover
+    with no_gc():
+        arrays = _decode.arrays_of(u8, parsed, copy)
+        lods = _decode.lods_of(u8, parsed) if len(parsed.lvl_len) else None
+        if lods is None:
+            return [(a, []) for a in arrays]
+        return list(zip(arrays, lods, strict=True))

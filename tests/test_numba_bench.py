@@ -1,0 +1,37 @@
+"""``fluidspec bench`` runs and emits its JSON schema (a smoke test: benchmarks are not tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from numba_kernels import _bench
+
+
+def test_bench_quick_emits_the_schema(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluidspec", "bench", "--quick", "--only",
+         "mixed-dtypes-lod-combined", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    rows = data["results"]
+    assert rows, "no results"
+    for row in rows:
+        assert set(row) == {"case", "op", "impl", "median_s", "min_s", "max_s", "bytes", "count"}
+        assert row["case"] in _bench.CASES and row["op"] in _bench.OPS
+        assert row["impl"] in _bench.IMPLS
+        assert 0 <= row["min_s"] <= row["median_s"] <= row["max_s"]
+    assert {(r["op"], r["impl"]) for r in rows} >= {("encode", "numba"), ("decode", "numba"),
+                                                    ("save", "numba"), ("load", "numba")}
+    assert "numba" in proc.stdout and "median" in proc.stdout  # the table
+    assert "mixed-dtypes-lod-combined" in proc.stderr  # progress lines
+
+
+def test_bench_refuses_unknown_cases():
+    proc = subprocess.run([sys.executable, "-m", "fluidspec", "bench", "--only", "nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown case" in proc.stderr
