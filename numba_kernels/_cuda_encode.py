@@ -160,6 +160,9 @@ def make_plan(
 ) -> tuple[Plan, list[tuple[Any, bool]]]:
     """Validate the inputs (CPU path's rules and errors) and lay the records out."""
     items = [as_device_or_host(a) for a in arrays]
+    for i, (a, dev) in enumerate(items):  # refuse before any device work
+        if dev:
+            device_bytes(a, names[i] if names and i < len(names) else None)
     proxies = [
         _shape_proxy(a, names[i] if names and i < len(names) else None) if dev else a
         for i, (a, dev) in enumerate(items)
@@ -217,6 +220,14 @@ def encode(
     one ``(blocks, threads)`` shape for every kernel and ``chunk`` the copy piece size — the
     bytes never depend on either.
     """
+    return encode_planned(arrays, lods, names=names, out=out, launch=launch, chunk=chunk)[0]
+
+
+def encode_planned(
+    arrays: Sequence[Any], lods: Sequence[Any] | None = None, *, names: Sequence[str] | None = None,
+    out: Any = None, launch: Launch | None = None, chunk: int | None = None,
+) -> tuple[Any, Plan]:
+    """``encode``, also returning the plan (record offsets ``plan.hdr_pos``, ``plan.total``)."""
     p, items = make_plan(arrays, lods, names)
     dst = new_output(p.total, out)
     dst_w, dst_words = word_view(dst)
@@ -239,4 +250,4 @@ def encode(
     write_headers(dst, p, launch, header_stream)
     header_stream.synchronize()
     payload_stream.synchronize()
-    return dst[:p.total]
+    return dst[:p.total], p
