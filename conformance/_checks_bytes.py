@@ -304,6 +304,8 @@ _BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
     ("FMT-SAFE-004", "a Git LFS pointer", b"version https://git-lfs.github.com/spec/v1\noid sha256:"
      + b"0" * 64 + b"\nsize 50\n", ("NOT_A_TENSOR_FILE",)),
     ("FMT-COMB-003", "a separate file with 3 extra bytes", _GOOD + b"\0\0\0", ("TRAILING_BYTES",)),
+    ("FMT-DESC-005", "a TensorDesc of 65 dims", _with_desc(b"\x08\x05" + b"\x10\x01" * 65, b"\0" * 4),
+     ("BAD_TENSOR_DESC",)),
 ]
 
 
@@ -429,3 +431,31 @@ def check_64bit_sizes(ctx: CheckContext) -> None:
     out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
     expect_ok(out, "SAFE-LARGE-001", "loading a record with a 2**33 dim")
     expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")
+
+
+@check("FMT-DESC-005", apis=("load_vars",))
+def check_rank_64_accepted(ctx: CheckContext) -> None:
+    """Rank 64 is the most a TensorDesc may have, and it is accepted."""
+    value = TensorValue(np.arange(1, dtype=np.float32).reshape((1,) * 64))
+    out = load_file(ctx, record_bytes(value.array), var=var_for("t", value))
+    expect_ok(out, "FMT-DESC-005", "a rank-64 tensor")
+    expect_values({"t": value}, out.scope, "FMT-DESC-005", "rank 64")
+
+
+@check("FMT-SR-003", "FMT-SR-004", apis=("load_vars", "save_vars"))
+def check_selected_rows_limits(ctx: CheckContext) -> None:
+    """A lying row count is TRUNCATED; any i64 height and rows load; a height past i64 is refused."""
+    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
+    lying = struct.pack("<IQ", 0, 1 << 58) + struct.pack("<q", 0) * 3
+    out = load_file(ctx, lying, name="sr", var=sr_var)
+    expect_error(out, "TRUNCATED", "FMT-SR-003", "a SelectedRows claiming 2**58 rows")
+    odd = SelectedRowsValue(np.ones((2, 2), np.float32), [5, -3], -1)
+    out = load_file(ctx, selected_rows_bytes(odd), name="sr", var=sr_var)
+    expect_ok(out, "FMT-SR-004", "rows [5, -3] with height -1")
+    expect_values({"sr": odd}, out.scope, "FMT-SR-004", "odd rows and height")
+    d = ctx.fresh_dir("o")
+    big = SelectedRowsValue(np.ones((1, 2), np.float32), [0], 1 << 63)
+    out = ctx.run(ProgramSpec(vars=(sr_var,)), {"sr": big}, Call("save_vars", {
+        "dirname": d, "filename": None, "vars": ["sr"], "predicate": None}))
+    expect_error(out, "INVALID_ARGUMENT", "FMT-SR-004", "a SelectedRows of height 2**63")
+    require(not Path(d, "sr").exists(), "FMT-SR-004", "a file was written for height 2**63")

@@ -395,3 +395,25 @@ def check_inference_to_memory(ctx: CheckContext) -> None:
         loaded, feeds, fetches = io.load_inference_model(None, exe, got[0], got[1])
     require(list(feeds) == ["x"] and [f.name for f in fetches] == ["y"], "INF-SAVE-010",
             f"the bytes load with feeds {feeds}")
+
+
+@check("SAFE-LARGE-002", apis=("load_inference_model",))
+def check_inference_huge_model(ctx: CheckContext) -> None:
+    """A __model__ over 64 MiB (a 65 MiB string attribute) loads."""
+    from spec.framework_pb2 import ProgramDesc
+
+    program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
+    out = ctx.run(program, values, call)
+    if not out.ok:
+        raise Skip("save_inference_model failed; INF checks report it")
+    path = Path(call.get("dirname"), "__model__")
+    desc = ProgramDesc.FromString(path.read_bytes())
+    op = next(o for o in desc.blocks[0].ops if o.type == "mul")
+    attr = op.attrs.add()
+    attr.name, attr.type, attr.s = "huge_note", 2, "x" * (65 << 20)  # AttrType.STRING
+    path.write_bytes(desc.SerializeToString())
+    back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": call.get("dirname"), "model_filename": None, "params_filename": None}))
+    expect_ok(back, "SAFE-LARGE-002", f"a __model__ of {path.stat().st_size >> 20} MiB")
+    require(back.result.get("feed_target_names") == ["x"], "SAFE-LARGE-002",
+            "the large model loaded with other feeds")
