@@ -26,7 +26,7 @@ sys.path.insert(0, str(_REPO))
 with atheris.instrument_imports(include=["reference", "spec"]):
     import hostile_helpers as hh
 
-    import reference._codec  # noqa: F401
+    import reference._codec
 
 from spec.errors import FluidSpecError  # noqa: E402
 
@@ -63,6 +63,11 @@ def _check(buf: bytes) -> None:
 
 def test_one_input(data: bytes) -> None:
     _check(data)
+    try:  # the reader behind `fluidspec inspect` (FMT-SNIFF-001)
+        headers = reference._codec.read_records(data)
+    except FluidSpecError:
+        return
+    assert headers and headers[-1].end == len(data)
 
 
 def write_seeds(corpus: Path) -> int:

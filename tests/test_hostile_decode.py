@@ -221,6 +221,22 @@ def test_mutated_seeds_give_taxonomy_errors_or_exact_results(impl, case):
     _check_everything(impl, buf, count)
 
 
+@given(case=_mutated())
+def test_read_records_used_by_inspect_gives_taxonomy_errors_or_true_headers(case):
+    # fluidspec inspect's reader (FMT-SNIFF-001) walks records without knowing their count.
+    from reference._codec import read_records
+
+    buf, _count = case
+    try:
+        headers = read_records(buf)
+    except FluidSpecError as err:
+        hh.check_error(err, len(buf))
+        return
+    assert headers and headers[-1].end == len(buf)
+    for prev, nxt in zip(headers, headers[1:], strict=False):
+        assert prev.end == nxt.offset
+
+
 @pytest.mark.parametrize("impl", IMPLS)
 @given(buf=st.binary(max_size=96), count=st.integers(1, 3))
 def test_random_bytes_give_taxonomy_errors_or_exact_results(impl, buf, count):
