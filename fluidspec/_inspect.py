@@ -167,7 +167,7 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
     """The ``inspect`` command; returns the exit status (1 when any file is bad or unreadable).
 
     Errors go to ``err`` as ``error: ID: message (file, offset, ...; expected ..., found ...)``,
-    never as a traceback; ``--json`` output on ``out`` stays valid JSON either way.
+    never as a traceback; ``--json`` output on ``out`` stays valid JSON either way (ERR-003).
     """
     records: list[dict[str, Any]] = []
     failed = False

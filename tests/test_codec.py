@@ -497,6 +497,13 @@ def test_git_lfs_pointer_is_not_a_tensor_file():
             read(LFS_POINTER)
 
 
+def test_a_pointer_after_a_record_is_just_a_bad_version():
+    """FMT-SAFE-004 looks at the start of the input only."""
+    with pytest.raises(errors.BadVersionError) as info:
+        codec.read_records(GOOD + LFS_POINTER)
+    assert info.value.offset == len(GOOD)
+
+
 def test_other_text_starting_with_vers_is_bad_version():
     """FMT-SAFE-004 is about LFS pointers only; other text is BAD_VERSION (FMT-REC-001)."""
     err = raises(errors.BadVersionError, b"version 2 of my format\n" + b"\x00" * 40, 0)

@@ -1,6 +1,6 @@
 """``fluidspec inspect`` (fluidspec/_inspect.py, fluidspec/_cmd_inspect.py), mostly as a subprocess.
 
-Clauses: FMT-SNIFF-001 (kind detection), FMT-SAFE-001..004 and ERR-001/002 (clean errors),
+Clauses: FMT-SNIFF-001 (kind detection), FMT-SAFE-001..004 and ERR-001..003 (clean errors),
 FMT-REC-*, FMT-SR-001 (the fields reported).
 """
 
