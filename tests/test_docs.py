@@ -174,6 +174,13 @@ def test_performance_page_and_plot_from_bench_json(tmp_path):
     png = generate.performance_png(results)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
     assert "No benchmark results" in generate.performance_page(None)
+    document = {"results": rows, "notes": ["--quick: smaller"],
+                "targets": [{"target": "encode speed", "value": 0.4, "need": ">= 0.9", "met": False}]}
+    page = generate.performance_page(rows, document)
+    assert "| encode speed | 0.4 | >= 0.9 | **no** |" in page and "* --quick: smaller" in page
+    # Warm-start rows time a first call, not bytes moved: in the table, not in the plot.
+    warm = dict(rows[0], op="warm-start", bytes=24)
+    assert generate.performance_png(rows + [warm]) == png
     path.write_text(json.dumps({"results": [{"case": "x"}]}))
     with pytest.raises(ValueError, match="lacks"):
         generate.load_bench(path)

@@ -199,15 +199,23 @@ def departures_page() -> str:
 
 
 def load_bench(path: Path = BENCH_JSON) -> list[dict[str, Any]] | None:
+    """The ``results`` of a bench JSON (None when there is none), checked against the schema."""
+    document = load_bench_document(path)
+    return None if document is None else document["results"]
+
+
+def load_bench_document(path: Path = BENCH_JSON) -> dict[str, Any] | None:
+    """The whole bench JSON: ``results`` and, when the bench wrote them, ``notes`` and ``targets``."""
     if not path.is_file():
         return None
-    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    document = json.loads(path.read_text(encoding="utf-8"))
+    results = document["results"]
     required = {"case", "op", "impl", "median_s", "min_s", "max_s", "bytes", "count"}
     for row in results:
         missing = required - row.keys()
         if missing:
             raise ValueError(f"{path}: a result lacks {sorted(missing)}: {row}")
-    return results
+    return document
 
 
 def _throughput(row: dict[str, Any]) -> float:
@@ -215,7 +223,8 @@ def _throughput(row: dict[str, Any]) -> float:
     return row["bytes"] / row["median_s"] / 1e6 if row["median_s"] > 0 else float("inf")
 
 
-def performance_page(results: list[dict[str, Any]] | None) -> str:
+def performance_page(results: list[dict[str, Any]] | None,
+                     document: dict[str, Any] | None = None) -> str:
     lines = [
         "# Performance",
         "",
@@ -237,6 +246,11 @@ def performance_page(results: list[dict[str, Any]] | None) -> str:
         ]
         return "\n".join(lines)
     lines += [
+        f"{len(results)} measurements.  Times are medians, minima and maxima over the runs; throughput",
+        "is the bytes of the case over the median time.  The numbers describe the machine that wrote",
+        "the JSON: the committed file was written on the project's shared 2-core development machine",
+        "while other jobs ran, so compare implementations with each other, not with other machines.",
+        "",
         "![Throughput per case, operation and implementation](performance.png)",
         "",
         "| case | op | impl | median | min | max | bytes | runs | MB/s (median) |",
@@ -248,6 +262,17 @@ def performance_page(results: list[dict[str, Any]] | None) -> str:
             f"{_seconds(r['min_s'])} | {_seconds(r['max_s'])} | {r['bytes']:,} | {r['count']} | "
             f"{_throughput(r):,.1f} |"
         )
+    targets = (document or {}).get("targets") or []
+    if targets:
+        lines += ["", "## Targets", "", "The bench's own performance targets, as it judged them:", "",
+                  "| target | value | needed | met |", "|---|---:|---|---|"]
+        for t in targets:
+            met = "yes" if t.get("met") else "**no**"
+            lines.append(f"| {t.get('target')} | {t.get('value')} | {t.get('need')} | {met} |")
+    notes = (document or {}).get("notes") or []
+    if notes:
+        lines += ["", "## Notes from the run", ""]
+        lines += [f"* {str(n).replace('|', '/')}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -259,32 +284,52 @@ def _seconds(s: float) -> str:
     return f"{s * 1e6:.1f} µs"
 
 
+_NOT_THROUGHPUT_OPS = frozenset({"warm-start"})
+
+
 def performance_png(results: list[dict[str, Any]]) -> bytes:
-    """A horizontal bar chart of MB/s per (case, op), one bar per implementation."""
+    """Horizontal bars of MB/s per (case, op), one bar per implementation that ran it.
+
+    Warm-start rows time the first call after a process starts (JIT cache loading), not
+    moving bytes, so they have no meaningful throughput and are left to the table.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
 
-    groups = sorted({(r["case"], r["op"]) for r in results})
-    impls = sorted({r["impl"] for r in results})
-    by_key = {(r["case"], r["op"], r["impl"]): _throughput(r) for r in results}
-    height = 0.8 / max(len(impls), 1)
-    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(groups) * max(len(impls), 1) ** 0.5))
-    for i, impl in enumerate(impls):
-        ys = [g + i * height for g in range(len(groups))]
-        xs = [by_key.get((case, op, impl), 0.0) for case, op in groups]
-        ax.barh(ys, xs, height=height, label=impl)
-    ax.set_yticks([g + 0.4 - height / 2 for g in range(len(groups))])
-    ax.set_yticklabels([f"{case} / {op}" for case, op in groups], fontsize=8)
+    rows = [r for r in results
+            if r["bytes"] > 0 and r["median_s"] > 0 and r["op"] not in _NOT_THROUGHPUT_OPS]
+    groups = sorted({(r["case"], r["op"]) for r in rows})
+    impls = sorted({r["impl"] for r in rows})
+    colours = {impl: plt.get_cmap("tab10")(i % 10) for i, impl in enumerate(impls)}
+    ys, xs, cs, ticks, labels = [], [], [], [], []
+    y = 0.0
+    for case, op in groups:
+        present = sorted((r for r in rows if (r["case"], r["op"]) == (case, op)),
+                         key=lambda r: r["impl"])
+        ticks.append(y + (len(present) - 1) / 2)
+        labels.append(f"{case}\n{op}")
+        for r in present:
+            ys.append(y)
+            xs.append(_throughput(r))
+            cs.append(colours[r["impl"]])
+            y += 1
+        y += 1.2  # gap between groups
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.14 * y))
+    ax.barh(ys, xs, height=0.85, color=cs)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("throughput, MB/s at the median time (log scale)")
-    ax.legend(fontsize=8)
+    ax.legend(handles=[Patch(color=colours[i], label=i) for i in impls], fontsize=7,
+              loc="lower right")
     fig.tight_layout()
     buf = io.BytesIO()
     # No timestamp in the PNG, so the same JSON gives the same bytes.
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 

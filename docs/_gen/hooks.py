@@ -31,8 +31,9 @@ def on_config(config: Any) -> Any:
 def on_files(files: Files, config: Any) -> Files:
     pages = generate.chapter_pages()
     pages["paddle-departures.md"] = generate.departures_page()
-    results = generate.load_bench()
-    pages["performance.md"] = generate.performance_page(results)
+    document = generate.load_bench_document()
+    results = None if document is None else document["results"]
+    pages["performance.md"] = generate.performance_page(results, document)
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
     if results:
