@@ -492,9 +492,10 @@ def encode_lod_tensor(
 def _check_lfs(cur: _Cursor) -> None:
     """FMT-SAFE-004: a Git LFS pointer gets its own error, not BAD_VERSION.
 
-    A pointer is a whole file, so only the first record of the input is checked.
+    Checked where every record starts, so a pointer named in a combined stream's place (or
+    concatenated into one) is recognised wherever it sits.
     """
-    start = bytes(cur.buf[: len(_LFS_MAGIC)]) if cur.pos == 0 else b""
+    start = bytes(cur.buf[cur.pos : cur.pos + len(_LFS_MAGIC)])
     if len(start) >= 4 and _LFS_MAGIC.startswith(start):
         raise cur.error(
             NotATensorFileError, "this is a Git LFS pointer, not tensor data (fetch it with "

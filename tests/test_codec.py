@@ -497,9 +497,9 @@ def test_git_lfs_pointer_is_not_a_tensor_file():
             read(LFS_POINTER)
 
 
-def test_a_pointer_after_a_record_is_just_a_bad_version():
-    """FMT-SAFE-004 looks at the start of the input only."""
-    with pytest.raises(errors.BadVersionError) as info:
+def test_a_pointer_where_a_record_starts_is_recognised():
+    """FMT-SAFE-004 is checked at every record start, not only at offset 0."""
+    with pytest.raises(errors.NotATensorFileError) as info:
         codec.read_records(GOOD + LFS_POINTER)
     assert info.value.offset == len(GOOD)
 
