@@ -580,6 +580,16 @@ def test_corrupting_one_byte_gives_a_result_or_a_taxonomy_error(sample, data):
             pass
 
 
+@given(st.binary(max_size=64), st.binary(max_size=32))
+def test_arbitrary_desc_bytes_give_a_result_or_a_taxonomy_error(desc, data):
+    """ERR-001 inside the TensorDesc, where the protobuf runtime does the parsing (FMT-DESC-002/003)."""
+    try:
+        tensor = codec.decode_tensor_file(record_with_desc(desc, data))
+    except errors.FluidSpecError:
+        return
+    assert tensor.array.nbytes == len(data)  # accepted: the data is exactly what it describes
+
+
 def test_any_buffer_is_read_as_its_bytes():
     """memoryviews of non-byte, multi-dimensional or non-contiguous buffers are bytes too."""
     as_u8 = np.frombuffer(GOOD, dtype=np.uint8)
