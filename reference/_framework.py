@@ -232,8 +232,8 @@ def _build_var_desc(
     if field is not None:
         holder = getattr(proto.type, field)
         desc = holder if field == "selected_rows" else holder.tensor
-        # A tensor kind always gets a TensorDesc: data_type is a required field, and a var
-        # created without a dtype is float32 as in Paddle (API-MODEL-004).
+        # A tensor kind always gets a TensorDesc with its required data_type: float32 when no
+        # dtype is given, so every program we write parses in Paddle (API-MODEL-004).
         desc.data_type = resolve_dtype("float32" if dtype is None else dtype)
         desc.dims.extend(int(d) for d in (shape or []))
         if field != "selected_rows":

@@ -16,7 +16,7 @@ from spec import framework_pb2 as pb
 from spec.errors import BadProgramError
 
 if TYPE_CHECKING:
-    from reference._framework import Program
+    from reference._framework import Operator, Program
 
 __all__ = [
     "ProgramDescView",
@@ -29,8 +29,9 @@ __all__ = [
     "fetch_target_names",
 ]
 
-# op_role bits (Paddle's OpRole): Backward = 1, Optimize = 2.
+# op_role bits (Paddle's OpRole): Backward = 1, Optimize = 2, Loss = 256.
 _TRAINING_ROLES = 0x0001 | 0x0002
+_BACKWARD_LOSS = 0x0001 | 0x0100
 
 
 def program_to_proto(program: Program) -> pb.ProgramDesc:
@@ -151,15 +152,37 @@ def clone_program(program: Program, *, for_test: bool = False) -> Program:
             if isinstance(var, Parameter) and isinstance(source, Parameter):
                 var.trainable = source.trainable
     if for_test:
+        _prune_training(copy)
         for block in copy.blocks:
-            block.ops = [
-                op for op in block.ops
-                if not (op.has_attr("op_role") and int(op.attr("op_role")) & _TRAINING_ROLES)
-            ]
             for op in block.ops:
                 if op.has_attr("is_test"):
                     op._set_attr("is_test", True)
     return copy
+
+
+def _role(op: Operator) -> int:
+    return int(op.attr("op_role")) if op.has_attr("op_role") else 0
+
+
+def _prune_training(program: Program) -> None:
+    """API-MODEL-007: drop backward/optimize ops once the program has a loss-gradient op.
+
+    Measured on Paddle 2.6.2: only a program holding an op whose ``op_role`` is Backward|Loss
+    (257) is pruned; then every op with the Backward or Optimize bit goes, and the global block
+    keeps only the variables the remaining ops use.
+    """
+    glob = program.global_block()
+    if not any(_role(op) == _BACKWARD_LOSS for op in glob.ops):
+        return
+    for block in program.blocks:
+        block.ops = [op for op in block.ops if not _role(op) & _TRAINING_ROLES]
+    used: set[str] = set()
+    for block in program.blocks:
+        for op in block.ops:
+            used.update(op.input_arg_names)
+            used.update(op.output_arg_names)
+    for name in [n for n in glob.vars if n not in used]:
+        glob._remove_var(name)
 
 
 def _ordered_by_col(program: Program, op_type: str, slot_kind: str, slot: str) -> list[str]:

