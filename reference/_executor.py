@@ -213,6 +213,54 @@ def _cast(op: Operator, ctx: _RunContext) -> None:
     ctx.write(op, "Out", tensor._value().astype(_dtype_attr(op, "out_dtype")), tensor.lod())
 
 
+def _softmax(op: Operator, ctx: _RunContext) -> None:
+    x = ctx.array(op, "X")
+    axis = int(_attr(op, "axis", -1))
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    ctx.write(op, "Out", (shifted / shifted.sum(axis=axis, keepdims=True)).astype(x.dtype))
+
+
+def _reshape2(op: Operator, ctx: _RunContext) -> None:
+    """Fluid's reshape: 0 copies the input dim at that position, one -1 is inferred."""
+    x = ctx.array(op, "X")
+    shape = [x.shape[i] if d == 0 else int(d) for i, d in enumerate(_attr(op, "shape", []))]
+    ctx.write(op, "Out", x.reshape(shape))
+
+
+def _transpose2(op: Operator, ctx: _RunContext) -> None:
+    x = ctx.array(op, "X")
+    ctx.write(op, "Out", np.transpose(x, [int(a) for a in _attr(op, "axis", [])]))
+
+
+def _dropout(op: Operator, ctx: _RunContext) -> None:
+    """Inference-time dropout only: identity, or scaling by 1-p for 'downgrade_in_infer'."""
+    if not _attr(op, "is_test", False):
+        raise InvalidArgumentError("the reference runs dropout only with is_test=True",
+                                   expected="is_test=True", found=False)
+    tensor = ctx.read(op, "X")
+    x = tensor._value()
+    mode = _attr(op, "dropout_implementation", "downgrade_in_infer")
+    keep = 1.0 - float(_attr(op, "dropout_prob", 0.5))
+    out = x if mode == "upscale_in_train" else (x * keep).astype(x.dtype)
+    ctx.write(op, "Out", out, tensor.lod())
+
+
+def _reduce(fn: Callable[..., np.ndarray]) -> Callable:
+    def kernel(op: Operator, ctx: _RunContext) -> None:
+        x = ctx.array(op, "X")
+        dims = [int(d) for d in _attr(op, "dim", [])]
+        axis = None if _attr(op, "reduce_all", False) or not dims else tuple(dims)
+        out = fn(x, axis=axis, keepdims=bool(_attr(op, "keep_dim", False)))
+        ctx.write(op, "Out", np.asarray(out).astype(x.dtype))
+
+    return kernel
+
+
+def _concat(op: Operator, ctx: _RunContext) -> None:
+    parts = [ctx.array(op, "X", i) for i in range(len(op.input("X")))]
+    ctx.write(op, "Out", np.concatenate(parts, axis=int(_attr(op, "axis", 0))))
+
+
 #: The op types the reference executor runs (API-EXEC-002).
 KERNELS: dict[str, Callable[[Operator, _RunContext], None]] = {
     "feed": _feed,
@@ -225,13 +273,24 @@ KERNELS: dict[str, Callable[[Operator, _RunContext], None]] = {
     "elementwise_add": _elementwise(np.add),
     "elementwise_sub": _elementwise(np.subtract),
     "elementwise_mul": _elementwise(np.multiply),
+    "elementwise_div": _elementwise(np.divide),
     "mul": _mul,
     "matmul": _matmul,
     "matmul_v2": _matmul,
     "relu": _unary(lambda x: np.maximum(x, 0)),
     "sigmoid": _unary(lambda x: 1.0 / (1.0 + np.exp(-x))),
     "tanh": _unary(np.tanh),
+    "exp": _unary(np.exp),
+    "sqrt": _unary(np.sqrt),
+    "square": _unary(np.square),
     "cast": _cast,
+    "softmax": _softmax,
+    "reshape2": _reshape2,
+    "transpose2": _transpose2,
+    "dropout": _dropout,
+    "reduce_mean": _reduce(np.mean),
+    "reduce_sum": _reduce(np.sum),
+    "concat": _concat,
 }
 
 

@@ -105,3 +105,52 @@ def test_unary_kernels_and_cast():  # API-EXEC-002
     r, c = fluid.Executor().run(prog, feed={"x": np.array([-1.5, 2.5], np.float32)},
                                 fetch_list=["r", "c"], scope=fluid.Scope())
     assert r.tolist() == [0.0, 2.5] and c.dtype == np.int64 and c.tolist() == [0, 2]
+
+
+def _run_one(op_type, inputs, attrs, outputs=("Out",)):
+    prog = fluid.Program()
+    feed = {}
+    slots = {}
+    for slot, arrays in inputs.items():
+        names = []
+        for i, array in enumerate(arrays):
+            name = f"{slot}{i}"
+            feed[name] = np.asarray(array)
+            names.append(name)
+        slots[slot] = names
+    prog.global_block().append_op(type=op_type, inputs=slots,
+                                  outputs={o: [o.lower()] for o in outputs}, attrs=attrs)
+    return fluid.Executor().run(prog, feed=feed, fetch_list=[o.lower() for o in outputs],
+                                scope=fluid.Scope())
+
+
+def test_shape_and_reduction_kernels():  # API-EXEC-002
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    (out,) = _run_one("reshape2", {"X": [x]}, {"shape": [0, -1]})
+    assert out.shape == (2, 12) and out.ravel().tolist() == x.ravel().tolist()
+    (out,) = _run_one("transpose2", {"X": [x]}, {"axis": [2, 0, 1]})
+    assert out.shape == (4, 2, 3) and out[3, 1, 2] == x[1, 2, 3]
+    (out,) = _run_one("reduce_sum", {"X": [x]}, {"dim": [1], "keep_dim": True})
+    assert out.shape == (2, 1, 4) and out[1, 0, 2] == x[1, :, 2].sum()
+    (out,) = _run_one("reduce_mean", {"X": [x]}, {"reduce_all": True})
+    assert out.shape == () and out == np.float32(11.5)
+    (out,) = _run_one("concat", {"X": [x[:, :1], x[:, 1:]]}, {"axis": 1})
+    assert out.tolist() == x.tolist()
+
+
+def test_softmax_divide_and_dropout_kernels():  # API-EXEC-002
+    logits = np.array([[0.0, np.log(3.0)]], np.float32)
+    (out,) = _run_one("softmax", {"X": [logits]}, {"axis": -1})
+    np.testing.assert_allclose(out, [[0.25, 0.75]], rtol=1e-6)
+    (out,) = _run_one("elementwise_div", {"X": [np.float32([6, 9])], "Y": [np.float32([2, 3])]}, {})
+    assert out.tolist() == [3.0, 3.0]
+    x = np.float32([2.0, 4.0])
+    (out,) = _run_one("dropout", {"X": [x]}, {"is_test": True, "dropout_prob": 0.25})
+    assert out.tolist() == [1.5, 3.0]  # downgrade_in_infer: x * (1 - p)
+    (out,) = _run_one("dropout", {"X": [x]}, {"is_test": True, "dropout_prob": 0.25,
+                                               "dropout_implementation": "upscale_in_train"})
+    assert out.tolist() == [2.0, 4.0]
+    with pytest.raises(InvalidArgumentError):
+        _run_one("dropout", {"X": [x]}, {"is_test": False})
+    (out,) = _run_one("sqrt", {"X": [np.float32([4, 9])]}, {})
+    assert out.tolist() == [2.0, 3.0]
