@@ -21,6 +21,8 @@ from conformance._case import (
     APIS,
     PROTOCOL,
     Call,
+    OpSpec,
+    Outcome,
     ProgramSpec,
     SelectedRowsValue,
     TensorValue,
@@ -28,9 +30,9 @@ from conformance._case import (
     value_from_json,
     value_to_json,
 )
-from conformance._diagnose import diagnose_combined
-from conformance._helpers import expect_error, expect_ok, expect_values, files_under, var_for
-from conformance._oracle import record_bytes, value_bytes
+from conformance._diagnose import diagnose_combined, diagnose_record
+from conformance._helpers import expect_ok, expect_values, files_under, var_for
+from conformance._oracle import record_bytes
 from conformance._registry import CheckContext, Skip, check, fail, require
 from conformance._subprocess import SubprocessAdapter
 
@@ -42,8 +44,11 @@ def _command(ctx: CheckContext) -> str:
     if isinstance(ctx.impl, SubprocessAdapter):
         return ctx.impl.command
     spec = getattr(ctx.impl, "serve_as", None) or ctx.impl_spec
-    if not spec or spec.startswith("cmd:"):
-        raise Skip("this implementation cannot be started as a protocol server")
+    from conformance._discovery import BUILTIN
+
+    if not spec or spec.startswith("cmd:") or (spec not in BUILTIN and ":" not in spec):
+        raise Skip("this implementation cannot be started as a protocol server "
+                   "(name it as built-in, entry point or module:attr)")
     return f"{sys.executable} -m conformance.server --impl {spec}"
 
 
@@ -159,10 +164,54 @@ def check_protocol_transport(ctx: CheckContext) -> None:
     eof.finish("PROTO-TRANSPORT-002")  # end of input alone must end it with status 0
 
 
+def _direct(ctx: CheckContext) -> Any:
+    """The implementation in-process (to compare the served one with), or the oracle for cmd:."""
+    return ctx.oracle if isinstance(ctx.impl, SubprocessAdapter) else ctx.impl
+
+
+def _same(ctx: CheckContext, served: SubprocessAdapter, program: ProgramSpec, scope: dict,
+          call: Call, clause: str, what: str) -> Outcome:
+    """Run ``call`` served and directly; the protocol must not change anything.
+
+    For an in-process implementation any difference is the protocol's fault (``clause``).  For a
+    ``cmd:`` server the direct run is the reference, so a difference is diagnosed as the format
+    clause it breaks instead.
+    """
+    direct = _direct(ctx)
+    is_cmd = isinstance(ctx.impl, SubprocessAdapter)
+    dirs = []
+    outs = []
+    for adapter in (served, direct):
+        args = dict(call.args)
+        if args.get("dirname") == "<dir>":
+            args["dirname"] = ctx.fresh_dir("p")
+            dirs.append(args["dirname"])
+        outs.append(adapter.run(program, scope, Call(call.api, args)))
+    a, b = outs
+    if a.ok != b.ok or a.error_id != b.error_id:
+        raise fail(clause, f"{what}: served {a.describe()}, in-process {b.describe()}")
+    if a.result.get("memory") != b.result.get("memory"):
+        diag = diagnose_combined({"?": b.memory}, a.memory) if is_cmd else None
+        raise fail(diag[0] if diag else clause, f"{what}: memory bytes differ served vs "
+                   f"{'reference' if is_cmd else 'in-process'}")
+    if dirs:
+        fa, fb = files_under(dirs[0]), files_under(dirs[1])
+        require(fa == fb, clause, f"{what}: served wrote {sorted(fa)}, in-process {sorted(fb)}")
+        for rel in fa:
+            ra, rb = Path(dirs[0], rel).read_bytes(), Path(dirs[1], rel).read_bytes()
+            if ra != rb:
+                diag = diagnose_record(rb, ra) if is_cmd else None
+                raise fail(diag[0] if diag else clause, f"{what}: file {rel!r} differs")
+    require(set(a.scope) == set(b.scope), clause,
+            f"{what}: scope names {sorted(a.scope)} vs {sorted(b.scope)}")
+    expect_values(b.scope, a.scope, clause, f"{what} (scope)", written=False)
+    return a
+
+
 @check("PROTO-VALUE-001", "PROTO-VALUE-003", "PROTO-RUN-001", "PROTO-RUN-002", "PROTO-RUN-003",
-       apis=("save_vars", "load_vars"))
+       apis=("save_vars", "load_vars", "save_params"))
 def check_protocol_values_and_runs(ctx: CheckContext) -> None:
-    """Values, bytes and results cross the protocol exactly (a 1.2 MB value travels as a file)."""
+    """Values, bytes and results cross the protocol unchanged (a 1.2 MB value travels as a file)."""
     adapter = _adapter(ctx)
     try:
         values = {
@@ -172,26 +221,19 @@ def check_protocol_values_and_runs(ctx: CheckContext) -> None:
             "bf": TensorValue(np.array([1, 2], dtype=np.uint16)),
         }
         program = ProgramSpec(vars=tuple(var_for(n, v) for n, v in values.items()))
-        out = adapter.run(program, values, Call("save_vars", {
-            "dirname": None, "filename": None, "vars": list(values), "predicate": None}))
-        expect_ok(out, "PROTO-RUN-001", "memory save through the protocol")
+        out = _same(ctx, adapter, program, values, Call("save_vars", {
+            "dirname": None, "filename": None, "vars": list(values), "predicate": None}),
+            "PROTO-VALUE-001", "memory save")
         require(isinstance(out.result.get("memory"), bytes), "PROTO-RUN-003",
                 f"a memory save's result has no bytes: {sorted(out.result)}")
-        diag = diagnose_combined({n: value_bytes(v) for n, v in values.items()}, out.memory)
-        if diag:
-            raise fail("PROTO-VALUE-001", f"bytes saved through the protocol: {diag[1]}")
-        expect_values(values, out.scope, "PROTO-RUN-001", "scope returned by a save",
-                      written=False)
-        back = adapter.run(program, {}, Call("load_vars", {
+        _same(ctx, adapter, program, {}, Call("load_vars", {
             "dirname": None, "filename": None, "vars": list(values), "predicate": None,
-            "memory": out.memory}))
-        expect_ok(back, "PROTO-VALUE-003", "memory load through the protocol")
-        expect_values(values, back.scope, "PROTO-VALUE-001", "values loaded through the protocol")
-        d = ctx.fresh_dir("p")
-        saved = adapter.run(program, values, Call("save_params", {"dirname": d, "filename": None}))
-        expect_ok(saved, "PROTO-RUN-002", "save_params through the protocol")
-        require(not files_under(d), "PROTO-RUN-002",
-                f"save_params of a program without Parameters wrote {sorted(files_under(d))}")
+            "memory": out.memory}), "PROTO-VALUE-003", "memory load")
+        _same(ctx, adapter, program, values, Call("save_params", {
+            "dirname": "<dir>", "filename": None}), "PROTO-RUN-002", "save_params")
+        _same(ctx, adapter, program, values, Call("save_vars", {
+            "dirname": "<dir>", "filename": "all.bin", "vars": None, "predicate": "all"}),
+            "PROTO-RUN-002", "save_vars(predicate='all')")
     finally:
         if adapter is not ctx.impl:
             adapter.close()
@@ -212,18 +254,17 @@ def check_protocol_programs_and_selected_rows(ctx: CheckContext) -> None:
                   VarSpec("raw", kind="RAW", dtype=None, shape=None, persistable=True),
                   var_for("sub/inner", inner, block=1),
                   VarSpec("tmp", shape=(-1, 2))),
-            ops=())
+            ops=(OpSpec("scale", {"X": ("w",)}, {"Out": ("tmp",)}, {"scale": 2.0}),))
+        values = {"sr": sr, "w": w, "sub/inner": inner}
+        _same(ctx, adapter, program, values, Call("save_persistables", {
+            "dirname": "<dir>", "filename": None}), "PROTO-PROG-001", "save_persistables")
         d = ctx.fresh_dir("p")
-        out = adapter.run(program, {"sr": sr, "w": w, "sub/inner": inner},
-                          Call("save_persistables", {"dirname": d, "filename": None}))
-        expect_ok(out, "PROTO-PROG-001", "save_persistables of a two-block program")
-        require(files_under(d) == {"sr", "w", "sub/inner"}, "PROTO-PROG-001",
-                f"wrote {sorted(files_under(d))}, expected sr, w, sub/inner")
-        back = adapter.run(program, {}, Call("load_vars", {
-            "dirname": d, "filename": None, "vars": ["sr", "sub/inner"], "predicate": None}))
-        expect_ok(back, "PROTO-VALUE-002", "loading a SelectedRows through the protocol")
-        expect_values({"sr": sr, "sub/inner": inner}, back.scope, "PROTO-VALUE-002",
-                      "SelectedRows through the protocol")
+        saved = _direct(ctx).run(program, values, Call("save_persistables", {"dirname": d,
+                                                                             "filename": None}))
+        expect_ok(saved, "PROTO-PROG-001", "save_persistables in-process")
+        _same(ctx, adapter, program, {}, Call("load_vars", {
+            "dirname": d, "filename": None, "vars": ["sr", "sub/inner"], "predicate": None}),
+            "PROTO-VALUE-002", "loading a SelectedRows")
         js = value_to_json(sr)
         require(isinstance(value_from_json(js), SelectedRowsValue) and js["kind"] == "SELECTED_ROWS",
                 "PROTO-VALUE-002", "the suite's own SelectedRows encoding does not round-trip")
@@ -242,10 +283,10 @@ def check_protocol_errors(ctx: CheckContext) -> None:
         raw = record_bytes(np.arange(6, dtype=np.float32))
         Path(d, "t").write_bytes(raw[:-3])
         keep = {"t": TensorValue(np.full(6, 7, np.float32))}
-        out = adapter.run(ProgramSpec(vars=(var_for("t", keep["t"]),)), keep, Call("load_vars", {
-            "dirname": d, "filename": None, "vars": ["t"], "predicate": None}))
-        expect_error(out, "TRUNCATED", "PROTO-ERR-001", "a truncated file through the protocol")
-        require(isinstance((out.error or {}).get("message"), str), "PROTO-ERR-001",
+        out = _same(ctx, adapter, ProgramSpec(vars=(var_for("t", keep["t"]),)), keep,
+                    Call("load_vars", {"dirname": d, "filename": None, "vars": ["t"],
+                                       "predicate": None}), "PROTO-ERR-001", "truncated file")
+        require(not out.ok and isinstance((out.error or {}).get("message"), str), "PROTO-ERR-001",
                 f"error has no message string: {out.error}")
         require("t" in out.scope, "PROTO-ERR-001", "an error response must carry the scope")
     finally:
