@@ -99,6 +99,7 @@ def select_vars(
     An explicit ``vars`` wins and is used as given; otherwise every variable of
     ``main_program.list_vars()`` that ``predicate`` accepts — all of them when it is None.
     """
+    program = _valid_program(main_program)  # checked even when vars is given, as in Paddle
     if vars is not None:
         chosen = list(vars)
         for item in chosen:
@@ -107,7 +108,6 @@ def select_vars(
                     "vars must hold Variables", expected="Variable", found=repr(item)[:60],
                 )
         return chosen
-    program = _valid_program(main_program)
     return [v for v in program.list_vars() if predicate is None or predicate(v)]
 
 

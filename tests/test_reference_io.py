@@ -207,6 +207,10 @@ def test_explicit_vars_beat_predicate(tmp_path):  # SEL-CAND-002
         fluid.io.save_vars(EXE, tmp_path, prog, vars=["a"])
     with pytest.raises(InvalidArgumentError):
         fluid.io.save_vars(EXE, tmp_path, "not a program")
+    with pytest.raises(InvalidArgumentError):  # checked even when vars is given
+        fluid.io.save_vars(EXE, tmp_path, "not a program", vars=[prog.global_block().var("a")])
+    with pytest.raises(InvalidArgumentError):
+        fluid.io.load_vars(EXE, tmp_path, 42)
 
 
 def test_predicate_none_selects_everything_and_fails_on_feed(tmp_path):  # SEL-CAND-002, SEL-SAVE-007
