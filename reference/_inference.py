@@ -261,6 +261,12 @@ def load_inference_model(
         load_persistables(executor, None, program, filename=bytes(params_filename))
         return [program, *targets]
     root = _files.checked_dirname(dirname)
+    prefix_model = root.parent / (root.name + ".pdmodel")
+    if (not root.is_dir() and model_filename is None and params_filename is None
+            and prefix_model.is_file()):
+        # INF-LOAD-006: Paddle 2.x's path_prefix form, '<prefix>.pdmodel' + '<prefix>.pdiparams'
+        return load_inference_model(root.parent, executor, root.name + ".pdmodel",
+                                    root.name + ".pdiparams")
     if not root.is_dir():
         raise MissingFileError("There is no directory named this", path=root,
                                expected="a directory", found="nothing" if not root.exists()

@@ -111,6 +111,20 @@ def test_combined_params_and_filename_basenames(tmp_path):  # INF-SAVE-008, INF-
         np.testing.assert_array_equal(out, _expected_outputs()[0])
 
 
+def test_paddle_path_prefix_form(tmp_path):  # INF-LOAD-006
+    main = _model()
+    fluid.io.save_inference_model(tmp_path, ["x", "x2"], [main.global_block().var("z")], EXE,
+                                  main, model_filename="inference.pdmodel",
+                                  params_filename="inference.pdiparams")
+    with fluid.scope_guard(fluid.Scope()):
+        program, feeds, fetches = fluid.io.load_inference_model(tmp_path / "inference", EXE)
+        (out,) = EXE.run(program, feed=FEED, fetch_list=fetches)
+    assert feeds == ["x", "x2"]
+    np.testing.assert_array_equal(out, _expected_outputs()[0])
+    with pytest.raises(MissingFileError):
+        fluid.io.load_inference_model(tmp_path / "other", EXE)
+
+
 def test_memory_mode_round_trip():  # INF-SAVE-010, INF-LOAD-005
     main = _model()
     model_bytes, params_bytes = fluid.io.save_inference_model(
