@@ -168,6 +168,18 @@ def test_decoded_record_re_encodes_to_the_same_bytes(sample):
                                    data_type=tensor.header.data_type) == data
 
 
+@given(st.lists(tensor_samples(), max_size=4))
+def test_combined_stream_round_trips(samples):
+    """FMT-COMB-001/002: records back to back; with the right count nothing is left over."""
+    stream = b"".join(expected_record(sample) for sample in samples)
+    decoded = codec.decode_combined(stream, count=len(samples))
+    for sample, tensor in zip(samples, decoded, strict=True):
+        assert_same_array(tensor.array, sample.array)
+        assert tensor.lod == sample.lod
+    if samples:
+        assert [h.end for h in codec.read_records(stream)] == [t.header.end for t in decoded]
+
+
 @given(st.data())
 def test_selected_rows_round_trip(data):
     """FMT-SR-001 for every element type; row ids and height are i64."""

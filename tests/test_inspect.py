@@ -323,6 +323,18 @@ def test_human_view_of_selected_rows(paddle_files):
         assert expected in out, expected
 
 
+@pytest.mark.skipif(not VECTORS.exists(), reason="conformance vectors not present")
+def test_human_view_of_every_paddle_vector():
+    """Empty rows, zero-size data, 0-d, LoD, combined streams: all render, exit 0."""
+    shown = ""
+    for vector, file, variables in _manifest_tensor_files():
+        status, out, err = in_process(VECTORS / file, as_json=False)
+        assert status == 0, (vector, err)
+        assert out.startswith(f"{VECTORS / file}: {len(variables)} record(s), "), vector
+        shown += out
+    assert "row count = 0" in shown and "dims []" in shown and "level 1 offsets" in shown
+
+
 def test_human_view_shortens_long_lists(tmp_path):
     data = codec.encode_lod_tensor(np.zeros((100, 1), np.int8), [list(range(101))])
     (tmp_path / "long").write_bytes(data)
