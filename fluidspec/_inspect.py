@@ -36,6 +36,25 @@ class FileReport:
     buf: bytes = b""
 
 
+# Formats people mistake for Fluid tensor files (paddle-sources-and-anchors §B7/B8/B11): the
+# codec's error stands; inspect adds what the bytes look like instead.
+_LOOKALIKES: tuple[tuple[bytes, str], ...] = (
+    *((bytes([0x80, protocol]), "a Python pickle (what paddle.save writes, e.g. a .pdparams "
+       "state dict); read it with paddle.load, not load_vars") for protocol in range(2, 6)),
+    (b"\x93NUMPY", "a numpy .npy file"),
+    (b"PK\x03\x04", "a zip archive (numpy .npz, torch.save, ...)"),
+    (b"\x89HDF", "an HDF5 file"),
+)
+
+
+def lookalike(buf: bytes) -> str | None:
+    """What a file that is not tensor data looks like, when its first bytes say so."""
+    for magic, meaning in _LOOKALIKES:
+        if buf.startswith(magic):
+            return meaning
+    return None
+
+
 def _files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file())
 
@@ -176,6 +195,9 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
             failed = True
             out.flush()  # keep the human view and the errors in file order on a terminal
             print(f"error: {report.error or report.os_error}", file=err)
+            hint = lookalike(report.buf) if report.error is not None else None
+            if hint:
+                print(f"  hint: the file looks like {hint}", file=err)
         elif as_json:
             if report.program is not None:
                 records.append(report.program)

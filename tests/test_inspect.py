@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -289,6 +290,20 @@ def test_one_bad_file_in_a_directory_fails_the_run_but_the_rest_is_reported(tmp_
 def test_other_errors_carry_their_taxonomy_id(tmp_path, data, error_id):
     (tmp_path / "f").write_bytes(data)
     assert assert_clean_failure(*in_process(tmp_path / "f")) == error_id
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [(pickle.dumps({"w": [1.0]}, protocol=2), "pickle"), (pickle.dumps([1], protocol=5), "pickle"),
+     (b"\x93NUMPY\x01\x00v\x00{'descr': '<f4'}", ".npy"), (b"PK\x03\x04" + b"\x00" * 30, "zip")],
+    ids=["pickle-2", "pickle-5", "npy", "zip"],
+)
+def test_lookalike_files_get_a_hint_after_the_error(tmp_path, data, says):
+    """ERR-003 line first, then what the bytes look like (users load paddle.save files)."""
+    (tmp_path / "f").write_bytes(data)
+    status, out, err = in_process(tmp_path / "f")
+    assert assert_clean_failure(status, out, err) in {"BAD_VERSION", "TRUNCATED"}
+    assert err.splitlines()[1].startswith("  hint: the file looks like") and says in err
 
 
 # --------------------------------------------------------------------------------------------
