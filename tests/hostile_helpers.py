@@ -4,8 +4,9 @@
   records real Paddle 2.6.2 wrote (paddle-observed.md §5.3, transcribed as hex).
 * ``lying_headers()``: hand-built records whose headers lie (built with ``struct`` here, not with
   the codec under test), each with the taxonomy ids the spec allows for it.
-* ``DECODERS``: every implementation's decoders behind one small adapter, so each test runs
-  against ``reference`` and ``numba_kernels`` alike (numba's entry is a skip until it lands).
+* ``decoder_params()`` / ``io_params()``: every implementation's decoders (behind one small
+  adapter) and ``io`` modules, so each test runs against ``reference`` and ``numba_kernels``
+  alike (an implementation whose API has not landed is an explicit skip).
 * ``check_dense_success``: an oracle for a decode that *succeeded* on mutated bytes — it re-derives
   the result from the bytes with ``struct`` and the protobuf runtime, independently of the decoder.
 """
@@ -328,21 +329,22 @@ def _trailing(end: int, size: int) -> FluidSpecError:
     return TrailingBytesError("bytes after the record", offset=end, expected=end, found=size)
 
 
-# Where numba_kernels' low-level decode API may live; the first importable one is used.
-_NUMBA_CANDIDATES = ("numba_kernels", "numba_kernels.arrays", "numba_kernels.codec")
-
-
 def numba_decoders() -> Decoders | None:
-    """``numba_kernels``' decoders, or None while its low-level decode API has not landed."""
-    for module_name in _NUMBA_CANDIDATES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        adapter = getattr(module, "hostile_decoders", None)
-        if callable(adapter):
-            return adapter()
-    return None
+    """``numba_kernels``' decoders (its public ``numba_kernels.arrays`` API, copying), or None
+    while that API has not landed."""
+    try:
+        arrays = importlib.import_module("numba_kernels.arrays")
+    except ImportError:
+        return None
+    needed = ("decode_record", "decode", "decode_selected_rows")
+    if not all(callable(getattr(arrays, name, None)) for name in needed):
+        return None
+    return Decoders(
+        "numba_kernels",
+        lambda buf: arrays.decode_record(buf, copy=True),
+        lambda buf, count: arrays.decode(buf, copy=True, count=count),
+        lambda buf: arrays.decode_selected_rows(buf, copy=True),
+    )
 
 
 def decoder_params() -> list[Any]:
