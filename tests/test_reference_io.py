@@ -616,3 +616,36 @@ def test_stray_bytes_after_the_records_are_trailing_bytes():  # FMT-COMB-002, SE
     with pytest.raises(RecordCountMismatchError, match="3 records for 1"):
         fluid.io.load_persistables(EXE, None, prog, filename=F32_0D + F32_0D + F32_2X3)
     assert fluid.global_scope().find_var("a") is None
+
+
+def _tree(root):
+    root = Path(root)
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@given(_random_programs(), st.data())
+def test_errors_leave_files_and_scope_untouched(case, data):  # SEL-SAVE-006/008, SEL-LOAD-002/003
+    prog, scope = case
+    saved = sorted(_expected_selection(prog))
+    assume(saved)
+    with tempfile.TemporaryDirectory() as root, fluid.scope_guard(scope):
+        fluid.io.save_persistables(EXE, root, prog)
+        before = _tree(root)
+        victim = data.draw(st.sampled_from(saved))
+        holder = scope.find_var(victim)
+        kept, holder._holder = holder._holder, None  # the victim loses its value
+        with pytest.raises(UninitializedVarError) as info:
+            fluid.io.save_persistables(EXE, root, prog)
+        assert info.value.var == victim and _tree(root) == before
+        holder._holder = kept
+        params = [v for v in prog.list_vars() if fluid.io.is_parameter(v)
+                  and v.name in saved and -1 not in v.shape]
+        if not params:
+            return
+        param = data.draw(st.sampled_from(params))
+        # a value of another rank in the Parameter's file
+        (Path(root) / param.name).write_bytes(F32_0D if param.shape != () else F32_2X3)
+        fresh = fluid.Scope()
+        with fluid.scope_guard(fresh), pytest.raises(ShapeMismatchError) as info:
+            fluid.io.load_persistables(EXE, root, prog)
+        assert info.value.var == param.name and fresh.local_var_names() == []
