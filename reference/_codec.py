@@ -11,6 +11,7 @@ with the input is reported as a ``spec.errors`` taxonomy error (ERR-001).
 
 from __future__ import annotations
 
+import operator
 import struct
 from array import array
 from collections.abc import Iterable, Sequence
@@ -216,8 +217,8 @@ class _Cursor:
 def _int64(value: Any, what: str, var: Any) -> int:
     """A writer's integer argument, checked to fit the i64 field it goes into."""
     try:
-        number = int(value)
-    except (TypeError, ValueError):
+        number = operator.index(value)  # ints and numpy integers; never a silently cut float
+    except TypeError:
         raise InvalidArgumentError(
             f"{what} is not an integer", var=var, expected="an int", found=repr(value)
         ) from None
@@ -346,8 +347,8 @@ def check_lod(lod: Sequence[Sequence[int]], dims: Sequence[int]) -> str | None:
 def _normalise_lod(lod: Any, var: Any) -> list[list[int]]:
     """A caller's LoD as lists of ints, or INVALID_LOD when it is not one."""
     try:
-        return [[int(offset) for offset in level] for level in (lod or [])]
-    except (TypeError, ValueError):
+        return [[operator.index(offset) for offset in level] for level in (lod or [])]
+    except TypeError:
         raise InvalidLodError(
             "the LoD is not a list of lists of integers", var=var,
             expected="a list of lists of offsets", found=repr(lod)[:200],

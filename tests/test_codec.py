@@ -446,7 +446,8 @@ def test_reader_validates_the_lod(level):
 
 @pytest.mark.parametrize(
     "lod",
-    [[[0, 1]], [[0, 5, 3]], [[1, 5]], [[5]], [[]], [[0, 1, 2], [0, 2, 4]], [["a", 5]], 5],
+    [[[0, 1]], [[0, 5, 3]], [[1, 5]], [[5]], [[]], [[0, 1, 2], [0, 2, 4]], [["a", 5]], 5,
+     [[0, 2.5, 5]]],
 )
 def test_writer_refuses_an_invalid_lod(lod):
     """FMT-LOD-002: the rejected examples of the clause (5 rows), and non-integers."""
@@ -630,6 +631,10 @@ def test_writer_refuses_row_ids_and_heights_outside_i64():
         codec.encode_selected_rows(np.zeros(1), [2**63], 1)
     with pytest.raises(errors.InvalidArgumentError):
         codec.encode_selected_rows(np.zeros(1), [0], "ten")
+    with pytest.raises(errors.InvalidArgumentError):
+        codec.encode_selected_rows(np.zeros(1), [0.5], 10)
+    record = codec.encode_selected_rows(np.zeros(1), np.array([3], dtype=np.int64), np.int32(4))
+    assert codec.decode_selected_rows(record).rows == [3]
 
 
 def test_copy_false_is_a_view_into_the_input():
