@@ -392,13 +392,6 @@ class Operator:
     def type(self) -> str:
         return self._proto.type
 
-    @property
-    def desc(self) -> Operator:
-        return self
-
-    def _slots(self, which: str) -> Any:
-        return getattr(self._proto, which)
-
     def input(self, slot: str) -> list[str]:
         return [a for v in self._proto.inputs if v.parameter == slot for a in v.arguments]
 
