@@ -13,6 +13,8 @@ with scripts/_paddle_env.sh; without it every test here skips, saying so).
 
 from __future__ import annotations
 
+import json
+import os
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ import pytest
 
 from conformance._case import (
     Call,
+    OpSpec,
     ProgramSpec,
     SelectedRowsValue,
     TensorValue,
@@ -374,14 +377,6 @@ def demo_file_and_directory(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     return _error_is_not(outcome, "UNSAFE_NAME")
 
 
-def demo_bool_separate_save(paddle: SubprocessAdapter, tmp: Path) -> str | None:
-    outcome = paddle.run(_prog(("m", "bool", (2,), False)),
-                         {"m": TensorValue(np.array([True, False]))},
-                         Call("save_vars", {"dirname": str(tmp), "filename": None, "vars": ["m"],
-                                            "predicate": None}))
-    return None if not outcome.ok else "Paddle wrote it"
-
-
 def demo_bad_argument(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     outcome = paddle.run(_prog(("w", F32, (2,), False)), {"w": _t([1, 2])},
                          Call("save_vars", {"dirname": None, "filename": "f", "vars": None,
@@ -415,12 +410,45 @@ def demo_32bit_lod_height(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     return _error_is_not(outcome, "none: the spec wants the round trip to work")
 
 
+def demo_scale_op_fetch(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    prog = ProgramSpec(
+        vars=(VarSpec("x", shape=(-1, 2)), VarSpec("w", shape=(2,), is_parameter=True),
+              VarSpec("y", shape=(-1, 2))),
+        ops=(OpSpec("elementwise_add", {"X": ("x",), "Y": ("w",)}, {"Out": ("y",)}, {"axis": -1}),))
+    saved = paddle.run(prog, {"w": _t([1, 2])}, Call("save_inference_model", {
+        "dirname": str(tmp), "feeded_var_names": ["x"], "target_vars": ["y"],
+        "model_filename": None, "params_filename": None}))
+    assert saved.ok, saved.describe()
+    loaded = paddle.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": str(tmp), "model_filename": None, "params_filename": None}))
+    names = loaded.result.get("fetch_target_names")
+    return None if names == ["save_infer_model/scale_0.tmp_0"] else f"fetch targets {names}"
+
+
+def demo_program_without_blocks(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    from spec.framework_pb2 import ProgramDesc
+
+    desc = ProgramDesc()
+    desc.version.version = 2006002
+    (tmp / "__model__").write_bytes(desc.SerializeToString())
+    outcome = paddle.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": str(tmp), "model_filename": None, "params_filename": None}))
+    return _error_is_not(outcome, "BAD_PROGRAM")
+
+
+def demo_rank_64(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    data = _raw_record([], 5, [1] * 64, np.float32(1.5).tobytes())
+    return None if not (out := _load_file(paddle, tmp, data, shape=(1,) * 64)).ok else \
+        f"Paddle loaded a rank-64 tensor ({out.describe()})"
+
+
 DEMONSTRATIONS = {
     "ERR-001": demo_unclassified_error,
     "ERR-002": demo_error_without_context,
     "API-ARG-001": demo_bad_argument,
     "FMT-COMB-003": demo_trailing_bytes,
     "FMT-DESC-004": demo_desc_past_end,
+    "FMT-DESC-005": demo_rank_64,
     "FMT-LOD-003": demo_invalid_lod,
     "FMT-LOD-004": demo_lod_level_size,
     "FMT-SAFE-001": demo_truncated_data,
@@ -444,7 +472,8 @@ DEMONSTRATIONS = {
     "SEL-SAVE-006": demo_uninitialised_save_writes,
     "SEL-SAVE-007": demo_selected_rows_combined_crash,
     "SEL-SAVE-008": demo_failed_save_destroys_good_save,
-    "SEL-SAVE-009": demo_bool_separate_save,
+    "INF-SAVE-007": demo_scale_op_fetch,
+    "INF-LOAD-001": demo_program_without_blocks,
 }
 
 
@@ -570,3 +599,57 @@ def test_reference_saved_inference_model_runs_in_paddle(tmp_path: Path) -> None:
     out = _run_in_paddle(tmp_path / "model", {"x": xv}, tmp_path)
     assert list(out["feed_target_names"]) == ["x"]
     assert np.array_equal(out["fetch_0"], xv + wv)
+
+
+# ------------------------------------------------------------------------------------------
+# The conformance suite against real Paddle
+
+
+#: MUST clauses the suite currently fails for Paddle 2.6.2 where the cause is the check's or the
+#: spec's (reported to the lead), not a Paddle departure a known-failures entry could excuse.
+OPEN_MUST_ISSUES = {
+    "SEL-SAVE-001": "separate saves of bool/complex: Paddle has no save kernel (SEL-SAVE-009 MAY)",
+    "FMT-REC-001": "same bool/complex separate save; and 64bit_sizes hits SAFE-LARGE-001",
+    "FMT-SR-001": "SelectedRows with a bool/complex value in a separate save (SEL-SAVE-009)",
+    "FMT-SR-002": "Paddle segfaults (CRASHED); the error id belongs to SEL-SAVE-007 (SHOULD)",
+    "FMT-REC-004": "desc size past the end: Paddle says BAD_TENSOR_DESC (FMT-DESC-004, SHOULD)",
+    "SEL-LOAD-002": "the check declares a Parameter [-1, 2]; Paddle (like Fluid) refuses it",
+    "PROTO-ERR-001": "the check expects a truncated file to fail; Paddle loads it (FMT-SAFE-001)",
+    "INF-SAVE-001": "returns the fetch names of the saved program, which 2.6.2's scale ops rename",
+    "INF-SAVE-003": "the check's read op lacks the attrs Paddle's read op needs to be appended",
+    "PROTO-RUN-001": "Paddle has no numpy-uint16 tensor: a uint16 value becomes bfloat16 when set",
+    "PROTO-VALUE-001": "the same uint16 value, read back from Paddle's scope as bfloat16",
+}
+
+
+#: Known failures the suite reports as stale because none of its cases hits them (yet); each is
+#: demonstrated by test_paddle_departs_from: a save under a dirname that is a regular file
+#: (UNCLASSIFIED, ERR-001) and a combined file whose last record is cut (SEL-LOAD-004).
+SUITE_DOES_NOT_CATCH_YET = {"ERR-001", "SEL-LOAD-004"}
+
+
+def test_conformance_suite_against_paddle() -> None:
+    """Every SHOULD/MAY failure is a listed known failure (none stale); MUST failures are only the
+    open issues above.  The report is written to $FLUIDSPEC_PADDLE_REPORT when that is set."""
+    try:
+        from conformance._registry import checks
+        from conformance._runner import run_suite
+
+        checks()
+    except ImportError as exc:
+        pytest.skip(f"the conformance suite cannot be imported here ({exc})")
+    report = run_suite(["paddle-2.6.2"], profile="ci")
+    out = os.environ.get("FLUIDSPEC_PADDLE_REPORT")
+    if out:
+        Path(out).write_text(json.dumps(report.to_json(), indent=1, default=str))
+    statuses = [s for s in report.clause_statuses() if s.impl == "paddle-2.6.2"]
+    unexcused = {s.clause: s.failure.message if s.failure else "" for s in statuses
+                 if s.status == "fail" and s.tier != "MUST"}
+    assert unexcused == {}, "SHOULD/MAY failures missing from the known-failures file"
+    # Listed failures the suite has no failing case for yet; the demonstrations above show them.
+    stale = {s.clause for s in statuses if s.status == "stale"}
+    assert stale <= SUITE_DOES_NOT_CATCH_YET, "known failures that now pass"
+    must = {s.clause: s.failure.message if s.failure else "" for s in statuses
+            if s.status == "fail" and s.tier == "MUST"}
+    assert set(must) <= set(OPEN_MUST_ISSUES), {k: v for k, v in must.items()
+                                                if k not in OPEN_MUST_ISSUES}

@@ -16,9 +16,11 @@ save/load_persistables   paddle.distributed.io.save_persistables / load_persista
 save_inference_model     normalize_program + _remove_training_info(clip_extra=True) + serialize to
                          dirname/(model_filename or __model__) + paddle.distributed.io.
                          save_persistables(dirname, pruned, params_filename) — Fluid's layout
-load_inference_model     paddle.distributed.io.load_inference_model_distributed; memory mode
-                         (dirname null) paddle.static.load_inference_model(None, model_filename=
-                         <bytes>, params_filename=<bytes>)
+load_inference_model     paddle.static.load_inference_model(dirname, model_filename=basename,
+                         params_filename=basename) — Paddle 2.6.2's dirname loader, i.e.
+                         load_inference_model_distributed plus the .pdmodel/.pdiparams preference
+                         (INF-LOAD-002); memory mode (dirname null) paddle.static.
+                         load_inference_model(None, model_filename=<bytes>, params_filename=<bytes>)
 =======================  ===========================================================================
 
 Errors.  Paddle raises RuntimeError/ValueError/... with its own messages.  ``PADDLE_ERRORS`` maps
@@ -90,6 +92,9 @@ PADDLE_ERRORS: list[tuple[str, str]] = [
     (r"provided LoD is invalid", "INVALID_LOD"),
     (r"element number must be equal or greater than zero", "SIZE_OVERFLOW"),
     (r"doesn't exist in pruned inference program", "INVALID_ARGUMENT"),
+    (r"Failed to parse program_desc", "BAD_PROGRAM"),
+    (r"cannot be None when path_prefix is None|"
+     r"directory path and params cannot be None at the same time", "INVALID_ARGUMENT"),
 ]
 
 
@@ -307,9 +312,14 @@ def call_api(exe: Any, prog: Any, pvars: dict[str, Any], call: Mapping[str, Any]
                 None, exe, model_filename=_b64(call, "model_memory"),
                 params_filename=_b64(call, "params_memory"))
         else:
-            program, feeds, fetches = kit.dist_io.load_inference_model_distributed(
-                dirname, exe, model_filename=call.get("model_filename"),
-                params_filename=call.get("params_filename"))
+            # Paddle 2.6.2's dirname loader ("old way" of paddle.static.load_inference_model,
+            # chosen by passing the keyword arguments) given Fluid's basenames: it is
+            # load_inference_model_distributed plus the <name>.pdmodel / <name>.pdiparams
+            # preference INF-LOAD-002 describes.
+            model, params = call.get("model_filename"), call.get("params_filename")
+            program, feeds, fetches = paddle.static.load_inference_model(
+                dirname, exe, model_filename=os.path.basename(model) if model else None,
+                params_filename=os.path.basename(params) if params else None)
         return {"program": program_to_json(program), "feed_target_names": list(feeds),
                 "fetch_target_names": [v.name for v in fetches]}, program
     else:
