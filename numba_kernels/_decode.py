@@ -158,11 +158,12 @@ def _raise(status: tuple[int, ...], path: Any, var: Any) -> None:
 
 def parse(buf: Any, count: int | None = None, *, path: Any = None,
           names: Sequence[str] | None = None, selected_rows: bool = False,
-          ) -> tuple[np.ndarray, Parsed]:
+          whole_file: bool = False) -> tuple[np.ndarray, Parsed]:
     """Validate and index every record in ``buf``.
 
     ``count=None`` reads records until the input ends; with ``count`` exactly that many are
-    expected and anything after them is TRAILING_BYTES (FMT-COMB-002/003).
+    expected and anything after them is TRAILING_BYTES (FMT-COMB-002/003).  ``whole_file``
+    says the buffer is one variable's file, so trailing bytes are that variable's error.
     """
     u8 = as_u8(buf)
     want = -1 if count is None else int(count)
@@ -185,6 +186,8 @@ def parse(buf: Any, count: int | None = None, *, path: Any = None,
         if status[0] == _parse.OK:
             break
         rec = int(state[0])
+        if status[0] == _parse.TRAILING and whole_file:
+            rec = 0  # a separate file: the bytes after its record belong to its variable
         var = names[rec] if names is not None and rec < len(names) else None
         if status[0] != _parse.SLOW_DESC:
             _raise(status, path, var)
@@ -269,9 +272,10 @@ def arrays_of(u8: np.ndarray, p: Parsed, copy: bool) -> list[np.ndarray]:
 
 
 def decode(buf: Any, copy: bool = False, count: int | None = None, *, path: Any = None,
-           names: Sequence[str] | None = None) -> list[tuple[np.ndarray, list[list[int]]]]:
+           names: Sequence[str] | None = None, whole_file: bool = False,
+           ) -> list[tuple[np.ndarray, list[list[int]]]]:
     """Every record of ``buf`` as ``(array, lod)``."""
-    u8, p = parse(buf, count, path=path, names=names)
+    u8, p = parse(buf, count, path=path, names=names, whole_file=whole_file)
     with no_gc():
         arrays = arrays_of(u8, p, copy)
         if len(p.lvl_len) == 0:
@@ -282,7 +286,8 @@ def decode(buf: Any, copy: bool = False, count: int | None = None, *, path: Any 
 def decode_selected_rows(buf: Any, copy: bool = False, *, path: Any = None,
                          name: str | None = None) -> tuple[np.ndarray, list[int], int]:
     """A buffer holding exactly one SelectedRows record (FMT-SR-001, FMT-COMB-003)."""
-    u8, p = parse(buf, 1, path=path, names=[name] if name else None, selected_rows=True)
+    u8, p = parse(buf, 1, path=path, names=[name] if name else None, selected_rows=True,
+                  whole_file=True)
     array = arrays_of(u8, p, copy)[0]
     at, count = int(p.lvl_pos[0]), int(p.lvl_len[0])
     rows = np.frombuffer(u8, "<i8", count, at).tolist()

@@ -84,9 +84,16 @@ def check_layout(root: str, names: Sequence[str]) -> list[str]:
 
 def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None:
     """Write ``data[bounds[i]:bounds[i+1]]`` to ``paths[i]``, atomically per file (SEL-SAVE-008)."""
-    view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+    view = memoryview(data).cast("B")
+    write_chunks(paths, [view[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
+
+
+def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
+    """Write ``chunks[i]`` to ``paths[i]``: one write into a temporary file beside the target,
+    then ``os.replace`` (SEL-SAVE-008); on failure the temporaries are removed."""
     made: set[str] = set()
     temps: list[tuple[str, str]] = []
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
     try:
         for i, path in enumerate(paths):
             parent = os.path.dirname(path)
@@ -94,14 +101,14 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
             temp = os.path.join(parent, f"{_TMP_PREFIX}{os.getpid()}-{i}.tmp")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0),
-                         0o644)
+            fd = os.open(temp, flags, 0o644)
             temps.append((temp, path))
             try:
-                chunk = view[bounds[i]:bounds[i + 1]]
+                chunk = chunks[i]
+                size = memoryview(chunk).nbytes
                 written = os.write(fd, chunk)
-                while written < len(chunk):  # short writes only happen for huge files
-                    written += os.write(fd, chunk[written:])
+                while written < size:  # short writes only happen for huge files
+                    written += os.write(fd, memoryview(chunk).cast("B")[written:])
             finally:
                 os.close(fd)
         for temp, path in temps:
@@ -117,7 +124,7 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
 
 def write_file(path: str, data: Any) -> None:
     """One file, written once and renamed into place."""
-    write_slices([path], data, [0, memoryview(data).nbytes])
+    write_chunks([path], [data])
 
 
 def _open_for_read(path: str, var: str | None) -> int:

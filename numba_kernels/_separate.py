@@ -53,7 +53,7 @@ def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: b
         for i, path in enumerate(paths):  # raises for the first bad file
             a, b = int(bounds[i]), int(bounds[i + 1])
             _decode.decode(arena[a:b], False, 1, path=path,
-                           names=[names[i]] if names is not None else None)
+                           names=[names[i]] if names is not None else None, whole_file=True)
         raise AssertionError("files parse one by one but not together")  # pragma: no cover
     with no_gc():
         arrays = _decode.arrays_of(u8, parsed, copy)

@@ -103,7 +103,8 @@ def decode(buffer: Any, copy: bool = False, count: int | None = None, *, path: A
 def decode_record(buffer: Any, copy: bool = False, *, path: Any = None,
                   name: str | None = None) -> tuple[np.ndarray, list[list[int]]]:
     """A buffer holding exactly one record, as a separate file does (FMT-COMB-003)."""
-    return _decode.decode(buffer, copy, 1, path=path, names=[name] if name else None)[0]
+    return _decode.decode(buffer, copy, 1, path=path, names=[name] if name else None,
+                          whole_file=True)[0]
 
 
 def parse(buffer: Any, count: int | None = None, *, path: Any = None) -> _decode.Parsed:

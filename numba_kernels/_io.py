@@ -1,0 +1,414 @@
+"""save_vars / load_vars and their params / persistables wrappers (chapter ``selection``).
+
+The pipeline: ``_select`` plans the selection over a columnar table; values come from the
+global scope (API-SCOPE-001); every record is encoded by one ``_encode`` call before the first
+byte is written (SEL-SAVE-008); files go through ``_files`` (one write per file, atomic
+replace); loads parse whole buffers with the ``_parse`` kernel and check everything before the
+first scope value is replaced (SEL-LOAD-003).  Where a bulk step fails, the work is redone one
+variable at a time so that the error is the one a variable-by-variable implementation meets
+first — same taxonomy id, same variable.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from numba_kernels import _decode, _encode, _files, _select, _separate
+from numba_kernels._gc import no_gc
+from numba_kernels.arrays import decode_selected_rows, encode_selected_rows
+from spec import VarType, element_type
+from spec.errors import (
+    DtypeMismatchError,
+    FluidSpecError,
+    InvalidArgumentError,
+    RecordCountMismatchError,
+    ShapeMismatchError,
+    UninitializedVarError,
+    UnsafeNameError,
+    UnsupportedVarTypeError,
+)
+
+#: SEL-SAVE-002: the warning an empty selection gives, worded as Paddle words it.
+EMPTY_SELECTION_WARNING = (
+    "no variable in your model, please ensure there are any variables in your model to save"
+)
+
+
+def is_parameter(var: Any) -> bool:
+    """True for Parameters (SEL-CAND-003)."""
+    from reference.framework import Parameter
+
+    return isinstance(var, Parameter)
+
+
+def is_persistable(var: Any) -> bool:
+    """Persistable and not a feed, fetch or reader holder (SEL-CAND-003)."""
+    if int(var.type) in _select._NOT_PERSISTABLE_KINDS:
+        return False
+    return bool(var.persistable)
+
+
+def _builtin(predicate: Any) -> int | None:
+    if predicate is is_parameter:
+        return _select.PARAMETERS
+    if predicate is is_persistable:
+        return _select.PERSISTABLES
+    return None
+
+
+def _scope() -> Any:
+    from reference._scope import global_scope
+
+    return global_scope()
+
+
+# ------------------------------------------------------------------------------------ save
+
+
+def _value_of(var: Any, scope: Any, combined: bool) -> Any:
+    """The scope value of ``var`` (SEL-SAVE-005): a LoDTensor or SelectedRows holder."""
+    from reference._scope import SelectedRows
+
+    holder = scope.find_var(var.name)
+    if holder is None or not holder.is_initialized():  # SEL-SAVE-006
+        raise UninitializedVarError(
+            "a selected variable has no value in the scope", var=var.name,
+            expected="a value set, computed or loaded before saving", found="none")
+    value = holder._holder
+    if combined and isinstance(value, SelectedRows):  # FMT-SR-002
+        raise UnsupportedVarTypeError(
+            "a SelectedRows value is stored only in separate files (FMT-SR-002)", var=var.name,
+            expected="a dense tensor", found="SelectedRows")
+    return value
+
+
+def _collect(ordered: list[Any], combined: bool, before: Callable[[int, Any], None] | None = None
+             ) -> list[Any]:
+    """Values of ``ordered`` as (arrays, lods) for dense tensors; on a problem with variable k,
+    first surfaces any encoding error of variables before k (their order decides)."""
+    scope = _scope()
+    values: list[Any] = []
+    for k, var in enumerate(ordered):
+        try:
+            if before is not None:
+                before(k, var)
+            values.append(_value_of(var, scope, combined))
+        except FluidSpecError:
+            _encode_prefix(ordered[:k], values)
+            raise
+    return values
+
+
+def _encode_prefix(ordered: list[Any], values: list[Any]) -> None:
+    """Encode (and discard) the values before a failing variable: their errors come first."""
+    from reference._scope import SelectedRows
+
+    for var, value in zip(ordered, values, strict=False):
+        if isinstance(value, SelectedRows):
+            encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
+                                 value.height(), name=var.name)
+        else:
+            _encode.plan([value._value(var.name)], [value.lod()], None, [var.name])
+
+
+def _dense_inputs(ordered: list[Any], values: list[Any]) -> tuple[list[Any], list[Any]]:
+    arrays = [value._value(var.name) for var, value in zip(ordered, values, strict=True)]
+    lods = [value._lod for value in values]
+    return arrays, lods
+
+
+def save_vars(executor: Any, dirname: Any, main_program: Any = None,
+              vars: Iterable[Any] | None = None, predicate: Callable[[Any], Any] | None = None,
+              filename: str | None = None) -> bytes | None:
+    """Save the selected variables' scope values (chapter ``selection``).
+
+    ``filename=None`` writes one file per variable under ``dirname`` (SEL-FILE-001); a
+    ``filename`` writes one combined stream there (SEL-FILE-002); ``dirname=None`` and
+    ``filename=None`` return the stream as ``bytes`` (SEL-FILE-003).
+    """
+    return _save(dirname, main_program, vars, predicate, filename)
+
+
+def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: Any
+          ) -> bytes | None:
+    if dirname is None and filename is not None:  # SEL-SAVE-001
+        raise InvalidArgumentError(
+            "filename needs a dirname; for memory mode leave both None (API-ARG-001)",
+            expected="dirname given, or filename=None", found=f"filename={filename!r}")
+    combined = dirname is None or filename is not None
+    selected = _select.select(main_program, vars, predicate, _builtin(predicate))
+    if not selected:  # SEL-SAVE-002
+        warnings.warn(EMPTY_SELECTION_WARNING, UserWarning, stacklevel=4)
+        return None
+    selected = _select.check_kinds(selected, combined)  # SEL-SAVE-003, SEL-SAVE-007
+    if not selected:
+        return None
+    if combined:
+        ordered = _select.sorted_unique(selected)  # SEL-SAVE-004
+        values = _collect(ordered, True)
+        names = [v.name for v in ordered]
+        arrays, lods = _dense_inputs(ordered, values)
+        with no_gc():
+            arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
+            stream = _encode.encode_to_bytes(arrs, meta, uniform)
+        if dirname is None:
+            return stream
+        root = _files.checked_dirname(dirname)
+        target = os.path.join(root, *_files.safe_components(filename, "filename"))
+        _check_target(root, target, None)
+        _files.write_file(target, stream)
+        return None
+    root = _files.checked_dirname(dirname)
+    unique = _select.first_per_name(selected)
+    _check_prefixes([v.name for v in unique])
+    paths: list[str] = []
+
+    def path_of(_: int, var: Any) -> None:
+        target = os.path.join(root, *_files.safe_components(var.name))
+        _check_target(root, target, var.name)
+        paths.append(target)
+
+    values = _collect(unique, False, path_of)
+    chunks = _separate_records(unique, values)
+    _files.write_chunks(paths, chunks)
+    return None
+
+
+def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
+    """One record per variable: dense ones in one encoder call, SelectedRows one by one."""
+    from reference._scope import SelectedRows
+
+    dense = [i for i, v in enumerate(values) if not isinstance(v, SelectedRows)]
+    chunks: list[Any] = [None] * len(values)
+    if len(dense) == len(values):
+        arrays, lods = _dense_inputs(unique, values)
+        data, bounds = _separate.encode_records(arrays, lods, [v.name for v in unique])
+        mv = memoryview(data)
+        return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    for i, (var, value) in enumerate(zip(unique, values, strict=True)):  # var order decides
+        if isinstance(value, SelectedRows):
+            chunks[i] = encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
+                                             value.height(), name=var.name)
+        else:
+            data, _ = _separate.encode_records([value._value(var.name)], [value._lod], [var.name])
+            chunks[i] = data
+    return chunks
+
+
+def _check_prefixes(names: list[str]) -> None:
+    """SEL-PATH-002: no name may be a directory prefix of another."""
+    seen = set(names)
+    for name in names:
+        parts = name.split("/")
+        for k in range(1, len(parts)):
+            prefix = "/".join(parts[:k])
+            if prefix in seen:
+                raise UnsafeNameError("a name is a directory prefix of another name", var=name,
+                                      expected="no name both a file and a directory",
+                                      found=f"{prefix!r} and {name!r}")
+
+
+def _check_target(root: str, target: str, var: str | None) -> None:
+    """SEL-PATH-002: the target is not a directory and no parent below ``root`` is a file."""
+    if os.path.isdir(target):
+        raise UnsafeNameError("the target is an existing directory", path=target, var=var,
+                              expected="a file path", found="a directory")
+    parent = os.path.dirname(target)
+    while True:
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            raise UnsafeNameError("a parent of the target is an existing file", path=target,
+                                  var=var, expected=f"{parent} to be a directory",
+                                  found="a regular file")
+        if parent == root or len(parent) <= len(root) or os.path.dirname(parent) == parent:
+            break
+        parent = os.path.dirname(parent)
+
+
+# ------------------------------------------------------------------------------------ load
+
+
+class _Loaded:
+    __slots__ = ("var", "array", "lod", "path", "rows", "height", "owned")
+
+    def __init__(self, var: Any, array: np.ndarray, lod: list[list[int]], path: Any,
+                 rows: list[int] | None = None, height: int | None = None,
+                 owned: bool = False) -> None:
+        self.var, self.array, self.lod, self.path = var, array, lod, path
+        self.rows, self.height, self.owned = rows, height, owned
+
+
+def load_vars(executor: Any, dirname: Any, main_program: Any = None,
+              vars: Iterable[Any] | None = None, predicate: Callable[[Any], Any] | None = None,
+              filename: Any = None) -> None:
+    """Load the selected variables into the global scope (chapter ``selection``).
+
+    ``filename=None`` or ``''`` reads one file per variable (SEL-LOAD-006); a ``filename``
+    reads ``dirname/filename``; ``dirname=None`` takes the stream's bytes as ``filename``.
+    Nothing in the scope changes unless the whole load succeeds (SEL-LOAD-003).
+    """
+    if filename == "":
+        filename = None
+    from_memory = dirname is None
+    if from_memory and not isinstance(filename, (bytes, bytearray, memoryview)):
+        raise InvalidArgumentError(
+            "without a dirname, filename must hold the bytes of a combined stream",
+            expected="bytes", found=type(filename).__name__)
+    combined = from_memory or filename is not None
+    selected = _select.select(main_program, vars, predicate, _builtin(predicate))
+    selected = _select.check_kinds(selected, combined)
+    if combined:
+        ordered = _select.sorted_unique(selected)
+        if from_memory:
+            data, path, owned = filename, None, False
+        else:
+            root = _files.checked_dirname(dirname)
+            path = os.path.join(root, *_files.safe_components(filename, "filename"))
+            if not ordered and not os.path.exists(path):  # SEL-LOAD-007: nothing was saved
+                return None
+            data, owned = _files.read_file(path), True
+        loaded = _read_combined(ordered, data, path, owned)
+    else:
+        if not selected:
+            return None
+        root = _files.checked_dirname(dirname)
+        unique = _select.first_per_name(selected)
+        paths = [os.path.join(root, *_files.safe_components(v.name, "variable name"))
+                 for v in unique]  # SEL-PATH-001 before any file is opened
+        loaded = _read_separate(unique, paths)
+    for item in loaded:
+        _check_shape(item)
+    with no_gc():
+        for item in loaded:
+            _assign(item)
+    return None
+
+
+def _read_combined(ordered: list[Any], data: Any, path: Any, owned: bool) -> list[_Loaded]:
+    """SEL-LOAD-004/005: records matched to the sorted names by position."""
+    names = [v.name for v in ordered]
+    n = len(ordered)
+    try:
+        u8, parsed = _decode.parse(data, None, path=path, names=names)
+    except FluidSpecError:
+        # A failure inside the first n records is that record's error; one after them means
+        # the bytes after the expected records are not whole records (FMT-COMB-002).  Parsing
+        # for exactly n records raises precisely that, in both cases.
+        _decode.parse(data, n, path=path, names=names)
+        raise AssertionError("a stream that fails to parse parsed") from None  # pragma: no cover
+    found = parsed.n
+    codes = parsed.codes[:n].tolist()
+    mismatch = next((i for i, (var, code) in enumerate(zip(ordered, codes, strict=False))
+                     if var.dtype is not None and int(var.dtype) != code), None)
+    if found != n:
+        if mismatch is None:
+            where = "no dtype differs in the overlapping positions"
+        else:
+            where = (f"first dtype mismatch at position {mismatch}: {names[mismatch]!r} declared "
+                     f"{VarType(int(ordered[mismatch].dtype)).name}, record "
+                     f"{element_type(codes[mismatch]).name}")
+        raise RecordCountMismatchError(
+            f"the combined stream holds {found} records for {n} selected variables; {where}",
+            path=path, expected=f"{n} records", found=f"{found} records")
+    if mismatch is not None:
+        i = mismatch
+        raise DtypeMismatchError(
+            f"record {i} of {found} (for {n} variables) has another element type than its "
+            "variable declares — records are matched to sorted names by position", path=path,
+            offset=int(parsed.rec_off[i]), var=names[i],
+            expected=VarType(int(ordered[i].dtype)).name, found=element_type(codes[i]).name)
+    with no_gc():
+        arrays = _decode.arrays_of(u8, parsed, False)
+        lods = _decode.lods_of(u8, parsed)
+        return [_Loaded(v, a, lod, path, owned=owned)
+                for v, a, lod in zip(ordered, arrays, lods, strict=True)]
+
+
+def _read_separate(unique: list[Any], paths: list[str]) -> list[_Loaded]:
+    """SEL-LOAD-007: each file read as its variable's declared kind; bulk when all dense."""
+    sr = int(VarType.SELECTED_ROWS)
+    if all(int(v.type) != sr for v in unique):
+        try:
+            pairs = _separate.load_dense(paths, [v.name for v in unique])
+            return [_Loaded(v, a, lod, p, owned=True)
+                    for v, (a, lod), p in zip(unique, pairs, paths, strict=True)]
+        except FluidSpecError:
+            pass  # redo one by one: the first variable's error in order is the answer
+    out = []
+    for var, path in zip(unique, paths, strict=True):
+        data = _files.read_file(path, var.name)
+        if int(var.type) == sr:
+            array, rows, height = decode_selected_rows(data, path=path, name=var.name)
+            out.append(_Loaded(var, array, [], path, rows, height, owned=True))
+        else:
+            array, lod = _decode.decode(data, False, 1, path=path, names=[var.name],
+                                        whole_file=True)[0]
+            out.append(_Loaded(var, array, lod, path, owned=True))
+    return out
+
+
+def _check_shape(item: _Loaded) -> None:
+    """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
+    from reference.framework import Parameter
+
+    if not isinstance(item.var, Parameter):
+        return
+    declared = tuple(item.var.shape)
+    found = tuple(item.array.shape)
+    if len(declared) != len(found) or any(d not in (-1, f) for d, f in
+                                          zip(declared, found, strict=True)):
+        raise ShapeMismatchError(
+            "a loaded Parameter's shape differs from its declared shape", path=item.path,
+            var=item.var.name, expected=declared, found=found)
+
+
+def _assign(item: _Loaded) -> None:
+    """SEL-LOAD-003: the value goes into the existing holder object."""
+    from reference._scope import LoDTensor, SelectedRows
+
+    holder = _scope().var(item.var.name)
+    array = item.array if item.owned else item.array.copy()
+    if item.rows is not None:
+        if not isinstance(holder._holder, SelectedRows):
+            holder._set_holder(SelectedRows())
+        rows = holder.get_selected_rows()
+        rows.get_tensor()._array = array
+        rows.set_rows(item.rows)
+        rows.set_height(item.height or 0)
+        return
+    if not isinstance(holder._holder, LoDTensor):
+        holder._set_holder(LoDTensor())
+    tensor = holder.get_tensor()
+    tensor._array = array  # decoded from a buffer this load owns: no second copy
+    tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)
+
+
+# ------------------------------------------------------------------------------- wrappers
+
+
+def save_params(executor: Any, dirname: Any, main_program: Any = None,
+                filename: str | None = None) -> bytes | None:
+    """``save_vars`` with ``predicate=is_parameter`` (SEL-CAND-003)."""
+    return _save(dirname, main_program, None, is_parameter, filename)
+
+
+def load_params(executor: Any, dirname: Any, main_program: Any = None,
+                filename: Any = None) -> None:
+    """``load_vars`` with ``predicate=is_parameter`` (SEL-CAND-003)."""
+    return load_vars(executor, dirname, main_program, None, is_parameter, filename)
+
+
+def save_persistables(executor: Any, dirname: Any, main_program: Any = None,
+                      filename: str | None = None) -> bytes | None:
+    """``save_vars`` with ``predicate=is_persistable`` (SEL-CAND-003)."""
+    return _save(dirname, main_program, None, is_persistable, filename)
+
+
+def load_persistables(executor: Any, dirname: Any, main_program: Any = None,
+                      filename: Any = None) -> None:
+    """``load_vars`` with ``predicate=is_persistable`` (SEL-CAND-003)."""
+    return load_vars(executor, dirname, main_program, None, is_persistable, filename)
