@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from hypothesis import reject
 
 from conformance import strategies as fs
 from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
@@ -22,6 +23,7 @@ from conformance._helpers import (
     files_under,
     load_combined,
     program_of,
+    refused_by_sel_save_009,
     var_for,
 )
 from conformance._oracle import record_bytes, selected_vars, value_bytes
@@ -69,6 +71,8 @@ def check_files_written_follow_selection(ctx: CheckContext) -> None:
         d = ctx.fresh_dir("out")
         call = _placed(case, d)
         out = ctx.run(case.program, case.values, call)
+        if refused_by_sel_save_009(out, case.values, call):
+            reject()
         expect_ok(out, "SEL-SAVE-001", f"{call.api} ({_layout(call)})")
         chosen = [v for v in selected_vars(case.program, call) if v.kind != "RAW"]
         names = list(dict.fromkeys(v.name for v in chosen))
@@ -122,6 +126,8 @@ def check_round_trip(ctx: CheckContext) -> None:
         d = ctx.fresh_dir("rt")
         call = _placed(case, d)
         saved = ctx.run(case.program, case.values, call)
+        if refused_by_sel_save_009(saved, case.values, call):
+            reject()
         expect_ok(saved, "SEL-SAVE-001", f"{call.api} ({_layout(call)})")
         load = case.load_call(None if _layout(call) == "memory" else d,
                               saved.memory if _layout(call) == "memory" else None)
@@ -407,6 +413,8 @@ def check_parameter_shapes(ctx: CheckContext) -> None:
         out = ctx.run(program, {}, Call("load_vars", {"dirname": d, "filename": None,
                                                       "vars": ["w"], "predicate": None}))
         what = f"loading [3, 2] into {'Parameter' if param else 'variable'} declared {list(declared)}"
+        if -1 in declared and out.error_id == "UNCLASSIFIED":
+            continue  # the implementation cannot declare a Parameter with a -1 dim at all (Paddle)
         if ok:
             expect_ok(out, "SEL-LOAD-002", what)
             expect_values({"w": value}, out.scope, "SEL-LOAD-002", what)
@@ -494,6 +502,8 @@ def check_interop_with_reference(ctx: CheckContext) -> None:
             d = ctx.fresh_dir("x")
             call = _placed(case, d)
             saved = ctx.run(case.program, case.values, call, adapter=writer)
+            if refused_by_sel_save_009(saved, case.values, call):
+                reject()
             expect_ok(saved, "SEL-SAVE-001", f"{writer.name} {call.api}")
             memory = saved.memory if _layout(call) == "memory" else None
             back = ctx.run(case.program, {}, case.load_call(

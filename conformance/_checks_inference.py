@@ -108,6 +108,12 @@ def _args(op: Any, which: str, slot: str) -> list[str]:
     return []
 
 
+def fetch_names(desc: Any) -> list[str]:
+    """What the fetch ops of a saved model fetch, in col order."""
+    ops = sorted((o for o in desc.blocks[0].ops if o.type == "fetch"), key=lambda o: _col(o) or 0)
+    return [_args(o, "inputs", "X")[0] for o in ops]
+
+
 def check_model_desc(desc: Any, raw: bytes, feeds: list[str], targets: list[str]) -> None:
     """The saved ProgramDesc: schema, re-serialization, feed/fetch ops, no training flags."""
     require(desc.SerializeToString() == raw, "PROG-SER-001",
@@ -132,7 +138,11 @@ def check_model_desc(desc: Any, raw: bytes, feeds: list[str], targets: list[str]
     require([_col(o) for o in fetch_ops] == list(range(m)), "INF-SAVE-005",
             f"fetch op cols {[_col(o) for o in fetch_ops]}, expected 0..{m - 1}")
     fetched = [_args(o, "inputs", "X")[0] for o in fetch_ops]
-    require(fetched == targets, "INF-SAVE-005", f"fetch ops fetch {fetched}, expected {targets}")
+    # INF-SAVE-007 lets a writer fetch scale(target, 1.0) instead of the target (Paddle 2.6.2).
+    scaled = {_args(o, "outputs", "Out")[0]: _args(o, "inputs", "X")[0]
+              for o in ops if o.type == "scale" and _args(o, "outputs", "Out")}
+    require([f if f in targets else scaled.get(f, f) for f in fetched] == targets, "INF-SAVE-005",
+            f"fetch ops fetch {fetched}, expected {targets}")
     kinds = {v.name: v.type.type for v in desc.blocks[0].vars}
     from spec import VarType
 
@@ -160,8 +170,7 @@ def check_inference_round_trip(ctx: CheckContext) -> None:
             "model_filename": None, "params_filename": params_filename})
         out = ctx.run(case.program, case.values, call)
         expect_ok(out, "INF-SAVE-008", "save_inference_model")
-        require(out.result.get("fetch_names") in (None, case.targets), "INF-SAVE-001",
-                f"returned {out.result.get('fetch_names')}, expected {case.targets}")
+        returned = out.result.get("fetch_names")
         written = files_under(d)
         params = {os.path.basename(params_filename)} if params_filename else case.kept
         expected = {"__model__"} | params
@@ -172,13 +181,16 @@ def check_inference_round_trip(ctx: CheckContext) -> None:
             raise fail("INF-SAVE-008", f"did not write {missing!r} (wrote {sorted(written)})")
         desc, raw = _model(Path(d, "__model__"))
         check_model_desc(desc, raw, case.feeds, case.targets)
+        fetched = fetch_names(desc)
+        require(returned in (None, fetched), "INF-SAVE-001",
+                f"returned {returned}, the model fetches {fetched}")
         back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
             "dirname": d, "model_filename": None, "params_filename": params_filename}))
         expect_ok(back, "INF-LOAD-002", "load_inference_model")
         require(back.result.get("feed_target_names") == case.feeds, "INF-LOAD-003",
                 f"feed names {back.result.get('feed_target_names')}, expected {case.feeds}")
-        require(back.result.get("fetch_target_names") == case.targets, "INF-LOAD-003",
-                f"fetch names {back.result.get('fetch_target_names')}, expected {case.targets}")
+        require(back.result.get("fetch_target_names") == fetched, "INF-LOAD-003",
+                f"fetch names {back.result.get('fetch_target_names')}, the model fetches {fetched}")
         expect_values({p: case.values[p] for p in case.kept}, back.scope, "INF-LOAD-002",
                       "persistables loaded with the model")
 
@@ -191,8 +203,9 @@ def check_inference_arguments(ctx: CheckContext) -> None:
     program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
     out = ctx.run(program, values, call)
     expect_ok(out, "INF-SAVE-001", "save_inference_model")
-    require(out.result.get("fetch_names") == ["y"], "INF-SAVE-001",
-            f"returned {out.result.get('fetch_names')}, expected ['y']")
+    desc, _ = _model(Path(call.get("dirname"), "__model__"))
+    require(out.result.get("fetch_names") == fetch_names(desc), "INF-SAVE-001",
+            f"returned {out.result.get('fetch_names')}, the model fetches {fetch_names(desc)}")
     d = ctx.fresh_dir("m")
     bad = ctx.run(program, values, Call("save_inference_model", {**call.args, "dirname": d,
                                                                  "target_vars": []}))
@@ -203,31 +216,47 @@ def check_inference_arguments(ctx: CheckContext) -> None:
     expect_error(bad, "INVALID_ARGUMENT", "INF-SAVE-002", "a feed name not in the pruned program")
 
 
-@check("INF-SAVE-003", apis=("save_inference_model",))
-def check_inference_read_ops_and_is_test(ctx: CheckContext) -> None:
-    """read ops are dropped and every is_test attribute becomes true."""
+def _is_test_program(with_read: bool) -> ProgramSpec:
     w = TensorValue(np.ones(2, np.float32))
-    program = ProgramSpec(
-        vars=(VarSpec("reader", kind="READER", dtype=None, shape=None), VarSpec("x", shape=(-1, 2)),
-              var_for("w", w, param=True), VarSpec("h", shape=(-1, 2)), VarSpec("y", shape=(-1, 2))),
-        ops=(OpSpec("read", {"Reader": ("reader",)}, {"Out": ("x",)}),
-             OpSpec("elementwise_add", {"X": ("x",), "Y": ("w",)}, {"Out": ("h",)}),
-             OpSpec("dropout", {"X": ("h",)}, {"Out": ("y",)}, {"is_test": False,
-                                                                "dropout_prob": 0.5})))
+    first = (OpSpec("read", {"Reader": ("reader",)}, {"Out": ("x",)}),) if with_read else ()
+    return ProgramSpec(
+        vars=((VarSpec("reader", kind="READER", dtype=None, shape=None),) if with_read else ())
+        + (VarSpec("x", shape=(-1, 2)), var_for("w", w, param=True), VarSpec("h", shape=(-1, 2)),
+           VarSpec("y", shape=(-1, 2))),
+        ops=first + (OpSpec("elementwise_add", {"X": ("x",), "Y": ("w",)}, {"Out": ("h",)}),
+                     OpSpec("dropout", {"X": ("h",)}, {"Out": ("y",)},
+                            {"is_test": False, "dropout_prob": 0.5})))
+
+
+@check("INF-SAVE-003", apis=("save_inference_model",))
+def check_inference_is_test(ctx: CheckContext) -> None:
+    """Every is_test attribute of the saved program is true."""
     d = ctx.fresh_dir("m")
-    out = ctx.run(program, {"w": w}, Call("save_inference_model", {
-        "dirname": d, "feeded_var_names": ["x"], "target_vars": ["y"], "model_filename": None,
-        "params_filename": None}))
+    out = ctx.run(_is_test_program(False), {"w": TensorValue(np.ones(2, np.float32))},
+                  Call("save_inference_model", {"dirname": d, "feeded_var_names": ["x"],
+                                                "target_vars": ["y"], "model_filename": None,
+                                                "params_filename": None}))
+    expect_ok(out, "INF-SAVE-003", "save_inference_model of a program with dropout")
+    desc, _ = _model(Path(d, "__model__"))
+    flags = [a.b for o in desc.blocks[0].ops for a in o.attrs if a.name == "is_test"]
+    require(flags and all(flags), "INF-SAVE-003", f"is_test attributes saved as {flags}")
+
+
+@check("INF-SAVE-003", apis=("save_inference_model",))
+def check_inference_read_ops(ctx: CheckContext) -> None:
+    """read ops are not kept."""
+    d = ctx.fresh_dir("m")
+    out = ctx.run(_is_test_program(True), {"w": TensorValue(np.ones(2, np.float32))},
+                  Call("save_inference_model", {"dirname": d, "feeded_var_names": ["x"],
+                                                "target_vars": ["y"], "model_filename": None,
+                                                "params_filename": None}))
+    if out.error_id == "UNCLASSIFIED":
+        raise Skip(f"the implementation cannot build the abstract read-op program: "
+                   f"{(out.error or {}).get('message', '')[:120]}")
     expect_ok(out, "INF-SAVE-003", "save_inference_model of a program with a read op")
     desc, _ = _model(Path(d, "__model__"))
     types = [o.type for o in desc.blocks[0].ops]
     require("read" not in types, "INF-SAVE-003", f"the read op was kept: {types}")
-    for op in desc.blocks[0].ops:
-        for a in op.attrs:
-            if a.name == "is_test":
-                require(a.b, "INF-SAVE-003", f"op {op.type} keeps is_test = false")
-    require(any(a.name == "is_test" for o in desc.blocks[0].ops for a in o.attrs),
-            "INF-SAVE-003", "the dropout op lost its is_test attribute")
 
 
 @check("INF-SAVE-007", apis=_INF, needs_oracle=True)
@@ -239,8 +268,9 @@ def check_inference_model_loads_in_reference(ctx: CheckContext) -> None:
     back = ctx.oracle_run(ProgramSpec(), {}, Call("load_inference_model", {
         "dirname": call.get("dirname"), "model_filename": None, "params_filename": None}))
     expect_ok(back, "INF-SAVE-007", "the reference loading this model")
+    desc, _ = _model(Path(call.get("dirname"), "__model__"))
     require(back.result.get("feed_target_names") == ["x"] and
-            back.result.get("fetch_target_names") == ["y"], "INF-SAVE-007",
+            back.result.get("fetch_target_names") == fetch_names(desc), "INF-SAVE-007",
             f"the reference reads feeds {back.result.get('feed_target_names')} fetches "
             f"{back.result.get('fetch_target_names')}")
 

@@ -129,3 +129,13 @@ def files_under(dirname: str) -> set[str]:
         for f in files:
             out.add(os.path.relpath(os.path.join(root, f), dirname).replace(os.sep, "/"))
     return out
+
+
+def refused_by_sel_save_009(outcome: Outcome, values: dict[str, Value], call: Call) -> bool:
+    """True when a separate-files save refused bool/complex values, which SEL-SAVE-009 allows
+    (Paddle's ``save`` operator has no kernel for them).  Properties then drop the example."""
+    if outcome.ok or outcome.error_id != "UNSUPPORTED_DTYPE":
+        return False
+    if call.get("dirname") is None or call.get("filename") is not None:
+        return False
+    return any(np.asarray(v.array).dtype.kind in "bc" for v in values.values())
