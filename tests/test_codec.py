@@ -378,7 +378,7 @@ def test_bad_selected_rows_version():
         (h("10 02 10 03"), "no known data_type"),
         (h("08 63 10 02 10 03"), "no known data_type"),  # 99: not in the enum
         (h("08 10 10 06"), "no known data_type"),  # 16: a gap in the enum
-        (h("08 20"), None),  # 32 (FP8_E4M3FN) is known: a 0-d... of 1 byte, data follows
+        (h("08 20"), None),  # control: code 32 is known; 0-d, 1 data byte, 23 bytes left over
     ],
 )
 def test_bad_tensor_desc(desc, why):
