@@ -225,3 +225,15 @@ def test_paddle_notes_become_admonitions_and_clause_ids_become_links():
     assert generate._link_clause_ids(line, "format", where) == (
         "see [FMT-REC-001](#fmt-rec-001) and [SEL-LOAD-002](selection.md#sel-load-002), "
         "not `FMT-REC-001` in code")
+
+
+def test_every_clause_id_a_page_mentions_exists():
+    """A renamed or removed clause must not leave a stale id in the prose (linked ids are also
+    checked by the strict build's anchor validation)."""
+    import spec
+
+    known = {c.id for c in spec.clauses()}
+    shaped = re.compile(r"\b((?:FMT|PROG|SEL|INF|API|ERR|SAFE|PROTO)(?:-[A-Z]+)*-\d{3})\b")
+    stale = {(str(p.relative_to(DOCS)), cid) for p in _pages()
+             for cid in shaped.findall(p.read_text(encoding="utf-8")) if cid not in known}
+    assert stale == set()
