@@ -34,6 +34,9 @@ UNSAFE = [
     ("nul", "w\x00"),
     ("nul-middle", "a\x00/../../escape"),
     ("absolute", "<abs>"),
+    ("component-over-255-bytes", "d/" + "x" * 256),
+    ("double-slash", "a//b"),
+    ("trailing-slash", "a/"),
 ]
 SAFE_ODD = ["a/b", "enc/layer.0/w", "..a", "a..", "...", "é", "a b", ".hidden", "x-y_z.0"]
 
