@@ -132,12 +132,14 @@ def _name_records(records: list[SavedVar], names: list[str] | None, prefix: str,
                   shown: str) -> dict[str, SavedVar]:
     if names is None:
         return {f"{prefix}#{i}": r for i, r in enumerate(records)}
+    # Savers write each name once, in code-point order (SEL-SAVE-004, FMT-COMB-001).
+    names = sorted(set(names))
     if len(names) != len(records):
         raise RecordCountMismatchError(
             "the names given do not match the records in the file", path=shown,
             expected=f"{len(names)} records (one per name)", found=f"{len(records)} records",
         )
-    return dict(zip(sorted(names), records, strict=True))
+    return dict(zip(names, records, strict=True))
 
 
 def read_save(path: str | Path, names: list[str] | None = None) -> dict[str, SavedVar]:

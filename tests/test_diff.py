@@ -97,6 +97,8 @@ def test_names_from_a_list_are_sorted_like_the_saver(tmp_path):
     # Given in any order; the combined stream holds them sorted (FMT-COMB-001).
     result = diff_saves(a, b, names=["fc.w_0", "emb", "fc.b_0"])
     assert result.equal and result.same == ["emb", "fc.b_0", "fc.w_0"]
+    # A name given twice is saved once (SEL-SAVE-004).
+    assert diff_saves(a, b, names=["fc.w_0", "emb", "fc.b_0", "emb"]).equal
     assert names_from("b, a") == ["b", "a"]
     listing = tmp_path / "names.txt"
     listing.write_text("fc.w_0\n\nemb\n")
