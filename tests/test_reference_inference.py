@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -276,3 +277,82 @@ def test_reference_models_run_in_real_paddle(tmp_path, layout):  # INF-SAVE-*, P
     assert list(out["fetch_target_names"]) == ["z", "y"]
     for i, want in enumerate(_expected_outputs()):
         np.testing.assert_array_equal(out[f"fetch_{i}"], want)
+
+
+# A Paddle 2.6.2 program with control flow (while_loop, cond: sub-blocks), an Adam-minimized
+# training program and its for_test clone; op_callstack holds this machine's absolute paths.
+_PADDLE_CONTROL_FLOW = '''
+import json, os, sys, paddle, numpy as np
+paddle.enable_static()
+out = sys.argv[1]
+main, st = paddle.static.Program(), paddle.static.Program()
+with paddle.static.program_guard(main, st):
+    x = paddle.static.data("x", [None, 4], "float32")
+    y = paddle.static.nn.fc(x, 3, activation="relu")
+    i, n = paddle.full([1], 0, "int64"), paddle.full([1], 3, "int64")
+    i2, y2 = paddle.static.nn.while_loop(lambda i, y: i < n, lambda i, y: [i + 1, y * 2.0], [i, y])
+    z = paddle.static.nn.cond(paddle.mean(y2) > 0, lambda: y2 + 1.0, lambda: y2 - 1.0)
+    test = main.clone(for_test=True)
+    paddle.optimizer.Adam(0.01).minimize(paddle.mean(z))
+exe = paddle.static.Executor(paddle.CPUPlace())
+exe.run(st)
+paddle.distributed.io.save_persistables(exe, os.path.join(out, "params"), test)
+xv = (np.arange(8, dtype="float32").reshape(2, 4) - 3) / 8
+zv, = exe.run(test, feed={"x": xv}, fetch_list=[z])
+np.save(os.path.join(out, "x.npy"), xv)
+np.save(os.path.join(out, "z.npy"), zv)
+for name, prog in (("train.pb", main), ("startup.pb", st), ("test.pb", test)):
+    open(os.path.join(out, name), "wb").write(prog.desc.serialize_to_string())
+paddle.static.save_inference_model(os.path.join(out, "inf", "m"), [x], [z], exe, program=test,
+                                   clip_extra=False)
+json.dump({"z": z.name}, open(os.path.join(out, "names.json"), "w"))
+'''
+
+
+@pytest.fixture(scope="module")
+def paddle_control_flow(tmp_path_factory):
+    if not _PADDLE_PYTHON.exists():
+        pytest.skip("no Paddle 2.6.2 venv (.venv-paddle)")
+    root = tmp_path_factory.mktemp("paddle_cf")
+    (root / "gen.py").write_text(_PADDLE_CONTROL_FLOW)
+    proc = subprocess.run([str(_PADDLE_PYTHON), str(root / "gen.py"), str(root)],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root
+
+
+def test_paddle_control_flow_programs_reserialize_identically(paddle_control_flow):  # PROG-SER-001
+    root = paddle_control_flow
+    for name in ("train.pb", "startup.pb", "test.pb", "inf/m.pdmodel"):
+        data = (root / name).read_bytes()
+        program = fluid.Program.parse_from_string(data)
+        for block in program.blocks:  # read everything through the object model
+            for var in block.vars.values():
+                _ = (var.shape, var.dtype, var.lod_level, var.persistable)
+            for op in block.ops:
+                op.all_attrs()
+        assert program.desc.serialize_to_string() == data, name
+    train = fluid.Program.parse_from_string((root / "train.pb").read_bytes())
+    assert len(train.blocks) > 1 and any(op.has_attr("op_callstack") for op in train.global_block().ops)
+    program, feeds, fetches = fluid.io.load_inference_model(root / "inf" / "m", EXE)  # prefix
+    assert feeds == ["x"] and len(fetches) == 1
+
+
+def test_reference_prunes_paddle_control_flow_and_paddle_runs_it(paddle_control_flow, tmp_path):
+    """INF-SAVE-002: pruning keeps the ops of while/cond sub-blocks; Paddle runs the result."""
+    root = paddle_control_flow
+    test = fluid.Program.parse_from_string((root / "test.pb").read_bytes())
+    target = test.global_block().var(json.loads((root / "names.json").read_text())["z"])
+    with fluid.scope_guard(fluid.Scope()):
+        fluid.io.load_persistables(EXE, root / "params", test)
+        fluid.io.save_inference_model(tmp_path / "ref", ["x"], [target], EXE, test)
+    stored = fluid.Program.parse_from_string((tmp_path / "ref" / "__model__").read_bytes())
+    assert {"while", "conditional_block"} <= {op.type for op in stored.global_block().ops}
+    np.savez(tmp_path / "feeds.npz", x=np.load(root / "x.npy"))
+    proc = subprocess.run(
+        [str(_PADDLE_PYTHON), str(_REPO / "conformance" / "paddle" / "run_inference.py"),
+         str(tmp_path / "ref"), str(tmp_path / "feeds.npz"), str(tmp_path / "out.npz")],
+        capture_output=True, text=True, timeout=300, cwd=_REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = dict(np.load(tmp_path / "out.npz"))
+    np.testing.assert_array_equal(out["fetch_0"], np.load(root / "z.npy"))
