@@ -253,7 +253,7 @@ def performance_page(results: list[dict[str, Any]] | None,
         "",
         "![Throughput per case, operation and implementation](performance.png)",
         "",
-        "| case | op | impl | median | min | max | bytes | runs | MB/s (median) |",
+        "| case | op | impl | median | min | max | bytes | tensors | MB/s (median) |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sorted(results, key=lambda r: (r["case"], r["op"], r["impl"])):
