@@ -348,6 +348,18 @@ def test_reference_prunes_paddle_control_flow_and_paddle_runs_it(paddle_control_
         fluid.io.save_inference_model(tmp_path / "ref", ["x"], [target], EXE, test)
     stored = fluid.Program.parse_from_string((tmp_path / "ref" / "__model__").read_bytes())
     assert {"while", "conditional_block"} <= {op.type for op in stored.global_block().ops}
+    # The same pruning as Paddle's own save_inference_model, less its scale op (INF-SAVE-007).
+    paddle_model = fluid.Program.parse_from_string((root / "inf" / "m.pdmodel").read_bytes())
+    scale = "save_infer_model/scale_0.tmp_0"
+
+    def ops(program):
+        return [[op.type for op in block.ops
+                 if not (op.type == "scale" and op.output("Out") == [scale])]
+                for block in program.blocks]
+
+    assert ops(stored) == ops(paddle_model)
+    assert sorted(stored.global_block().vars) == sorted(
+        n for n in paddle_model.global_block().vars if n != scale)
     np.savez(tmp_path / "feeds.npz", x=np.load(root / "x.npy"))
     proc = subprocess.run(
         [str(_PADDLE_PYTHON), str(_REPO / "conformance" / "paddle" / "run_inference.py"),
