@@ -73,8 +73,10 @@ def check_files_written_follow_selection(ctx: CheckContext) -> None:
         out = ctx.run(case.program, case.values, call)
         if refused_by_sel_save_009(out, case.values, call):
             reject()
-        expect_ok(out, "SEL-SAVE-001", f"{call.api} ({_layout(call)})")
         chosen = [v for v in selected_vars(case.program, call) if v.kind != "RAW"]
+        raw_only = not chosen and bool(selected_vars(case.program, call, keep_raw=True))
+        expect_ok(out, "SEL-SAVE-003" if raw_only else "SEL-SAVE-001",
+                  f"{call.api} ({_layout(call)})" + (" of RAW variables only" if raw_only else ""))
         names = list(dict.fromkeys(v.name for v in chosen))
         layout = _layout(call)
         written = files_under(d)

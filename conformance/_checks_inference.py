@@ -222,9 +222,9 @@ def _is_test_program(with_read: bool) -> ProgramSpec:
     return ProgramSpec(
         vars=((VarSpec("reader", kind="READER", dtype=None, shape=None),) if with_read else ())
         + (VarSpec("x", shape=(-1, 2)), var_for("w", w, param=True), VarSpec("h", shape=(-1, 2)),
-           VarSpec("y", shape=(-1, 2))),
+           VarSpec("y", shape=(-1, 2)), VarSpec("mask", dtype="uint8", shape=(-1, 2))),
         ops=first + (OpSpec("elementwise_add", {"X": ("x",), "Y": ("w",)}, {"Out": ("h",)}),
-                     OpSpec("dropout", {"X": ("h",)}, {"Out": ("y",)},
+                     OpSpec("dropout", {"X": ("h",)}, {"Out": ("y",), "Mask": ("mask",)},
                             {"is_test": False, "dropout_prob": 0.5})))
 
 

@@ -164,12 +164,29 @@ class SuiteReport:
         }
 
 
-def load_known_failures(impl: str, directory: Path = KNOWN_FAILURES_DIR) -> dict[str, str]:
-    """``<clause id> <one-line reason>`` per line; ``#`` starts a comment."""
-    safe = impl.replace("/", "_").replace(":", "_").replace(" ", "_")
-    path = directory / f"{safe}.txt"
+def known_failures_names(impl: str, hello: dict[str, Any] | None) -> list[str]:
+    """Candidate file stems: ``<name>-<version>`` and ``<name>`` from hello, then the adapter name."""
+    names = []
+    info = (hello or {}).get("implementation") or {}
+    if info.get("name"):
+        if info.get("version"):
+            names.append(f"{info['name']}-{info['version']}")
+        names.append(str(info["name"]))
+    names.append(impl)
+    return [n.replace("/", "_").replace(":", "_").replace(" ", "_") for n in names]
+
+
+def load_known_failures(impl: str, directory: Path = KNOWN_FAILURES_DIR,
+                        hello: dict[str, Any] | None = None) -> dict[str, str]:
+    """``<clause id> <one-line reason>`` per line; ``#`` starts a comment.
+
+    The file is ``<dir>/<name>-<version>.txt`` or ``<dir>/<name>.txt`` with the name and version
+    the implementation gives in hello (so ``paddle-2.6.2.txt``), else ``<adapter name>.txt``.
+    """
     out: dict[str, str] = {}
-    if not path.exists():
+    path = next((directory / f"{n}.txt" for n in known_failures_names(impl, hello)
+                 if (directory / f"{n}.txt").exists()), None)
+    if path is None:
         return out
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
@@ -255,7 +272,6 @@ def run_suite(
     done = 0
     try:
         for spec_str, adapter in adapters:
-            known[adapter.name] = load_known_failures(adapter.name, known_failures_dir)
             try:
                 info = adapter.hello()
                 hello[adapter.name] = info
@@ -264,6 +280,8 @@ def run_suite(
             except AdapterUnavailable as exc:
                 hello[adapter.name] = {"unavailable": str(exc)}
                 apis, unavailable = frozenset(), str(exc)
+            known[adapter.name] = load_known_failures(adapter.name, known_failures_dir,
+                                                      hello.get(adapter.name))
             say(f"== {adapter.name}: {hello[adapter.name]}")
             for chk in selected:
                 done += 1
