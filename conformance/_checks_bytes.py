@@ -466,3 +466,21 @@ def check_selected_rows_limits(ctx: CheckContext) -> None:
         "dirname": d, "filename": None, "vars": ["sr"], "predicate": None}))
     expect_error(out, "INVALID_ARGUMENT", "FMT-SR-004", "a SelectedRows of height 2**63")
     require(not Path(d, "sr").exists(), "FMT-SR-004", "a file was written for height 2**63")
+
+
+@check("ERR-003", apis=("save_vars",))
+def check_cli_reports_errors(ctx: CheckContext) -> None:
+    """``fluidspec inspect`` on a cut file the implementation wrote: one error line, exit != 0."""
+    import subprocess
+    import sys
+
+    values = {"t": TensorValue(np.arange(6, dtype=np.float32).reshape(2, 3))}
+    d = _save_separate(ctx, values)
+    path = Path(d, "t")
+    path.write_bytes(path.read_bytes()[:-5])
+    proc = subprocess.run([sys.executable, "-m", "fluidspec", "inspect", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    require(proc.returncode != 0, "ERR-003", "inspect of a truncated file exited 0")
+    require("Traceback" not in proc.stderr, "ERR-003", f"inspect printed a traceback: {proc.stderr}")
+    require(any(line.startswith("error: TRUNCATED: ") for line in proc.stderr.splitlines()),
+            "ERR-003", f"no 'error: TRUNCATED: …' line on stderr: {proc.stderr[-300:]!r}")

@@ -447,3 +447,22 @@ def check_inference_huge_model(ctx: CheckContext) -> None:
     expect_ok(back, "SAFE-LARGE-002", f"a __model__ of {path.stat().st_size >> 20} MiB")
     require(back.result.get("feed_target_names") == ["x"], "SAFE-LARGE-002",
             "the large model loaded with other feeds")
+
+
+@check("INF-LOAD-006", apis=_INF)
+def check_inference_path_prefix(ctx: CheckContext) -> None:
+    """A Paddle 2.x path prefix either loads the .pdmodel/.pdiparams pair or is MISSING_FILE."""
+    program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
+    call = Call(call.api, {**call.args, "model_filename": "net.pdmodel",
+                           "params_filename": "net.pdiparams"})
+    out = ctx.run(program, values, call)
+    expect_ok(out, "INF-LOAD-006", "save_inference_model to net.pdmodel / net.pdiparams")
+    back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": str(Path(call.get("dirname"), "net")), "model_filename": None,
+        "params_filename": None}))
+    if not back.ok:
+        expect_error(back, "MISSING_FILE", "INF-LOAD-006", "a path prefix, when not supported")
+        return
+    require(back.result.get("feed_target_names") == ["x"], "INF-LOAD-006",
+            f"path prefix load gave feeds {back.result.get('feed_target_names')}")
+    expect_values({"w": values["w"]}, back.scope, "INF-LOAD-006", "path prefix params")
