@@ -18,6 +18,7 @@ from reference._framework import Block, Operator, Program, Variable
 from reference._io import _valid_program, is_persistable, load_persistables, plan_save
 from reference._program_desc import (
     clone_program,
+    drop_unreachable_blocks,
     feed_target_names,
     fetch_target_names,
     program_from_bytes,
@@ -52,40 +53,6 @@ def _reads(program: Program, op: Operator) -> set[str]:
     return names
 
 
-def _reachable_blocks(program: Program, ops: Sequence[Operator]) -> set[int]:
-    keep = {0}
-    pending = [i for op in ops for i in op._sub_block_ids()]
-    while pending:
-        idx = pending.pop()
-        if idx in keep:
-            continue
-        keep.add(idx)
-        block = program.block(idx)
-        if block.parent_idx >= 0:
-            pending.append(block.parent_idx)
-        pending.extend(i for op in block.ops for i in op._sub_block_ids())
-    return keep
-
-
-def _drop_unreachable_blocks(program: Program) -> None:
-    """Remove sub-blocks no kept op runs, renumbering block indices in attrs and parents."""
-    keep = sorted(_reachable_blocks(program, program.global_block().ops))
-    if len(keep) == len(program.blocks):
-        return
-    renumber = {old: new for new, old in enumerate(keep)}
-    program.blocks = [program.blocks[i] for i in keep]
-    for block in program.blocks:
-        block._proto.idx = renumber[block.idx]
-        if block.parent_idx >= 0:
-            block._proto.parent_idx = renumber[block.parent_idx]
-        for op in block.ops:
-            for attr in op._proto.attrs:
-                if attr.HasField("block_idx"):
-                    attr.block_idx = renumber[attr.block_idx]
-                if attr.blocks_idx:
-                    attr.blocks_idx[:] = [renumber[i] for i in attr.blocks_idx]
-
-
 def prune_for_inference(
     program: Program, feeded_var_names: Sequence[str], target_names: Sequence[str]
 ) -> Program:
@@ -106,7 +73,7 @@ def prune_for_inference(
             kept.append(op)
             needed |= _reads(pruned, op)
     glob.ops = list(reversed(kept))
-    _drop_unreachable_blocks(pruned)
+    drop_unreachable_blocks(pruned)
     referenced = set(target_names)
     for op in glob.ops:
         referenced |= _reads(pruned, op) | set(op.output_arg_names)

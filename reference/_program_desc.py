@@ -8,6 +8,7 @@ fields in field-number order and keeps unknown fields, exactly as Paddle's C++ r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
@@ -25,6 +26,7 @@ __all__ = [
     "program_from_bytes",
     "program_from_proto",
     "clone_program",
+    "drop_unreachable_blocks",
     "feed_target_names",
     "fetch_target_names",
 ]
@@ -160,6 +162,40 @@ def clone_program(program: Program, *, for_test: bool = False) -> Program:
     return copy
 
 
+def _reachable_blocks(program: Program, ops: Sequence[Operator]) -> set[int]:
+    keep = {0}
+    pending = [i for op in ops for i in op._sub_block_ids()]
+    while pending:
+        idx = pending.pop()
+        if idx in keep:
+            continue
+        keep.add(idx)
+        block = program.block(idx)
+        if block.parent_idx >= 0:
+            pending.append(block.parent_idx)
+        pending.extend(i for op in block.ops for i in op._sub_block_ids())
+    return keep
+
+
+def drop_unreachable_blocks(program: Program) -> None:
+    """Remove sub-blocks no kept op runs, renumbering block indices in attrs and parents."""
+    keep = sorted(_reachable_blocks(program, program.global_block().ops))
+    if len(keep) == len(program.blocks):
+        return
+    renumber = {old: new for new, old in enumerate(keep)}
+    program.blocks = [program.blocks[i] for i in keep]
+    for block in program.blocks:
+        block._proto.idx = renumber[block.idx]
+        if block.parent_idx >= 0:
+            block._proto.parent_idx = renumber[block.parent_idx]
+        for op in block.ops:
+            for attr in op._proto.attrs:
+                if attr.HasField("block_idx"):
+                    attr.block_idx = renumber[attr.block_idx]
+                if attr.blocks_idx:
+                    attr.blocks_idx[:] = [renumber[i] for i in attr.blocks_idx]
+
+
 def _role(op: Operator) -> int:
     return int(op.attr("op_role")) if op.has_attr("op_role") else 0
 
@@ -183,6 +219,7 @@ def _prune_training(program: Program) -> None:
             used.update(op.output_arg_names)
     for name in [n for n in glob.vars if n not in used]:
         glob._remove_var(name)
+    drop_unreachable_blocks(program)  # the gradient blocks of control-flow ops go too
 
 
 def _ordered_by_col(program: Program, op_type: str, slot_kind: str, slot: str) -> list[str]:

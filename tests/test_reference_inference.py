@@ -301,7 +301,9 @@ xv = (np.arange(8, dtype="float32").reshape(2, 4) - 3) / 8
 zv, = exe.run(test, feed={"x": xv}, fetch_list=[z])
 np.save(os.path.join(out, "x.npy"), xv)
 np.save(os.path.join(out, "z.npy"), zv)
-for name, prog in (("train.pb", main), ("startup.pb", st), ("test.pb", test)):
+after = main.clone(for_test=True)
+for name, prog in (("train.pb", main), ("startup.pb", st), ("test.pb", test),
+                   ("test_after_minimize.pb", after)):
     open(os.path.join(out, name), "wb").write(prog.desc.serialize_to_string())
 paddle.static.save_inference_model(os.path.join(out, "inf", "m"), [x], [z], exe, program=test,
                                    clip_extra=False)
@@ -368,3 +370,18 @@ def test_reference_prunes_paddle_control_flow_and_paddle_runs_it(paddle_control_
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = dict(np.load(tmp_path / "out.npz"))
     np.testing.assert_array_equal(out["fetch_0"], np.load(root / "z.npy"))
+
+
+def test_clone_for_test_matches_paddle_on_a_minimized_program(paddle_control_flow):
+    """API-MODEL-007: clone(for_test=True) of Paddle's Adam-minimized control-flow program has the
+    blocks, ops, parents and variables of Paddle's own clone(for_test=True)."""
+    root = paddle_control_flow
+    train = fluid.Program.parse_from_string((root / "train.pb").read_bytes())
+    paddle_clone = fluid.Program.parse_from_string((root / "test_after_minimize.pb").read_bytes())
+
+    def shape(program):
+        return [([op.type for op in b.ops], b.parent_idx, b.forward_block_idx, sorted(b.vars))
+                for b in program.blocks]
+
+    assert len(train.blocks) > len(paddle_clone.blocks)  # gradient blocks exist to be dropped
+    assert shape(train.clone(for_test=True)) == shape(paddle_clone)
