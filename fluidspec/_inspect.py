@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fluidspec import _program_view  # issue 9
-from reference._codec import RecordHeader, read_records
+from reference._codec import RecordHeader, read_lod_tensor_header, read_records
 from spec.errors import FluidSpecError, MissingFileError
 
 __all__ = ["FileReport", "scan", "inspect_path", "run"]
@@ -80,7 +80,28 @@ def _inspect_file(file: Path) -> FileReport:
         report.headers = read_records(report.buf, path=shown)
     except FluidSpecError as exc:
         report.error = exc
+        report.headers = _records_before(report.buf, exc.offset)
     return report
+
+
+def _records_before(buf: bytes, offset: int | None) -> list[RecordHeader]:
+    """The dense-tensor records that end at or before ``offset``, where a stream went bad.
+
+    A combined file that breaks at its 40th record still shows the 39 good ones (ERR-003), and
+    where the bad one starts: the usual sign of a stream cut short or read out of step.
+    """
+    headers: list[RecordHeader] = []
+    pos = 0
+    while offset is not None and pos < offset:
+        try:
+            header = read_lod_tensor_header(buf, pos)
+        except FluidSpecError:
+            break
+        if header.end > offset:
+            break
+        headers.append(header)
+        pos = header.end
+    return headers
 
 
 def scan(path: str | Path) -> Iterator[FileReport]:
@@ -96,6 +117,8 @@ def scan(path: str | Path) -> Iterator[FileReport]:
 def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpecError]]:
     """Records (as ``--json`` objects) of a file or of every file under a directory, and errors.
 
+    A file that goes bad part-way still contributes the records before the bad one.
+
     Program files (``__model__``, ``*.pdmodel``, PROG-SNIFF-001) give one ``"kind":
     "ProgramDesc"`` object each, made by ``fluidspec._program_view`` (issue 9).
     """
@@ -104,6 +127,7 @@ def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpec
     for report in scan(path):
         if report.error is not None:
             errors.append(report.error)
+            records.extend(h.to_json(str(report.path)) for h in report.headers)
         elif report.program is not None:
             records.append(report.program)
         else:
@@ -162,7 +186,11 @@ def _annotated_fields(buf: bytes, h: RecordHeader) -> list[tuple[int, bytes, str
 
 
 def _render_file(report: FileReport) -> str:
-    lines = [f"{report.path}: {len(report.headers)} record(s), {report.size} bytes"]
+    if report.error is not None:
+        lines = [f"{report.path}: {len(report.headers)} good record(s), then the error at offset "
+                 f"{report.error.offset}, {report.size} bytes"]
+    else:
+        lines = [f"{report.path}: {len(report.headers)} record(s), {report.size} bytes"]
     for h in report.headers:
         lod = f" lod {_short_lod(h.lod)}" if h.lod else ""
         extra = (f" rows {_short(h.rows or [])} height {h.height}"
@@ -193,6 +221,11 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
     for report in scan(path):
         if report.error is not None or report.os_error is not None:
             failed = True
+            if report.headers:  # the good records before the point of failure
+                if as_json:
+                    records.extend(h.to_json(str(report.path)) for h in report.headers)
+                else:
+                    print(_render_file(report), file=out)
             out.flush()  # keep the human view and the errors in file order on a terminal
             print(f"error: {report.error or report.os_error}", file=err)
             hint = lookalike(report.buf) if report.error is not None else None

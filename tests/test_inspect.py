@@ -245,8 +245,11 @@ def test_truncating_at_every_byte_gives_a_clean_error(scratch, as_json):
             error_id = assert_clean_failure(status, out, err)
             if not name.startswith("selected"):
                 assert error_id == "TRUNCATED", (name, cut, err)
+            before = sorted(b for b in boundaries if b < cut)  # whole records before the cut
             if as_json:
-                assert json.loads(out) == []
+                assert [r["offset"] for r in json.loads(out)] == [0, *before][:len(before)]
+            elif before:
+                assert f"{len(before)} good record(s), then the error at offset " in out
 
 
 @pytest.mark.parametrize("cut", [0, 11, 21, 49])  # version, LoD, desc, data
@@ -273,12 +276,28 @@ def test_missing_path(tmp_path):
     assert assert_clean_failure(result.returncode, result.stdout, result.stderr) == "MISSING_FILE"
 
 
+def test_records_before_a_bad_one_are_still_reported(tmp_path):
+    """ERR-003: a combined file that breaks at its third record shows the first two."""
+    names = ["int8[2]", "uint8[2]", "float16[2]"]
+    stream = b"".join(PADDLE_DUMPS[n][1] for n in names)
+    broken = stream[:52] + b"\x07" + stream[53:]  # the version of the record at offset 52
+    (tmp_path / "c").write_bytes(broken)
+    status, out, err = in_process(tmp_path / "c")
+    assert assert_clean_failure(status, out, err) == "BAD_VERSION"
+    assert [r["offset"] for r in json.loads(out)] == [0, 26]
+    assert "offset 52" in err
+    status, out, err = in_process(tmp_path / "c", as_json=False)
+    assert "2 good record(s), then the error at offset 52" in out and "record at 26" in out
+
+
 def test_one_bad_file_in_a_directory_fails_the_run_but_the_rest_is_reported(tmp_path):
     (tmp_path / "good").write_bytes(PADDLE_DUMPS["int8[2]"][1])
     (tmp_path / "trailing").write_bytes(PADDLE_DUMPS["int8[2]"][1] + b"\x01")
     status, out, err = in_process(tmp_path)
     assert assert_clean_failure(status, out, err) == "TRUNCATED"  # a 1-byte "next record"
-    assert [Path(r["path"]).name for r in json.loads(out)] == ["good"]
+    # Both records are shown; the error says which file went bad and where.
+    assert [Path(r["path"]).name for r in json.loads(out)] == ["good", "trailing"]
+    assert f"file '{tmp_path / 'trailing'}', offset 26" in err
 
 
 @pytest.mark.parametrize(
