@@ -275,9 +275,17 @@ def _check_shape(item: _Loaded) -> None:
         )
 
 
+def _reads_selected_rows(var: Variable) -> bool:
+    """SEL-LOAD-007: the declared kind, or a SelectedRows value already in the scope (as Paddle's
+    load op goes by the runtime variable)."""
+    holder = global_scope().find_var(var.name)
+    return var.type == VarType.SELECTED_ROWS or (
+        holder is not None and isinstance(holder._holder, SelectedRows))
+
+
 def _read_separate(var: Variable, path: Path) -> _Loaded:
     data = _files.read_bytes(path, var=var.name)
-    if var.type == VarType.SELECTED_ROWS:
+    if _reads_selected_rows(var):
         # Issue 8 fix (tests/test_hostile_memory.py, SAFE-MEM-001): decode as views into the
         # bytes read; _assign copies once, so a load costs bytes read + values, not 2x values.
         decoded = decode_selected_rows(data, path=path, var=var.name, copy=False)

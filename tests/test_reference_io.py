@@ -649,3 +649,20 @@ def test_errors_leave_files_and_scope_untouched(case, data):  # SEL-SAVE-006/008
         with fluid.scope_guard(fresh), pytest.raises(ShapeMismatchError) as info:
             fluid.io.load_persistables(EXE, root, prog)
         assert info.value.var == param.name and fresh.local_var_names() == []
+
+
+def test_a_selected_rows_value_in_a_dense_var_round_trips(tmp_path):  # SEL-SAVE-005, SEL-LOAD-007
+    prog = _program(("emb", VT.LOD_TENSOR, True, False, [10, 2], "float32"))
+    sr = fluid.global_scope().var("emb").get_selected_rows()
+    sr.set_rows([1, 7, 3])
+    sr.set_height(10)
+    sr.get_tensor().set(np.arange(6, dtype=np.float32).reshape(3, 2), fluid.CPUPlace())
+    fluid.io.save_persistables(EXE, tmp_path, prog)
+    assert (tmp_path / "emb").read_bytes() == SR_82  # the runtime kind is what is written
+    with fluid.scope_guard(fluid.Scope()):
+        fluid.global_scope().var("emb").get_selected_rows()  # a SelectedRows holder exists
+        fluid.io.load_persistables(EXE, tmp_path, prog)
+        loaded = fluid.global_scope().find_var("emb").get_selected_rows()
+        assert (loaded.rows(), loaded.height()) == ([1, 7, 3], 10)
+    with fluid.scope_guard(fluid.Scope()), pytest.raises(spec.errors.FluidSpecError):
+        fluid.io.load_persistables(EXE, tmp_path, prog)  # no holder: read as dense, refused
