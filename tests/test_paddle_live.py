@@ -27,7 +27,6 @@ import pytest
 
 from conformance._case import (
     Call,
-    OpSpec,
     ProgramSpec,
     SelectedRowsValue,
     TensorValue,
@@ -410,21 +409,6 @@ def demo_32bit_lod_height(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     return _error_is_not(outcome, "none: the spec wants the round trip to work")
 
 
-def demo_scale_op_fetch(paddle: SubprocessAdapter, tmp: Path) -> str | None:
-    prog = ProgramSpec(
-        vars=(VarSpec("x", shape=(-1, 2)), VarSpec("w", shape=(2,), is_parameter=True),
-              VarSpec("y", shape=(-1, 2))),
-        ops=(OpSpec("elementwise_add", {"X": ("x",), "Y": ("w",)}, {"Out": ("y",)}, {"axis": -1}),))
-    saved = paddle.run(prog, {"w": _t([1, 2])}, Call("save_inference_model", {
-        "dirname": str(tmp), "feeded_var_names": ["x"], "target_vars": ["y"],
-        "model_filename": None, "params_filename": None}))
-    assert saved.ok, saved.describe()
-    loaded = paddle.run(ProgramSpec(), {}, Call("load_inference_model", {
-        "dirname": str(tmp), "model_filename": None, "params_filename": None}))
-    names = loaded.result.get("fetch_target_names")
-    return None if names == ["save_infer_model/scale_0.tmp_0"] else f"fetch targets {names}"
-
-
 def demo_program_without_blocks(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     from spec.framework_pb2 import ProgramDesc
 
@@ -472,7 +456,6 @@ DEMONSTRATIONS = {
     "SEL-SAVE-006": demo_uninitialised_save_writes,
     "SEL-SAVE-007": demo_selected_rows_combined_crash,
     "SEL-SAVE-008": demo_failed_save_destroys_good_save,
-    "INF-SAVE-007": demo_scale_op_fetch,
     "INF-LOAD-001": demo_program_without_blocks,
 }
 
