@@ -4,6 +4,7 @@ Same functions and signatures as ``reference.io``; the implementation is numba_k
 (columnar selection, header and parse kernels, bulk file I/O) — see ``numba_kernels._io``.
 """
 
+from numba_kernels._inference import load_inference_model, save_inference_model
 from numba_kernels._io import (
     is_parameter,
     is_persistable,
@@ -22,6 +23,8 @@ __all__ = [
     "load_params",
     "save_persistables",
     "load_persistables",
+    "save_inference_model",
+    "load_inference_model",
     "is_parameter",
     "is_persistable",
 ]
