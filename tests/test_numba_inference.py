@@ -109,11 +109,11 @@ def test_inference_save_and_load_match_reference(model):
                 with scope_guard(fresh):
                     if o["memory"]:
                         model_bytes, params = saved[0][1]
-                        call = (lambda mod=mod, m=model_bytes, p=params:
-                                mod.load_inference_model(None, None, m, p))
+                        def call(mod=mod, m=model_bytes, p=params):
+                            return (mod.load_inference_model(None, None, m, p))
                     else:
-                        call = (lambda mod=mod, root=root:
-                                mod.load_inference_model(root, None, o["model"], o["params"]))
+                        def call(mod=mod, root=root):
+                            return (mod.load_inference_model(root, None, o["model"], o["params"]))
                     result = attempt(call)
                     if result[0][0] == "ok":
                         prog, feed_names, fetches = result[0][1]
