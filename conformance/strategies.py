@@ -158,12 +158,16 @@ def arrays(dtype: np.dtype, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndar
     if dtype.kind == "V" or dtype.name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
         bits = np.dtype(f"u{dtype.itemsize}")
         return hnp.arrays(bits, shape).map(lambda a: a.view(dtype))
-    if dtype.kind == "f":
-        bits = np.dtype(f"u{dtype.itemsize}")
-        return hnp.arrays(bits, shape).map(lambda a: a.view(dtype))
-    if dtype.kind == "c":
-        bits = np.dtype(f"u{dtype.itemsize // 2}")
-        return hnp.arrays(bits, (*shape, 2)).map(lambda a: a.view(dtype).reshape(shape))
+    if dtype.kind in "fc":
+        half = dtype.itemsize // 2 if dtype.kind == "c" else dtype.itemsize
+        bits = np.dtype(f"u{half}")
+        real = np.dtype(f"f{half}")
+        specials = np.array([np.nan, np.inf, -np.inf, -0.0, 1.0, np.finfo(real).smallest_subnormal],
+                            dtype=real).view(bits).tolist()
+        elements = st.one_of(st.sampled_from(specials), st.integers(0, 2 ** (8 * half) - 1))
+        inner = (*shape, 2) if dtype.kind == "c" else shape
+        return hnp.arrays(bits, inner, elements=elements).map(
+            lambda a: a.view(dtype).reshape(shape))
     return hnp.arrays(dtype, shape)
 
 
