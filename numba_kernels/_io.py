@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels import _decode, _encode, _files, _select, _separate
+from numba_kernels import _cuda_io, _decode, _encode, _files, _select, _separate
 from numba_kernels._gc import no_gc
 from numba_kernels.arrays import decode_selected_rows, encode_selected_rows
 from spec import VarType, element_type
@@ -153,9 +153,13 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         values = _collect(ordered, True)
         names = [v.name for v in ordered]
         arrays, lods = _dense_inputs(ordered, values)
-        with no_gc():
-            arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
-            stream = _encode.encode_to_bytes(arrs, meta, uniform)
+        if _cuda_io.any_on_device(arrays):  # issue 5: packed on the GPU, one copy to the host
+            packed, _ = _cuda_io.pack_to_host(arrays, lods, names=names)
+            stream = packed.tobytes()
+        else:
+            with no_gc():
+                arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
+                stream = _encode.encode_to_bytes(arrs, meta, uniform)
         if dirname is None:
             return stream
         root = _files.checked_dirname(dirname)
@@ -187,7 +191,11 @@ def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
         arrays, lods = _dense_inputs(unique, values)
-        data, bounds = _separate.encode_records(arrays, lods, [v.name for v in unique])
+        if _cuda_io.any_on_device(arrays):  # issue 5: packed on the GPU, one copy to the host
+            data, bounds = _cuda_io.pack_to_host(arrays, lods, names=[v.name for v in unique])
+            bounds = bounds.tolist()
+        else:
+            data, bounds = _separate.encode_records(arrays, lods, [v.name for v in unique])
         mv = memoryview(data)
         return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     for i, (var, value) in enumerate(zip(unique, values, strict=True)):  # var order decides
@@ -282,6 +290,8 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         loaded = _read_separate(unique, paths)
     for item in loaded:
         _check_shape(item)
+    if _cuda_io.loads_to_device(executor):  # issue 5: a CUDAPlace load puts values on the GPU
+        _cuda_io.move_to_device(loaded)
     with no_gc():
         for item in loaded:
             _assign(item)
