@@ -62,8 +62,8 @@ class LoDTensor:
         return self._array
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        array = self._value()
-        return array.astype(dtype) if dtype is not None else array.copy()
+        # np.array, not array.copy(): also copies a device value (numba_kernels' CUDAPlace load) to the host
+        return np.array(self._value(), dtype=dtype, copy=True)
 
     def shape(self) -> list[int]:
         return list(self._array.shape) if self._array is not None else []

@@ -115,6 +115,7 @@ def test_cuda_place_load_puts_values_on_the_device(tmp_path):
         assert tensor._array.copy_to_host().tobytes() == np.asarray(array).tobytes()
         assert tensor._array.shape == np.asarray(array).shape
         assert tensor.lod() == (lod or [])
+        assert np.array(tensor).tobytes() == np.asarray(array).tobytes()  # back to the host
 
 
 @pytest.mark.parametrize("api", ["save_persistables", "save_params", "save_vars"])
