@@ -196,3 +196,27 @@ def test_protobuf_runtime_parses_a_program_over_64_mib():
     assert len(data) > 64 << 20
     assert len(ProgramDesc.FromString(data).blocks[0].vars) == 70
     assert struct.calcsize("<q") == 8  # offsets are 64-bit on this platform
+
+
+@pytest.mark.parametrize("io", hh.io_params())
+def test_an_inference_model_over_64_mib_saves_and_loads(io, tmp_path):
+    # SAFE-LARGE-002 through the APIs: the big attribute sits on an op the pruning keeps.
+    big = "q" * (65 << 20)
+    with fluid.scope_guard(fluid.Scope()):
+        program = fluid.Program()
+        block = program.global_block()
+        x = block.create_var(name="x", shape=[-1, 3], dtype="float32")
+        w = block.create_parameter(name="w", shape=[3, 2], dtype="float32")
+        y = block.create_var(name="y", shape=[-1, 2], dtype="float32")
+        block.append_op(type="mul", inputs={"X": [x], "Y": [w]}, outputs={"Out": [y]},
+                        attrs={"padding": big})
+        fluid.global_scope().var("w").get_tensor().set(np.ones((3, 2), np.float32))
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.save_inference_model(str(tmp_path), ["x"], [y], exe, main_program=program)
+    assert (tmp_path / "__model__").stat().st_size > 64 << 20
+    with fluid.scope_guard(fluid.Scope()):
+        exe = fluid.Executor(fluid.CPUPlace())
+        loaded, feeds, fetches = io.load_inference_model(str(tmp_path), exe)
+        assert feeds == ["x"] and [v.name for v in fetches] == ["y"]
+        mul = [op for op in loaded.global_block().ops if op.type == "mul"]
+        assert len(mul) == 1 and mul[0].attr("padding") == big
