@@ -10,7 +10,10 @@ first differing byte is printed and the exit status is 1 — before any timing.
 Then it times, for ``1x256MiB-f32-combined`` and ``10000x1KiB-f32-combined`` (float32, as in
 ``fluidspec bench``):
 
-* ``encode`` / ``cuda``: device arrays -> one device buffer (headers kernel + copy kernels);
+* ``encode`` / ``cuda``: separate device arrays -> one device buffer (headers kernel, one copy
+  launch per array);
+* ``encode`` / ``cuda-arena``: the same arrays as views of one device arena, as a CUDAPlace load
+  or a decode leaves them (headers kernel, one gather launch for all);
 * ``decode`` / ``cuda``: the device buffer's payloads -> an aligned device arena (reused, like
   ``out`` for encode): the scatter launch and the array views.  The host-side parse is done
   once beforehand, as a load does after reading the file, and is timed on its own as
@@ -111,6 +114,12 @@ def verify(cases: int, seed: int, max_elems: int, launch: Any = None) -> int:
             if host.tobytes() != arr.tobytes():
                 raise ByteMismatch(f"case {k} record {i}: decode: "
                                    f"{_first_difference(host.tobytes(), arr.tobytes())}")
+        # the decoded arrays are views of one arena: packing them again is one gather launch
+        again = gpu.encode([d for d, _ in back], [lod for _, lod in back], launch=launch)
+        again_bytes = again.copy_to_host().tobytes()
+        if again_bytes != want:
+            raise ByteMismatch(f"case {k}: re-encode of decoded arrays: "
+                               f"{_first_difference(again_bytes, want)}")
     return cases
 
 
@@ -153,9 +162,12 @@ def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
     d2d_dst = cuda.device_array(payload, np.uint8)
     u8, parsed, dbuf = _cuda_decode.parse(packed)
     arena = cuda.device_array(int(_cuda_decode.arena_layout(parsed)[-1]), np.uint8)
+    views = [v for v, _ in _cuda_decode.unpack(u8, parsed, dbuf)]  # one arena, like a load's
     d2d = _times(lambda: d2d_dst.copy_to_device(d2d_src), repeat)
     return [
         _row(case, "encode", "cuda", _times(lambda: gpu.encode(dev, out=out), repeat),
+             payload, count),
+        _row(case, "encode", "cuda-arena", _times(lambda: gpu.encode(views, out=out), repeat),
              payload, count),
         _row(case, "decode", "cuda", _times(
             lambda: _cuda_decode.unpack(u8, parsed, dbuf, arena=arena), repeat), payload, count),

@@ -24,52 +24,19 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from numba_kernels import _cuda, _cuda_launch, _decode
-from numba_kernels._cuda_encode import (
-    int64_tables,
+from numba_kernels import _decode
+from numba_kernels._cuda_device import (
+    gather,
     is_device_array,
     streams,
+    tag_arena_views,
     to_device,
-    word_view,
 )
 from numba_kernels._cuda_launch import Launch
 from numba_kernels._dtypes import DTYPE_BY_CODE
 from spec.errors import InvalidArgumentError
 
 ALIGN = 256  # cudaMalloc's own alignment: every typed access to an array is aligned
-
-
-def chunk_tables(nbytes: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(chunk_rec, chunk_base)`` for ``gather_kernel``: chunk -> range, range -> first chunk."""
-    per = -(-nbytes // chunk)
-    base = np.zeros(len(nbytes), np.int64)
-    if len(nbytes) > 1:
-        np.cumsum(per[:-1], out=base[1:])
-    rec = np.repeat(np.arange(len(nbytes), dtype=np.int64), per)
-    return rec, base
-
-
-def gather(dst: Any, dst_off: np.ndarray, src: Any, src_off: np.ndarray, nbytes: np.ndarray,
-           launch: Launch | None = None, chunk: int | None = None, stream: Any = 0) -> None:
-    """Copy ``src[src_off[r]:+nbytes[r]]`` to ``dst[dst_off[r]:]`` for every r, one launch.
-
-    ``dst`` and ``src`` are 1-D uint8 device arrays; the offsets and sizes are host int64 arrays.
-    The launch is asynchronous on ``stream``.
-    """
-    cb = _cuda_launch.chunk_bytes(chunk)
-    nbytes = np.asarray(nbytes, np.int64)
-    rec, base = chunk_tables(nbytes, cb)
-    if len(rec) == 0:
-        return
-    dst_w, dst_words = word_view(dst)
-    src_w, src_words = word_view(src)
-    d_dst_off, d_src_off, d_nbytes, d_rec, d_base = int64_tables(
-        [np.asarray(dst_off, np.int64), np.asarray(src_off, np.int64), nbytes, rec, base], stream)
-    blocks, threads = _cuda_launch.for_chunks(len(rec), launch)
-    _cuda.gather_kernel[blocks, threads, stream](
-        dst, dst_w, d_dst_off, src, src_w, d_src_off, d_nbytes, d_rec, d_base, cb,
-        dst_words and src_words,
-    )
 
 
 def _host_and_device(buffer: Any) -> tuple[np.ndarray, Any]:
@@ -137,6 +104,7 @@ def unpack(
     for i in range(p.n):
         flat = arena[offs[i]:offs[i] + sizes[i]].view(DTYPE_BY_CODE[codes[i]])
         out_views.append((flat.reshape(p.shape(i)), lods[i]))
+    tag_arena_views([v for v, _ in out_views], arena, offs)
     stream.synchronize()
     return out_views
 

@@ -23,92 +23,22 @@ import numpy as np
 from numba import cuda
 
 from numba_kernels import _cuda, _cuda_launch
+from numba_kernels._cuda_device import (
+    arena_of,
+    as_device_or_host,
+    copy_into,
+    device_bytes,
+    gather,
+    int64_tables,
+    is_device_array,
+    streams,
+    word_view,
+)
 from numba_kernels._cuda_launch import Launch
 from numba_kernels._dtypes import SIZES
 from numba_kernels._encode import plan
 from numba_kernels._layout import layout
 from spec.errors import InvalidArgumentError, UnsupportedDtypeError
-
-_WORD = 8
-
-
-def is_device_array(a: Any) -> bool:
-    """A numba device array (real or simulated)."""
-    return hasattr(a, "copy_to_host") and hasattr(a, "is_c_contiguous") and not isinstance(
-        a, np.ndarray)
-
-
-def as_device_or_host(a: Any) -> tuple[Any, bool]:
-    """``(array, on_device)``; objects with ``__cuda_array_interface__`` become device arrays."""
-    if isinstance(a, np.ndarray):
-        return a, False
-    if is_device_array(a):
-        return a, True
-    if hasattr(a, "__cuda_array_interface__") and hasattr(cuda, "as_cuda_array"):
-        return cuda.as_cuda_array(a), True
-    return np.asarray(a), False
-
-
-def address(a: Any) -> int:
-    """Device address of a device array's first byte (the simulator's is a host address)."""
-    cai = getattr(a, "__cuda_array_interface__", None)
-    if cai is not None:
-        return int(cai["data"][0] or 0)
-    return int(a._ary.__array_interface__["data"][0])  # simulator FakeCUDAArray
-
-
-def to_device(a: np.ndarray, stream: Any = 0) -> Any:
-    """Small metadata to the device; empty arrays become one element (never read)."""
-    if a.size == 0:
-        a = np.zeros(1, a.dtype)
-    return cuda.to_device(np.ascontiguousarray(a), stream=stream)
-
-
-def int64_tables(parts: Sequence[np.ndarray], stream: Any) -> list[Any]:
-    """Several small int64 tables in one host-to-device copy (one call's fixed cost, not n)."""
-    sizes = [max(len(t), 1) for t in parts]
-    offs = np.zeros(len(parts) + 1, np.int64)
-    np.cumsum(sizes, out=offs[1:])
-    blob = np.zeros(int(offs[-1]), np.int64)
-    for t, o in zip(parts, offs.tolist(), strict=False):
-        blob[o:o + len(t)] = t
-    dev = cuda.to_device(blob, stream=stream)
-    return [dev[a:b] for a, b in zip(offs.tolist(), offs[1:].tolist(), strict=False)]
-
-
-_streams: list[Any] = []
-
-
-def streams() -> tuple[Any, Any]:
-    """Two streams, made once: payload copies on one, header work on the other, so the
-    header metadata copy and launch overlap the payload copy (they write disjoint bytes; words
-    shared by a header and a payload are written byte-wise by both kernels)."""
-    if not _streams:
-        _streams.extend([cuda.stream(), cuda.stream()])
-    return _streams[0], _streams[1]
-
-
-_dummy_words: list[Any] = []
-
-
-def word_view(u8: Any) -> tuple[Any, bool]:
-    """``(uint64 view of the whole words of u8, usable)``; usable needs 8-byte alignment."""
-    whole = (u8.shape[0] // _WORD) * _WORD
-    if whole == 0 or address(u8) % _WORD:
-        if not _dummy_words:
-            _dummy_words.append(cuda.device_array(1, np.uint64))
-        return _dummy_words[0], False
-    return u8[:whole].view(np.uint64), True
-
-
-def device_bytes(a: Any, var: str | None) -> Any:
-    """A C-contiguous device array as a 1-D uint8 device array (FMT-REC-005)."""
-    if not a.is_c_contiguous():
-        raise InvalidArgumentError(
-            "a device array must be C-contiguous to be written", var=var,
-            expected="a C-contiguous device array", found=f"strides {tuple(a.strides)}",
-        )
-    return a.reshape(int(np.prod(a.shape, dtype=np.int64))).view(np.uint8)
 
 
 def _shape_proxy(a: Any, var: str | None) -> np.ndarray:
@@ -197,16 +127,26 @@ def write_headers(dst: Any, p: Plan, launch: Launch | None, stream: Any = 0) -> 
     _cuda.headers_kernel[blocks, threads, stream](dst, *tables)
 
 
-def copy_into(dst: Any, dst_w: Any, dst_words: bool, d: int, src_u8: Any, m: int,
-              launch: Launch | None, chunk: int | None, stream: Any = 0) -> None:
-    """``src_u8[0:m]`` (a device uint8 array) -> ``dst[d:d+m]`` by ``copy_kernel``."""
-    if m == 0:
-        return
-    cb = _cuda_launch.chunk_bytes(chunk)
-    src_w, src_words = word_view(src_u8)
-    blocks, threads = _cuda_launch.for_chunks(-(-m // cb), launch)
-    _cuda.copy_kernel[blocks, threads, stream](dst, dst_w, d, src_u8, src_w, m, cb,
-                                               dst_words and src_words)
+def _gather_arena_views(dst: Any, p: Plan, items: list[tuple[Any, bool]], launch: Launch | None,
+                        chunk: int | None, stream: Any) -> set[int]:
+    """Device arrays that are views of one arena (from decode or a CUDAPlace load) are copied
+    by one ``gather`` launch per arena instead of one launch each; returns their indices."""
+    groups: dict[int, tuple[Any, list[int], list[int]]] = {}
+    for i, (a, dev) in enumerate(items):
+        tag = arena_of(a) if dev and p.nbytes[i] else None
+        if tag is not None:
+            arena, off = tag
+            group = groups.setdefault(id(arena), (arena, [], []))
+            group[1].append(i)
+            group[2].append(off)
+    done: set[int] = set()
+    for arena, idx, offs in groups.values():
+        if len(idx) < 2:
+            continue
+        gather(dst, p.data_off[idx], arena, np.array(offs, np.int64), p.nbytes[idx], launch,
+               chunk, stream)
+        done.update(idx)
+    return done
 
 
 def encode(
@@ -233,10 +173,11 @@ def encode_planned(
     dst_w, dst_words = word_view(dst)
     payload_stream, header_stream = streams()
     # Payload first: the big copies start while the host still prepares the headers.
+    grouped = _gather_arena_views(dst, p, items, launch, chunk, payload_stream)
     staged = []
     for i, (a, dev) in enumerate(items):
         m = int(p.nbytes[i])
-        if m == 0:
+        if m == 0 or i in grouped:
             continue
         d = int(p.data_off[i])
         if dev:

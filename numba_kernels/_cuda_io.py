@@ -99,8 +99,12 @@ def arrays_to_device(arrays: Sequence[np.ndarray]) -> list[Any]:
         arena[:staged].copy_to_device(stage)
     for i in large:
         arena[offs[i]:offs[i] + sizes[i]].copy_to_device(arrays[i].reshape(-1).view(np.uint8))
-    return [arena[offs[i]:offs[i] + sizes[i]].view(a.dtype).reshape(a.shape)
-            for i, a in enumerate(arrays)]
+    views = [arena[offs[i]:offs[i] + sizes[i]].view(a.dtype).reshape(a.shape)
+             for i, a in enumerate(arrays)]
+    from numba_kernels._cuda_device import tag_arena_views
+
+    tag_arena_views(views, arena, offs)  # a later save packs them with one gather launch
+    return views
 
 
 def move_to_device(items: Sequence[Any]) -> None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numba_kernels._cuda_decode import decode, gather
+from numba_kernels._cuda_decode import decode
+from numba_kernels._cuda_device import gather
 from numba_kernels._cuda_encode import encode
 from numba_kernels._cuda_launch import available, simulated, unavailable_reason
 

@@ -87,4 +87,4 @@ def test_fluidspec_bench_cuda_flag(tmp_path):
     out = tmp_path / "bench.json"
     assert cli(["bench", "--cuda", "--quick", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["results"]
-    assert {r["impl"] for r in rows} == {"cuda", "limit-d2d-copy"}
+    assert {r["impl"] for r in rows} == {"cuda", "cuda-arena", "limit-d2d-copy"}

@@ -20,7 +20,7 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from numba_kernels import _cuda_encode  # noqa: E402
+from numba_kernels import _cuda_device  # noqa: E402
 from numba_kernels import cuda as gpu  # noqa: E402
 from reference import codec as oracle  # noqa: E402
 from spec.errors import BadVersionError, TrailingBytesError, TruncatedError  # noqa: E402
@@ -59,11 +59,11 @@ def test_decoded_arrays_are_aligned_views_of_one_arena():
     blob = oracle.encode_combined([(np.arange(3, dtype=np.int8), None),
                                    (np.arange(5, dtype=np.float64), None)])
     out = gpu.decode(blob)
-    base = _cuda_encode.address(out[0][0])
+    base = _cuda_device.address(out[0][0])
     # The simulator's arena is a numpy array (16-byte aligned); cudaMalloc gives >= 256.
     if not gpu.simulated():
         assert base % 256 == 0
-    assert (_cuda_encode.address(out[1][0]) - base) % 256 == 0
+    assert (_cuda_device.address(out[1][0]) - base) % 256 == 0
 
 
 def test_bf16_decodes_to_bfloat16():

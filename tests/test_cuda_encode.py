@@ -127,3 +127,34 @@ def test_non_contiguous_device_array_is_refused():
 def test_too_small_out_is_refused():
     with pytest.raises(InvalidArgumentError):
         gpu.encode([np.zeros(10, np.float32)], out=cuda.device_array(8, np.uint8))
+
+
+@given(case=tensor_lists(), picks=st.lists(st.integers(0, 2), min_size=6, max_size=6),
+       launch=st.sampled_from(LAUNCHES), chunk=st.sampled_from(CHUNKS))
+def test_arena_views_mixed_with_other_arrays(case, picks, launch, chunk):
+    """Views of one decode arena (packed by one gather), separate device arrays and host arrays,
+    in reversed order so arena offsets run backwards: the bytes are still the reference's."""
+    arrays, lods = case
+    decoded = gpu.decode(oracle.encode_combined(list(zip(arrays, lods, strict=True))))
+    ins = [decoded[i][0] if pick == 0 else cuda.to_device(a) if pick == 1 else a
+           for i, (a, pick) in enumerate(zip(arrays, picks, strict=False))]
+    expected = oracle.encode_combined(list(zip(arrays[::-1], lods[::-1], strict=True)))
+    got = gpu.encode(ins[::-1], lods[::-1], launch=launch, chunk=chunk)
+    assert got.copy_to_host().tobytes() == expected
+
+
+def test_arena_views_take_one_gather_launch(monkeypatch):
+    """Re-packing decoded arrays launches no per-array copy: one gather from their arena."""
+    from numba_kernels import _cuda_encode
+
+    arrays = [np.full((3, 5), i, np.float32) for i in range(6)]
+    blob = oracle.encode_combined([(a, None) for a in arrays])
+    decoded = [dev for dev, _ in gpu.decode(blob)]
+    per_array, gathers = [], []
+    real_copy, real_gather = _cuda_encode.copy_into, _cuda_encode.gather
+    monkeypatch.setattr(_cuda_encode, "copy_into",
+                        lambda *a, **k: per_array.append(1) or real_copy(*a, **k))
+    monkeypatch.setattr(_cuda_encode, "gather",
+                        lambda *a, **k: gathers.append(1) or real_gather(*a, **k))
+    assert gpu.encode(decoded).copy_to_host().tobytes() == blob
+    assert per_array == [] and gathers == [1]

@@ -19,7 +19,7 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from numba_kernels import _cuda, _cuda_decode, _cuda_encode  # noqa: E402
+from numba_kernels import _cuda, _cuda_device, _cuda_encode  # noqa: E402
 from numba_kernels._headers import write_headers as cpu_write_headers  # noqa: E402
 
 pytestmark = pytest.mark.cuda
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.cuda
 def _copy(dst_len, d, src_host, m, launch, chunk, words):
     dst = cuda.to_device(np.full(dst_len, 0xEE, np.uint8))
     src = cuda.to_device(src_host)
-    dst_w, dst_ok = _cuda_encode.word_view(dst)
-    src_w, src_ok = _cuda_encode.word_view(src)
+    dst_w, dst_ok = _cuda_device.word_view(dst)
+    src_w, src_ok = _cuda_device.word_view(src)
     use = words and dst_ok and src_ok
     _cuda.copy_kernel[launch](dst, dst_w, d, src, src_w, m, chunk, use)
     return dst.copy_to_host(), use
@@ -37,7 +37,7 @@ def _copy(dst_len, d, src_host, m, launch, chunk, words):
 
 def test_word_views_are_usable_for_fresh_allocations():
     """Otherwise the word path below would silently never run."""
-    _, ok = _cuda_encode.word_view(cuda.device_array(64, np.uint8))
+    _, ok = _cuda_device.word_view(cuda.device_array(64, np.uint8))
     assert ok
 
 
@@ -77,7 +77,7 @@ def test_gather_kernel_matches_numpy(sizes, gaps, launch, chunk):
     src = rng.integers(0, 256, int(src_off[-1] + nbytes[-1]) + 1 if sizes else 1, dtype=np.uint8)
     dst_len = int(dst_off[-1] + nbytes[-1]) + 5 if sizes else 5
     dst = cuda.to_device(np.zeros(dst_len, np.uint8))
-    _cuda_decode.gather(dst, dst_off.astype(np.int64), cuda.to_device(src),
+    _cuda_device.gather(dst, dst_off.astype(np.int64), cuda.to_device(src),
                         src_off.astype(np.int64), nbytes, launch=launch, chunk=chunk)
     want = np.zeros(dst_len, np.uint8)
     for d, s, m in zip(dst_off, src_off, nbytes, strict=True):
