@@ -123,6 +123,38 @@ def verify(cases: int, seed: int, max_elems: int, launch: Any = None) -> int:
     return cases
 
 
+def verify_io(seed: int, max_elems: int) -> None:
+    """The APIs on device values: reference.io saves host values; numba_kernels.io loads them
+    with ``Executor(CUDAPlace(0))`` (values land on the device) and saves them again (packed on
+    the device); the two streams must be identical."""
+    import reference as fluid
+    from numba_kernels import _cuda_io
+    from numba_kernels import io as nio
+    from reference import io as rio
+
+    rng = np.random.default_rng(seed)
+    prog = fluid.Program()
+    block = prog.global_block()
+    host = fluid.Scope()
+    for k, dtype in enumerate(["float32", "int64", "bool", "float16", "float64", "int8"]):
+        shape = [int(rng.integers(1, 9)), int(rng.integers(1, max(2, max_elems // 8)))]
+        block.create_parameter(name=f"p{k}", shape=shape, dtype=dtype)
+        value = rng.integers(0, 2, shape) if dtype == "bool" else rng.standard_normal(shape)
+        host.var(f"p{k}").get_tensor().set(value.astype(dtype), fluid.CPUPlace())
+    with fluid.scope_guard(host):
+        want = rio.save_persistables(fluid.Executor(fluid.CPUPlace()), None, prog)
+    device = fluid.Scope()
+    exe = fluid.Executor(fluid.CUDAPlace(0))
+    with fluid.scope_guard(device):
+        nio.load_persistables(exe, None, prog, filename=want)
+        if not all(_cuda_io.is_on_device(device.find_var(v.name).get_tensor()._array)
+                   for v in block.all_parameters()):
+            raise ByteMismatch("numba_kernels.io with CUDAPlace left values on the host")
+        got = nio.save_persistables(exe, None, prog)
+    if got != want:
+        raise ByteMismatch(f"save_persistables of device values: {_first_difference(got, want)}")
+
+
 # --------------------------------------------------------------------------------------------
 # Throughput
 
@@ -234,10 +266,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"cuda check on the {where}: {cases} random cases, device bytes vs numba_kernels.arrays")
     try:
         verify(cases, args.seed, max_elems)
+        verify_io(args.seed, max_elems)
     except ByteMismatch as exc:
         print(f"cuda check: FAILED: BYTE MISMATCH: {exc}", file=sys.stderr)
         return 1
-    print(f"cuda check: bytes identical on all {cases} cases (encode and decode)")
+    print(f"cuda check: bytes identical on all {cases} cases (encode and decode) and through "
+          "numba_kernels.io with CUDAPlace")
     if args.no_timing:
         return 0
     sizes = TINY_CASES if args.tiny else CASES

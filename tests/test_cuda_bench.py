@@ -88,3 +88,20 @@ def test_fluidspec_bench_cuda_flag(tmp_path):
     assert cli(["bench", "--cuda", "--quick", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["results"]
     assert {r["impl"] for r in rows} == {"cuda", "cuda-arena", "limit-d2d-copy"}
+
+
+def test_io_check_catches_a_wrong_device_save(monkeypatch):
+    """The API-level part of the check fails when the device-packed save differs."""
+    from numba_kernels import _cuda_io
+
+    real = _cuda_io.pack_to_host
+
+    def corrupt(*args, **kwargs):
+        host, offsets = real(*args, **kwargs)
+        host[-1] ^= np.uint8(0x80)
+        return host, offsets
+
+    _cuda_bench.verify_io(0, 64)  # passes as is
+    monkeypatch.setattr(_cuda_io, "pack_to_host", corrupt)
+    with pytest.raises(_cuda_bench.ByteMismatch, match="save_persistables"):
+        _cuda_bench.verify_io(0, 64)
