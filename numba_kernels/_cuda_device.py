@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -87,9 +88,13 @@ _dummy_words: list[Any] = []
 
 
 def word_view(u8: Any) -> tuple[Any, bool]:
-    """``(uint64 view of the whole words of u8, usable)``; usable needs 8-byte alignment."""
+    """``(uint64 view of the whole words of u8, usable)``; usable needs 8-byte alignment.
+
+    ``FLUIDSPEC_CUDA_BYTEWISE=1`` turns the word path off everywhere (every payload byte is
+    then copied by a uint8 access) — a switch for diagnosing a GPU, the bytes are the same.
+    """
     whole = (u8.shape[0] // _WORD) * _WORD
-    if whole == 0 or address(u8) % _WORD:
+    if whole == 0 or address(u8) % _WORD or os.environ.get("FLUIDSPEC_CUDA_BYTEWISE") == "1":
         if not _dummy_words:
             _dummy_words.append(cuda.device_array(1, np.uint64))
         return _dummy_words[0], False

@@ -54,3 +54,8 @@ def test_arena_tags():
 def test_strided_device_array_is_refused():
     with pytest.raises(InvalidArgumentError):
         _cuda_device.device_bytes(cuda.to_device(np.zeros((4, 4)))[:, ::2], "v")
+
+
+def test_bytewise_switch_turns_the_word_path_off(monkeypatch):
+    monkeypatch.setenv("FLUIDSPEC_CUDA_BYTEWISE", "1")
+    assert not _cuda_device.word_view(cuda.device_array(64, np.uint8))[1]
