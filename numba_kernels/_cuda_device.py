@@ -101,13 +101,18 @@ def word_view(u8: Any) -> tuple[Any, bool]:
     return u8[:whole].view(np.uint64), True
 
 
-def device_bytes(a: Any, var: str | None) -> Any:
-    """A C-contiguous device array as a 1-D uint8 device array (FMT-REC-005)."""
+def require_c_contiguous(a: Any, var: str | None) -> None:
+    """FMT-REC-005 writes C order; a strided device array cannot be copied as one range."""
     if not a.is_c_contiguous():
         raise InvalidArgumentError(
             "a device array must be C-contiguous to be written", var=var,
             expected="a C-contiguous device array", found=f"strides {tuple(a.strides)}",
         )
+
+
+def device_bytes(a: Any, var: str | None) -> Any:
+    """A C-contiguous device array as a 1-D uint8 device array (FMT-REC-005)."""
+    require_c_contiguous(a, var)
     return a.reshape(int(np.prod(a.shape, dtype=np.int64))).view(np.uint8)
 
 

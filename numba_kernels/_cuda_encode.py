@@ -31,6 +31,7 @@ from numba_kernels._cuda_device import (
     gather,
     int64_tables,
     is_device_array,
+    require_c_contiguous,
     streams,
     word_view,
 )
@@ -92,7 +93,7 @@ def make_plan(
     items = [as_device_or_host(a) for a in arrays]
     for i, (a, dev) in enumerate(items):  # refuse before any device work
         if dev:
-            device_bytes(a, names[i] if names and i < len(names) else None)
+            require_c_contiguous(a, names[i] if names and i < len(names) else None)
     proxies = [
         _shape_proxy(a, names[i] if names and i < len(names) else None) if dev else a
         for i, (a, dev) in enumerate(items)
