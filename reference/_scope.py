@@ -62,8 +62,10 @@ class LoDTensor:
         return self._array
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        # np.array, not array.copy(): also copies a device value (numba_kernels' CUDAPlace load) to the host
-        return np.array(self._value(), dtype=dtype, copy=True)
+        value = self._value()
+        # a device value (numba_kernels' CUDAPlace load) comes back to the host with its dtype
+        host = value.copy_to_host() if hasattr(value, "copy_to_host") else value.copy()
+        return host.astype(dtype) if dtype is not None else host
 
     def shape(self) -> list[int]:
         return list(self._array.shape) if self._array is not None else []

@@ -165,3 +165,22 @@ def test_inference_model_round_trip_on_the_device(tmp_path):
     w = fresh.find_var("w").get_tensor()._array
     assert _cuda_io.is_on_device(w)
     assert w.copy_to_host().tobytes() == VALUES["w"][0].tobytes()
+
+
+def test_device_bf16_value_reads_back_as_bfloat16():
+    """FMT-DTYPE-003: a BF16 value loaded onto the device converts back to ml_dtypes.bfloat16
+    (np.array(tensor) must not see the simulator's void view of the dtype)."""
+    import ml_dtypes
+
+    prog = fluid.Program()
+    prog.global_block().create_parameter(name="b", shape=[3], dtype="bfloat16")
+    host = fluid.Scope()
+    value = np.arange(3, dtype=np.float32).astype(ml_dtypes.bfloat16)
+    host.var("b").get_tensor().set(value)
+    with fluid.scope_guard(host):
+        blob = rio.save_params(fluid.Executor(fluid.CPUPlace()), None, prog)
+    scope = fluid.Scope()
+    with fluid.scope_guard(scope):
+        nio.load_params(fluid.Executor(fluid.CUDAPlace(0)), None, prog, filename=blob)
+    back = np.array(scope.find_var("b").get_tensor())
+    assert back.dtype == np.dtype(ml_dtypes.bfloat16) and back.tobytes() == value.tobytes()
