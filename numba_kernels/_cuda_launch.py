@@ -45,10 +45,24 @@ def unavailable_reason() -> str:
             "before numba is imported; scripts/test.sh runs the CUDA tests that way)")
 
 
+def checked(launch: Launch) -> Launch:
+    """A caller's ``(blocks, threads)``: at least one block, 1..1024 threads (CUDA's limit)."""
+    from spec.errors import InvalidArgumentError
+
+    try:
+        blocks, threads = (int(x) for x in launch)
+    except (TypeError, ValueError):
+        blocks = threads = 0
+    if blocks < 1 or not 1 <= threads <= 1024:
+        raise InvalidArgumentError("a launch shape is (blocks >= 1, 1 <= threads <= 1024)",
+                                   expected="(blocks, threads)", found=repr(launch))
+    return blocks, threads
+
+
 def for_items(items: int, launch: Launch | None) -> Launch:
     """Launch shape for a kernel whose work is ``items`` independent pieces."""
     if launch is not None:
-        return launch
+        return checked(launch)
     if simulated():
         return SIMULATOR_LAUNCH
     blocks = max(1, min(_GPU_MAX_BLOCKS, -(-items // _GPU_THREADS)))
@@ -58,13 +72,19 @@ def for_items(items: int, launch: Launch | None) -> Launch:
 def for_chunks(chunks: int, launch: Launch | None) -> Launch:
     """Launch shape for a chunked copy: one block per chunk, as many as the grid allows."""
     if launch is not None:
-        return launch
+        return checked(launch)
     if simulated():
         return SIMULATOR_LAUNCH
     return max(1, min(_GPU_MAX_BLOCKS, chunks)), _GPU_THREADS
 
 
 def chunk_bytes(chunk: int | None) -> int:
+    """Bytes per copy piece: the caller's (>= 1), else the default for where it runs."""
     if chunk is not None:
+        if int(chunk) < 1:
+            from spec.errors import InvalidArgumentError
+
+            raise InvalidArgumentError("chunk must be at least 1 byte", expected=">= 1",
+                                       found=chunk)
         return int(chunk)
     return 4096 if simulated() else GPU_CHUNK_BYTES

@@ -43,3 +43,20 @@ def test_unavailable_reason_says_what_to_do():
     reason = _cuda_launch.unavailable_reason()
     assert "NUMBA_ENABLE_CUDASIM" in reason
     assert os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" or "after numba" in reason
+
+
+@pytest.mark.parametrize("bad", [(0, 32), (1, 0), (1, 2048), (3,), "x"])
+def test_bad_launch_shapes_are_invalid_argument(bad):
+    from spec.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError):
+        _cuda_launch.for_items(10, bad)
+    with pytest.raises(InvalidArgumentError):
+        _cuda_launch.for_chunks(10, bad)
+
+
+def test_bad_chunk_is_invalid_argument():
+    from spec.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError):
+        _cuda_launch.chunk_bytes(0)
