@@ -230,10 +230,11 @@ def performance_page(results: list[dict[str, Any]] | None,
         "",
         "Generated at build time from `docs/data/bench.json`, the output of",
         "`fluidspec bench --json` (schema: `{\"results\": [{case, op, impl, median_s, min_s, max_s,",
-        "bytes, count}]}`).  Refresh it with:",
+        "bytes, count}]}`; `count` is the number of tensors).  Refresh it with the full run, or",
+        "`--quick` (smaller sizes, fewer repeats, under a minute) to check that it works:",
         "",
         "```sh",
-        ".venv/bin/fluidspec bench --quick --json docs/data/bench.json",
+        ".venv/bin/fluidspec bench --json docs/data/bench.json",
         "```",
         "",
     ]
@@ -317,7 +318,7 @@ def performance_png(results: list[dict[str, Any]]) -> bytes:
             cs.append(colours[r["impl"]])
             y += 1
         y += 1.2  # gap between groups
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.14 * y))
+    fig, ax = plt.subplots(figsize=(9.5, 0.6 + 0.14 * y))
     ax.barh(ys, xs, height=0.85, color=cs)
     ax.set_yticks(ticks)
     ax.set_yticklabels(labels, fontsize=7)
@@ -325,7 +326,7 @@ def performance_png(results: list[dict[str, Any]]) -> bytes:
     ax.set_xscale("log")
     ax.set_xlabel("throughput, MB/s at the median time (log scale)")
     ax.legend(handles=[Patch(color=colours[i], label=i) for i in impls], fontsize=7,
-              loc="lower right")
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     buf = io.BytesIO()
     # No timestamp in the PNG, so the same JSON gives the same bytes.
