@@ -42,10 +42,11 @@ ALIGN = 256  # cudaMalloc's own alignment: every typed access to an array is ali
 def _host_and_device(buffer: Any) -> tuple[np.ndarray, Any]:
     """``(host uint8 bytes, device uint8 array or None)`` of the input."""
     if is_device_array(buffer):
-        if len(buffer.shape) != 1 or np.dtype(buffer.dtype) != np.uint8:
+        if len(buffer.shape) != 1 or np.dtype(buffer.dtype) != np.uint8 or \
+                not buffer.is_c_contiguous():
             raise InvalidArgumentError(
-                "a device buffer must be a 1-D uint8 device array",
-                expected="a 1-D uint8 device array",
+                "a device buffer must be a contiguous 1-D uint8 device array",
+                expected="a contiguous 1-D uint8 device array",
                 found=f"{np.dtype(buffer.dtype)} array of shape {tuple(buffer.shape)}",
             )
         return buffer.copy_to_host(), buffer

@@ -94,3 +94,14 @@ def test_bad_version_is_bad_version():
     blob[0] = 1
     with pytest.raises(BadVersionError):
         gpu.decode(bytes(blob))
+
+
+def test_device_buffer_must_be_contiguous_uint8():
+    """INVALID_ARGUMENT, not a numba error, for a buffer the scatter cannot read as bytes."""
+    from spec.errors import InvalidArgumentError
+
+    blob = np.frombuffer(oracle.encode_combined([(np.arange(2, dtype=np.int32), None)]), np.uint8)
+    for bad in (cuda.to_device(np.repeat(blob, 2))[::2], cuda.to_device(blob.view(np.int8)),
+                cuda.to_device(blob.reshape(2, -1))):
+        with pytest.raises(InvalidArgumentError):
+            gpu.decode(bad)
