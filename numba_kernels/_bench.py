@@ -1,8 +1,9 @@
 """``fluidspec bench``: time numba_kernels beside its peers, in one process and one run.
 
-A benchmark, not a test: nothing here asserts.  Every (case, op, impl) is timed ``repeats``
-times after one untimed warm-up call; the median, min and max are reported, with ratios to the
-memcpy limit and to numba.  File saves always go to a new, empty directory (rewriting existing
+A benchmark, not a test: nothing here asserts.  The implementations of one (case, op) are
+timed side by side: one untimed warm-up call each, then ``repeats`` rounds in which each runs
+once, so that the machine's drift (other processes, page cache, memory pressure) hits them all
+alike.  The median, min and max are reported, with ratios to the memcpy limit and to numba.  File saves always go to a new, empty directory (rewriting existing
 files on ext4 measures the file system's flush policy, not the writer — numba-baselines §8.15).
 Real Paddle 2.6.2 is timed in its own process when ``.venv-paddle`` exists.
 """
@@ -46,21 +47,6 @@ class Result:
     count: int
 
 
-def _time(fn: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None
-          ) -> list[float]:
-    if setup:
-        setup()
-    fn()  # warm-up: JIT loads, page cache, allocator
-    times = []
-    for _ in range(repeats):
-        if setup:
-            setup()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
 class Bench:
     def __init__(self, quick: bool, progress: Callable[[str], None]) -> None:
         self.quick = quick
@@ -70,25 +56,73 @@ class Bench:
         self.notes: list[str] = []
         self.tmp = tempfile.mkdtemp(prefix="fluidspec-bench-")
         self._dirs = 0
+        self._in_run: list[str] | None = None
+        self._pending: list[Any] = []
 
     # ---------------------------------------------------------------- helpers
     def fresh_dir(self) -> str:
         self._dirs += 1
         path = os.path.join(self.tmp, f"d{self._dirs}")
         os.makedirs(path)
+        if self._in_run is not None:  # a save target: removed when its (case, op, impl) ends
+            self._in_run.append(path)
         return path
 
     def run(self, case: str, op: str, impl: str, fn: Callable[[], Any], nbytes: int, count: int,
             setup: Callable[[], Any] | None = None, repeats: int | None = None) -> None:
-        self.progress(f"{case:28s} {op:11s} {impl:22s}")
+        """Queue one implementation of (case, op); a group is timed when the next one starts."""
+        if self._pending and self._pending[0][:2] != (case, op):
+            self.flush()
+        self._pending.append((case, op, impl, fn, nbytes, count, setup, repeats))
+
+    def flush(self) -> None:
+        """Time the queued implementations of one (case, op) side by side: one warm-up each,
+        then the repeats round-robin, so that a drift of the machine hits them all alike."""
+        group, self._pending = self._pending, []
+        if not group:
+            return
+        case, op = group[0][:2]
+        repeats = max(r or self.repeats for *_, r in group)
+        times: dict[str, list[float]] = {}
+        live = []
+        for entry in group:
+            impl, fn, setup = entry[2], entry[3], entry[6]
+            self.progress(f"{case:28s} {op:11s} warm-up {impl}")
+            if self._timed_once(case, op, impl, fn, setup) is not None:
+                live.append(entry)
+                times[impl] = []
+        for r in range(repeats):
+            self.progress(f"{case:28s} {op:11s} round {r + 1}/{repeats}")
+            for entry in list(live):
+                impl, fn, setup = entry[2], entry[3], entry[6]
+                t = self._timed_once(case, op, impl, fn, setup)
+                if t is None:
+                    live.remove(entry)
+                    times.pop(impl, None)
+                else:
+                    times[impl].append(t)
+        for case_, op_, impl, _, nbytes, count, _, _ in live:
+            ts = times[impl]
+            self.results.append(Result(case_, op_, impl, statistics.median(ts), min(ts),
+                                       max(ts), nbytes, count))
+
+    def _timed_once(self, case: str, op: str, impl: str, fn: Callable[[], Any],
+                    setup: Callable[[], Any] | None) -> float | None:
+        self._in_run = []
         try:
-            times = _time(fn, repeats or self.repeats, setup)
+            if setup:
+                setup()
+            t0 = time.perf_counter()
+            fn()
+            return time.perf_counter() - t0
         except Exception as exc:  # a peer that cannot do this case (dtype, ...)
             self.notes.append(f"{case} {op} {impl}: skipped ({type(exc).__name__}: "
                               f"{str(exc)[:80]})")
-            return
-        self.results.append(Result(case, op, impl, statistics.median(times), min(times),
-                                   max(times), nbytes, count))
+            return None
+        finally:
+            for path in self._in_run:
+                shutil.rmtree(path, ignore_errors=True)
+            self._in_run = None
 
     def cleanup(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -108,18 +142,17 @@ class Bench:
 
         # encode: to new bytes in memory
         flat = [a.reshape(-1).view(np.uint8) for a in arrs]
-        pre = np.empty(nbytes, np.uint8)
-        pre[:] = 1
+        pre_enc = np.empty(nbytes, np.uint8)
+        pre_enc[:] = 1  # touched: no page faults inside the timing
         if n == 1:
             run(case, "encode", "limit-memcpy-fresh",
                 lambda: np.copyto(np.empty(nbytes, np.uint8), flat[0]), nbytes, n)
-            run(case, "encode", "limit-memcpy-prealloc", lambda: np.copyto(pre, flat[0]),
+            run(case, "encode", "limit-memcpy-prealloc", lambda: np.copyto(pre_enc, flat[0]),
                 nbytes, n)
         else:
             run(case, "encode", "limit-memcpy-fresh", lambda: np.concatenate(flat), nbytes, n)
             run(case, "encode", "limit-memcpy-prealloc",
-                lambda: np.concatenate(flat, out=pre), nbytes, n)
-        del pre
+                lambda: np.concatenate(flat, out=pre_enc), nbytes, n)
 
         def npy_encode() -> io.BytesIO:
             f = io.BytesIO()
@@ -152,13 +185,12 @@ class Bench:
         if n == 1:
             off = int(parsed.data_off[0])
             src = u8[off:off + nbytes]
-            pre = np.empty(nbytes, np.uint8)
-            pre[:] = 1
+            pre_dec = np.empty(nbytes, np.uint8)
+            pre_dec[:] = 1
             run(case, "decode-copy", "limit-memcpy-fresh",
                 lambda: np.copyto(np.empty(nbytes, np.uint8), src), nbytes, n)
-            run(case, "decode-copy", "limit-memcpy-prealloc", lambda: np.copyto(pre, src),
+            run(case, "decode-copy", "limit-memcpy-prealloc", lambda: np.copyto(pre_dec, src),
                 nbytes, n)
-            del pre
         pick = pickle.dumps(arrs, protocol=5)
         if not has_bf16:
             npy = npy_encode().getvalue()
@@ -261,6 +293,7 @@ class Bench:
         run(case, "load", "numba",
             lambda: arrays.decode(_files.read_file(os.path.join(d, "combined")), count=n),
             nbytes, n)
+        self.flush()
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
         from numba_kernels import _separate
@@ -344,6 +377,7 @@ class Bench:
         run(case, "load", "pickle", pickle_load, nbytes, n)
         run(case, "load", "reference", ref_load, nbytes, n)
         run(case, "load", "numba", numba_load, nbytes, n)
+        self.flush()
 
     def warm_start(self) -> None:
         code = {
@@ -357,6 +391,7 @@ class Bench:
                 subprocess.run([sys.executable, "-c", src], check=True, cwd=REPO)
 
             self.run("jit", "warm-start", impl, spawn, 24, 1)
+        self.flush()
 
     def paddle(self, sizes: dict[str, dict[str, int]]) -> None:
         python = REPO / ".venv-paddle" / "bin" / "python"
@@ -366,10 +401,11 @@ class Bench:
             return
         self.progress("paddle-2.6.2 (own process)")
         cfg = {"cases": sizes, "repeats": 1 if self.quick else self.repeats, "tmp": self.tmp}
+        # stderr passes through: Paddle prints one progress line per (case, op)
         proc = subprocess.run([str(python), str(REPO / "numba_kernels" / "_bench_paddle.py"),
-                               json.dumps(cfg)], capture_output=True, text=True)
+                               json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
-            self.notes.append(f"paddle-2.6.2 failed: {proc.stderr.strip()[-300:]}")
+            self.notes.append(f"paddle-2.6.2 failed with exit status {proc.returncode}")
             return
         for row in json.loads(proc.stdout.strip().splitlines()[-1]):
             self.results.append(Result(**row))
@@ -419,7 +455,7 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
         if quick:
             bench.notes.append("--quick: 1x256MiB case shrunk to 32 MiB, separate case to 2000 "
                                "files (bytes/count say so); 3 repeats instead of 7; Paddle: 1 "
-                               "timed run after its warm-up, 2000-tensor cases")
+                               "timed run after its warm-up, 1000-tensor cases (no ratios to those)")
         if CASES[0] in wanted:
             big = [np.arange(big_elems, dtype=np.float32)]
             bench.combined(CASES[0], big, None)
@@ -436,8 +472,8 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
             bench.warm_start()
         paddle_cases = {
             CASES[0]: {"n": 1, "elems": big_elems, "separate": False},
-            CASES[1]: {"n": n_sep if quick else n_small, "elems": 256, "separate": False},
-            CASES[2]: {"n": n_sep, "elems": 256, "separate": True},
+            CASES[1]: {"n": 1000 if quick else n_small, "elems": 256, "separate": False},
+            CASES[2]: {"n": 1000 if quick else n_sep, "elems": 256, "separate": True},
         }
         paddle_cases = {k: v for k, v in paddle_cases.items() if k in wanted}
         if paddle_cases:
@@ -470,11 +506,17 @@ def table(results: list[Result]) -> str:
             results, case, op, "limit-python-files")
         numba = _find(results, case, op, "numba")
         for r in rows:
-            vs_limit = f"{r.median_s / limit.median_s:7.2f}x" if limit else "       -"
-            speed = f"{r.median_s / numba.median_s:13.2f}x" if numba else "             -"
+            vs_limit = (f"{r.median_s / limit.median_s:7.2f}x" if limit and _same_size(r, limit)
+                        else "       -")
+            speed = (f"{r.median_s / numba.median_s:13.2f}x" if numba and _same_size(r, numba)
+                     else "             -")
             lines.append(f"  {r.impl:22s} {_fmt(r.median_s):>10s} "
                          f"{_fmt(r.min_s) + '–' + _fmt(r.max_s):>21s} {vs_limit} {speed}")
     return "\n".join(lines)
+
+
+def _same_size(a: Result, b: Result) -> bool:
+    return (a.bytes, a.count) == (b.bytes, b.count)
 
 
 def _fmt(seconds: float) -> str:
@@ -491,7 +533,7 @@ def targets(results: list[Result]) -> list[dict[str, Any]]:
 
     def ratio(name: str, case: str, op: str, slow: str, fast: str, need: float) -> None:
         a, b = _find(results, case, op, slow), _find(results, case, op, fast)
-        if a and b:
+        if a and b and _same_size(a, b):
             value = a.median_s / b.median_s
             out.append({"target": name, "value": round(value, 3), "need": f">= {need}",
                         "met": value >= need})

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from numba_kernels import _parse
 from numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
@@ -32,7 +31,6 @@ from spec.errors import (
     TruncatedError,
     UnsupportedDtypeError,
 )
-from spec.framework_pb2 import VarType as _VarTypeProto
 
 _EMPTY_I = np.zeros(0, np.int64)
 
@@ -86,6 +84,10 @@ def as_u8(buf: Any) -> np.ndarray:
 
 def _slow_desc(u8: np.ndarray, at: int, size: int, path: Any, var: Any) -> tuple[int, list[int]]:
     """A non-canonical TensorDesc, judged by the protobuf runtime (FMT-DESC-002/003, DTYPE-005)."""
+    from google.protobuf.message import DecodeError  # only non-canonical descs need it
+
+    from spec.framework_pb2 import VarType as _VarTypeProto
+
     raw = u8[at:at + size].tobytes()
     try:
         desc = _VarTypeProto.TensorDesc.FromString(raw)
