@@ -109,6 +109,9 @@ def check_uint16_is_bf16(ctx: CheckContext) -> None:
     values = {"u": TensorValue(bits)}
     d = _save_separate(ctx, values)
     raw = Path(d, "u").read_bytes()
+    diag = diagnose_record(record_bytes(bits), raw)
+    if diag and diag[0] != "FMT-DTYPE-003":
+        raise fail(*diag)
     require(raw[20:22] == b"\x08\x16", "FMT-DTYPE-003",
             f"uint16 array written with desc {raw[20:24].hex()}, expected data_type 22 (08 16)")
     program = ProgramSpec(vars=(VarSpec("u", kind="LOD_TENSOR", dtype="bfloat16", shape=(5,),

@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from conformance import strategies as fs
 from conformance._case import Call, ProgramSpec, TensorValue, Value
+from conformance._checks_api import writer_at_fault
 from conformance._helpers import expect_error, expect_ok, expect_values, var_for
 from conformance._registry import PROFILES, CheckContext, check, require
 
@@ -46,11 +47,12 @@ def check_stateful_directory(ctx: CheckContext) -> None:
             self.combined: dict[str, Value] | None = None
 
         def _save(self, values: dict[str, Value], filename: str | None) -> None:
-            out = ctx.run(program, values, Call("save_vars", {
-                "dirname": self.dir, "filename": filename, "vars": list(values),
-                "predicate": None}))
+            call = Call("save_vars", {"dirname": self.dir, "filename": filename,
+                                      "vars": list(values), "predicate": None})
+            out = ctx.run(program, values, call)
             expect_ok(out, "SEL-FILE-002" if filename else "SEL-FILE-001",
                       f"save of {sorted(values)} (filename={filename})")
+            writer_at_fault(values, sorted(values), call, None)  # wrong bytes: say which clause
 
         @rule(names=st.lists(st.sampled_from(_NAMES), min_size=1, unique=True), data=st.data())
         def save_separate(self, names: list[str], data: st.DataObject) -> None:
@@ -124,6 +126,9 @@ def check_stateful_directory(ctx: CheckContext) -> None:
 
     prof = PROFILES[ctx.profile]
     run_state_machine_as_test(Directory, settings=settings(
-        max_examples=max(4, prof["max_examples"] // 2), stateful_step_count=12,
+        max_examples=max(2, prof["max_examples"] // 2),
+        stateful_step_count=12 if ctx.profile != "quick" else 8,
         derandomize=prof["derandomize"], deadline=None, database=None,
-        suppress_health_check=list(HealthCheck), report_multiple_bugs=False))
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate]
+        + ([Phase.shrink] if prof.get("shrink", True) else [])))

@@ -68,13 +68,17 @@ def _desc_clause(exp: bytes, got: bytes) -> str:
             return "FMT-DTYPE-003"
         return "FMT-DTYPE-002"
     if list(e.dims) != list(g.dims):
-        return "FMT-REC-005" if not e.dims or not g.dims else "FMT-DESC-001"
-    return "FMT-DESC-001"
+        return "FMT-REC-005"  # another shape than the value's
+    return "FMT-DESC-001"  # same message, other encoding (packed dims, field order, …)
 
 
-def diagnose_record(expected: bytes, found: bytes, start: int = 0) -> tuple[str, str] | None:
-    """(clause, message) for the first differing field of one record, or None if equal."""
-    if expected == found:
+def diagnose_record(expected: bytes, found: bytes, start: int = 0, *, prefix: bool = False
+                    ) -> tuple[str, str] | None:
+    """(clause, message) for the first differing field of one record, or None if equal.
+
+    With ``prefix`` the record is only the start of ``found`` (a combined stream goes on).
+    """
+    if expected == found or (prefix and found.startswith(expected)):
         return None
     ef, ff = _fields(expected, start), _fields(found, start)
     offset = start
@@ -82,11 +86,19 @@ def diagnose_record(expected: bytes, found: bytes, start: int = 0) -> tuple[str,
         if eraw != fraw:
             if name == "TensorDesc":
                 clause = _desc_clause(eraw, fraw)
+            elif name == "TensorDesc size":
+                descs = [f[2] for f in (ef, ff) for f in f if f[0] == "TensorDesc"]
+                if len(descs) == 2:  # the sizes differ because the descs do: judge the descs
+                    clause = _desc_clause(descs[0], descs[1])
+            elif name == "LoD level count":
+                clause = "FMT-LOD-001"  # another number of levels than the value has
             elif name == "data" and len(eraw) == len(fraw):
                 clause = "FMT-REC-007" if _byteswapped(eraw, fraw) else "FMT-REC-005"
             return clause, (f"{name} at offset {offset} differs: expected {eraw[:24].hex()}, "
                             f"found {fraw[:24].hex()}")
         offset += len(eraw)
+    if prefix:
+        return None
     return "FMT-REC-006", (f"record length differs: expected {len(expected) - start} bytes, "
                            f"found {len(found) - start}")
 
@@ -126,8 +138,7 @@ def diagnose_combined(expected_records: dict[str, bytes], found: bytes) -> tuple
         return "FMT-COMB-001", f"records are in order {got_names}, expected code-point order {order}"
     for n in order:
         rec = expected_records[n]
-        got = found[pos : pos + len(rec) + 64]
-        diag = diagnose_record(rec, got[: len(rec)] if len(got) >= len(rec) else got)
+        diag = diagnose_record(rec, found[pos:], prefix=True)
         if diag is not None:
             clause, msg = diag
             return clause, f"record of {n!r} (at offset {pos}): {msg}"

@@ -42,6 +42,9 @@ __all__ = [
 #: Hypothesis settings per profile: examples per property check.
 PROFILES: dict[str, dict[str, Any]] = {
     "ci": {"max_examples": 12, "derandomize": True},
+    # For the suite's own meta-tests, which run it against a dozen toy implementations.
+    # (no shrinking: they need to know which clause fails, not the smallest example)
+    "quick": {"max_examples": 4, "derandomize": True, "shrink": False},
     "thorough": {"max_examples": 300, "derandomize": False},
 }
 
@@ -163,7 +166,8 @@ class CheckContext:
                 max_examples=prof["max_examples"], derandomize=prof["derandomize"],
                 deadline=None, database=None, print_blob=True, report_multiple_bugs=False,
                 suppress_health_check=list(HealthCheck),
-                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+                phases=[Phase.explicit, Phase.reuse, Phase.generate]
+                + ([Phase.shrink] if prof.get("shrink", True) else []),
             )(given(*strategies, **kw)(fn))
             return inner
 

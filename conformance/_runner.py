@@ -168,6 +168,8 @@ def known_failures_names(impl: str, hello: dict[str, Any] | None) -> list[str]:
     """Candidate file stems: ``<name>-<version>`` and ``<name>`` from hello, then the adapter name."""
     names = []
     info = (hello or {}).get("implementation") or {}
+    if not isinstance(info, dict):  # a server that breaks PROTO-HELLO-001 is still reported
+        info = {}
     if info.get("name"):
         if info.get("version"):
             names.append(f"{info['name']}-{info['version']}")
@@ -275,7 +277,9 @@ def run_suite(
             try:
                 info = adapter.hello()
                 hello[adapter.name] = info
-                apis = frozenset(info.get("apis") or [])
+                raw_apis = info.get("apis")
+                apis = frozenset(a for a in raw_apis if isinstance(a, str)) if isinstance(
+                    raw_apis, list) else frozenset()
                 unavailable = None
             except AdapterUnavailable as exc:
                 hello[adapter.name] = {"unavailable": str(exc)}

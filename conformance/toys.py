@@ -65,20 +65,27 @@ class ToyAdapter:
 
     # -- hooks the broken variants override ---------------------------------------------------
 
-    def encode(self, value: Value) -> bytes:
+    def validate(self, value: Value) -> None:
+        """FMT-DTYPE-006, FMT-LOD-002, FMT-SR-004: refuse before anything is written."""
         from conformance._oracle import element_code
         from reference.codec import check_lod
-        from spec.errors import InvalidLodError, UnsupportedDtypeError
+        from spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
 
         try:
             element_code(np.asarray(value.array).dtype)
         except KeyError:
             raise UnsupportedDtypeError("no element type", found=str(value.array.dtype)) from None
         if isinstance(value, SelectedRowsValue):
-            return selected_rows_bytes(value)
+            if not all(-(1 << 63) <= int(x) < (1 << 63) for x in [*value.rows, value.height]):
+                raise InvalidArgumentError("rows and height are i64", found=value.height)
+            return
         problem = check_lod(value.lod, np.asarray(value.array).shape)
         if problem:
             raise InvalidLodError(problem, found=value.lod)
+
+    def encode(self, value: Value) -> bytes:
+        if isinstance(value, SelectedRowsValue):
+            return selected_rows_bytes(value)
         return record_bytes(value.array, value.lod)
 
     def combined_order(self, names: list[str]) -> list[str]:
@@ -134,6 +141,7 @@ class ToyAdapter:
                 raise UnsupportedVarTypeError("cannot save this kind", var=v.name, found=v.kind)
             if v.name not in values:
                 raise UninitializedVarError("no value", var=v.name)
+            self.validate(values[v.name])
         if dirname is not None and filename is None:
             blobs = {v.name: self.encode(values[v.name]) for v in chosen}
             for name, blob in blobs.items():
