@@ -44,6 +44,13 @@ def _replay_api_case(ctx: CheckContext, vector: Vector, primary: str) -> None:
     if exp.get("memory") is not None:
         want = base64.b64decode(exp["memory"])
         require(out.memory == want, primary, f"vector {vector.id}: memory bytes differ")
+    for rel, b64 in (exp.get("files") or {}).items():
+        path = Path(args["dirname"], rel)
+        require(path.is_file(), primary, f"vector {vector.id}: {rel!r} was not written")
+        want, got = base64.b64decode(b64), path.read_bytes()
+        if want != got:  # the counterexample's clause, with the first differing field
+            diag = diagnose_record(want, got, prefix=False)
+            raise fail(primary, f"vector {vector.id}: {rel} differs ({diag[1] if diag else ''})")
     want_scope = {k: value_from_json(v) for k, v in (exp.get("scope") or {}).items()}
     expect_values(want_scope, out.scope, None, f"vector {vector.id}")
 

@@ -241,9 +241,13 @@ def promote(report_path: Path, out: Path = OUT) -> int:
         tmpdir = tempfile.mkdtemp()
         run_json = {**call_json, "dirname": tmpdir if call_json.get("dirname") else None}
         res = ref.run(program, scope, Call.from_json(run_json))
+        written = {str(p.relative_to(tmpdir)): base64.b64encode(p.read_bytes()).decode("ascii")
+                   for p in sorted(Path(tmpdir).rglob("*")) if p.is_file()}
         shutil.rmtree(tmpdir, ignore_errors=True)
         expected: dict[str, Any] = {"result": "valid" if res.ok else "invalid",
                                     "error": res.error_id}
+        if written:
+            expected["files"] = written
         if res.ok:
             if res.result.get("memory") is not None:
                 expected["memory"] = base64.b64encode(res.memory).decode("ascii")

@@ -64,3 +64,32 @@ def test_fluidspec_set_covers_every_dtype_and_the_invalid_inputs():
             "complex128"} <= dtypes
     invalid = [v for v in fs_set.vectors if v.expected["result"] == "invalid"]
     assert {v.clauses[0] for v in invalid} >= {"FMT-REC-001", "FMT-SAFE-004", "FMT-LOD-003"}
+
+
+def test_counterexamples_are_promoted_to_vectors_that_catch_the_bug(tmp_path):
+    import shutil
+
+    from conformance._checks_vectors import _replay_api_case
+    from conformance._discovery import resolve
+    from conformance._registry import CheckContext, ClauseFailure
+    from conformance._runner import run_suite
+    from conformance._vectors import Vector
+    from conformance.make_vectors import promote
+    from conformance.toys import BrokenUnsortedCombined
+
+    report = run_suite([BrokenUnsortedCombined()], only=["write_combined_bytes"])
+    (tmp_path / "r.json").write_text(json.dumps(report.to_json()))
+    vset = tmp_path / "set"
+    shutil.copytree(VECTORS_DIR / "fluidspec", vset)
+    assert promote(tmp_path / "r.json", vset) == 1
+    manifest = json.loads((vset / "manifest.json").read_text())
+    raw = manifest["vectors"][-1]
+    assert raw["kind"] == "api_case" and raw["clauses"] == ["FMT-COMB-001"]
+    vector = Vector("tmp", vset, raw)
+    ref = resolve("reference")
+    _replay_api_case(CheckContext(impl=ref, oracle=ref), vector, "FMT-COMB-001")  # passes
+    import pytest
+
+    broken = BrokenUnsortedCombined()
+    with pytest.raises(ClauseFailure, match="FMT-COMB-001"):
+        _replay_api_case(CheckContext(impl=broken, oracle=ref), vector, "FMT-COMB-001")
