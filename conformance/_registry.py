@@ -126,6 +126,10 @@ class CheckContext:
     apis: frozenset[str] = frozenset()
     #: The ``--impl`` string the implementation was named by (protocol checks serve it).
     impl_spec: str = ""
+    #: The other implementations of the run (the cross-implementation matrix uses them).
+    peers: list[Adapter] = field(default_factory=list)
+    #: Anything a check reports beside pass/fail (the matrix cells), copied into the result.
+    extra: dict[str, Any] = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fluidspec-")))
     #: The last case the check ran, kept so a failure can show it and turn it into a vector.
     last_case: dict[str, Any] | None = None

@@ -53,6 +53,17 @@ def render_text(report: SuiteReport, *, verbose: bool = False) -> str:
         lines.append("Stale known failures (they pass now; remove them from the file):")
         for s in stale:
             lines.append(f"  {s.impl}: {s.clause}  ({s.known_reason})")
+    matrix = report.matrix()
+    if matrix:
+        names = sorted({r for row in matrix.values() for r in row} | set(matrix))
+        lines.append("")
+        lines.append("Cross-implementation matrix (row writes, column loads)")
+        w = max(len(n) for n in names) + 2
+        lines.append(" " * w + "".join(n.ljust(w) for n in names))
+        for writer in names:
+            cells = [("-" if writer == reader else matrix.get(writer, {}).get(reader, "")).ljust(w)
+                     for reader in names]
+            lines.append(writer.ljust(w) + "".join(cells))
     summary = report.summary()
     lines.append("")
     for impl, tiers_ in summary["per_implementation"].items():

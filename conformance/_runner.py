@@ -46,6 +46,7 @@ class CheckResult:
     reproduce: str = ""
     seconds: float = 0.0
     case: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("check", "impl", "status", "clause", "message",
@@ -53,7 +54,9 @@ class CheckResult:
         out["clauses"] = list(self.clauses)
         out["seconds"] = round(self.seconds, 3)
         if self.case is not None:
-            out["case"] = self.case  # what ``make_vectors promote`` turns into a vector
+            out["case"] = self.case
+        if self.extra:
+            out["extra"] = self.extra  # what ``make_vectors promote`` turns into a vector
         return out
 
 
@@ -76,6 +79,17 @@ class SuiteReport:
     results: list[CheckResult]
     known: dict[str, dict[str, str]]
     seconds: float = 0.0
+
+    def matrix(self) -> dict[str, dict[str, str]]:
+        """writer -> reader -> pass | fail, from the cross-implementation check."""
+        out: dict[str, dict[str, str]] = {}
+        for r in self.results:
+            for pair, status in (r.extra.get("matrix") or {}).items():
+                writer, _, reader = pair.partition(" -> ")
+                cell = out.setdefault(writer, {})
+                if cell.get(reader) != "fail":
+                    cell[reader] = status
+        return out
 
     def clause_statuses(self) -> list[ClauseStatus]:
         out = []
@@ -159,6 +173,7 @@ class SuiteReport:
             "profile": self.profile,
             "implementations": [{"name": i, "hello": self.hello.get(i)} for i in self.impls],
             "summary": self.summary(),
+            "matrix": self.matrix(),
             "clauses": clauses,
             "checks": [r.to_json() for r in self.results],
         }
@@ -218,14 +233,15 @@ def _case_json(case: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], profile: str,
-              spec_str: str) -> CheckResult:
+              spec_str: str, peers: Sequence[Adapter] = ()) -> CheckResult:
     """Run one check; every outcome becomes a CheckResult, nothing propagates."""
     reproduce = f"fluidspec conformance --impl '{spec_str}' --check {chk.id} --profile {profile}"
     missing = [a for a in chk.apis if a not in apis]
     if missing:
         return CheckResult(chk.id, impl.name, "skip", chk.clauses,
                            message=f"API not implemented: {', '.join(missing)}")
-    ctx = CheckContext(impl=impl, oracle=oracle, profile=profile, apis=apis, impl_spec=spec_str)
+    ctx = CheckContext(impl=impl, oracle=oracle, profile=profile, apis=apis, impl_spec=spec_str,
+                       peers=list(peers))
     start = time.perf_counter()
     try:
         chk.func(ctx)
@@ -247,7 +263,7 @@ def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], 
     seconds = time.perf_counter() - start
     return CheckResult(chk.id, impl.name, status, chk.clauses, clause, message, example.strip(),
                        reproduce if status == "fail" else "", seconds,
-                       _case_json(ctx.last_case) if status == "fail" else None)
+                       _case_json(ctx.last_case) if status == "fail" else None, dict(ctx.extra))
 
 
 def run_suite(
@@ -273,27 +289,35 @@ def run_suite(
     total = len(selected) * len(adapters)
     done = 0
     try:
-        for spec_str, adapter in adapters:
+        available: list[Adapter] = []
+        for _, adapter in adapters:
             try:
                 info = adapter.hello()
                 hello[adapter.name] = info
-                raw_apis = info.get("apis")
-                apis = frozenset(a for a in raw_apis if isinstance(a, str)) if isinstance(
-                    raw_apis, list) else frozenset()
-                unavailable = None
+                available.append(adapter)
             except AdapterUnavailable as exc:
                 hello[adapter.name] = {"unavailable": str(exc)}
-                apis, unavailable = frozenset(), str(exc)
+            except Exception as exc:  # a broken adapter is reported, it does not stop the run
+                hello[adapter.name] = {"unavailable": f"hello raised {type(exc).__name__}: {exc}"}
+            if not isinstance(hello[adapter.name], dict):
+                hello[adapter.name] = {"unavailable": f"hello returned {hello[adapter.name]!r}"}
             known[adapter.name] = load_known_failures(adapter.name, known_failures_dir,
                                                       hello.get(adapter.name))
-            say(f"== {adapter.name}: {hello[adapter.name]}")
+        for spec_str, adapter in adapters:
+            info = hello[adapter.name]
+            unavailable = info.get("unavailable")
+            raw_apis = info.get("apis")
+            apis = frozenset(a for a in raw_apis if isinstance(a, str)) if isinstance(
+                raw_apis, list) else frozenset()
+            peers = [a for a in available if a is not adapter]
+            say(f"== {adapter.name}: {info}")
             for chk in selected:
                 done += 1
                 if unavailable is not None:
                     res = CheckResult(chk.id, adapter.name, "skip", chk.clauses,
                                       message=f"unavailable: {unavailable}")
                 else:
-                    res = run_check(chk, adapter, oracle_adapter, apis, profile, spec_str)
+                    res = run_check(chk, adapter, oracle_adapter, apis, profile, spec_str, peers)
                 results.append(res)
                 tail = f" {res.clause}: {res.message[:100]}" if res.status == "fail" else (
                     f" ({res.message[:80]})" if res.status == "skip" else "")
