@@ -31,3 +31,14 @@ def test_builtin_implementations_exercise_every_clause(report):
     coverage = report.summary()["coverage"]
     assert coverage["not_exercised"] == [] and coverage["percent"] == 100.0
     assert not report.failed
+
+
+def test_cross_implementation_matrix_passes(report):
+    matrix = report.matrix()
+    available = [i for i in report.impls if "unavailable" not in (report.hello.get(i) or {})]
+    if len(available) < 2:
+        pytest.skip("one implementation only")
+    for writer in available:
+        for reader in available:
+            if writer != reader:
+                assert matrix[writer][reader] == "pass", (writer, reader)
