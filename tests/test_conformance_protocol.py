@@ -105,8 +105,10 @@ def test_hanging_server_times_out(tmp_path):  # PROTO-ERR-003
     cmd = _fake_server(tmp_path, """
         time.sleep(60)
     """)
-    client = SubprocessAdapter(cmd, timeout=1.0)
+    client = SubprocessAdapter(cmd, timeout=60.0)
     try:
+        client.hello()  # a slow machine may take seconds to start Python: only the run is timed
+        client.timeout = 1.0
         out = client.run(PROGRAM, SCOPE, SAVE)
         assert out.error_id == "TIMEOUT"
     finally:
