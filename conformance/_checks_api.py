@@ -158,8 +158,8 @@ def check_round_trip(ctx: CheckContext) -> None:
         load = case.load_call(None if _layout(call) == "memory" else d,
                               saved.memory if _layout(call) == "memory" else None)
         chosen = {v.name for v in selected_vars(case.program, call) if v.kind != "RAW"}
-        if not chosen and _layout(call) == "memory":
-            return  # nothing was returned, there is nothing to load
+        if not chosen:
+            return  # nothing was written; empty loads are check_load_reads_declared_kind's
         back = ctx.run(case.program, {}, load)
         try:
             expect_ok(back, "SEL-LOAD-007" if _layout(call) == "separate" else "SEL-FILE-003",
@@ -516,6 +516,18 @@ def check_load_reads_declared_kind(ctx: CheckContext) -> None:
                                                   "vars": ["sr", "t"], "predicate": None}))
     expect_ok(out, "SEL-LOAD-007", "separate load of a SelectedRows and a LoD tensor")
     expect_values({"sr": sr, "t": t}, out.scope, "SEL-LOAD-007", "declared-kind load")
+    # An empty selection reads nothing (separate) or a stream of no records (combined, memory).
+    keep = {"t": TensorValue(np.full(5, 3, np.int32), [[0, 5]])}
+    empty = ctx.fresh_dir("e")
+    os.makedirs(empty)
+    Path(empty, "p").write_bytes(b"")
+    for what, args in (("separate", {"dirname": d, "filename": None}),
+                       ("combined", {"dirname": empty, "filename": "p"}),
+                       ("memory", {"dirname": None, "filename": None, "memory": b""})):
+        out = ctx.run(program, keep, Call("load_vars", {**args, "vars": [], "predicate": None}))
+        expect_ok(out, "SEL-LOAD-007", f"{what} load of an empty selection")
+        expect_values(keep, out.scope, "SEL-LOAD-007", f"scope after an empty {what} load",
+                      written=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,10 +52,13 @@ PROFILES: dict[str, dict[str, Any]] = {
 class ClauseFailure(AssertionError):
     """The implementation broke ``clause``."""
 
-    def __init__(self, clause: str, message: str) -> None:
+    def __init__(self, clause: str, message: str, also: tuple[str, ...] = ()) -> None:
         super().__init__(f"{clause}: {message}")
         self.clause = clause
         self.message = message
+        #: Other clauses the same observation breaks (ERR-001 when the error was not a taxonomy
+        #: error at all).
+        self.also = also
 
 
 class Skip(Exception):
@@ -183,4 +186,4 @@ class CheckContext:
         try:
             yield
         except ClauseFailure as exc:
-            raise ClauseFailure(exc.clause, f"{exc.message} [during {what}]") from None
+            raise ClauseFailure(exc.clause, f"{exc.message} [during {what}]", exc.also) from None

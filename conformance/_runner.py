@@ -47,11 +47,13 @@ class CheckResult:
     seconds: float = 0.0
     case: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # further clauses the failure breaks (ERR-001)
 
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("check", "impl", "status", "clause", "message",
                                               "example", "reproduce")}
         out["clauses"] = list(self.clauses)
+        out["also"] = list(self.also)
         out["seconds"] = round(self.seconds, 3)
         if self.case is not None:
             out["case"] = self.case
@@ -95,8 +97,10 @@ class SuiteReport:
         out = []
         for c in spec.clauses():
             for impl in self.impls:
-                mine = [r for r in self.results if r.impl == impl and c.id in r.clauses]
-                failed = [r for r in mine if r.status == "fail" and r.clause == c.id]
+                mine = [r for r in self.results
+                        if r.impl == impl and (c.id in r.clauses or c.id in r.also)]
+                failed = [r for r in mine if r.status == "fail" and (r.clause == c.id
+                                                                     or c.id in r.also)]
                 passed = [r for r in mine if r.status == "pass"]
                 status = "fail" if failed else "pass" if passed else "skip"
                 reason = self.known.get(impl, {}).get(c.id)
@@ -243,6 +247,7 @@ def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], 
     ctx = CheckContext(impl=impl, oracle=oracle, profile=profile, apis=apis, impl_spec=spec_str,
                        peers=list(peers))
     start = time.perf_counter()
+    also: tuple[str, ...] = ()
     try:
         chk.func(ctx)
         status, clause, message, example = "pass", None, "", ""
@@ -252,6 +257,7 @@ def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], 
         status, clause, message, example = "skip", None, str(exc), ""
     except ClauseFailure as exc:
         status, clause, message, example = "fail", exc.clause, exc.message, _notes(exc)
+        also = exc.also
     except AssertionError as exc:
         status, clause, message, example = "fail", chk.clauses[0], str(exc), _notes(exc)
     except Exception as exc:  # a check that crashes is a failure of the check's main clause
@@ -263,7 +269,8 @@ def run_check(chk: Check, impl: Adapter, oracle: Adapter, apis: frozenset[str], 
     seconds = time.perf_counter() - start
     return CheckResult(chk.id, impl.name, status, chk.clauses, clause, message, example.strip(),
                        reproduce if status == "fail" else "", seconds,
-                       _case_json(ctx.last_case) if status == "fail" else None, dict(ctx.extra))
+                       _case_json(ctx.last_case) if status == "fail" else None, dict(ctx.extra),
+                       also)
 
 
 def run_suite(
