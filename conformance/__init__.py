@@ -25,6 +25,7 @@ from conformance._case import (
     values_equal,
 )
 from conformance._discovery import builtin_names, resolve
+from conformance._runner import SuiteReport, run_suite
 from conformance._subprocess import SubprocessAdapter
 
 __all__ = [
@@ -45,4 +46,6 @@ __all__ = [
     "values_equal",
     "builtin_names",
     "resolve",
+    "run_suite",
+    "SuiteReport",
 ]
