@@ -93,7 +93,9 @@ class Bench:
                 times[impl] = []
         for r in range(repeats):
             self.progress(f"{case:28s} {op:11s} round {r + 1}/{repeats}")
-            for entry in list(live):
+            # rotate the order each round: no implementation always runs after the same one
+            shift = r % len(live) if live else 0
+            for entry in live[shift:] + live[:shift]:
                 impl, fn, setup = entry[2], entry[3], entry[6]
                 t = self._timed_once(case, op, impl, fn, setup)
                 if t is None:

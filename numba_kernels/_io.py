@@ -143,7 +143,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
     combined = dirname is None or filename is not None
     selected = _select.select(main_program, vars, predicate, _builtin(predicate))
     if not selected:  # SEL-SAVE-002
-        warnings.warn(EMPTY_SELECTION_WARNING, UserWarning, stacklevel=4)
+        warnings.warn(EMPTY_SELECTION_WARNING, UserWarning, stacklevel=3)
         return None
     selected = _select.check_kinds(selected, combined)  # SEL-SAVE-003, SEL-SAVE-007
     if not selected:
@@ -171,10 +171,11 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
     unique = _select.first_per_name(selected)
     _check_prefixes([v.name for v in unique])
     paths: list[str] = []
+    checker = _files.TargetChecker(root)
 
     def path_of(_: int, var: Any) -> None:
         target = os.path.join(root, *_files.safe_components(var.name))
-        _check_target(root, target, var.name)
+        checker.check(target, var.name)
         paths.append(target)
 
     values = _collect(unique, False, path_of)
@@ -222,19 +223,8 @@ def _check_prefixes(names: list[str]) -> None:
 
 
 def _check_target(root: str, target: str, var: str | None) -> None:
-    """SEL-PATH-002: the target is not a directory and no parent below ``root`` is a file."""
-    if os.path.isdir(target):
-        raise UnsafeNameError("the target is an existing directory", path=target, var=var,
-                              expected="a file path", found="a directory")
-    parent = os.path.dirname(target)
-    while True:
-        if os.path.exists(parent) and not os.path.isdir(parent):
-            raise UnsafeNameError("a parent of the target is an existing file", path=target,
-                                  var=var, expected=f"{parent} to be a directory",
-                                  found="a regular file")
-        if parent == root or len(parent) <= len(root) or os.path.dirname(parent) == parent:
-            break
-        parent = os.path.dirname(parent)
+    """SEL-PATH-002 for one target (combined files)."""
+    _files.TargetChecker(root).check(target, var)
 
 
 # ------------------------------------------------------------------------------------ load
@@ -272,14 +262,14 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
     if combined:
         ordered = _select.sorted_unique(selected)
         if from_memory:
-            data, path, owned = filename, None, False
+            data, path = filename, None
         else:
             root = _files.checked_dirname(dirname)
             path = os.path.join(root, *_files.safe_components(filename, "filename"))
             if not ordered and not os.path.exists(path):  # SEL-LOAD-007: nothing was saved
                 return None
-            data, owned = _files.read_file(path), True
-        loaded = _read_combined(ordered, data, path, owned)
+            data = _files.read_file(path)
+        loaded, bulk = _read_combined(ordered, data, path)
     else:
         if not selected:
             return None
@@ -287,18 +277,23 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         unique = _select.first_per_name(selected)
         paths = [os.path.join(root, *_files.safe_components(v.name, "variable name"))
                  for v in unique]  # SEL-PATH-001 before any file is opened
-        loaded = _read_separate(unique, paths)
+        loaded, bulk = _read_separate(unique, paths)
     for item in loaded:
         _check_shape(item)
     if _cuda_io.loads_to_device(executor):  # issue 5: a CUDAPlace load puts values on the GPU
         _cuda_io.move_to_device(loaded)
+    elif bulk is not None:  # every check passed: one aligned host copy per run of records
+        with no_gc():
+            for item, array in zip(loaded, _decode.arrays_of(*bulk, True), strict=True):
+                item.array, item.owned = array, True
     with no_gc():
         for item in loaded:
             _assign(item)
     return None
 
 
-def _read_combined(ordered: list[Any], data: Any, path: Any, owned: bool) -> list[_Loaded]:
+def _read_combined(ordered: list[Any], data: Any, path: Any
+                   ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
     """SEL-LOAD-004/005: records matched to the sorted names by position."""
     names = [v.name for v in ordered]
     n = len(ordered)
@@ -331,34 +326,40 @@ def _read_combined(ordered: list[Any], data: Any, path: Any, owned: bool) -> lis
             "variable declares — records are matched to sorted names by position", path=path,
             offset=int(parsed.rec_off[i]), var=names[i],
             expected=VarType(int(ordered[i].dtype)).name, found=element_type(codes[i]).name)
-    with no_gc():
+    with no_gc():  # views until every check passed; _own() copies them in bulk after
         arrays = _decode.arrays_of(u8, parsed, False)
         lods = _decode.lods_of(u8, parsed)
-        return [_Loaded(v, a, lod, path, owned=owned)
-                for v, a, lod in zip(ordered, arrays, lods, strict=True)]
+        loaded = [_Loaded(v, a, lod, path) for v, a, lod in zip(ordered, arrays, lods, strict=True)]
+    return loaded, (u8, parsed)
 
 
-def _read_separate(unique: list[Any], paths: list[str]) -> list[_Loaded]:
+def _read_separate(unique: list[Any], paths: list[str]
+                   ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
     """SEL-LOAD-007: each file read as its variable's declared kind; bulk when all dense."""
     sr = int(VarType.SELECTED_ROWS)
     if all(int(v.type) != sr for v in unique):
         try:
-            pairs = _separate.load_dense(paths, [v.name for v in unique])
-            return [_Loaded(v, a, lod, p, owned=True)
-                    for v, (a, lod), p in zip(unique, pairs, paths, strict=True)]
+            u8, parsed = _separate.index_dense(paths, [v.name for v in unique])
         except FluidSpecError:
             pass  # redo one by one: the first variable's error in order is the answer
+        else:
+            with no_gc():
+                arrays = _decode.arrays_of(u8, parsed, False)
+                lods = _decode.lods_of(u8, parsed)
+                loaded = [_Loaded(v, a, lod, p) for v, a, lod, p in
+                          zip(unique, arrays, lods, paths, strict=True)]
+            return loaded, (u8, parsed)
     out = []
     for var, path in zip(unique, paths, strict=True):
         data = _files.read_file(path, var.name)
         if int(var.type) == sr:
             array, rows, height = decode_selected_rows(data, path=path, name=var.name)
-            out.append(_Loaded(var, array, [], path, rows, height, owned=True))
+            out.append(_Loaded(var, array, [], path, rows, height))
         else:
             array, lod = _decode.decode(data, False, 1, path=path, names=[var.name],
                                         whole_file=True)[0]
-            out.append(_Loaded(var, array, lod, path, owned=True))
-    return out
+            out.append(_Loaded(var, array, lod, path))
+    return out, None
 
 
 def _check_shape(item: _Loaded) -> None:
@@ -393,7 +394,7 @@ def _assign(item: _Loaded) -> None:
     if not isinstance(holder._holder, LoDTensor):
         holder._set_holder(LoDTensor())
     tensor = holder.get_tensor()
-    tensor._array = array  # decoded from a buffer this load owns: no second copy
+    tensor._array = array  # an aligned copy this load made: no second copy
     tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)
 
 

@@ -42,6 +42,18 @@ def save_dense(root: str, names: Sequence[str], arrays: Sequence[Any],
 def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: bool = False
                ) -> list[tuple[np.ndarray, list[list[int]]]]:
     """Each file as exactly one dense-tensor record, in order."""
+    u8, parsed = index_dense(paths, names)
+    with no_gc():
+        arrays = _decode.arrays_of(u8, parsed, copy)
+        lods = _decode.lods_of(u8, parsed) if len(parsed.lvl_len) else None
+        if lods is None:
+            return [(a, []) for a in arrays]
+        return list(zip(arrays, lods, strict=True))
+
+
+def index_dense(paths: Sequence[str], names: Sequence[str] | None = None
+                ) -> tuple[np.ndarray, _decode.Parsed]:
+    """Read every file into one arena and parse it: ``(arena, parsed)``, records = files."""
     arena, bounds = _files.read_files(paths, names)
     n = len(paths)
     try:
@@ -55,9 +67,4 @@ def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: b
             _decode.decode(arena[a:b], False, 1, path=path,
                            names=[names[i]] if names is not None else None, whole_file=True)
         raise AssertionError("files parse one by one but not together")  # pragma: no cover
-    with no_gc():
-        arrays = _decode.arrays_of(u8, parsed, copy)
-        lods = _decode.lods_of(u8, parsed) if len(parsed.lvl_len) else None
-        if lods is None:
-            return [(a, []) for a in arrays]
-        return list(zip(arrays, lods, strict=True))
+    return u8, parsed
