@@ -372,3 +372,21 @@ def test_mutated_separate_files_through_load_vars(io, case):
             except FluidSpecError as err:
                 hh.check_error(err, len(buf))
                 assert hh.same_values(hh.scope_values(["dense"]), before)
+
+
+@pytest.mark.parametrize("harness", ["fuzz_decode.py", "fuzz_program.py"])
+def test_atheris_harnesses_still_run(harness, tmp_path):
+    # The long-run harnesses of fuzz/README.md share this file's helpers; a short run keeps
+    # them working (atheris is the optional `fuzz` extra, so this skips without it).
+    import subprocess
+    import sys
+
+    pytest.importorskip("atheris")
+    script = Path(__file__).resolve().parent.parent / "fuzz" / harness
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "corpus"), "-runs=300", "-timeout=10"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Done 300 runs" in done.stderr
+    assert not list(tmp_path.glob("crash-*"))
