@@ -144,14 +144,3 @@ def decode_selected_rows(buffer: Any, copy: bool = False, *, path: Any = None,
     """``(value, rows, height)`` of a buffer holding exactly one SelectedRows record."""
     return _decode.decode_selected_rows(buffer, copy, path=path, name=name)
 
-
-def hostile_decoders() -> Any:
-    """The adapter ``tests/hostile_helpers.py`` drives (copying decoders, files = whole input)."""
-    from tests.hostile_helpers import Decoders  # only tests call this
-
-    return Decoders(
-        "numba_kernels",
-        lambda buf: decode_record(buf, copy=True),
-        lambda buf, count: decode(buf, copy=True, count=count),
-        lambda buf: decode_selected_rows(buf, copy=True),
-    )
