@@ -22,6 +22,7 @@ from conformance._helpers import (
     NOT_TAXONOMY,
     expect_error,
     expect_ok,
+    expect_refused,
     expect_values,
     load_combined,
     load_file,
@@ -36,7 +37,10 @@ _FMT_WRITE = ("FMT-REC-001", "FMT-REC-002", "FMT-REC-003", "FMT-REC-004", "FMT-R
               "FMT-REC-006", "FMT-REC-007", "FMT-DESC-001", "FMT-DTYPE-002", "FMT-LOD-001")
 
 
-def _save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] = ()) -> str:
+def _save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] = (),
+                   clause: str = "FMT-REC-001") -> str:
+    """Save ``values`` to separate files; a refusal is charged to ``clause`` (the rule the case
+    tests: a save refused for a 2**33 LoD height breaks SAFE-LARGE-001, not FMT-REC-001)."""
     d = ctx.fresh_dir("out")
     program = program_of(values, params=params)
     call = Call("save_vars", {"dirname": d, "filename": None, "vars": list(values),
@@ -44,7 +48,7 @@ def _save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] =
     out = ctx.run(program, values, call)
     if refused_by_sel_save_009(out, values, call):
         reject()
-    expect_ok(out, "FMT-REC-001", f"save_vars of {list(values)} to separate files")
+    expect_ok(out, clause, f"save_vars of {list(values)} to separate files")
     return d
 
 
@@ -197,9 +201,11 @@ def check_selected_rows_file(ctx: CheckContext) -> None:
     prop()
 
 
-@check("FMT-SR-002", apis=("save_vars", "load_vars"))
+@check("FMT-SR-002", "SEL-SAVE-007", apis=("save_vars", "load_vars"))
 def check_selected_rows_not_combined(ctx: CheckContext) -> None:
-    """A combined save or load that selects a SelectedRows is UNSUPPORTED_VAR_TYPE."""
+    """A combined save or load that selects a SelectedRows is refused and no combined stream
+    holds a SelectedRows record (FMT-SR-002, MUST); the refusal is UNSUPPORTED_VAR_TYPE
+    (SEL-SAVE-007, SHOULD — Paddle 2.6.2 segfaults on the save)."""
     sr = SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5)
     t = TensorValue(np.ones(2, np.float32))
     values = {"sr": sr, "t": t}
@@ -207,10 +213,16 @@ def check_selected_rows_not_combined(ctx: CheckContext) -> None:
     d = ctx.fresh_dir("out")
     out = ctx.run(program, values, Call("save_vars", {"dirname": d, "filename": "__params__",
                                                       "vars": ["sr", "t"], "predicate": None}))
-    expect_error(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "combined save of a SelectedRows")
+    target = Path(d, "__params__")
+    sr_head = selected_rows_bytes(sr)[:12 + 8 * len(sr.rows) + 8]  # version, rows, height
+    if target.is_file() and sr_head in target.read_bytes():
+        raise fail("FMT-SR-002", "the combined file holds the SelectedRows record")
+    expect_refused(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "SEL-SAVE-007",
+                   "combined save of a SelectedRows")
     raw = record_bytes(np.ones((2, 2), np.float32)) + record_bytes(t.array)
     out = load_combined(ctx, raw, list(program.vars))
-    expect_error(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "combined load of a SelectedRows")
+    expect_refused(out, "UNSUPPORTED_VAR_TYPE", "FMT-SR-002", "SEL-SAVE-007",
+                   "combined load of a SelectedRows")
 
 
 @check("FMT-SNIFF-001", apis=("save_vars",))
@@ -356,21 +368,53 @@ def check_every_truncation_is_truncated(ctx: CheckContext) -> None:
     prop()
 
 
-@check("FMT-COMB-002", apis=("load_vars",))
-def check_combined_trailing_bytes(ctx: CheckContext) -> None:
-    """Bytes after the expected records are an error, never a silent partial load.
+def _record_count_cases() -> list[tuple[str, bytes, list[VarSpec], str, str]]:
+    """Combined streams that are not exactly N whole records for N variables:
+    (what, stream, variables, the error SEL-LOAD-004 names, the clause a load that succeeds
+    breaks: FMT-COMB-002 (MUST) for bytes after the N-th record, else SEL-LOAD-004)."""
+    vals = [TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(2, dtype=np.float32)),
+            TensorValue(np.arange(4, dtype=np.float32))]
+    a, b, c = (record_bytes(v.array) for v in vals)
+    two = [var_for("a", vals[0]), var_for("b", vals[1])]
+    three = [*two, var_for("c", vals[2])]
+    return [
+        ("a combined stream whose last record is cut inside its data", a + b[:-2], two,
+         "TRUNCATED", "SEL-LOAD-004"),
+        ("2 records followed by 2 stray bytes", a + b + b"\x00\x01", two, "TRAILING_BYTES",
+         "FMT-COMB-002"),
+        ("2 records followed by one whole extra record", a + b + c, two,
+         "RECORD_COUNT_MISMATCH", "FMT-COMB-002"),
+        ("2 records followed by a whole record and a cut one", a + b + c + a[:9], two,
+         "TRAILING_BYTES", "FMT-COMB-002"),
+        ("2 whole records for 3 variables", a + b, three, "RECORD_COUNT_MISMATCH",
+         "SEL-LOAD-004"),
+    ]
 
-    FMT-COMB-002 names the id TRAILING_BYTES; SEL-LOAD-004 and SAFE-MISMATCH-001 ask a reader to
-    split the whole stream first and report RECORD_COUNT_MISMATCH (whole extra records) or the
-    decoding error (TRUNCATED, stray bytes).  Until the chapters agree, each of the three passes.
-    """
-    ids = ("TRAILING_BYTES", "RECORD_COUNT_MISMATCH", "TRUNCATED")
-    a, b = TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(2, dtype=np.float32))
-    raw = record_bytes(a.array) + record_bytes(b.array)
-    out = load_combined(ctx, raw + b"\x00\x01", [var_for("a", a), var_for("b", b)])
-    expect_error(out, ids, "FMT-COMB-002", "2 records followed by 2 stray bytes")
-    out = load_combined(ctx, raw, [var_for("a", a)], memory=True)
-    expect_error(out, ids, "FMT-COMB-002", "2 records loaded for 1 selected variable")
+
+@check("FMT-COMB-002", apis=("load_vars",))
+def check_combined_extra_bytes_refused(ctx: CheckContext) -> None:
+    """Bytes after the N-th record of a combined stream are refused, never loaded partially
+    (FMT-COMB-002, MUST; which error is check_combined_record_count's, SEL-LOAD-004)."""
+    for what, raw, vars_, error_id, refused_by in _record_count_cases():
+        if refused_by != "FMT-COMB-002":
+            continue
+        for memory in (False, True):
+            out = load_combined(ctx, raw, vars_, memory=memory)
+            require(not out.ok, "FMT-COMB-002", f"{what} ({'memory' if memory else 'file'}): "
+                                                f"loaded, expected error {error_id}")
+
+
+@check("SEL-LOAD-004", apis=("load_vars",))
+def check_combined_record_count(ctx: CheckContext) -> None:
+    """A combined stream for N variables must be exactly N whole records (SEL-LOAD-004): one or
+    more whole extra records, or fewer whole records than variables, is RECORD_COUNT_MISMATCH;
+    bytes after the N-th record that are not whole records are TRAILING_BYTES; a stream that
+    ends inside one of the first N records is TRUNCATED."""
+    for what, raw, vars_, error_id, _ in _record_count_cases():
+        for memory in (False, True):
+            out = load_combined(ctx, raw, vars_, memory=memory)
+            expect_error(out, error_id, "SEL-LOAD-004",
+                         f"{what} ({'memory' if memory else 'file'})")
 
 
 @check("FMT-SAFE-003", "SAFE-MEM-001", apis=("load_vars",))
@@ -434,7 +478,7 @@ def check_64bit_sizes(ctx: CheckContext) -> None:
     big = (1 << 33) + 5
     value = TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, big]])
     values = {"t": value}
-    d = _save_separate(ctx, values)
+    d = _save_separate(ctx, values, clause="SAFE-LARGE-001")
     raw = Path(d, "t").read_bytes()
     if raw != record_bytes(value.array, value.lod):
         raise fail("SAFE-LARGE-001", f"record with a 2**33 dim differs: {raw.hex()}")

@@ -94,6 +94,10 @@ def _write(ctx: CheckContext, vector: Vector) -> None:
     what = f"writing vector {vector.set_name}/{vector.id} again"
     if not out.ok and out.error_id == "UNSUPPORTED_DTYPE" and "FMT-DTYPE-004" in vector.clauses:
         return  # a 3.x element type this implementation may refuse to write
+    if not out.ok and out.error_id == "UNSUPPORTED_DTYPE" and "SEL-SAVE-009" in vector.clauses:
+        # SEL-SAVE-009 (MAY): a separate save of bool/complex may be refused with
+        # UNSUPPORTED_DTYPE (Paddle 2.6.2 has no save kernel for them); _read still loads the file.
+        return
     expect_ok(out, "SEL-SAVE-001", what)
     for rel, vfile in written.items():
         want = vector.path(vfile).read_bytes()

@@ -102,6 +102,17 @@ def expect_error(outcome: Outcome, ids: str | tuple[str, ...], clause: str, what
                                     f"expected {' or '.join(wanted)}", also)
 
 
+def expect_refused(outcome: Outcome, ids: str | tuple[str, ...], must: str, id_clause: str,
+                   what: str) -> None:
+    """The call must fail (charged to ``must`` when it succeeds); that it fails with one of
+    ``ids`` is ``id_clause``'s rule.  For clauses whose MUST part is "this is refused" while
+    the error id is a SHOULD (a crash or an UNCLASSIFIED error is not a MUST failure)."""
+    if outcome.ok:
+        wanted = (ids,) if isinstance(ids, str) else ids
+        raise ClauseFailure(must, f"{what}: succeeded, expected error {' or '.join(wanted)}")
+    expect_error(outcome, ids, id_clause, what)
+
+
 def expect_ok(outcome: Outcome, clause: str, what: str) -> None:
     if not outcome.ok:
         err = outcome.error or {}

@@ -304,6 +304,22 @@ def demo_truncated_last_record(paddle: SubprocessAdapter, tmp: Path) -> str | No
     return _loads_ok(outcome)
 
 
+def demo_empty_combined_load(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    (tmp / "all").write_bytes(b"")
+    outcome = paddle.run(_prog(("a", F32, (2,), False)), {},
+                         Call("load_vars", {"dirname": str(tmp), "filename": "all",
+                                            "vars": [], "predicate": None}))
+    return "Paddle loaded nothing as the spec wants" if outcome.ok else None
+
+
+def demo_raw_only_combined_save(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    prog = ProgramSpec(vars=(VarSpec("raw", kind="RAW", dtype=None, shape=None,
+                                     persistable=True),))
+    outcome = paddle.run(prog, {}, Call("save_vars", {"dirname": str(tmp / "d"), "filename": "all",
+                                                      "vars": ["raw"], "predicate": None}))
+    return "Paddle wrote nothing and returned None as the spec wants" if outcome.ok else None
+
+
 def demo_scope_changed_by_failed_load(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     a = _codec.encode_lod_tensor(np.array([7, 8], np.float32))
     b = _codec.encode_lod_tensor(np.array([1, 2, 3], np.float32))  # b is declared [2]
@@ -453,6 +469,8 @@ DEMONSTRATIONS = {
     "SEL-LOAD-003": demo_scope_changed_by_failed_load,
     "SEL-LOAD-004": demo_truncated_last_record,
     "SEL-LOAD-005": demo_combined_dtype,
+    "SEL-LOAD-008": demo_empty_combined_load,
+    "SEL-SAVE-010": demo_raw_only_combined_save,
     "SEL-SAVE-006": demo_uninitialised_save_writes,
     "SEL-SAVE-007": demo_selected_rows_combined_crash,
     "SEL-SAVE-008": demo_failed_save_destroys_good_save,
@@ -588,32 +606,12 @@ def test_reference_saved_inference_model_runs_in_paddle(tmp_path: Path) -> None:
 # The conformance suite against real Paddle
 
 
-#: MUST clauses the suite currently fails for Paddle 2.6.2 where the cause is the check's or the
-#: spec's (reported to the lead), not a Paddle departure a known-failures entry could excuse.
-OPEN_MUST_ISSUES = {
-    "SEL-SAVE-001": "separate saves of bool/complex: Paddle has no save kernel (SEL-SAVE-009 MAY)",
-    "FMT-REC-001": "same bool/complex separate save; and 64bit_sizes hits SAFE-LARGE-001",
-    "FMT-SR-001": "SelectedRows with a bool/complex value in a separate save (SEL-SAVE-009)",
-    "FMT-SR-002": "Paddle segfaults (CRASHED); the error id belongs to SEL-SAVE-007 (SHOULD)",
-    "FMT-REC-004": "desc size past the end: Paddle says BAD_TENSOR_DESC (FMT-DESC-004, SHOULD)",
-    "SEL-LOAD-002": "the check declares a Parameter [-1, 2]; Paddle (like Fluid) refuses it",
-    "PROTO-ERR-001": "the check expects a truncated file to fail; Paddle loads it (FMT-SAFE-001)",
-    "INF-SAVE-001": "returns the fetch names of the saved program, which 2.6.2's scale ops rename",
-    "INF-SAVE-003": "the check's read op lacks the attrs Paddle's read op needs to be appended",
-    "PROTO-RUN-001": "Paddle has no numpy-uint16 tensor: a uint16 value becomes bfloat16 when set",
-    "PROTO-VALUE-001": "the same uint16 value, read back from Paddle's scope as bfloat16",
-}
-
-
-#: Known failures the suite reports as stale because none of its cases hits them (yet); each is
-#: demonstrated by test_paddle_departs_from: a save under a dirname that is a regular file
-#: (UNCLASSIFIED, ERR-001) and a combined file whose last record is cut (SEL-LOAD-004).
-SUITE_DOES_NOT_CATCH_YET = {"ERR-001", "SEL-LOAD-004"}
-
-
 def test_conformance_suite_against_paddle() -> None:
-    """Every SHOULD/MAY failure is a listed known failure (none stale); MUST failures are only the
-    open issues above.  The report is written to $FLUIDSPEC_PADDLE_REPORT when that is set."""
+    """Issue 7's "Done when": real Paddle 2.6.2 passes every MUST clause of the suite; every
+    SHOULD/MAY failure is a listed known failure, and no listed one passes (stale).  A MUST clause
+    may only be skipped when every check of it skipped (in-process-only checks, an API form
+    Paddle lacks) — never because a check that covers it failed on another clause first.  The
+    report is written to $FLUIDSPEC_PADDLE_REPORT when that is set."""
     try:
         from conformance._registry import checks
         from conformance._runner import run_suite
@@ -626,13 +624,17 @@ def test_conformance_suite_against_paddle() -> None:
     if out:
         Path(out).write_text(json.dumps(report.to_json(), indent=1, default=str))
     statuses = [s for s in report.clause_statuses() if s.impl == "paddle-2.6.2"]
-    unexcused = {s.clause: s.failure.message if s.failure else "" for s in statuses
-                 if s.status == "fail" and s.tier != "MUST"}
-    assert unexcused == {}, "SHOULD/MAY failures missing from the known-failures file"
-    # Listed failures the suite has no failing case for yet; the demonstrations above show them.
-    stale = {s.clause for s in statuses if s.status == "stale"}
-    assert stale <= SUITE_DOES_NOT_CATCH_YET, "known failures that now pass"
     must = {s.clause: s.failure.message if s.failure else "" for s in statuses
             if s.status == "fail" and s.tier == "MUST"}
-    assert set(must) <= set(OPEN_MUST_ISSUES), {k: v for k, v in must.items()
-                                                if k not in OPEN_MUST_ISSUES}
+    assert must == {}, "Paddle 2.6.2 fails MUST clauses"
+    unexcused = {s.clause: s.failure.message if s.failure else "" for s in statuses
+                 if s.status == "fail"}
+    assert unexcused == {}, "SHOULD/MAY failures missing from the known-failures file"
+    stale = {s.clause: s.known_reason for s in statuses if s.status == "stale"}
+    assert stale == {}, "known failures that now pass (or that no case of the suite hits)"
+    by_check = {r.check: r.status for r in report.results if r.impl == "paddle-2.6.2"}
+    hidden = {s.clause: {c: by_check.get(c) for c in s.checks} for s in statuses
+              if s.tier == "MUST" and s.status == "skip"
+              and any(by_check.get(c) != "skip" for c in s.checks)}
+    assert hidden == {}, "MUST clauses left unjudged by a check that failed on another clause"
+    assert report.must_failures == []
