@@ -117,3 +117,17 @@ def test_broken_protocol_server_is_caught_on_the_hello_clause(tmp_path):
     report = run_suite([f"cmd:{sys.executable} {script}"], only=["protocol_hello"])
     failing = {s.clause for s in report.clause_statuses() if s.status == "fail"}
     assert failing == {"PROTO-HELLO-001"}
+
+
+def test_a_failure_charged_to_an_untagged_clause_still_fails_it():
+    """A check may charge a clause it is not registered for (the clause the observation breaks);
+    that failure must show in the clause table and fail the run, not vanish."""
+    from conformance._runner import CheckResult, SuiteReport
+
+    res = CheckResult(check="some_check", impl="x", status="fail", clauses=("SEL-SAVE-009",),
+                      clause="SEL-SAVE-001", message="refused")
+    report = SuiteReport(impls=["x"], profile="ci", hello={}, results=[res], known={})
+    status = {s.clause: s.status for s in report.clause_statuses()}
+    assert status["SEL-SAVE-001"] == "fail"
+    assert [s.clause for s in report.must_failures] == ["SEL-SAVE-001"]
+    assert report.failed

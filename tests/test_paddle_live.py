@@ -7,8 +7,10 @@ with scripts/_paddle_env.sh; without it every test here skips, saying so).
   fluidspec's ``reference`` codec and by ``numba_kernels`` load in Paddle with equal values, and
   Paddle's memory-mode save equals fluidspec's encoding (FMT-COMB-001, FMT-REC-*, FMT-DTYPE-*).
 * Paddle cannot take the harness down: its segfault on a combined save of a SelectedRows
-  (FMT-SR-002) is that request's CRASHED outcome and the next request gets a new server
-  (PROTO-ERR-003).
+  (refused, as FMT-SR-002 requires, but not with SEL-SAVE-007's UNSUPPORTED_VAR_TYPE) is that
+  request's CRASHED outcome and the next request gets a new server (PROTO-ERR-003).
+* Every known failure is demonstrated on Paddle, and the conformance suite run against Paddle
+  has zero MUST failures and no stale known failure (issue 7's "Done when").
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def test_numba_kernels_files_load_in_paddle(paddle: SubprocessAdapter, tmp_path:
 def test_paddle_crash_is_a_failure_and_the_server_restarts(
     paddle: SubprocessAdapter, tmp_path: Path
 ) -> None:
-    """FMT-SR-002 / PROTO-ERR-003: Paddle segfaults on a combined save of a SelectedRows."""
+    """SEL-SAVE-007 / PROTO-ERR-003: Paddle segfaults on a combined save of a SelectedRows."""
     prog = ProgramSpec(vars=(VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(4, 2),
                                      persistable=True),))
     sr = SelectedRowsValue(np.ones((2, 2), np.float32), [1, 3], 4)
