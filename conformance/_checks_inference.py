@@ -269,9 +269,8 @@ def check_inference_read_ops(ctx: CheckContext) -> None:
                   Call("save_inference_model", {"dirname": d, "feeded_var_names": ["x"],
                                                 "target_vars": ["y"], "model_filename": None,
                                                 "params_filename": None}))
-    if out.error_id == "UNCLASSIFIED":
-        raise Skip(f"the implementation cannot build the abstract read-op program: "
-                   f"{(out.error or {}).get('message', '')[:120]}")
+    # No skip on an UNCLASSIFIED error: that would excuse any implementation that fails here.
+    # (Paddle's read op needs its reader's dtypes; its adapter derives them, server.py.)
     expect_ok(out, "INF-SAVE-003", "save_inference_model of a program with a read op")
     desc, _ = _model(Path(d, "__model__"))
     types = [o.type for o in desc.blocks[0].ops]

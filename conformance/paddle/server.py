@@ -57,6 +57,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _paddle_kit as kit  # noqa: E402
 import paddle  # noqa: E402
+from paddle.base.framework import convert_np_dtype_to_dtype_  # noqa: E402
 
 PROTOCOL = "fluidspec-conformance/1"
 APIS = ["save_vars", "load_vars", "save_params", "load_params", "save_persistables",
@@ -214,6 +215,7 @@ def build_program(spec: Mapping[str, Any]) -> tuple[Any, dict[str, Any], dict[st
                 kw["lod_level"] = int(v.get("lod_level") or 0)
             pvars[v["name"]] = block.create_var(**kw)
         kinds[v["name"]] = kind
+    _describe_readers(spec, pvars, kinds)
     for op in spec.get("ops") or []:
         block = prog.block(int(op.get("block", 0)))
 
@@ -233,6 +235,28 @@ def build_program(spec: Mapping[str, Any]) -> tuple[Any, dict[str, Any], dict[st
             attrs=attrs,
         )
     return prog, pvars, kinds
+
+
+def _describe_readers(spec: Mapping[str, Any], pvars: dict[str, Any], kinds: dict[str, str]
+                      ) -> None:
+    """Give each READER variable the dtypes, shapes and LoD levels of what its ``read`` ops
+    output.  The abstract program has no such fields, and Paddle's ``read`` op refuses to be
+    appended without them ("The number of input reader's dtypes do not match the output
+    variable number")."""
+    declared = {v["name"]: v for v in spec.get("vars") or []}
+    for op in spec.get("ops") or []:
+        if op.get("type") != "read":
+            continue
+        readers = (op.get("inputs") or {}).get("Reader") or []
+        outs = [declared.get(n, {}) for n in (op.get("outputs") or {}).get("Out") or []]
+        for name in readers:
+            if kinds.get(name) != "READER":
+                continue
+            desc = pvars[name].desc
+            desc.set_dtypes([convert_np_dtype_to_dtype_(o.get("dtype") or "float32")
+                             for o in outs])
+            desc.set_shapes([[int(d) for d in (o.get("shape") or [-1])] for o in outs])
+            desc.set_lod_levels([int(o.get("lod_level") or 0) for o in outs])
 
 
 def program_to_json(program: Any) -> dict[str, Any]:
