@@ -322,32 +322,47 @@ def check_unsupported_kinds(ctx: CheckContext) -> None:
         require(not files_under(d), "SEL-SAVE-007", f"wrote {sorted(files_under(d))} anyway")
 
 
-@check("SEL-SAVE-008", "SAFE-ATOMIC-002", "SAFE-ATOMIC-001", apis=("save_vars",))
+@check("SEL-SAVE-008", "SAFE-ATOMIC-002", apis=("save_vars",))
 def check_failed_save_keeps_previous(ctx: CheckContext) -> None:
-    """A failing save leaves the previous save intact; files are replaced by rename (new inode)."""
+    """A failing save leaves the previous save intact (SEL-SAVE-008, SAFE-ATOMIC-002)."""
     a1, a2 = TensorValue(np.ones(3, np.float32)), TensorValue(np.zeros(3, np.float32))
     program = ProgramSpec(vars=(var_for("a", a1), VarSpec("u", shape=(3,), persistable=True)))
     for filename in (None, "p"):
         d = ctx.fresh_dir("o")
         first = ctx.run(program, {"a": a1}, Call("save_vars", {"dirname": d, "filename": filename,
                                                                "vars": ["a"], "predicate": None}))
-        expect_ok(first, "SEL-SAVE-008", "first save")
+        expect_ok(first, "SEL-SAVE-001", "first save")  # an ordinary save
         before = {n: Path(d, n).read_bytes() for n in files_under(d)}
         bad = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
                                                              "vars": ["a", "u"], "predicate": None}))
         require(not bad.ok, "SEL-SAVE-006", "a save with an uninitialised variable succeeded")
         after = {n: Path(d, n).read_bytes() for n in files_under(d)}
-        require(after == before, "SAFE-ATOMIC-002",
-                f"a failed save changed the previous save (filename={filename}): "
-                f"{sorted(before)} -> {sorted(after)}")
+        if after != before:  # the same observation breaks both clauses
+            raise ClauseFailure("SAFE-ATOMIC-002", f"a failed save changed the previous save "
+                                f"(filename={filename}): {sorted(before)} -> {sorted(after)}",
+                                ("SEL-SAVE-008",))
+
+
+@check("SAFE-ATOMIC-001", apis=("save_vars",))
+def check_overwrite_by_rename(ctx: CheckContext) -> None:
+    """An existing file is replaced by writing aside and renaming (a new inode), leaving no
+    temporary files."""
+    a1, a2 = TensorValue(np.ones(3, np.float32)), TensorValue(np.zeros(3, np.float32))
+    program = ProgramSpec(vars=(var_for("a", a1),))
+    for filename in (None, "p"):
+        d = ctx.fresh_dir("o")
+        first = ctx.run(program, {"a": a1}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                               "vars": ["a"], "predicate": None}))
+        expect_ok(first, "SEL-SAVE-001", "first save")  # an ordinary save
+        before = files_under(d)
         target = Path(d, filename or "a")
         inode = target.stat().st_ino
         again = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
                                                                "vars": ["a"], "predicate": None}))
-        expect_ok(again, "SEL-SAVE-008", "overwriting save")
+        expect_ok(again, "SEL-SAVE-001", "overwriting save")  # an ordinary save
         require(target.stat().st_ino != inode, "SAFE-ATOMIC-001",
                 f"{target.name} was rewritten in place (same inode), not written aside and renamed")
-        require(files_under(d) == set(before), "SAFE-ATOMIC-001",
+        require(files_under(d) == before, "SAFE-ATOMIC-001",
                 f"temporary files left behind: {sorted(files_under(d) - set(before))}")
 
 
@@ -372,9 +387,12 @@ def check_bool_complex_separate(ctx: CheckContext) -> None:
 _UNSAFE = ["../escape", "/abs_name", "a/../../b", "", ".", "nul\x00byte", ".."]
 
 
-@check("SEL-PATH-001", "SAFE-PATH-001", "SAFE-PATH-002", apis=("save_vars", "load_vars"))
+@check("SAFE-PATH-001", "SAFE-PATH-002", apis=("save_vars",))
 def check_unsafe_names(ctx: CheckContext) -> None:
-    """Names that would leave dirname are UNSAFE_NAME on save and load; nothing lands outside."""
+    """Names that would leave dirname are UNSAFE_NAME on save, and nothing lands outside.
+
+    Both clauses are judged on every save: a save that writes outside dirname breaks
+    SAFE-PATH-002 whatever it returned (and SAFE-PATH-001 too when it did not refuse)."""
     t = TensorValue(np.ones(2, np.float32))
     abs_existed = os.path.exists("/abs_name")
     for name in _UNSAFE:
@@ -384,14 +402,27 @@ def check_unsafe_names(ctx: CheckContext) -> None:
         program = ProgramSpec(vars=(var_for(name, t),))
         out = ctx.run(program, {name: t}, Call("save_vars", {"dirname": inner, "filename": None,
                                                              "vars": [name], "predicate": None}))
-        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"separate save of var {name!r}")
+        also = () if not out.ok and out.error_id == "UNSAFE_NAME" else ("SAFE-PATH-001",)
         if name == "/abs_name" and not abs_existed and os.path.exists("/abs_name"):
             os.remove("/abs_name")  # we are often root: undo the damage before reporting it
-            raise fail("SAFE-PATH-002", "saving var '/abs_name' created the file /abs_name")
+            raise ClauseFailure("SAFE-PATH-002", "saving var '/abs_name' created the file "
+                                                 "/abs_name", also)
         outside = files_under(sandbox)
-        require(not outside, "SAFE-PATH-002", f"saving {name!r} wrote {sorted(outside)}")
-        out = ctx.run(program, {}, Call("load_vars", {"dirname": inner, "filename": None,
-                                                      "vars": [name], "predicate": None}))
+        if outside:
+            raise ClauseFailure("SAFE-PATH-002", f"saving {name!r} wrote {sorted(outside)} "
+                                                 f"({out.describe()[:120]})", also)
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"separate save of var {name!r}")
+
+
+@check("SEL-PATH-001", apis=("load_vars",))
+def check_unsafe_names_load(ctx: CheckContext) -> None:
+    """A separate load of a variable whose name would leave dirname is UNSAFE_NAME."""
+    t = TensorValue(np.ones(2, np.float32))
+    for name in _UNSAFE:
+        inner = os.path.join(ctx.fresh_dir("sandbox"), "in", "deep")
+        os.makedirs(inner)
+        out = ctx.run(ProgramSpec(vars=(var_for(name, t),)), {}, Call("load_vars", {
+            "dirname": inner, "filename": None, "vars": [name], "predicate": None}))
         expect_error(out, ("UNSAFE_NAME",), "SEL-PATH-001", f"separate load of var {name!r}")
 
 

@@ -496,13 +496,19 @@ def check_rank_64_accepted(ctx: CheckContext) -> None:
     expect_values({"t": value}, out.scope, "FMT-DESC-005", "rank 64")
 
 
-@check("FMT-SR-003", "FMT-SR-004", apis=("load_vars", "save_vars"))
+@check("FMT-SR-003", apis=("load_vars",))
 def check_selected_rows_limits(ctx: CheckContext) -> None:
-    """A lying row count is TRUNCATED; any i64 height and rows load; a height past i64 is refused."""
+    """A lying row count is TRUNCATED."""
     sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
     lying = struct.pack("<IQ", 0, 1 << 58) + struct.pack("<q", 0) * 3
     out = load_file(ctx, lying, name="sr", var=sr_var)
     expect_error(out, "TRUNCATED", "FMT-SR-003", "a SelectedRows claiming 2**58 rows")
+
+
+@check("FMT-SR-004", apis=("load_vars", "save_vars"))
+def check_selected_rows_i64(ctx: CheckContext) -> None:
+    """Any i64 height and rows load; a height past i64 is refused before writing."""
+    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
     odd = SelectedRowsValue(np.ones((2, 2), np.float32), [5, -3], -1)
     out = load_file(ctx, selected_rows_bytes(odd), name="sr", var=sr_var)
     expect_ok(out, "FMT-SR-004", "rows [5, -3] with height -1")

@@ -58,7 +58,7 @@ def test_known_failures_excuse_should_clauses_and_stale_entries_are_reported(tmp
     # The toy writes files in place (fails SAFE-ATOMIC-001, a SHOULD) and passes FMT-COMB-003.
     (tmp_path / "toy.txt").write_text("# known\nSAFE-ATOMIC-001 writes in place\n"
                                       "FMT-COMB-003 was broken once\nFMT-COMB-001 MUST: never excused\n")
-    report = run_suite([ToyAdapter()], only=["failed_save_keeps_previous",
+    report = run_suite([ToyAdapter()], only=["overwrite_by_rename",
                                              "bad_input_fmt_comb_003", "write_combined_bytes"],
                        known_failures_dir=tmp_path)
     status = {s.clause: s.status for s in report.clause_statuses()}

@@ -288,6 +288,15 @@ def demo_selected_rows_row_count(paddle: SubprocessAdapter, tmp: Path) -> str | 
                                     shape=(1, 2)), "TRUNCATED")
 
 
+def demo_selected_rows_height_past_i64(paddle: SubprocessAdapter, tmp: Path) -> str | None:
+    prog = ProgramSpec(vars=(VarSpec("sr", kind="SELECTED_ROWS", dtype=F32, shape=(-1, 2),
+                                     persistable=True),))
+    outcome = paddle.run(prog, {"sr": SelectedRowsValue(np.ones((1, 2), np.float32), [0], 1 << 63)},
+                         Call("save_vars", {"dirname": str(tmp / "d"), "filename": None,
+                                            "vars": ["sr"], "predicate": None}))
+    return _error_is_not(outcome, "INVALID_ARGUMENT")
+
+
 def demo_combined_dtype(paddle: SubprocessAdapter, tmp: Path) -> str | None:
     (tmp / "all").write_bytes(_codec.encode_lod_tensor(np.array([1, 2], np.float64)))
     outcome = paddle.run(_prog(("w", F32, (2,), False)), {},
@@ -458,6 +467,7 @@ DEMONSTRATIONS = {
     "FMT-SAFE-003": demo_allocates_from_header,
     "FMT-SAFE-004": demo_lfs_pointer,
     "FMT-SR-003": demo_selected_rows_row_count,
+    "FMT-SR-004": demo_selected_rows_height_past_i64,
     "SAFE-LARGE-001": demo_32bit_lod_height,
     "SAFE-MEM-001": demo_allocates_from_header,
     "SAFE-MISMATCH-001": demo_scope_changed_by_failed_load,
