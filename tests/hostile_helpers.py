@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from paddle_dumps import varint  # the tests' own varint, independent of protobuf
 
 from spec import element_type, is_element_type
 from spec.errors import FluidSpecError
@@ -47,21 +48,8 @@ def desc_bytes(data_type: int | None, dims: list[int]) -> bytes:
     return head + b"".join(_varint_field(2, d) for d in dims)
 
 
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _varint_field(field: int, value: int) -> bytes:
-    return _varint(field << 3) + _varint(value)
+    return varint(field << 3) + varint(value)
 
 
 def raw_record(
