@@ -13,7 +13,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "inspect": ("fluidspec._cmd_inspect", "show the records of saved tensor files"),
+    "inspect": ("fluidspec._cmd_inspect", "show the records of saved tensor files, and __model__ programs"),
     "sample": ("fluidspec._cmd_sample", "write a small sample save to a directory"),
     "bench": ("fluidspec._cmd_bench", "time numba_kernels beside numpy, pickle, safetensors, reference, Paddle"),
     "diff": ("fluidspec._cmd_diff", "compare two saves variable by variable (exit 0 when equal)"),
