@@ -3,7 +3,9 @@
 * Writing (SEL-SAVE-008): every byte is encoded before the first file is touched; each file is
   written with a single ``os.write`` of its slice of one encoded buffer into a temporary file in
   the destination directory, then ``os.replace``d over the target, so a target is always either
-  its old or its new complete content.  A failure removes the temporaries it made.
+  its old or its new complete content.  A failure removes the temporaries it made; temporaries
+  a killed save left behind (named with the dead process's pid) are removed by the next save
+  into the same directory.
 * Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
   back to back), so that one parse pass (``_parse``) indexes all of them.
 * Names (SEL-PATH-001/002, SEL-FILE-001/002): refused before anything is written or read.
@@ -20,6 +22,37 @@ import numpy as np
 from spec.errors import InvalidArgumentError, MissingFileError, UnsafeNameError
 
 _TMP_PREFIX = ".fluidspec-nk-"
+
+
+def _process_is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but is not ours (EPERM): alive
+        return False
+    return False
+
+
+def remove_stale_temporaries(directory: str) -> None:
+    """Delete ``.fluidspec-nk-<pid>-<i>.tmp`` files of processes that no longer exist.
+
+    Only a SIGKILL (or a power cut) leaves them: every other failure removes its own.  A file of a
+    live process (a concurrent save, or a reused pid) is left alone.
+    """
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(_TMP_PREFIX) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and _process_is_gone(int(pid_text)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
 
 
 def checked_dirname(dirname: Any) -> str:
@@ -134,6 +167,7 @@ def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
             parent = os.path.dirname(path)
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
+                remove_stale_temporaries(parent)
                 made.add(parent)
             temp = os.path.join(parent, f"{_TMP_PREFIX}{os.getpid()}-{i}.tmp")
             fd = os.open(temp, flags, 0o644)
