@@ -131,6 +131,16 @@ class TargetChecker:
         self._parents_ok.add(parent)
 
 
+def refuse_prefix_clash(name: str, parts: Sequence[str], names: set[str]) -> None:
+    """SEL-PATH-002: ``name`` (split into ``parts``) may not lie below another name of ``names``."""
+    for k in range(1, len(parts)):
+        prefix = "/".join(parts[:k])
+        if prefix in names:
+            raise UnsafeNameError("a name is a directory prefix of another name", var=name,
+                                  expected="no name both a file and a directory",
+                                  found=f"{prefix!r} and {name!r}")
+
+
 def check_layout(root: str, names: Sequence[str]) -> list[str]:
     """Target paths of a separate save, refusing file/directory clashes (SEL-PATH-002)."""
     paths = []
@@ -138,12 +148,7 @@ def check_layout(root: str, names: Sequence[str]) -> list[str]:
     checker = TargetChecker(root)
     for name in names:
         parts = safe_components(name)
-        for k in range(1, len(parts)):
-            prefix = "/".join(parts[:k])
-            if prefix in seen:
-                raise UnsafeNameError("a name is a directory prefix of another name", var=name,
-                                      expected="no name both a file and a directory",
-                                      found=f"{prefix!r} and {name!r}")
+        refuse_prefix_clash(name, parts, seen)
         path = os.path.join(root, *parts)
         checker.check(path, name)
         paths.append(path)

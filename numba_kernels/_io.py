@@ -29,7 +29,6 @@ from spec.errors import (
     RecordCountMismatchError,
     ShapeMismatchError,
     UninitializedVarError,
-    UnsafeNameError,
     UnsupportedVarTypeError,
 )
 
@@ -213,13 +212,7 @@ def _check_prefixes(names: list[str]) -> None:
     """SEL-PATH-002: no name may be a directory prefix of another."""
     seen = set(names)
     for name in names:
-        parts = name.split("/")
-        for k in range(1, len(parts)):
-            prefix = "/".join(parts[:k])
-            if prefix in seen:
-                raise UnsafeNameError("a name is a directory prefix of another name", var=name,
-                                      expected="no name both a file and a directory",
-                                      found=f"{prefix!r} and {name!r}")
+        _files.refuse_prefix_clash(name, name.split("/"), seen)
 
 
 def _check_target(root: str, target: str, var: str | None) -> None:
