@@ -10,8 +10,8 @@
   is its command line, ``conformance.pytest_plugin`` its pytest face.
 """
 
-from conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
-from conformance._case import (
+from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
+from fluidspec.conformance._case import (
     APIS,
     PROTOCOL,
     Call,
@@ -24,9 +24,9 @@ from conformance._case import (
     VarSpec,
     values_equal,
 )
-from conformance._discovery import builtin_names, resolve
-from conformance._runner import SuiteReport, run_suite
-from conformance._subprocess import SubprocessAdapter
+from fluidspec.conformance._discovery import builtin_names, resolve
+from fluidspec.conformance._runner import SuiteReport, run_suite
+from fluidspec.conformance._subprocess import SubprocessAdapter
 
 __all__ = [
     "Adapter",

@@ -7,7 +7,7 @@ taxonomy error, warnings, and every value in the scope afterwards).  Nothing car
 runs except files on disk — that keeps adapters trivial to write, makes a subprocess adapter
 restartable after a crash (PROTO-ERR-003), and lets a check replay any step on any adapter.
 
-``FluidAdapter`` implements it for any module tree shaped like Fluid 1.x (``import reference as
+``FluidAdapter`` implements it for any module tree shaped like Fluid 1.x (``from fluidspec import reference as
 fluid``): the data model (Program, Scope, Executor) from one module, the eight APIs from an ``io``
 module that may belong to another implementation (``numba_kernels.io`` works on the reference's
 objects).
@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     APIS,
     PROTOCOL,
     Call,
@@ -408,7 +408,7 @@ def _enum_name(value: Any) -> str | None:
     name = getattr(value, "name", None)
     if isinstance(name, str):
         return name
-    from spec import VarType
+    from fluidspec.spec import VarType
 
     try:
         return VarType(int(value)).name
@@ -419,7 +419,7 @@ def _enum_name(value: Any) -> str | None:
 def _dtype_name(dtype: Any) -> str | None:
     if dtype is None:
         return None
-    from spec import element_type_for_name
+    from fluidspec.spec import element_type_for_name
 
     try:
         row = element_type_for_name(dtype)

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from hypothesis import reject
 
-from conformance import strategies as fs
-from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
-from conformance._diagnose import diagnose_combined, diagnose_record
-from conformance._helpers import (
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
+from fluidspec.conformance._helpers import (
     expect_error,
     expect_ok,
     expect_values,
@@ -26,8 +26,8 @@ from conformance._helpers import (
     refused_by_sel_save_009,
     var_for,
 )
-from conformance._oracle import record_bytes, selected_vars, value_bytes
-from conformance._registry import CheckContext, ClauseFailure, check, fail, require
+from fluidspec.conformance._oracle import record_bytes, selected_vars, value_bytes
+from fluidspec.conformance._registry import CheckContext, ClauseFailure, check, fail, require
 
 _VARS_APIS = ("save_vars", "load_vars")
 
@@ -617,7 +617,7 @@ def check_interop_matrix(ctx: CheckContext) -> None:
     of the run, and the other way round (the cross-implementation matrix)."""
     partners = {a.name: a for a in [ctx.oracle, *ctx.peers] if a.name != ctx.impl.name}
     if not partners:
-        from conformance._registry import Skip
+        from fluidspec.conformance._registry import Skip
 
         raise Skip("no other implementation to exchange files with")
     matrix = ctx.extra.setdefault("matrix", {})

@@ -15,10 +15,10 @@ import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from conformance import strategies as fs
-from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
-from conformance._diagnose import diagnose_combined, diagnose_record
-from conformance._helpers import (
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
+from fluidspec.conformance._helpers import (
     NOT_TAXONOMY,
     expect_error,
     expect_ok,
@@ -30,8 +30,8 @@ from conformance._helpers import (
     refused_by_sel_save_009,
     var_for,
 )
-from conformance._oracle import record_bytes, selected_rows_bytes, value_bytes, varint
-from conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._oracle import record_bytes, selected_rows_bytes, value_bytes, varint
+from fluidspec.conformance._registry import CheckContext, check, fail, require
 
 _FMT_WRITE = ("FMT-REC-001", "FMT-REC-002", "FMT-REC-003", "FMT-REC-004", "FMT-REC-005",
               "FMT-REC-006", "FMT-REC-007", "FMT-DESC-001", "FMT-DTYPE-002", "FMT-LOD-001")
@@ -135,7 +135,7 @@ def check_uint16_is_bf16(ctx: CheckContext) -> None:
 def check_3x_dtypes(ctx: CheckContext) -> None:
     """fp8 / uint32 / uint64 are written with codes 32/33/37/38 — or refused as UNSUPPORTED_DTYPE."""
     for name, code in (("float8_e4m3fn", 32), ("float8_e5m2", 33), ("uint32", 37), ("uint64", 38)):
-        from conformance._case import dtype_from_name
+        from fluidspec.conformance._case import dtype_from_name
 
         arr = np.arange(4, dtype=np.uint8).astype(dtype_from_name(name))
         values = {"v": TensorValue(arr)}
@@ -228,7 +228,7 @@ def check_selected_rows_not_combined(ctx: CheckContext) -> None:
 @check("FMT-SNIFF-001", apis=("save_vars",))
 def check_sniffing_finds_selected_rows(ctx: CheckContext) -> None:
     """Files the implementation writes are told apart by the sniffing rule (dense first, then SR)."""
-    from reference.codec import read_records
+    from fluidspec.reference.codec import read_records
 
     sr = SelectedRowsValue(np.arange(6, dtype=np.float32).reshape(3, 2), [1, 7, 3], 10)
     t = TensorValue(np.arange(6, dtype=np.float32).reshape(3, 2), [[0, 1, 3]])
@@ -422,10 +422,10 @@ def check_bounded_allocation(ctx: CheckContext) -> None:
     """Lying headers cost no more than input size + 1 MiB (measured in-process only)."""
     import tracemalloc
 
-    from conformance._adapter import FluidAdapter
+    from fluidspec.conformance._adapter import FluidAdapter
 
     if not isinstance(ctx.impl, FluidAdapter):
-        from conformance._registry import Skip
+        from fluidspec.conformance._registry import Skip
 
         raise Skip("allocation is measured only for in-process Python implementations")
     lies = [

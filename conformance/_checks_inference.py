@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance import strategies as fs
-from conformance._case import Call, OpSpec, ProgramSpec, TensorValue, Value, VarSpec
-from conformance._helpers import (
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._case import Call, OpSpec, ProgramSpec, TensorValue, Value, VarSpec
+from fluidspec.conformance._helpers import (
     expect_error,
     expect_ok,
     expect_refused,
@@ -24,8 +24,8 @@ from conformance._helpers import (
     files_under,
     var_for,
 )
-from conformance._oracle import record_bytes
-from conformance._registry import CheckContext, Skip, check, fail, require
+from fluidspec.conformance._oracle import record_bytes
+from fluidspec.conformance._registry import CheckContext, Skip, check, fail, require
 
 _INF = ("save_inference_model", "load_inference_model")
 
@@ -92,7 +92,7 @@ def inference_cases(draw: st.DrawFn) -> InferenceCase:
 
 
 def _model(path: Path) -> Any:
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     raw = path.read_bytes()
     try:
@@ -151,7 +151,7 @@ def check_model_desc(desc: Any, raw: bytes, feeds: list[str], targets: list[str]
     require([f if f in targets else scaled.get(f, f) for f in fetched] == targets, "INF-SAVE-005",
             f"fetch ops fetch {fetched}, expected {targets}")
     kinds = {v.name: v.type.type for v in desc.blocks[0].vars}
-    from spec import VarType
+    from fluidspec.spec import VarType
 
     if feeds:
         require(kinds.get("feed") == VarType.FEED_MINIBATCH, "INF-SAVE-004",
@@ -320,7 +320,7 @@ def check_inference_export_and_program_only(ctx: CheckContext) -> None:
 @check("INF-LOAD-001", apis=("load_inference_model",))
 def check_inference_bad_model(ctx: CheckContext) -> None:
     """A model file that is not a usable ProgramDesc is BAD_PROGRAM."""
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     no_blocks = ProgramDesc().SerializeToString()
     for what, raw in (("garbage bytes", b"\xff\xfe not a program"),
@@ -393,7 +393,7 @@ def check_inference_from_memory(ctx: CheckContext) -> None:
 
 def python_api(ctx: CheckContext) -> tuple[Any, Any]:
     """(fluid module, io module) of an in-process implementation, else Skip."""
-    from conformance._adapter import FluidAdapter
+    from fluidspec.conformance._adapter import FluidAdapter
 
     if not isinstance(ctx.impl, FluidAdapter):
         raise Skip("needs the implementation's Python objects (in-process implementations only)")
@@ -402,7 +402,7 @@ def python_api(ctx: CheckContext) -> tuple[Any, Any]:
 
 
 def _build(ctx: CheckContext, program: ProgramSpec) -> tuple[Any, dict[str, Any]]:
-    from conformance._adapter import FluidAdapter
+    from fluidspec.conformance._adapter import FluidAdapter
 
     assert isinstance(ctx.impl, FluidAdapter)
     return ctx.impl._build(program)
@@ -448,7 +448,7 @@ def check_inference_to_memory(ctx: CheckContext) -> None:
 @check("SAFE-LARGE-002", apis=("load_inference_model",))
 def check_inference_huge_model(ctx: CheckContext) -> None:
     """A __model__ over 64 MiB (a 65 MiB string attribute) loads."""
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
     out = ctx.run(program, values, call)

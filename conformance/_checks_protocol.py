@@ -1,7 +1,7 @@
 """Checks of the subprocess protocol (spec/chapters/protocol.md, PROTO-*).
 
 For a ``cmd:`` implementation they talk to its server.  An in-process implementation is served by
-``python -m conformance.server --impl NAME`` and judged through it, so the protocol clauses are
+``python -m fluidspec.conformance.server --impl NAME`` and judged through it, so the protocol clauses are
 checked for every implementation the suite can start as a server.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     APIS,
     PROTOCOL,
     Call,
@@ -30,10 +30,10 @@ from conformance._case import (
     value_from_json,
     value_to_json,
 )
-from conformance._helpers import expect_ok, expect_values, files_under, var_for
-from conformance._oracle import record_bytes
-from conformance._registry import CheckContext, Skip, check, fail, require
-from conformance._subprocess import SubprocessAdapter
+from fluidspec.conformance._helpers import expect_ok, expect_values, files_under, var_for
+from fluidspec.conformance._oracle import record_bytes
+from fluidspec.conformance._registry import CheckContext, Skip, check, fail, require
+from fluidspec.conformance._subprocess import SubprocessAdapter
 
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -43,12 +43,12 @@ def _command(ctx: CheckContext) -> str:
     if isinstance(ctx.impl, SubprocessAdapter):
         return ctx.impl.command
     spec = getattr(ctx.impl, "serve_as", None) or ctx.impl_spec
-    from conformance._discovery import BUILTIN
+    from fluidspec.conformance._discovery import BUILTIN
 
     if not spec or spec.startswith("cmd:") or (spec not in BUILTIN and ":" not in spec):
         raise Skip("this implementation cannot be started as a protocol server "
                    "(name it as built-in, entry point or module:attr)")
-    return f"{sys.executable} -m conformance.server --impl {spec}"
+    return f"{sys.executable} -m fluidspec.conformance.server --impl {spec}"
 
 
 def _env(ctx: CheckContext) -> dict[str, str] | None:
@@ -338,7 +338,7 @@ def check_protocol_loaded_program(ctx: CheckContext) -> None:
     """load_inference_model returns the program: vars with kind/flags and ops with slots."""
     adapter = _adapter(ctx)
     try:
-        from conformance._checks_inference import tiny_inference_case
+        from fluidspec.conformance._checks_inference import tiny_inference_case
 
         program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
         saved = adapter.run(program, values, call)

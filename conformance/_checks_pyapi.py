@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from conformance._checks_inference import python_api, tiny_inference_case
-from conformance._helpers import expect_ok
-from conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._checks_inference import python_api, tiny_inference_case
+from fluidspec.conformance._helpers import expect_ok
+from fluidspec.conformance._registry import CheckContext, check, fail, require
 
 
 def _raises(fn: object, error_id: str) -> bool:
@@ -61,7 +61,7 @@ def check_api_programs(ctx: CheckContext) -> None:
 def check_api_variables(ctx: CheckContext) -> None:
     """create_var / create_parameter, the VarType enum, dtype spellings."""
     fluid, _ = python_api(ctx)
-    from spec import VarType
+    from fluidspec.spec import VarType
 
     prog = fluid.Program()
     block = prog.global_block()
@@ -98,7 +98,7 @@ def check_api_variables(ctx: CheckContext) -> None:
 def check_api_ops(ctx: CheckContext) -> None:
     """append_op/_prepend_op take any type, Variables or names; attribute types follow values."""
     fluid, _ = python_api(ctx)
-    from spec.framework_pb2 import AttrType, ProgramDesc
+    from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc
 
     prog = fluid.Program()
     block = prog.global_block()
@@ -188,8 +188,8 @@ def check_api_executor(ctx: CheckContext) -> None:
 def check_program_files(ctx: CheckContext) -> None:
     """A saved __model__ parses with fluidspec's schema (package name plays no part) and is sniffed
     as a program, while tensor files are not."""
-    from reference.codec import read_records
-    from spec.framework_pb2 import DESCRIPTOR, ProgramDesc
+    from fluidspec.reference.codec import read_records
+    from fluidspec.spec.framework_pb2 import DESCRIPTOR, ProgramDesc
 
     program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
     out = ctx.run(program, values, call)

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from conformance import strategies as fs
-from conformance._case import Call, ProgramSpec, TensorValue, Value
-from conformance._checks_api import writer_at_fault
-from conformance._helpers import expect_error, expect_ok, expect_values, var_for
-from conformance._registry import PROFILES, CheckContext, check, require
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._case import Call, ProgramSpec, TensorValue, Value
+from fluidspec.conformance._checks_api import writer_at_fault
+from fluidspec.conformance._helpers import expect_error, expect_ok, expect_values, var_for
+from fluidspec.conformance._registry import PROFILES, CheckContext, check, require
 
 _DTYPES = {"a": np.float32, "b/c": np.int64, "é": np.float16, "Z9": np.uint8}
 _NAMES = list(_DTYPES)

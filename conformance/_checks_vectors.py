@@ -11,13 +11,19 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import spec
-from conformance._case import Call, Outcome, ProgramSpec, value_from_json
-from conformance._diagnose import diagnose_combined, diagnose_record
-from conformance._helpers import expect_error, expect_ok, expect_values, files_under
-from conformance._oracle import split_records
-from conformance._registry import CheckContext, check, fail, require
-from conformance._vectors import Vector, expected_values, load_plan, save_plan, vector_sets
+from fluidspec import spec
+from fluidspec.conformance._case import Call, Outcome, ProgramSpec, value_from_json
+from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
+from fluidspec.conformance._helpers import expect_error, expect_ok, expect_values, files_under
+from fluidspec.conformance._oracle import split_records
+from fluidspec.conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._vectors import (
+    Vector,
+    expected_values,
+    load_plan,
+    save_plan,
+    vector_sets,
+)
 
 
 def _known(ids: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from conformance._case import SelectedRowsValue, TensorValue, Value
+from fluidspec.conformance._case import SelectedRowsValue, TensorValue, Value
 
 __all__ = ["diagnose_record", "diagnose_combined", "diagnose_value", "diagnose_file"]
 
@@ -44,8 +44,8 @@ def _fields(buf: bytes, pos: int) -> list[tuple[str, str, bytes]]:
         if dsize < 0 or dsize > len(buf):
             raise EOFError
         desc = take(dsize, "TensorDesc", "FMT-DESC-001")
-        from spec import element_type
-        from spec.framework_pb2 import VarType as _VT
+        from fluidspec.spec import element_type
+        from fluidspec.spec.framework_pb2 import VarType as _VT
 
         parsed = _VT.TensorDesc.FromString(desc)
         numel = int(np.prod(list(parsed.dims), dtype=np.int64)) if parsed.dims else 1
@@ -57,7 +57,7 @@ def _fields(buf: bytes, pos: int) -> list[tuple[str, str, bytes]]:
 
 def _desc_clause(exp: bytes, got: bytes) -> str:
     """A TensorDesc difference: element type (FMT-DTYPE-002) or encoding/dims (FMT-DESC-001)."""
-    from spec.framework_pb2 import VarType as _VT
+    from fluidspec.spec.framework_pb2 import VarType as _VT
 
     try:
         e, g = _VT.TensorDesc.FromString(exp), _VT.TensorDesc.FromString(got)

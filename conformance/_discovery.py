@@ -17,8 +17,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
-from conformance._subprocess import SubprocessAdapter
+from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
+from fluidspec.conformance._subprocess import SubprocessAdapter
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "resolve", "builtin_names"]
 
@@ -53,10 +53,10 @@ def builtin_names() -> list[str]:
 
 def _builtin(name: str, place: str) -> Adapter:
     if name == "reference":
-        return FluidAdapter("reference", "reference", "reference.io", place=place)
+        return FluidAdapter("reference", "reference", "fluidspec.reference.io", place=place)
     if name == "numba":
         # numba_kernels runs on the reference's Program/Scope objects (issue 4).
-        return FluidAdapter("numba", "reference", "numba_kernels.io", place=place)
+        return FluidAdapter("numba", "reference", "fluidspec.numba_kernels.io", place=place)
     if name == "paddle-2.6.2":
         return _paddle(name)
     # numba-cuda-sim: NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the
@@ -64,7 +64,7 @@ def _builtin(name: str, place: str) -> Adapter:
     if importlib.util.find_spec("numba_cuda") is None:
         return _Unavailable(name, "numba-cuda is not installed (pip install 'fluidspec[cuda]')")
     return SubprocessAdapter(
-        f"{sys.executable} -m conformance.server --impl numba --place cuda",
+        f"{sys.executable} -m fluidspec.conformance.server --impl numba --place cuda",
         name=name, env={"NUMBA_ENABLE_CUDASIM": "1"},
     )
 

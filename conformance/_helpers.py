@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     Call,
     Outcome,
     ProgramSpec,
@@ -17,8 +17,8 @@ from conformance._case import (
     Value,
     VarSpec,
 )
-from conformance._diagnose import diagnose_value
-from conformance._registry import CheckContext, ClauseFailure
+from fluidspec.conformance._diagnose import diagnose_value
+from fluidspec.conformance._registry import CheckContext, ClauseFailure
 
 __all__ = [
     "declared_dtype",

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, Value, VarSpec
+from fluidspec.conformance._case import (
+    Call,
+    ProgramSpec,
+    SelectedRowsValue,
+    TensorValue,
+    Value,
+    VarSpec,
+)
 
 __all__ = [
     "record_bytes",
@@ -91,7 +98,7 @@ def combined_bytes(values: dict[str, TensorValue]) -> bytes:
 
 def split_records(buf: bytes) -> list[tuple[int, int]]:
     """(start, end) of each dense-tensor record of a well-formed combined stream."""
-    from spec.framework_pb2 import VarType as _VT
+    from fluidspec.spec.framework_pb2 import VarType as _VT
 
     out = []
     pos = 0
@@ -106,7 +113,7 @@ def split_records(buf: bytes) -> list[tuple[int, int]]:
         pos += 8
         desc = _VT.TensorDesc.FromString(buf[pos : pos + dsize])
         pos += dsize
-        from spec import element_type
+        from fluidspec.spec import element_type
 
         numel = int(np.prod(list(desc.dims), dtype=np.int64)) if desc.dims else 1
         pos += numel * element_type(desc.data_type).size

@@ -24,8 +24,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance._adapter import Adapter, AdapterUnavailable
-from conformance._case import Call, Outcome, ProgramSpec, Value
+from fluidspec.conformance._adapter import Adapter, AdapterUnavailable
+from fluidspec.conformance._case import Call, Outcome, ProgramSpec, Value
 
 __all__ = [
     "Check",
@@ -108,13 +108,13 @@ def check(*clauses: str, apis: tuple[str, ...] = (), needs_oracle: bool = False
 
 def checks() -> list[Check]:
     """Every registered check (importing the check modules first)."""
-    import conformance._checks_api  # noqa: F401
-    import conformance._checks_bytes  # noqa: F401
-    import conformance._checks_inference  # noqa: F401
-    import conformance._checks_protocol  # noqa: F401
-    import conformance._checks_pyapi  # noqa: F401
-    import conformance._checks_stateful  # noqa: F401
-    import conformance._checks_vectors  # noqa: F401
+    import fluidspec.conformance._checks_api  # noqa: F401
+    import fluidspec.conformance._checks_bytes  # noqa: F401
+    import fluidspec.conformance._checks_inference  # noqa: F401
+    import fluidspec.conformance._checks_protocol  # noqa: F401
+    import fluidspec.conformance._checks_pyapi  # noqa: F401
+    import fluidspec.conformance._checks_stateful  # noqa: F401
+    import fluidspec.conformance._checks_vectors  # noqa: F401
 
     return list(_REGISTRY.values())
 

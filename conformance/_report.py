@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance._runner import SuiteReport
+from fluidspec.conformance._runner import SuiteReport
 
 __all__ = ["render_text"]
 

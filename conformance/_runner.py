@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import spec
-from conformance._adapter import Adapter, AdapterUnavailable
-from conformance._case import ProgramSpec, value_to_json
-from conformance._discovery import resolve
-from conformance._registry import Check, CheckContext, ClauseFailure, Skip, checks
+from fluidspec import spec
+from fluidspec.conformance._adapter import Adapter, AdapterUnavailable
+from fluidspec.conformance._case import ProgramSpec, value_to_json
+from fluidspec.conformance._discovery import resolve
+from fluidspec.conformance._registry import Check, CheckContext, ClauseFailure, Skip, checks
 
 __all__ = ["CheckResult", "ClauseStatus", "SuiteReport", "run_suite", "load_known_failures",
            "KNOWN_FAILURES_DIR"]

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from conformance._adapter import AdapterUnavailable
-from conformance._case import PROTOCOL, Call, Outcome, ProgramSpec, Value, value_to_json
+from fluidspec.conformance._adapter import AdapterUnavailable
+from fluidspec.conformance._case import PROTOCOL, Call, Outcome, ProgramSpec, Value, value_to_json
 
 __all__ = ["SubprocessAdapter", "ProtocolError"]
 

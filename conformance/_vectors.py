@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
     SelectedRowsValue,

@@ -1,7 +1,7 @@
 """Generate the frozen vectors under ``conformance/vectors/fluidspec/``, and promote counterexamples.
 
-    python -m conformance.make_vectors generate [--out DIR]   # regenerate (keeps promoted cases)
-    python -m conformance.make_vectors promote REPORT.json    # failing cases -> api_case vectors
+    python -m fluidspec.conformance.make_vectors generate [--out DIR]   # regenerate (keeps promoted cases)
+    python -m fluidspec.conformance.make_vectors promote REPORT.json    # failing cases -> api_case vectors
 
 ``generate`` has the reference write every valid vector (provenance: reference + version) and
 crafts the invalid ones byte by byte.  ``promote`` takes the JSON report of ``fluidspec
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
     SelectedRowsValue,
@@ -32,7 +32,7 @@ from conformance._case import (
     value_from_json,
     value_to_json,
 )
-from conformance._vectors import SCHEMA, VECTORS_DIR
+from fluidspec.conformance._vectors import SCHEMA, VECTORS_DIR
 
 __all__ = ["generate", "promote", "main"]
 
@@ -60,7 +60,7 @@ def _edge_values(name: str) -> np.ndarray:
 
 def _valid_cases() -> list[dict[str, Any]]:
     """Each: id, description, clauses, kind, values {name: Value}, and layout details."""
-    from conformance.strategies import DTYPE_NAMES, SORT_TRAPS
+    from fluidspec.conformance.strategies import DTYPE_NAMES, SORT_TRAPS
 
     cases: list[dict[str, Any]] = []
     for name in DTYPE_NAMES:
@@ -107,7 +107,7 @@ def _valid_cases() -> list[dict[str, Any]]:
 
 
 def _invalid_cases() -> list[dict[str, Any]]:
-    from conformance._checks_bytes import _BAD_INPUTS
+    from fluidspec.conformance._checks_bytes import _BAD_INPUTS
 
     out = []
     for i, (clause, what, raw, ids) in enumerate(_BAD_INPUTS):
@@ -138,14 +138,14 @@ def _write_expected(root: Path, vid: str, values: dict[str, Value]) -> list[dict
 
 
 def _program(values: dict[str, Value]) -> ProgramSpec:
-    from conformance._helpers import var_for
+    from fluidspec.conformance._helpers import var_for
 
     return ProgramSpec(vars=tuple(var_for(n, v) for n, v in values.items()))
 
 
 def generate(out: Path = OUT) -> dict[str, Any]:
     """Write the vector set to ``out`` (replacing generated files, keeping api_case vectors)."""
-    from conformance._discovery import resolve
+    from fluidspec.conformance._discovery import resolve
 
     ref = resolve("reference")
     info = ref.hello()
@@ -198,7 +198,7 @@ def generate(out: Path = OUT) -> dict[str, Any]:
         "schema": SCHEMA,
         "provenance": {"implementation": info["implementation"]["name"],
                        "version": info["implementation"]["version"],
-                       "generator": "python -m conformance.make_vectors generate",
+                       "generator": "python -m fluidspec.conformance.make_vectors generate",
                        "numpy": np.__version__,
                        "notes": "valid vectors are written by the reference; invalid ones are "
                                 "crafted bytes; api_case vectors are promoted counterexamples"},
@@ -220,7 +220,7 @@ def generate(out: Path = OUT) -> dict[str, Any]:
 
 def promote(report_path: Path, out: Path = OUT) -> int:
     """Append an api_case vector for every failing check of a report that recorded its case."""
-    from conformance._discovery import resolve
+    from fluidspec.conformance._discovery import resolve
 
     report = json.loads(report_path.read_text(encoding="utf-8"))
     manifest_path = out / "manifest.json"
@@ -268,7 +268,7 @@ def promote(report_path: Path, out: Path = OUT) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.make_vectors", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m fluidspec.conformance.make_vectors", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="regenerate conformance/vectors/fluidspec")

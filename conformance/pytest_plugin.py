@@ -1,10 +1,10 @@
 """Run the conformance suite inside pytest: one test per check × implementation.
 
-    pytest -p conformance.pytest_plugin --pyargs conformance \
+    pytest -p fluidspec.conformance.pytest_plugin --pyargs fluidspec.conformance \
         --fluidspec-impl reference --fluidspec-impl "cmd:./my-server"
 
-``--pyargs conformance`` collects ``conformance/test_conformance.py`` (one parametrized test);
-``-p conformance.pytest_plugin`` adds the options and the parametrization.  A failure shows the clause, the message, the shrunk example
+``--pyargs fluidspec.conformance`` collects ``fluidspec/conformance/test_conformance.py`` (one parametrized test);
+``-p fluidspec.conformance.pytest_plugin`` adds the options and the parametrization.  A failure shows the clause, the message, the shrunk example
 and the reproduce command; a clause listed in ``conformance/known-failures/<impl>.txt`` (SHOULD or
 MAY) is an expected failure (xfail, not strict — a pass is reported by ``fluidspec conformance``
 as stale).
@@ -35,8 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "fluidspec_check" not in metafunc.fixturenames:
         return
-    from conformance._discovery import builtin_names
-    from conformance._registry import checks
+    from fluidspec.conformance._discovery import builtin_names
+    from fluidspec.conformance._registry import checks
 
     impls = metafunc.config.getoption("fluidspec_impl") or builtin_names()
     only = metafunc.config.getoption("fluidspec_check")
@@ -47,7 +47,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _adapter(spec: str) -> Any:
-    from conformance._discovery import resolve
+    from fluidspec.conformance._discovery import resolve
 
     if spec not in _ADAPTERS:
         _ADAPTERS[spec] = resolve(spec)
@@ -56,9 +56,9 @@ def _adapter(spec: str) -> Any:
 
 def run_one(impl_spec: str, check_id: str, profile: str = "ci") -> None:
     """Run one check the pytest way: pass, ``pytest.skip``, ``pytest.xfail`` or ``pytest.fail``."""
-    from conformance._adapter import AdapterUnavailable
-    from conformance._registry import checks
-    from conformance._runner import load_known_failures, run_check
+    from fluidspec.conformance._adapter import AdapterUnavailable
+    from fluidspec.conformance._registry import checks
+    from fluidspec.conformance._runner import load_known_failures, run_check
 
     chk = next(c for c in checks() if c.id == check_id)
     impl = _adapter(impl_spec)
@@ -71,7 +71,7 @@ def run_one(impl_spec: str, check_id: str, profile: str = "ci") -> None:
     if res.status == "skip":
         pytest.skip(res.message)
     if res.status == "fail":
-        import spec
+        from fluidspec import spec
 
         known = load_known_failures(impl.name, hello=info)
         tier = spec.clause(res.clause).tier if res.clause in {c.id for c in spec.clauses()} else "MUST"

@@ -1,7 +1,7 @@
 """The worked example of a protocol server (spec/chapters/protocol.md).
 
-    python -m conformance.server --impl reference      # serve the reference on stdin/stdout
-    python -m conformance.server --impl numba --place cuda
+    python -m fluidspec.conformance.server --impl reference      # serve the reference on stdin/stdout
+    python -m fluidspec.conformance.server --impl numba --place cuda
 
 It serves any in-process adapter (``--impl`` as in ``fluidspec conformance``), so it is also how
 the suite runs an implementation in a separate process — e.g. numba's CUDA kernels under the
@@ -15,8 +15,8 @@ import json
 import sys
 from typing import IO, Any
 
-from conformance._adapter import Adapter, AdapterUnavailable, error_of
-from conformance._case import PROTOCOL, Call, ProgramSpec, value_from_json
+from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, error_of
+from fluidspec.conformance._case import PROTOCOL, Call, ProgramSpec, value_from_json
 
 __all__ = ["serve", "main"]
 
@@ -62,11 +62,11 @@ def serve(adapter: Adapter, stdin: IO[str], stdout: IO[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fluidspec.conformance.server", description=__doc__)
     parser.add_argument("--impl", default="reference", help="in-process implementation to serve")
     parser.add_argument("--place", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args(argv)
-    from conformance._discovery import resolve
+    from fluidspec.conformance._discovery import resolve
 
     adapter = resolve(args.impl, place=args.place)
     # Implementation output (prints, numba logs) must never reach the protocol channel.

@@ -1,6 +1,6 @@
 """Public Hypothesis strategies for fluidspec cases — import them to test your own implementation.
 
-    from conformance import strategies as fs
+    from fluidspec.conformance import strategies as fs
     @given(fs.tensor_values())
     def test_my_codec(value): ...
 
@@ -29,7 +29,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
     SelectedRowsValue,
@@ -262,7 +262,7 @@ def save_cases(draw: st.DrawFn, apis: tuple[str, ...] = ("save_vars", "save_para
     Combined and memory layouts never select SelectedRows (FMT-SR-002).  The ``dirname`` field
     is a placeholder (``"<dir>"``) the check replaces with a fresh directory.
     """
-    from conformance._oracle import selected_vars
+    from fluidspec.conformance._oracle import selected_vars
 
     lay = layout or draw(st.sampled_from(["separate", "combined", "memory"]))
     if lay != "separate":

@@ -1,13 +1,13 @@
 """The suite as pytest tests.
 
-    pytest -p conformance.pytest_plugin --pyargs conformance --fluidspec-impl IMPL
+    pytest -p fluidspec.conformance.pytest_plugin --pyargs fluidspec.conformance --fluidspec-impl IMPL
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.pytest_plugin import run_one
+from fluidspec.conformance.pytest_plugin import run_one
 
 
 def test_conformance(fluidspec_impl: str, fluidspec_check: str, request: pytest.FixtureRequest

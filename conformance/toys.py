@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from conformance._adapter import error_of
-from conformance._case import (
+from fluidspec.conformance._adapter import error_of
+from fluidspec.conformance._case import (
     PROTOCOL,
     Call,
     Outcome,
@@ -29,7 +29,7 @@ from conformance._case import (
     VarSpec,
     dtype_from_name,
 )
-from conformance._oracle import record_bytes, selected_rows_bytes, selected_vars
+from fluidspec.conformance._oracle import record_bytes, selected_rows_bytes, selected_vars
 
 __all__ = [
     "ToyAdapter",
@@ -67,9 +67,13 @@ class ToyAdapter:
 
     def validate(self, value: Value) -> None:
         """FMT-DTYPE-006, FMT-LOD-002, FMT-SR-004: refuse before anything is written."""
-        from conformance._oracle import element_code
-        from reference.codec import check_lod
-        from spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
+        from fluidspec.conformance._oracle import element_code
+        from fluidspec.reference.codec import check_lod
+        from fluidspec.spec.errors import (
+            InvalidArgumentError,
+            InvalidLodError,
+            UnsupportedDtypeError,
+        )
 
         try:
             element_code(np.asarray(value.array).dtype)
@@ -107,7 +111,7 @@ class ToyAdapter:
                 if call.api not in self.apis:
                     return Outcome(False, error={"error": "UNSUPPORTED_REQUEST",
                                                  "message": call.api}, scope=values)
-                from spec.errors import InvalidArgumentError
+                from fluidspec.spec.errors import InvalidArgumentError
 
                 chosen = self.select(program, call)
                 if not chosen:  # SEL-SAVE-002: the emptiness check comes before RAW is dropped
@@ -133,7 +137,7 @@ class ToyAdapter:
                 return Outcome(False, error=error_of(exc), scope=dict(scope))
 
     def _save(self, chosen: list[VarSpec], values: dict[str, Value], call: Call) -> dict[str, Any]:
-        from spec.errors import UninitializedVarError, UnsupportedVarTypeError
+        from fluidspec.spec.errors import UninitializedVarError, UnsupportedVarTypeError
 
         dirname, filename = call.get("dirname"), call.get("filename")
         for v in chosen:
@@ -161,8 +165,8 @@ class ToyAdapter:
         return {}
 
     def _load(self, chosen: list[VarSpec], values: dict[str, Value], call: Call) -> dict[str, Value]:
-        from reference import codec
-        from spec.errors import (
+        from fluidspec.reference import codec
+        from fluidspec.spec.errors import (
             DtypeMismatchError,
             MissingFileError,
             ShapeMismatchError,
@@ -185,7 +189,7 @@ class ToyAdapter:
                         else codec.decode_lod_tensor(raw, path=path, var=v.name)
                     loaded[v.name] = TensorValue(t.array, t.lod)
         else:
-            from spec.errors import UnsupportedVarTypeError
+            from fluidspec.spec.errors import UnsupportedVarTypeError
 
             if any(v.kind == "SELECTED_ROWS" for v in chosen):
                 raise UnsupportedVarTypeError("SelectedRows cannot be combined (FMT-SR-002)")
@@ -280,7 +284,7 @@ class BrokenPackedDims(ToyAdapter):
     name = "toy-packed-dims"
 
     def encode(self, value: Value) -> bytes:
-        from conformance._oracle import element_code, varint
+        from fluidspec.conformance._oracle import element_code, varint
 
         if not isinstance(value, TensorValue) or np.asarray(value.array).ndim == 0:
             return super().encode(value)
@@ -318,7 +322,7 @@ class BrokenKeepsRaw(ToyAdapter):
     name = "toy-keeps-raw"
 
     def select(self, program: ProgramSpec, call: Call) -> list[VarSpec]:
-        from conformance._oracle import selected_vars as sv
+        from fluidspec.conformance._oracle import selected_vars as sv
 
         chosen = sv(program, call)
         raw = [v for v in program.list_vars() if v.kind == "RAW" and (

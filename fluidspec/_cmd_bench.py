@@ -21,10 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if getattr(args, "cuda", False):
-        from numba_kernels import _cuda_bench
+        from fluidspec.numba_kernels import _cuda_bench
 
         return _cuda_bench.run_from_bench(args.quick, args.json)
-    from numba_kernels import _bench
+    from fluidspec.numba_kernels import _bench
 
     start = time.perf_counter()
 

@@ -34,10 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from conformance._discovery import builtin_names
-    from conformance._registry import checks
-    from conformance._report import render_text
-    from conformance._runner import KNOWN_FAILURES_DIR, run_suite
+    from fluidspec.conformance._discovery import builtin_names
+    from fluidspec.conformance._registry import checks
+    from fluidspec.conformance._report import render_text
+    from fluidspec.conformance._runner import KNOWN_FAILURES_DIR, run_suite
 
     if args.list:
         for c in checks():

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from fluidspec._diff import diff_saves, names_from
-    from spec.errors import FluidSpecError
+    from fluidspec.spec.errors import FluidSpecError
 
     try:
         names = names_from(args.names) if args.names else None

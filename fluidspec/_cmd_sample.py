@@ -27,7 +27,7 @@ def sample_values() -> dict[str, tuple[object, list[list[int]]]]:
 def main(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from reference.codec import encode_combined, encode_lod_tensor, encode_selected_rows
+    from fluidspec.reference.codec import encode_combined, encode_lod_tensor, encode_selected_rows
 
     root = Path(args.directory)
     (root / "separate").mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from fluidspec import _program_view
-from reference._codec import decode_lod_tensor, decode_selected_rows, read_records
-from spec.errors import MissingFileError, RecordCountMismatchError
+from fluidspec.reference._codec import decode_lod_tensor, decode_selected_rows, read_records
+from fluidspec.spec.errors import MissingFileError, RecordCountMismatchError
 
 __all__ = ["SavedVar", "VarChange", "SaveDiff", "read_save", "names_from", "diff_saves"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fluidspec import _program_view  # issue 9
-from reference._codec import RecordHeader, read_lod_tensor_header, read_records
-from spec.errors import FluidSpecError, MissingFileError
+from fluidspec.reference._codec import RecordHeader, read_lod_tensor_header, read_records
+from fluidspec.spec.errors import FluidSpecError, MissingFileError
 
 __all__ = ["FileReport", "scan", "inspect_path", "run"]
 

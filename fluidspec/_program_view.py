@@ -13,9 +13,9 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from spec import VarType, element_type
-from spec.errors import BadProgramError
-from spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar
+from fluidspec.spec import VarType, element_type
+from fluidspec.spec.errors import BadProgramError
+from fluidspec.spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar
 
 __all__ = [
     "PROGRAM_NAMES",

@@ -26,9 +26,9 @@ sys.path.insert(0, str(_REPO))
 with atheris.instrument_imports(include=["reference", "spec"]):
     import hostile_helpers as hh
 
-    import reference._codec
+    import fluidspec.reference._codec
 
-from spec.errors import FluidSpecError  # noqa: E402
+from fluidspec.spec.errors import FluidSpecError  # noqa: E402
 
 _numba = hh.numba_decoders()
 IMPLS = [hh.reference_decoders()]
@@ -64,7 +64,7 @@ def _check(buf: bytes) -> None:
 def test_one_input(data: bytes) -> None:
     _check(data)
     try:  # the reader behind `fluidspec inspect` (FMT-SNIFF-001)
-        headers = reference._codec.read_records(data)
+        headers = fluidspec.reference._codec.read_records(data)
     except FluidSpecError:
         return
     assert headers and headers[-1].end == len(data)

@@ -18,10 +18,10 @@ _REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_REPO))
 
 with atheris.instrument_imports(include=["reference", "spec"]):
-    import reference
-    import reference._program_desc  # noqa: F401
+    import fluidspec.reference._program_desc  # noqa: F401
+    from fluidspec import reference
 
-from spec.errors import FluidSpecError  # noqa: E402
+from fluidspec.spec.errors import FluidSpecError  # noqa: E402
 
 
 def test_one_input(data: bytes) -> None:

@@ -4,6 +4,6 @@ Public modules: ``numba_kernels.arrays`` (encode/decode arrays), ``numba_kernels
 eight save/load APIs).  ``warm_up()`` loads or compiles every kernel ahead of use.
 """
 
-from numba_kernels._warm import warm_up
+from fluidspec.numba_kernels._warm import warm_up
 
 __all__ = ["warm_up"]

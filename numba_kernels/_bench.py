@@ -131,8 +131,8 @@ class Bench:
 
     # ---------------------------------------------------------------- cases
     def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
-        from numba_kernels import _files, arrays
-        from reference import codec as ref
+        from fluidspec.numba_kernels import _files, arrays
+        from fluidspec.reference import codec as ref
 
         names = [f"v{i:05d}" for i in range(len(arrs))]
         nbytes = sum(a.nbytes for a in arrs)
@@ -298,8 +298,8 @@ class Bench:
         self.flush()
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
-        from numba_kernels import _separate
-        from reference import codec as ref
+        from fluidspec.numba_kernels import _separate
+        from fluidspec.reference import codec as ref
 
         n = len(arrs)
         names = [f"v{i:05d}" for i in range(n)]
@@ -385,7 +385,7 @@ class Bench:
         code = {
             "numba": "import numpy as np, numba_kernels.arrays as A; "
                      "A.decode(A.encode([np.zeros((2, 3), np.float32)]))",
-            "reference": "import numpy as np; from reference import codec as C; "
+            "reference": "import numpy as np; from fluidspec.reference import codec as C; "
                          "C.decode_combined(C.encode_combined([(np.zeros((2, 3), np.float32), None)]))",
         }
         for impl, src in code.items():
@@ -445,7 +445,7 @@ def _mixed(count: int) -> tuple[list[np.ndarray], list[Any]]:
 def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None = None
             ) -> tuple[list[Result], list[str]]:
     """The cases (all, or those in ``only``); returns the results and notes (skips, sizes)."""
-    import numba_kernels
+    from fluidspec import numba_kernels
 
     wanted = set(only or CASES)
     numba_kernels.warm_up()

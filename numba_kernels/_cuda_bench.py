@@ -1,6 +1,6 @@
 """The GPU check: byte equality with the CPU path on random cases, then pack/unpack throughput.
 
-Run on a machine with a GPU (``python -m numba_kernels.cuda_check`` or ``fluidspec bench
+Run on a machine with a GPU (``python -m fluidspec.numba_kernels.cuda_check`` or ``fluidspec bench
 --cuda``).  It first encodes random cases (every writable dtype, 0-d to 3-d, zero-size dims,
 LoDs, device and host arrays mixed) on the device and compares the bytes with
 ``numba_kernels.arrays.encode``; it decodes the device buffer back and compares every array,
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from spec import ELEMENT_TYPES, VarType
+from fluidspec.spec import ELEMENT_TYPES, VarType
 
 MiB = 1 << 20
 CASES = {"1x256MiB-f32-combined": (1, 256 * MiB), "10000x1KiB-f32-combined": (10_000, 1024)}
@@ -89,8 +89,8 @@ def verify(cases: int, seed: int, max_elems: int, launch: Any = None) -> int:
     """Check ``cases`` random cases; raise ByteMismatch on the first disagreement."""
     from numba import cuda
 
-    from numba_kernels import arrays as cpu
-    from numba_kernels import cuda as gpu
+    from fluidspec.numba_kernels import arrays as cpu
+    from fluidspec.numba_kernels import cuda as gpu
 
     rng = np.random.default_rng(seed)
     for k in range(cases):
@@ -127,10 +127,10 @@ def verify_io(seed: int, max_elems: int) -> None:
     """The APIs on device values: reference.io saves host values; numba_kernels.io loads them
     with ``Executor(CUDAPlace(0))`` (values land on the device) and saves them again (packed on
     the device); the two streams must be identical."""
-    import reference as fluid
-    from numba_kernels import _cuda_io
-    from numba_kernels import io as nio
-    from reference import io as rio
+    from fluidspec import reference as fluid
+    from fluidspec.numba_kernels import _cuda_io
+    from fluidspec.numba_kernels import io as nio
+    from fluidspec.reference import io as rio
 
     rng = np.random.default_rng(seed)
     prog = fluid.Program()
@@ -181,8 +181,8 @@ def _row(case: str, op: str, impl: str, times: list[float], nbytes: int, count: 
 def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
     from numba import cuda
 
-    from numba_kernels import _cuda_decode
-    from numba_kernels import cuda as gpu
+    from fluidspec.numba_kernels import _cuda_decode
+    from fluidspec.numba_kernels import cuda as gpu
 
     rng = np.random.default_rng(0)
     dev = [cuda.to_device(rng.standard_normal(each // 4).astype(np.float32))
@@ -252,7 +252,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole check; 0 ok, 1 byte mismatch, 2 no GPU/simulator."""
-    from numba_kernels import _cuda_launch
+    from fluidspec.numba_kernels import _cuda_launch
 
     if not _cuda_launch.available():
         print(f"cuda check: cannot run: {_cuda_launch.unavailable_reason()}", file=sys.stderr)
@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m numba_kernels.cuda_check",
+    parser = argparse.ArgumentParser(prog="python -m fluidspec.numba_kernels.cuda_check",
                                      description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_from_bench(quick: bool, json_path: str | None) -> int:
     """``fluidspec bench --cuda [--quick] [--json FILE]``: the same check, sized for where it
     runs (tiny under the simulator; fewer repeats and cases with ``--quick``)."""
-    from numba_kernels import _cuda_launch
+    from fluidspec.numba_kernels import _cuda_launch
 
     tiny = _cuda_launch.simulated()
     return run(argparse.Namespace(

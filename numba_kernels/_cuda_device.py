@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from numba_kernels import _cuda, _cuda_launch
-from numba_kernels._cuda_launch import Launch
-from spec.errors import InvalidArgumentError
+from fluidspec.numba_kernels import _cuda, _cuda_launch
+from fluidspec.numba_kernels._cuda_launch import Launch
+from fluidspec.spec.errors import InvalidArgumentError
 
 _WORD = 8
 ARENA_TAG = "_fluidspec_arena"

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from numba_kernels import _cuda, _cuda_launch
-from numba_kernels._cuda_device import (
+from fluidspec.numba_kernels import _cuda, _cuda_launch
+from fluidspec.numba_kernels._cuda_device import (
     arena_of,
     as_device_or_host,
     copy_into,
@@ -35,11 +35,11 @@ from numba_kernels._cuda_device import (
     streams,
     word_view,
 )
-from numba_kernels._cuda_launch import Launch
-from numba_kernels._dtypes import SIZES
-from numba_kernels._encode import plan
-from numba_kernels._layout import layout
-from spec.errors import InvalidArgumentError, UnsupportedDtypeError
+from fluidspec.numba_kernels._cuda_launch import Launch
+from fluidspec.numba_kernels._dtypes import SIZES
+from fluidspec.numba_kernels._encode import plan
+from fluidspec.numba_kernels._layout import layout
+from fluidspec.spec.errors import InvalidArgumentError, UnsupportedDtypeError
 
 
 def _shape_proxy(a: Any, var: str | None) -> np.ndarray:

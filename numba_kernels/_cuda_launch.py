@@ -47,7 +47,7 @@ def unavailable_reason() -> str:
 
 def checked(launch: Launch) -> Launch:
     """A caller's ``(blocks, threads)``: at least one block, 1..1024 threads (CUDA's limit)."""
-    from spec.errors import InvalidArgumentError
+    from fluidspec.spec.errors import InvalidArgumentError
 
     try:
         blocks, threads = (int(x) for x in launch)
@@ -82,7 +82,7 @@ def chunk_bytes(chunk: int | None) -> int:
     """Bytes per copy piece: the caller's (>= 1), else the default for where it runs."""
     if chunk is not None:
         if int(chunk) < 1:
-            from spec.errors import InvalidArgumentError
+            from fluidspec.spec.errors import InvalidArgumentError
 
             raise InvalidArgumentError("chunk must be at least 1 byte", expected=">= 1",
                                        found=chunk)

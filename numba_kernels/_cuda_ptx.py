@@ -1,4 +1,4 @@
-"""``python -m numba_kernels._cuda_ptx``: compile every CUDA kernel to PTX for a real GPU target.
+"""``python -m fluidspec.numba_kernels._cuda_ptx``: compile every CUDA kernel to PTX for a real GPU target.
 
 The simulator runs kernels as plain Python, so it accepts what a GPU compiler rejects (Python
 objects, untyped constructs; numba-baselines §2).  ``cuda.compile_ptx`` types and compiles the
@@ -18,7 +18,7 @@ CC = (9, 0)
 def main() -> int:
     from numba import cuda
 
-    from numba_kernels import _cuda
+    from fluidspec.numba_kernels import _cuda
 
     failed = 0
     for name, fn, sig in _cuda.KERNEL_SIGNATURES:

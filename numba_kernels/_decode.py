@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels import _parse
-from numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
-from numba_kernels._gc import no_gc
-from spec import is_element_type
-from spec.errors import (
+from fluidspec.numba_kernels import _parse
+from fluidspec.numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
+from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.spec import is_element_type
+from fluidspec.spec.errors import (
     BadTensorDescError,
     BadVersionError,
     InvalidArgumentError,
@@ -86,7 +86,7 @@ def _slow_desc(u8: np.ndarray, at: int, size: int, path: Any, var: Any) -> tuple
     """A non-canonical TensorDesc, judged by the protobuf runtime (FMT-DESC-002/003, DTYPE-005)."""
     from google.protobuf.message import DecodeError  # only non-canonical descs need it
 
-    from spec.framework_pb2 import VarType as _VarTypeProto
+    from fluidspec.spec.framework_pb2 import VarType as _VarTypeProto
 
     raw = u8[at:at + size].tobytes()
     try:

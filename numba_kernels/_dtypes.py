@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spec import ELEMENT_TYPES, VarType, element_type_for_dtype
+from fluidspec.spec import ELEMENT_TYPES, VarType, element_type_for_dtype
 
 #: itemsize by element-type code, 0 where the code is not an element type (index = code).
 SIZES = np.zeros(256, np.int64)

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels._dtypes import SIZES, writer_code
-from numba_kernels._headers import write_headers
-from numba_kernels._jit import kernel
-from numba_kernels._layout import layout
-from spec import element_type, is_element_type
-from spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
+from fluidspec.numba_kernels._dtypes import SIZES, writer_code
+from fluidspec.numba_kernels._headers import write_headers
+from fluidspec.numba_kernels._jit import kernel
+from fluidspec.numba_kernels._layout import layout
+from fluidspec.spec import element_type, is_element_type
+from fluidspec.spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
 
 _I63 = 1 << 63
 _EMPTY = np.zeros(0, np.int64)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from spec.errors import InvalidArgumentError, MissingFileError, UnsafeNameError
+from fluidspec.spec.errors import InvalidArgumentError, MissingFileError, UnsafeNameError
 
 _TMP_PREFIX = ".fluidspec-nk-"
 

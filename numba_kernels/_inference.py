@@ -11,11 +11,11 @@ import os
 import warnings
 from typing import Any
 
-from numba_kernels import _files
-from numba_kernels._io import _save, is_persistable, load_vars
-from spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
-from spec import framework_pb2 as pb
-from spec.errors import InvalidArgumentError, MissingFileError
+from fluidspec.numba_kernels import _files
+from fluidspec.numba_kernels._io import _save, is_persistable, load_vars
+from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
+from fluidspec.spec import framework_pb2 as pb
+from fluidspec.spec.errors import InvalidArgumentError, MissingFileError
 
 #: INF-SAVE-012: the warning of ``program_only=True``, worded as Paddle words it.
 PROGRAM_ONLY_WARNING = ("save_inference_model specified the param `program_only` to True, It "
@@ -35,7 +35,7 @@ def _feed_names(feeded_var_names: Any) -> list[str]:
 
 def _targets(target_vars: Any, program: Any) -> list[Any]:
     """INF-SAVE-001: a Variable or a non-empty list/tuple of global-block Variables."""
-    from reference.framework import Variable
+    from fluidspec.reference.framework import Variable
 
     targets = [target_vars] if isinstance(target_vars, Variable) else target_vars
     if not isinstance(targets, (list, tuple)) or not targets or not all(
@@ -172,7 +172,7 @@ def save_inference_model(dirname: Any, feeded_var_names: Any, target_vars: Any, 
     Returns the target names; with ``dirname=None`` returns ``(model_bytes, params_bytes)``
     instead (INF-SAVE-010).
     """
-    from reference.framework import Program, default_main_program
+    from fluidspec.reference.framework import Program, default_main_program
 
     feeds = _feed_names(feeded_var_names)
     program = default_main_program() if main_program is None else main_program
@@ -212,7 +212,7 @@ def _prefer(root: str, name: str, suffix: str) -> str:
 def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None,
                          params_filename: Any = None, pserver_endpoints: Any = None) -> list[Any]:
     """``[program, feed_target_names, fetch_targets]`` (INF-LOAD-001..006)."""
-    from reference._program_desc import program_from_bytes
+    from fluidspec.reference._program_desc import program_from_bytes
 
     if dirname is None:  # INF-LOAD-005
         if not isinstance(model_filename, (bytes, bytearray, memoryview)) or not isinstance(

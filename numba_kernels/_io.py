@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels import _cuda_io, _decode, _encode, _files, _select, _separate
-from numba_kernels._gc import no_gc
-from numba_kernels.arrays import decode_selected_rows, encode_selected_rows
-from spec import VarType, element_type
-from spec.errors import (
+from fluidspec.numba_kernels import _cuda_io, _decode, _encode, _files, _select, _separate
+from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.numba_kernels.arrays import decode_selected_rows, encode_selected_rows
+from fluidspec.spec import VarType, element_type
+from fluidspec.spec.errors import (
     DtypeMismatchError,
     FluidSpecError,
     InvalidArgumentError,
@@ -40,7 +40,7 @@ EMPTY_SELECTION_WARNING = (
 
 def is_parameter(var: Any) -> bool:
     """True for Parameters (SEL-CAND-003)."""
-    from reference.framework import Parameter
+    from fluidspec.reference.framework import Parameter
 
     return isinstance(var, Parameter)
 
@@ -61,7 +61,7 @@ def _builtin(predicate: Any) -> int | None:
 
 
 def _scope() -> Any:
-    from reference._scope import global_scope
+    from fluidspec.reference._scope import global_scope
 
     return global_scope()
 
@@ -71,7 +71,7 @@ def _scope() -> Any:
 
 def _value_of(var: Any, scope: Any, combined: bool) -> Any:
     """The scope value of ``var`` (SEL-SAVE-005): a LoDTensor or SelectedRows holder."""
-    from reference._scope import SelectedRows
+    from fluidspec.reference._scope import SelectedRows
 
     holder = scope.find_var(var.name)
     if holder is None or not holder.is_initialized():  # SEL-SAVE-006
@@ -105,7 +105,7 @@ def _collect(ordered: list[Any], combined: bool, before: Callable[[int, Any], No
 
 def _encode_prefix(ordered: list[Any], values: list[Any]) -> None:
     """Encode (and discard) the values before a failing variable: their errors come first."""
-    from reference._scope import SelectedRows
+    from fluidspec.reference._scope import SelectedRows
 
     for var, value in zip(ordered, values, strict=False):
         if isinstance(value, SelectedRows):
@@ -185,7 +185,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
 
 def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
     """One record per variable: dense ones in one encoder call, SelectedRows one by one."""
-    from reference._scope import SelectedRows
+    from fluidspec.reference._scope import SelectedRows
 
     dense = [i for i, v in enumerate(values) if not isinstance(v, SelectedRows)]
     chunks: list[Any] = [None] * len(values)
@@ -357,7 +357,7 @@ def _read_separate(unique: list[Any], paths: list[str]
 
 def _check_shape(item: _Loaded) -> None:
     """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
-    from reference.framework import Parameter
+    from fluidspec.reference.framework import Parameter
 
     if not isinstance(item.var, Parameter):
         return
@@ -372,7 +372,7 @@ def _check_shape(item: _Loaded) -> None:
 
 def _assign(item: _Loaded) -> None:
     """SEL-LOAD-003: the value goes into the existing holder object."""
-    from reference._scope import LoDTensor, SelectedRows
+    from fluidspec.reference._scope import LoDTensor, SelectedRows
 
     holder = _scope().var(item.var.name)
     array = item.array if item.owned else item.array.copy()

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels._jit import kernel
-from spec import VarType
-from spec.errors import InvalidArgumentError, UnsupportedVarTypeError
+from fluidspec.numba_kernels._jit import kernel
+from fluidspec.spec import VarType
+from fluidspec.spec.errors import InvalidArgumentError, UnsupportedVarTypeError
 
 ALL, PARAMETERS, PERSISTABLES = 0, 1, 2
 _LOD_TENSOR = int(VarType.LOD_TENSOR)
@@ -60,7 +60,7 @@ _first_bad_kind_k = kernel(_first_bad_kind)
 
 
 def columns(variables: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from reference.framework import Parameter
+    from fluidspec.reference.framework import Parameter
 
     kinds = np.fromiter((int(v.type) for v in variables), np.int64, len(variables))
     persistable = np.fromiter((bool(v.persistable) for v in variables), np.uint8, len(variables))
@@ -73,7 +73,7 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
            builtin: int | None) -> list[Any]:
     """The selection (SEL-CAND-001/002): explicit ``vars`` as given, else the candidates that
     pass ``predicate`` (``builtin`` names it when it is one of ours; None selects all)."""
-    from reference.framework import Program, Variable, default_main_program
+    from fluidspec.reference.framework import Program, Variable, default_main_program
 
     if vars is not None:
         chosen = list(vars)

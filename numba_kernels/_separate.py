@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels import _decode, _encode, _files
-from numba_kernels._gc import no_gc
-from spec.errors import FluidSpecError
+from fluidspec.numba_kernels import _decode, _encode, _files
+from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.spec.errors import FluidSpecError
 
 
 def encode_records(arrays: Sequence[Any], lods: Sequence[Any] | None,

@@ -12,7 +12,7 @@ import numpy as np
 
 def warm_up() -> None:
     """Compile (or load from cache) every CPU kernel of numba_kernels."""
-    from numba_kernels import arrays
+    from fluidspec.numba_kernels import arrays
 
     samples = [np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((), np.int64),
                np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32)]

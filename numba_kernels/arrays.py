@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from numba_kernels import _decode, _encode
-from numba_kernels._gc import no_gc
-from spec.errors import InvalidArgumentError
+from fluidspec.numba_kernels import _decode, _encode
+from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.spec.errors import InvalidArgumentError
 
 __all__ = [
     "encode",

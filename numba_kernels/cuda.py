@@ -13,17 +13,17 @@ and the taxonomy errors are the CPU path's own, shared code.
   itself runs on the host).
 * ``gather(dst, dst_off, src, src_off, nbytes)`` — the scatter/gather kernel itself.
 * ``available()`` / ``simulated()`` / ``unavailable_reason()`` — where it can run.
-* ``python -m numba_kernels.cuda_check`` — the real-GPU check (bytes and throughput).
+* ``python -m fluidspec.numba_kernels.cuda_check`` — the real-GPU check (bytes and throughput).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numba_kernels._cuda_decode import decode
-from numba_kernels._cuda_device import gather
-from numba_kernels._cuda_encode import encode
-from numba_kernels._cuda_launch import available, simulated, unavailable_reason
+from fluidspec.numba_kernels._cuda_decode import decode
+from fluidspec.numba_kernels._cuda_device import gather
+from fluidspec.numba_kernels._cuda_encode import encode
+from fluidspec.numba_kernels._cuda_launch import available, simulated, unavailable_reason
 
 __all__ = ["encode", "decode", "gather", "available", "simulated", "unavailable_reason",
            "warm_up"]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from spec import (
+from fluidspec.spec import (
     LOD_TENSOR_VERSION,
     SELECTED_ROWS_VERSION,
     TENSOR_VERSION,
@@ -29,7 +29,7 @@ from spec import (
     element_type_for_dtype,
     is_element_type,
 )
-from spec.errors import (
+from fluidspec.spec.errors import (
     BadTensorDescError,
     BadVersionError,
     FluidSpecError,
@@ -41,7 +41,7 @@ from spec.errors import (
     TruncatedError,
     UnsupportedDtypeError,
 )
-from spec.framework_pb2 import VarType as _VarTypeProto
+from fluidspec.spec.framework_pb2 import VarType as _VarTypeProto
 
 __all__ = [
     "MAX_RANK",

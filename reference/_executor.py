@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-import spec
-from reference._framework import Block, Operator, Program, Variable, default_main_program
-from reference._scope import LoDTensor, Scope, global_scope
-from spec.errors import InvalidArgumentError, UninitializedVarError
+from fluidspec import spec
+from fluidspec.reference._framework import Block, Operator, Program, Variable, default_main_program
+from fluidspec.reference._scope import LoDTensor, Scope, global_scope
+from fluidspec.spec.errors import InvalidArgumentError, UninitializedVarError
 
 __all__ = ["CPUPlace", "CUDAPlace", "Executor", "KERNELS"]
 

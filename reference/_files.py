@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from spec.errors import MissingFileError, UnsafeNameError
+from fluidspec.spec.errors import MissingFileError, UnsafeNameError
 
 __all__ = [
     "name_components",

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-import spec
-from spec import VarType
-from spec import framework_pb2 as pb
-from spec.errors import InvalidArgumentError
+from fluidspec import spec
+from fluidspec.spec import VarType
+from fluidspec.spec import framework_pb2 as pb
+from fluidspec.spec.errors import InvalidArgumentError
 
 __all__ = [
     "VarType",
@@ -685,7 +685,7 @@ class Program:
     @property
     def desc(self) -> Any:
         """``program.desc``: ``serialize_to_string()``, feed/fetch target names, version."""
-        from reference._program_desc import ProgramDescView
+        from fluidspec.reference._program_desc import ProgramDescView
 
         return ProgramDescView(self)
 
@@ -695,13 +695,13 @@ class Program:
     @staticmethod
     def parse_from_string(binary: bytes) -> Program:
         """A Program from ProgramDesc bytes (PROG-SER-001; BAD_PROGRAM when unparseable)."""
-        from reference._program_desc import program_from_bytes
+        from fluidspec.reference._program_desc import program_from_bytes
 
         return program_from_bytes(binary)
 
     def clone(self, for_test: bool = False) -> Program:
         """A deep copy (API-MODEL-007); ``for_test`` drops backward/optimize ops, sets is_test."""
-        from reference._program_desc import clone_program
+        from fluidspec.reference._program_desc import clone_program
 
         return clone_program(self, for_test=for_test)
 

@@ -13,10 +13,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from reference import _files
-from reference._framework import Block, Operator, Program, Variable
-from reference._io import _valid_program, is_persistable, load_persistables, plan_save
-from reference._program_desc import (
+from fluidspec.reference import _files
+from fluidspec.reference._framework import Block, Operator, Program, Variable
+from fluidspec.reference._io import _valid_program, is_persistable, load_persistables, plan_save
+from fluidspec.reference._program_desc import (
     clone_program,
     drop_unreachable_blocks,
     feed_target_names,
@@ -24,8 +24,8 @@ from reference._program_desc import (
     program_from_bytes,
     program_to_bytes,
 )
-from spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
-from spec.errors import BadProgramError, InvalidArgumentError, MissingFileError
+from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
+from fluidspec.spec.errors import BadProgramError, InvalidArgumentError, MissingFileError
 
 __all__ = ["prune_for_inference", "save_inference_model", "load_inference_model",
            "PROGRAM_ONLY_WARNING"]

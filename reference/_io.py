@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from reference import _files
-from reference._codec import (
+from fluidspec.reference import _files
+from fluidspec.reference._codec import (
     decode_lod_tensor,
     decode_selected_rows,
     decode_tensor_file,
@@ -26,10 +26,10 @@ from reference._codec import (
     encode_selected_rows,
     read_lod_tensor_header,
 )
-from reference._framework import Parameter, Program, Variable, default_main_program
-from reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
-from spec import VarType, element_type
-from spec.errors import (
+from fluidspec.reference._framework import Parameter, Program, Variable, default_main_program
+from fluidspec.reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
+from fluidspec.spec import VarType, element_type
+from fluidspec.spec.errors import (
     DtypeMismatchError,
     FluidSpecError,
     InvalidArgumentError,

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from google.protobuf.message import DecodeError
 
-from spec import framework_pb2 as pb
-from spec.errors import BadProgramError
+from fluidspec.spec import framework_pb2 as pb
+from fluidspec.spec.errors import BadProgramError
 
 if TYPE_CHECKING:
-    from reference._framework import Operator, Program
+    from fluidspec.reference._framework import Operator, Program
 
 __all__ = [
     "ProgramDescView",
@@ -111,7 +111,7 @@ def _check_structure(message: pb.ProgramDesc, path: object) -> None:
 
 def program_from_proto(message: pb.ProgramDesc, *, path: object = None) -> Program:
     """Build a Program that owns copies of ``message``'s parts (PROG-SER-001)."""
-    from reference._framework import Block, Operator, Parameter, Program, Variable
+    from fluidspec.reference._framework import Block, Operator, Parameter, Program, Variable
 
     _check_structure(message, path)
     program = Program.__new__(Program)
@@ -144,7 +144,7 @@ def program_from_proto(message: pb.ProgramDesc, *, path: object = None) -> Progr
 
 def clone_program(program: Program, *, for_test: bool = False) -> Program:
     """A deep copy through the ProgramDesc (API-MODEL-007)."""
-    from reference._framework import Parameter
+    from fluidspec.reference._framework import Parameter
 
     copy = program_from_proto(program_to_proto(program))
     copy.random_seed = program.random_seed

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-import spec
-from reference._codec import check_lod
-from spec.errors import (
+from fluidspec import spec
+from fluidspec.reference._codec import check_lod
+from fluidspec.spec.errors import (
     InvalidArgumentError,
     InvalidLodError,
     UninitializedVarError,

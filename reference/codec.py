@@ -3,5 +3,5 @@
 The implementation is ``reference/_codec.py``; this module is its public face.
 """
 
-from reference._codec import *  # noqa: F403
-from reference._codec import __all__  # noqa: F401
+from fluidspec.reference._codec import *  # noqa: F403
+from fluidspec.reference._codec import __all__  # noqa: F401

@@ -4,8 +4,8 @@
 ``LoDTensor``, ``SelectedRows``, ``Scope`` and the places are the runtime value types.
 """
 
-from reference._executor import CPUPlace, CUDAPlace
-from reference._framework import VarDesc
-from reference._scope import LoDTensor, Scope, ScopeVar, SelectedRows
+from fluidspec.reference._executor import CPUPlace, CUDAPlace
+from fluidspec.reference._framework import VarDesc
+from fluidspec.reference._scope import LoDTensor, Scope, ScopeVar, SelectedRows
 
 __all__ = ["VarDesc", "LoDTensor", "SelectedRows", "Scope", "ScopeVar", "CPUPlace", "CUDAPlace"]

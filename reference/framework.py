@@ -1,6 +1,6 @@
 """``fluid.framework``: the static-graph classes (API-MODEL-*)."""
 
-from reference._framework import (
+from fluidspec.reference._framework import (
     Block,
     Operator,
     Parameter,

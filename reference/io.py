@@ -4,8 +4,8 @@ Selection and files: spec chapter ``selection`` (SEL-*); inference models: chapt
 ``inference`` (INF-*).
 """
 
-from reference._inference import load_inference_model, save_inference_model
-from reference._io import (
+from fluidspec.reference._inference import load_inference_model, save_inference_model
+from fluidspec.reference._io import (
     is_parameter,
     is_persistable,
     load_params,

@@ -4,9 +4,9 @@ Everything here is shared by every implementation (``reference``, ``numba_kernel
 conformance suite; nothing here implements save/load logic.
 """
 
-from spec import errors
-from spec._clauses import TIERS, Clause, clause, clauses
-from spec._types import (
+from fluidspec.spec import errors
+from fluidspec.spec._clauses import TIERS, Clause, clause, clauses
+from fluidspec.spec._types import (
     ELEMENT_TYPES,
     VAR_KINDS,
     ElementType,
@@ -16,7 +16,7 @@ from spec._types import (
     element_type_for_name,
     is_element_type,
 )
-from spec._versions import (
+from fluidspec.spec._versions import (
     LEGACY_PROGRAM_VERSION,
     LOD_TENSOR_VERSION,
     PADDLE_2_6_2_PROGRAM_VERSION,

@@ -1,4 +1,4 @@
 """The error taxonomy, public module (see ``spec/chapters/errors.md``)."""
 
-from spec._errors import *  # noqa: F403
-from spec._errors import __all__  # noqa: F401
+from fluidspec.spec._errors import *  # noqa: F403
+from fluidspec.spec._errors import __all__  # noqa: F401

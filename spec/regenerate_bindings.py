@@ -1,6 +1,6 @@
 """Regenerate ``spec/framework_pb2.py`` from ``spec/framework.proto``.
 
-Run ``python -m spec.regenerate_bindings`` (needs the ``grpcio-tools`` package, which bundles
+Run ``python -m fluidspec.spec.regenerate_bindings`` (needs the ``grpcio-tools`` package, which bundles
 ``protoc`` and works offline).  ``--check`` regenerates into a temporary directory and exits 1
 when the checked-in bindings differ, which is what the drift test runs.
 """
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh = generate(Path(tmp)).read_bytes()
     if args.check:
         if BINDINGS.read_bytes() != fresh:
-            print(f"{BINDINGS} is out of date; run python -m spec.regenerate_bindings")
+            print(f"{BINDINGS} is out of date; run python -m fluidspec.spec.regenerate_bindings")
             return 1
         return 0
     BINDINGS.write_bytes(fresh)

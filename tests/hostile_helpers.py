@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 from paddle_dumps import varint  # the tests' own varint, independent of protobuf
 
-from spec import element_type, is_element_type
-from spec.errors import FluidSpecError
-from spec.framework_pb2 import VarType as _VarTypeProto
+from fluidspec.spec import element_type, is_element_type
+from fluidspec.spec.errors import FluidSpecError
+from fluidspec.spec.framework_pb2 import VarType as _VarTypeProto
 
 # --------------------------------------------------------------------------------------------
 # Building records by hand (independent of reference._codec)
@@ -122,7 +122,7 @@ def _from_hex(text: str) -> bytes:
 
 
 def _codec_seeds() -> dict[str, bytes]:
-    from reference import _codec
+    from fluidspec.reference import _codec
 
     two_level = [[0, 2, 3], [0, 1, 3, 5]]
     arrays: dict[str, tuple[np.ndarray, list[list[int]]]] = {
@@ -291,7 +291,7 @@ class Decoders:
 
 
 def reference_decoders() -> Decoders:
-    from reference import _codec
+    from fluidspec.reference import _codec
 
     def decode_file(buf: bytes) -> tuple[np.ndarray, list[list[int]]]:
         out = _codec.decode_tensor_file(buf)
@@ -312,7 +312,7 @@ def reference_decoders() -> Decoders:
 
 
 def _trailing(end: int, size: int) -> FluidSpecError:
-    from spec.errors import TrailingBytesError
+    from fluidspec.spec.errors import TrailingBytesError
 
     return TrailingBytesError("bytes after the record", offset=end, expected=end, found=size)
 
@@ -321,7 +321,7 @@ def numba_decoders() -> Decoders | None:
     """``numba_kernels``' decoders (its public ``numba_kernels.arrays`` API, copying), or None
     while that API has not landed."""
     try:
-        arrays = importlib.import_module("numba_kernels.arrays")
+        arrays = importlib.import_module("fluidspec.numba_kernels.arrays")
     except ImportError:
         return None
     needed = ("decode_record", "decode", "decode_selected_rows")
@@ -461,7 +461,7 @@ def io_params() -> list[Any]:
     import pytest
 
     params = []
-    for impl, module_name in (("reference", "reference.io"), ("numba_kernels", "numba_kernels.io")):
+    for impl, module_name in (("reference", "fluidspec.reference.io"), ("numba_kernels", "fluidspec.numba_kernels.io")):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
@@ -479,7 +479,7 @@ def build_program(
     """A Program holding one persistable var per name (Parameters for ``parameters``), and the
     values put into the *current* global scope.  ``declared`` overrides a var's declared
     (shape, dtype); by default they are the value's."""
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     program = fluid.Program()
     block = program.global_block()
@@ -496,7 +496,7 @@ def build_program(
 
 def scope_values(names: list[str]) -> dict[str, np.ndarray | None]:
     """What the current global scope holds for ``names`` (None: no value), as copies."""
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     out: dict[str, np.ndarray | None] = {}
     for name in names:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from reference import codec
+from fluidspec.reference import codec
 
 
 @dataclass

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import spec
-from spec._clauses import _parse_chapter, load_chapters
+from fluidspec import spec
+from fluidspec.spec._clauses import _parse_chapter, load_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,9 +23,9 @@ from paddle_dumps import (
 )
 from symmetric import SelectedRowsSample, TensorSample, assert_same_array, common
 
-import spec
-from reference import codec
-from spec import errors
+from fluidspec import spec
+from fluidspec.reference import codec
+from fluidspec.spec import errors
 
 
 def test_transcribed_dumps_have_the_sizes_paddle_observed_states():

@@ -1,4 +1,4 @@
-"""conformance._case: the protocol's JSON forms of values, programs, calls and outcomes
+"""fluidspec.conformance._case: the protocol's JSON forms of values, programs, calls and outcomes
 (PROTO-VALUE-001..003, PROTO-PROG-001, PROTO-RUN-003)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import numpy as np
 from hypothesis import given
 
-from conformance import strategies as fs
-from conformance._case import (
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._case import (
     Call,
     Outcome,
     ProgramSpec,

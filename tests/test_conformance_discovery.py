@@ -1,5 +1,5 @@
 """Finding implementations (--impl): built-ins, module:attr, entry points, cmd:, and the pytest
-plugin (pytest -p conformance.pytest_plugin --pyargs conformance --fluidspec-impl …)."""
+plugin (pytest -p fluidspec.conformance.pytest_plugin --pyargs fluidspec.conformance --fluidspec-impl …)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance import AdapterUnavailable, FluidAdapter, SubprocessAdapter, _discovery, resolve
-from conformance._runner import run_suite
-from conformance.toys import BrokenUnsortedCombined, ToyAdapter
+from fluidspec.conformance import (
+    AdapterUnavailable,
+    FluidAdapter,
+    SubprocessAdapter,
+    _discovery,
+    resolve,
+)
+from fluidspec.conformance._runner import run_suite
+from fluidspec.conformance.toys import BrokenUnsortedCombined, ToyAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,10 +30,10 @@ def test_builtins_resolve():
 
 
 def test_module_attr_takes_an_adapter_a_class_or_a_factory():
-    assert isinstance(resolve("conformance.toys:ToyAdapter"), ToyAdapter)
-    assert isinstance(resolve("conformance.toys:unsorted"), BrokenUnsortedCombined)
+    assert isinstance(resolve("fluidspec.conformance.toys:ToyAdapter"), ToyAdapter)
+    assert isinstance(resolve("fluidspec.conformance.toys:unsorted"), BrokenUnsortedCombined)
     with pytest.raises(ValueError, match="not an Adapter"):
-        resolve("conformance._case:PROTOCOL")
+        resolve("fluidspec.conformance._case:PROTOCOL")
     with pytest.raises(ValueError, match="unknown implementation"):
         resolve("no-such-thing")
 
@@ -54,16 +60,16 @@ def test_missing_implementation_skips_cleanly():
 
 
 def _pytest(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.pytest_plugin",
-                           "--pyargs", "conformance", "-q", "-p", "no:cacheprovider", *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "fluidspec.conformance.pytest_plugin",
+                           "--pyargs", "fluidspec.conformance", "-q", "-p", "no:cacheprovider", *args],
                           capture_output=True, text=True, cwd="/", timeout=300)
 
 
 def test_pytest_plugin_runs_checks_as_tests():
-    bad = _pytest("--fluidspec-impl", "conformance.toys:BrokenUnsortedCombined",
+    bad = _pytest("--fluidspec-impl", "fluidspec.conformance.toys:BrokenUnsortedCombined",
                   "--fluidspec-check", "write_combined_bytes", "--fluidspec-check", "write_zero_d")
     assert bad.returncode == 1, bad.stdout[-2000:]
     assert "1 failed, 1 passed" in bad.stdout and "FMT-COMB-001" in bad.stdout
-    good = _pytest("--fluidspec-impl", "conformance.toys:ToyAdapter",
+    good = _pytest("--fluidspec-impl", "fluidspec.conformance.toys:ToyAdapter",
                    "--fluidspec-check", "write_combined_bytes")
     assert good.returncode == 0 and "1 passed" in good.stdout

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import spec
-from conformance._case import PROTOCOL
-from conformance._registry import checks
-from conformance._runner import run_suite
-from conformance.toys import BROKEN, ToyAdapter
+from fluidspec import spec
+from fluidspec.conformance._case import PROTOCOL
+from fluidspec.conformance._registry import checks
+from fluidspec.conformance._runner import run_suite
+from fluidspec.conformance.toys import BROKEN, ToyAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,14 +89,14 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_exit_status_table_and_json(tmp_path):
-    bad = _cli("--impl", "conformance.toys:BrokenUnsortedCombined", "--check",
+    bad = _cli("--impl", "fluidspec.conformance.toys:BrokenUnsortedCombined", "--check",
                "write_combined_bytes", "--json", str(tmp_path / "r.json"))
     assert bad.returncode == 1, bad.stderr
     assert "FMT-COMB-001" in bad.stdout and "FAIL" in bad.stdout and "reproduce:" in bad.stdout
     assert "[1/1]" in bad.stderr  # progress
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["summary"]["must_failures"] == 1
-    good = _cli("--impl", "conformance.toys:ToyAdapter", "--check", "write_combined_bytes",
+    good = _cli("--impl", "fluidspec.conformance.toys:ToyAdapter", "--check", "write_combined_bytes",
                 "--quiet")
     assert good.returncode == 0 and "RESULT: ok" in good.stdout
     assert _cli("--impl", "no-such-impl", "--quiet").returncode == 2
@@ -122,7 +122,7 @@ def test_broken_protocol_server_is_caught_on_the_hello_clause(tmp_path):
 def test_a_failure_charged_to_an_untagged_clause_still_fails_it():
     """A check may charge a clause it is not registered for (the clause the observation breaks);
     that failure must show in the clause table and fail the run, not vanish."""
-    from conformance._runner import CheckResult, SuiteReport
+    from fluidspec.conformance._runner import CheckResult, SuiteReport
 
     res = CheckResult(check="some_check", impl="x", status="fail", clauses=("SEL-SAVE-009",),
                       clause="SEL-SAVE-001", message="refused")

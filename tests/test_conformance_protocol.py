@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import SubprocessAdapter, resolve
-from conformance._case import PROTOCOL, Call, ProgramSpec, TensorValue, VarSpec
+from fluidspec.conformance import SubprocessAdapter, resolve
+from fluidspec.conformance._case import PROTOCOL, Call, ProgramSpec, TensorValue, VarSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = ROOT / "conformance" / "examples" / "transcript.jsonl"
@@ -37,7 +37,7 @@ def test_reference_server_replays_the_recorded_transcript():  # PROTO-TRANSPORT-
 
 
 def test_served_reference_equals_in_process_reference():
-    served = SubprocessAdapter(f"{sys.executable} -m conformance.server --impl reference",
+    served = SubprocessAdapter(f"{sys.executable} -m fluidspec.conformance.server --impl reference",
                                cwd=str(ROOT))
     try:
         a = served.run(PROGRAM, SCOPE, SAVE)
@@ -120,7 +120,7 @@ def test_server_speaking_another_version_is_refused(tmp_path):  # PROTO-HELLO-00
     script.write_text("import json,sys\nfor l in sys.stdin:\n    r=json.loads(l)\n"
                       "    print(json.dumps({'id': r['id'], 'ok': True, "
                       "'protocol': 'fluidspec-conformance/0'}), flush=True)\n")
-    from conformance import AdapterUnavailable
+    from fluidspec.conformance import AdapterUnavailable
 
     client = SubprocessAdapter(f"{sys.executable} {script}")
     with pytest.raises(AdapterUnavailable, match="does not speak"):
@@ -147,7 +147,7 @@ def test_server_keeps_implementation_prints_off_the_protocol_channel(tmp_path):
 
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "conformance.server", "--impl", "noisy_impl:Noisy"],
+        [sys.executable, "-m", "fluidspec.conformance.server", "--impl", "noisy_impl:Noisy"],
         input=json.dumps({"id": 1, "op": "hello", "protocol": PROTOCOL}) + "\n", env=env,
         capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0  # PROTO-TRANSPORT-002: end of input ends it with 0

@@ -1,4 +1,4 @@
-"""conformance.strategies: they reach every dtype, variable kind, shape edge, LoD shape and
+"""fluidspec.conformance.strategies: they reach every dtype, variable kind, shape edge, LoD shape and
 sort trap the suite promises, and they only generate valid input."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from conformance import strategies as fs
-from conformance._oracle import selected_vars
+from fluidspec.conformance import strategies as fs
+from fluidspec.conformance._oracle import selected_vars
 
 # Search only (no shrinking): these ask "is it reachable", not "what is the smallest".
 _FIND = settings(max_examples=3000, database=None, suppress_health_check=list(HealthCheck),
@@ -55,7 +55,7 @@ def test_names_reach_sort_traps_slashes_and_unicode():
 
 @given(fs.tensor_values())
 def test_tensor_values_have_valid_lods(value):  # FMT-LOD-002
-    from reference.codec import check_lod
+    from fluidspec.reference.codec import check_lod
 
     assert check_lod(value.lod, value.array.shape) is None
 

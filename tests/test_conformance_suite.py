@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._discovery import builtin_names
-from conformance._runner import run_suite
+from fluidspec.conformance._discovery import builtin_names
+from fluidspec.conformance._runner import run_suite
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Frozen vectors: every set follows the fluidspec-vectors/1 envelope, and the reference
-reproduces the fluidspec set byte for byte (python -m conformance.make_vectors generate)."""
+reproduces the fluidspec set byte for byte (python -m fluidspec.conformance.make_vectors generate)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-import spec
-from conformance._vectors import KINDS, SCHEMA, VECTORS_DIR, expected_values, vector_sets
-from conformance.make_vectors import generate
+from fluidspec import spec
+from fluidspec.conformance._vectors import KINDS, SCHEMA, VECTORS_DIR, expected_values, vector_sets
+from fluidspec.conformance.make_vectors import generate
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -69,13 +69,13 @@ def test_fluidspec_set_covers_every_dtype_and_the_invalid_inputs():
 def test_counterexamples_are_promoted_to_vectors_that_catch_the_bug(tmp_path):
     import shutil
 
-    from conformance._checks_vectors import _replay_api_case
-    from conformance._discovery import resolve
-    from conformance._registry import CheckContext, ClauseFailure
-    from conformance._runner import run_suite
-    from conformance._vectors import Vector
-    from conformance.make_vectors import promote
-    from conformance.toys import BrokenUnsortedCombined
+    from fluidspec.conformance._checks_vectors import _replay_api_case
+    from fluidspec.conformance._discovery import resolve
+    from fluidspec.conformance._registry import CheckContext, ClauseFailure
+    from fluidspec.conformance._runner import run_suite
+    from fluidspec.conformance._vectors import Vector
+    from fluidspec.conformance.make_vectors import promote
+    from fluidspec.conformance.toys import BrokenUnsortedCombined
 
     report = run_suite([BrokenUnsortedCombined()], only=["write_combined_bytes"])
     (tmp_path / "r.json").write_text(json.dumps(report.to_json()))

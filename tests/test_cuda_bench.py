@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_bench / ``python -m numba_kernels.cuda_check``: the prepared GPU check.
+"""numba_kernels._cuda_bench / ``python -m fluidspec.numba_kernels.cuda_check``: the prepared GPU check.
 
 Under the simulator with ``--tiny`` sizes: it runs, compares device bytes with the CPU path
 (FMT-COMB-001 bytes), writes the documented JSON rows, and fails loudly — exit 1 and a
@@ -18,8 +18,8 @@ from cuda_cases import require_cuda
 
 require_cuda()
 
-from numba_kernels import _cuda_bench  # noqa: E402
-from numba_kernels import cuda as gpu  # noqa: E402
+from fluidspec.numba_kernels import _cuda_bench  # noqa: E402
+from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
 
 pytestmark = pytest.mark.cuda
 
@@ -67,15 +67,15 @@ def test_random_cases_cover_lod_zero_size_and_0d():
 
 
 def test_command_line_entry_point():
-    """``python -m numba_kernels.cuda_check``: 0 under the simulator, 2 with no CUDA at all."""
+    """``python -m fluidspec.numba_kernels.cuda_check``: 0 under the simulator, 2 with no CUDA at all."""
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    ok = subprocess.run([sys.executable, "-m", "numba_kernels.cuda_check", "--tiny", "--cases",
+    ok = subprocess.run([sys.executable, "-m", "fluidspec.numba_kernels.cuda_check", "--tiny", "--cases",
                          "2", "--no-timing"], env=env, capture_output=True, text=True,
                         timeout=300)
     assert ok.returncode == 0, ok.stderr
     if gpu.simulated():  # without the simulator there is no GPU on this machine either
         env.pop("NUMBA_ENABLE_CUDASIM")
-        none = subprocess.run([sys.executable, "-m", "numba_kernels.cuda_check"], env=env,
+        none = subprocess.run([sys.executable, "-m", "fluidspec.numba_kernels.cuda_check"], env=env,
                               capture_output=True, text=True, timeout=300)
         assert none.returncode == 2 and "cannot run" in none.stderr
 
@@ -92,7 +92,7 @@ def test_fluidspec_bench_cuda_flag(tmp_path):
 
 def test_io_check_catches_a_wrong_device_save(monkeypatch):
     """The API-level part of the check fails when the device-packed save differs."""
-    from numba_kernels import _cuda_io
+    from fluidspec.numba_kernels import _cuda_io
 
     real = _cuda_io.pack_to_host
 

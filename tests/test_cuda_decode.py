@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_decode: a stream (host bytes or a device buffer) into device arrays.
+"""fluidspec.numba_kernels._cuda_decode: a stream (host bytes or a device buffer) into device arrays.
 
 Clauses checked: FMT-COMB-001 (every record, in order), FMT-REC-005 (shape incl. 0-d and
 zero-size, C-order bytes), FMT-DTYPE-001 (dtype by code, BF16 -> bfloat16), FMT-REC-002 (LoD
@@ -20,10 +20,10 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from numba_kernels import _cuda_device  # noqa: E402
-from numba_kernels import cuda as gpu  # noqa: E402
-from reference import codec as oracle  # noqa: E402
-from spec.errors import BadVersionError, TrailingBytesError, TruncatedError  # noqa: E402
+from fluidspec.numba_kernels import _cuda_device  # noqa: E402
+from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
+from fluidspec.reference import codec as oracle  # noqa: E402
+from fluidspec.spec.errors import BadVersionError, TrailingBytesError, TruncatedError  # noqa: E402
 
 pytestmark = pytest.mark.cuda
 
@@ -98,7 +98,7 @@ def test_bad_version_is_bad_version():
 
 def test_device_buffer_must_be_contiguous_uint8():
     """INVALID_ARGUMENT, not a numba error, for a buffer the scatter cannot read as bytes."""
-    from spec.errors import InvalidArgumentError
+    from fluidspec.spec.errors import InvalidArgumentError
 
     blob = np.frombuffer(oracle.encode_combined([(np.arange(2, dtype=np.int32), None)]), np.uint8)
     for bad in (cuda.to_device(np.repeat(blob, 2))[::2], cuda.to_device(blob.view(np.int8)),

@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_device: device-array detection, word views, metadata tables, arena tags.
+"""fluidspec.numba_kernels._cuda_device: device-array detection, word views, metadata tables, arena tags.
 
 No clause of its own: these are the plumbing under the byte tests (test_cuda_kernels,
 test_cuda_encode, test_cuda_decode).
@@ -14,8 +14,8 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from numba_kernels import _cuda_device  # noqa: E402
-from spec.errors import InvalidArgumentError  # noqa: E402
+from fluidspec.numba_kernels import _cuda_device  # noqa: E402
+from fluidspec.spec.errors import InvalidArgumentError  # noqa: E402
 
 pytestmark = pytest.mark.cuda
 

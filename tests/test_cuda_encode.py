@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_encode: device-packed bytes equal the reference's and the CPU path's.
+"""fluidspec.numba_kernels._cuda_encode: device-packed bytes equal the reference's and the CPU path's.
 
 Clauses checked: FMT-COMB-001 (records back to back, in order), FMT-REC-001..005 and
 FMT-DESC-001 (headers written by the CUDA headers kernel), FMT-REC-005 (0-d stays 0-d, zero-size
@@ -18,10 +18,10 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from numba_kernels import arrays as cpu  # noqa: E402
-from numba_kernels import cuda as gpu  # noqa: E402
-from reference import codec as oracle  # noqa: E402
-from spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError  # noqa: E402
+from fluidspec.numba_kernels import arrays as cpu  # noqa: E402
+from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
+from fluidspec.reference import codec as oracle  # noqa: E402
+from fluidspec.spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError  # noqa: E402
 
 pytestmark = pytest.mark.cuda
 
@@ -145,7 +145,7 @@ def test_arena_views_mixed_with_other_arrays(case, picks, launch, chunk):
 
 def test_arena_views_take_one_gather_launch(monkeypatch):
     """Re-packing decoded arrays launches no per-array copy: one gather from their arena."""
-    from numba_kernels import _cuda_encode
+    from fluidspec.numba_kernels import _cuda_encode
 
     arrays = [np.full((3, 5), i, np.float32) for i in range(6)]
     blob = oracle.encode_combined([(a, None) for a in arrays])

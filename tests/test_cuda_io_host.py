@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import reference as fluid
-from numba_kernels import _cuda_io, _cuda_launch
-from numba_kernels import io as nio
+from fluidspec import reference as fluid
+from fluidspec.numba_kernels import _cuda_io, _cuda_launch
+from fluidspec.numba_kernels import io as nio
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(_cuda_launch.available(), reason="CUDA can run here")]

@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_launch: where the CUDA path runs and with which launch shapes.
+"""fluidspec.numba_kernels._cuda_launch: where the CUDA path runs and with which launch shapes.
 
 No clause: launch shapes are an implementation matter; the byte tests (test_cuda_encode,
 test_cuda_kernels) prove the bytes do not depend on them.
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from numba_kernels import _cuda_launch
+from fluidspec.numba_kernels import _cuda_launch
 
 pytestmark = pytest.mark.cuda
 
@@ -47,7 +47,7 @@ def test_unavailable_reason_says_what_to_do():
 
 @pytest.mark.parametrize("bad", [(0, 32), (1, 0), (1, 2048), (3,), "x"])
 def test_bad_launch_shapes_are_invalid_argument(bad):
-    from spec.errors import InvalidArgumentError
+    from fluidspec.spec.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError):
         _cuda_launch.for_items(10, bad)
@@ -56,7 +56,7 @@ def test_bad_launch_shapes_are_invalid_argument(bad):
 
 
 def test_bad_chunk_is_invalid_argument():
-    from spec.errors import InvalidArgumentError
+    from fluidspec.spec.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError):
         _cuda_launch.chunk_bytes(0)

@@ -16,9 +16,9 @@ import pytest
 
 from fluidspec._cli import main as cli
 from fluidspec._diff import diff_saves, names_from, read_save
-from reference._codec import encode_combined, encode_lod_tensor, encode_selected_rows
-from spec.errors import MissingFileError, RecordCountMismatchError, TruncatedError
-from spec.framework_pb2 import ProgramDesc, VarType
+from fluidspec.reference._codec import encode_combined, encode_lod_tensor, encode_selected_rows
+from fluidspec.spec.errors import MissingFileError, RecordCountMismatchError, TruncatedError
+from fluidspec.spec.framework_pb2 import ProgramDesc, VarType
 
 
 def _write_dir(root, values):

@@ -99,7 +99,7 @@ def test_docs_build_strict_without_warnings(site):
 
 
 def test_every_clause_has_an_anchor_in_the_built_spec(site):
-    import spec
+    from fluidspec import spec
 
     out, proc, _ = site
     assert proc.returncode == 0
@@ -136,7 +136,7 @@ def test_known_failures_parser():
 
 
 def test_departures_page_lists_every_paddle_note():
-    import spec
+    from fluidspec import spec
 
     page = generate.departures_page()
     for c in spec.clauses():
@@ -145,7 +145,7 @@ def test_departures_page_lists_every_paddle_note():
 
 
 def test_departures_page_has_a_row_per_known_failure():
-    import spec
+    from fluidspec import spec
 
     if not generate.KNOWN_FAILURES.is_file():
         pytest.skip("no known-failures file for Paddle 2.6.2")
@@ -208,7 +208,7 @@ def test_the_sample_is_what_the_format_page_describes():
 
 
 def test_the_sample_selected_rows_is_what_the_format_page_describes(tmp_path):
-    from reference.codec import read_records
+    from fluidspec.reference.codec import read_records
 
     code, output = generate.run_fluidspec(["sample", "."], tmp_path)
     assert code == 0, output
@@ -231,7 +231,7 @@ def test_paddle_notes_become_admonitions_and_clause_ids_become_links():
 def test_every_clause_id_a_page_mentions_exists():
     """A renamed or removed clause must not leave a stale id in the prose (linked ids are also
     checked by the strict build's anchor validation)."""
-    import spec
+    from fluidspec import spec
 
     known = {c.id for c in spec.clauses()}
     shaped = re.compile(r"\b((?:FMT|PROG|SEL|INF|API|ERR|SAFE|PROTO)(?:-[A-Z]+)*-\d{3})\b")

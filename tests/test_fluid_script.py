@@ -1,4 +1,4 @@
-"""A Fluid 1.x-style save/load script runs unchanged with ``import reference as fluid``.
+"""A Fluid 1.x-style save/load script runs unchanged with ``from fluidspec import reference as fluid``.
 
 The script below is written the way Fluid 1.x scripts were (program_guard, a startup program,
 Executor.run, the fluid.io APIs, scope access through get_tensor()), using only the names the
@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     import warnings
 
     import numpy as np
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     save_dir = sys.argv[1]
     VarType = fluid.core.VarDesc.VarType

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec.errors import FluidSpecError
+from fluidspec.spec.errors import FluidSpecError
 
 IMPLS = hh.decoder_params()
 DENSE = hh.dense_seeds()
@@ -224,7 +224,7 @@ def test_mutated_seeds_give_taxonomy_errors_or_exact_results(impl, case):
 @given(case=_mutated())
 def test_read_records_used_by_inspect_gives_taxonomy_errors_or_true_headers(case):
     # fluidspec inspect's reader (FMT-SNIFF-001) walks records without knowing their count.
-    from reference._codec import read_records
+    from fluidspec.reference._codec import read_records
 
     buf, _count = case
     try:
@@ -288,7 +288,7 @@ def test_mutated_combined_files_through_load_vars(io, case):
     # (SEL-LOAD-003); never another exception.
     import numpy as np
 
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     buf, _count = case
     names = ["a", "b", "c"]
@@ -312,7 +312,7 @@ def paddle_model() -> bytes:
 
 @given(data=st.data())
 def test_mutated_program_desc_is_bad_program_or_parses(paddle_model, data):
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     buf = bytearray(paddle_model)
     for _ in range(data.draw(st.integers(1, 4))):
@@ -345,7 +345,7 @@ def test_mutated_separate_files_through_load_vars(io, case):
 
     import numpy as np
 
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     buf, _count = case
     with tempfile.TemporaryDirectory() as tmp, fluid.scope_guard(fluid.Scope()):

@@ -20,9 +20,9 @@ import hostile_helpers as hh
 import numpy as np
 import pytest
 
-import reference as fluid
-from reference._codec import decode_combined, decode_tensor_file
-from spec.errors import FluidSpecError
+from fluidspec import reference as fluid
+from fluidspec.reference._codec import decode_combined, decode_tensor_file
+from fluidspec.spec.errors import FluidSpecError
 
 IO = hh.io_params()
 TRIALS = 100

@@ -23,8 +23,8 @@ import hostile_helpers as hh
 import numpy as np
 import pytest
 
-import reference as fluid
-from spec.errors import FluidSpecError
+from fluidspec import reference as fluid
+from fluidspec.spec.errors import FluidSpecError
 
 IMPLS = hh.decoder_params()
 GIB = 1 << 30
@@ -38,7 +38,7 @@ GIB = 1 << 30
     ids=["2GiB", "4GiB+1", "32GiB-fp64", "4TiB"],
 )
 def test_a_claimed_size_past_32_bits_is_reported_exactly(impl, dims, code):
-    from spec import element_type
+    from fluidspec.spec import element_type
 
     claimed = element_type(code).size
     for d in dims:
@@ -84,7 +84,7 @@ def _mapped(path):
 
 
 def test_reference_reads_headers_at_offsets_past_4gib(sparse_file):
-    from reference import _codec
+    from fluidspec.reference import _codec
 
     path, second, size = sparse_file
     handle, mm = _mapped(path)
@@ -105,12 +105,12 @@ def test_reference_reads_headers_at_offsets_past_4gib(sparse_file):
 def test_zero_copy_decode_of_a_file_past_4gib(impl, sparse_file):
     path, _second, _size = sparse_file
     if impl.name == "reference":
-        from reference import _codec
+        from fluidspec.reference import _codec
 
         def views(buf):
             return [(d.array, d.lod) for d in _codec.decode_combined(buf, 2, copy=False)]
     else:
-        from numba_kernels import arrays
+        from fluidspec.numba_kernels import arrays
 
         def views(buf):
             return arrays.decode(buf, copy=False, count=2)
@@ -136,12 +136,12 @@ def test_truncation_past_4gib_names_the_exact_offset(impl, sparse_file, tmp_path
         src.seek(second)
         dst.write(src.read(size - second - 1))
     if impl.name == "reference":
-        from reference import _codec
+        from fluidspec.reference import _codec
 
         def decode(buf):
             _codec.decode_combined(buf, 2, copy=False)
     else:
-        from numba_kernels import arrays
+        from fluidspec.numba_kernels import arrays
 
         def decode(buf):
             arrays.decode(buf, copy=False, count=2)
@@ -185,7 +185,7 @@ def test_a_model_over_64_mib_parses_and_reserializes():
 
 def test_protobuf_runtime_parses_a_program_over_64_mib():
     # The same through the bindings alone, so a failure says whether the runtime is the cause.
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     desc = ProgramDesc()
     block = desc.blocks.add(idx=0, parent_idx=-1)

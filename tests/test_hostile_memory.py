@@ -27,7 +27,7 @@ import hostile_helpers as hh
 import numpy as np
 import pytest
 
-from spec.errors import FluidSpecError
+from fluidspec.spec.errors import FluidSpecError
 
 IMPLS = hh.decoder_params()
 MIB = 1 << 20
@@ -125,7 +125,7 @@ import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 import hostile_helpers as hh
 import test_hostile_memory as thm
-from spec.errors import FluidSpecError
+from fluidspec.spec.errors import FluidSpecError
 impl = hh.reference_decoders() if sys.argv[2] == "reference" else hh.numba_decoders()
 for lie in thm.LIES:
     thm._decode(impl, lie)  # warm up before the limit
@@ -200,8 +200,8 @@ def _peak_of(fn) -> tuple[int, object]:
 @pytest.mark.parametrize("io", IO)
 @pytest.mark.parametrize("mode", ["combined-file", "memory", "separate"])
 def test_a_lie_after_a_big_record_costs_at_most_the_bytes_read(io, tmp_path, mode):
-    import reference as fluid
-    from reference._codec import encode_lod_tensor
+    from fluidspec import reference as fluid
+    from fluidspec.reference._codec import encode_lod_tensor
 
     good = encode_lod_tensor(_BIG)
     with fluid.scope_guard(fluid.Scope()):
@@ -231,8 +231,8 @@ def test_a_lie_after_a_big_record_costs_at_most_the_bytes_read(io, tmp_path, mod
 
 @pytest.mark.parametrize("io", IO)
 def test_a_successful_load_costs_bytes_read_plus_values(io, tmp_path):
-    import reference as fluid
-    from reference._codec import encode_lod_tensor
+    from fluidspec import reference as fluid
+    from fluidspec.reference._codec import encode_lod_tensor
 
     stream = encode_lod_tensor(_BIG)
     (tmp_path / "all").write_bytes(stream)

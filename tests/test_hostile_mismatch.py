@@ -14,9 +14,9 @@ import hostile_helpers as hh
 import numpy as np
 import pytest
 
-import reference as fluid
-from reference._codec import encode_lod_tensor
-from spec.errors import FluidSpecError
+from fluidspec import reference as fluid
+from fluidspec.reference._codec import encode_lod_tensor
+from fluidspec.spec.errors import FluidSpecError
 
 IO = hh.io_params()
 
@@ -40,7 +40,7 @@ def _stream(*arrays):
 
 def _dtype_names(dtype_like) -> set[str]:
     """The spellings an error may use for a dtype: VarType name and numpy name, lower-case."""
-    from spec import element_type_for_dtype
+    from fluidspec.spec import element_type_for_dtype
 
     dt = np.dtype(dtype_like)
     return {dt.name.lower(), element_type_for_dtype(dt).name.lower()}

@@ -15,9 +15,9 @@ import hostile_helpers as hh
 import numpy as np
 import pytest
 
-import reference as fluid
-from reference._codec import encode_lod_tensor
-from spec.errors import FluidSpecError
+from fluidspec import reference as fluid
+from fluidspec.reference._codec import encode_lod_tensor
+from fluidspec.spec.errors import FluidSpecError
 
 IO = hh.io_params()
 
@@ -308,7 +308,7 @@ def test_inference_file_names_never_write_outside_dirname(io, tree, which, raw):
 
 def _hostile_model_dir(io, dirname, evil: str) -> None:
     """An inference-model dir whose __model__ renames the Parameter `w` to ``evil``."""
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     with _scope():
         program, y = _inference_program()
@@ -358,7 +358,7 @@ def test_a_downloaded_model_with_combined_params_loads_odd_names_without_paths(i
         exe = fluid.Executor(fluid.CPUPlace())
         io.save_inference_model(str(dirname), ["x"], [y], exe, main_program=program,
                                 params_filename="params")
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     desc = ProgramDesc.FromString((dirname / "__model__").read_bytes())
     for block in desc.blocks:

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from paddle_dumps import PADDLE_DUMPS, PADDLE_SELECTED_ROWS, paddle_desc
 
-import spec
+from fluidspec import spec
 from fluidspec._inspect import inspect_path, run
-from reference import codec
+from fluidspec.reference import codec
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "conformance" / "vectors" / "paddle-2.6.2"

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import numba_kernels
-from numba_kernels import arrays
-from reference import _codec as ref
-from spec.errors import FluidSpecError
+from fluidspec import numba_kernels
+from fluidspec.numba_kernels import arrays
+from fluidspec.reference import _codec as ref
+from fluidspec.spec.errors import FluidSpecError
 
 DTYPES = [np.bool_, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, np.uint8,
           np.int8, ml_dtypes.bfloat16, np.complex64, np.complex128, ml_dtypes.float8_e4m3fn,

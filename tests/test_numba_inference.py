@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import numba_kernels
-from numba_kernels import io as nio
-from reference import io as rio
-from reference._framework import Program
-from reference._scope import Scope, scope_guard
-from spec.errors import FluidSpecError
+from fluidspec import numba_kernels
+from fluidspec.numba_kernels import io as nio
+from fluidspec.reference import io as rio
+from fluidspec.reference._framework import Program
+from fluidspec.reference._scope import Scope, scope_guard
+from fluidspec.spec.errors import FluidSpecError
 
 VARS = ["a", "b", "c", "d", "e", "w1", "w2"]
 

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import numba_kernels
-from numba_kernels import io as nio
-from reference import io as rio
-from reference._framework import Program
-from reference._scope import Scope, scope_guard
-from spec import VarType
-from spec.errors import FluidSpecError
+from fluidspec import numba_kernels
+from fluidspec.numba_kernels import io as nio
+from fluidspec.reference import io as rio
+from fluidspec.reference._framework import Program
+from fluidspec.reference._scope import Scope, scope_guard
+from fluidspec.spec import VarType
+from fluidspec.spec.errors import FluidSpecError
 
 DTYPES = ["float32", "float64", "int64", "int32", "int8", "uint8", "bool", "float16", "bfloat16",
           "complex64"]

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import numba_kernels
-import reference as fluid
-from numba_kernels import io as nio
-from reference import io as rio
+from fluidspec import numba_kernels
+from fluidspec import reference as fluid
+from fluidspec.numba_kernels import io as nio
+from fluidspec.reference import io as rio
 from tests.test_paddle_vectors import BY_ID, VECTORS, _assert_same, _ids
 
 

@@ -27,7 +27,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from conformance._case import (
+from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
     SelectedRowsValue,
@@ -35,8 +35,8 @@ from conformance._case import (
     VarSpec,
     values_equal,
 )
-from conformance._subprocess import SubprocessAdapter
-from reference import _codec
+from fluidspec.conformance._subprocess import SubprocessAdapter
+from fluidspec.reference import _codec
 
 ROOT = Path(__file__).resolve().parent.parent
 PADDLE_PYTHON = ROOT / ".venv-paddle" / "bin" / "python"
@@ -148,7 +148,7 @@ def test_paddle_memory_save_equals_reference_encoding(paddle: SubprocessAdapter)
 
 
 def test_numba_kernels_files_load_in_paddle(paddle: SubprocessAdapter, tmp_path: Path) -> None:
-    arrays_mod = pytest.importorskip("numba_kernels.arrays")
+    arrays_mod = pytest.importorskip("fluidspec.numba_kernels.arrays")
     values = _values()
     names = sorted(values)
     combined = arrays_mod.encode([values[n] for n in names], [LOD.get(n, []) for n in names])
@@ -437,7 +437,7 @@ def demo_32bit_lod_height(paddle: SubprocessAdapter, tmp: Path) -> str | None:
 
 
 def demo_program_without_blocks(paddle: SubprocessAdapter, tmp: Path) -> str | None:
-    from spec.framework_pb2 import ProgramDesc
+    from fluidspec.spec.framework_pb2 import ProgramDesc
 
     desc = ProgramDesc()
     desc.version.version = 2006002
@@ -501,7 +501,7 @@ def _known_failures() -> dict[str, str]:
 
 
 def test_known_failures_file_lists_exactly_the_demonstrated_departures() -> None:
-    import spec
+    from fluidspec import spec
 
     known = _known_failures()
     assert sorted(known) == sorted(DEMONSTRATIONS)
@@ -536,8 +536,8 @@ def _run_in_paddle(dirname: Path, feeds: dict[str, np.ndarray], tmp: Path,
 def _hand_written_model() -> bytes:
     """``y = x + w`` as a ProgramDesc built from spec/framework.proto (PROG-SCHEMA-001), with only
     the fields a Fluid ``__model__`` needs: feed/fetch vars and ops with their ``col``."""
-    from spec import VarType as VT
-    from spec.framework_pb2 import AttrType, ProgramDesc, VarDesc, VarType
+    from fluidspec.spec import VarType as VT
+    from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarDesc, VarType
 
     def tensor_var(name: str, dims: list[int], **kw: bool) -> VarDesc:
         t = VarType(type=VT.LOD_TENSOR)
@@ -589,7 +589,7 @@ def test_fluidspec_written_inference_model_runs_in_paddle(tmp_path: Path) -> Non
 
 
 def test_reference_saved_inference_model_runs_in_paddle(tmp_path: Path) -> None:
-    import reference as fluid
+    from fluidspec import reference as fluid
 
     save = getattr(fluid.io, "save_inference_model", None)
     if save is None:
@@ -625,8 +625,8 @@ def test_conformance_suite_against_paddle() -> None:
     lacks) — never because a check that covers it failed on another clause first.  The
     report is written to $FLUIDSPEC_PADDLE_REPORT when that is set."""
     try:
-        from conformance._registry import checks
-        from conformance._runner import run_suite
+        from fluidspec.conformance._registry import checks
+        from fluidspec.conformance._runner import run_suite
 
         checks()
     except ImportError as exc:

@@ -19,9 +19,9 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import spec
-from reference import _codec
-from spec.framework_pb2 import ProgramDesc
+from fluidspec import spec
+from fluidspec.reference import _codec
+from fluidspec.spec.framework_pb2 import ProgramDesc
 
 VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
@@ -256,7 +256,7 @@ def test_both_inference_layouts_hold_the_same_program() -> None:
 
 @pytest.mark.parametrize("vid", _ids("tensor_file", "combined", "memory"))
 def test_numba_kernels_decode_paddle_bytes(vid: str) -> None:
-    arrays = pytest.importorskip("numba_kernels.arrays")
+    arrays = pytest.importorskip("fluidspec.numba_kernels.arrays")
     vec = BY_ID[vid]
     [rel] = vec["files"]
     data = (VECTORS / rel).read_bytes()
@@ -275,8 +275,8 @@ def test_numba_kernels_decode_paddle_bytes(vid: str) -> None:
 
 def _reference() -> Any:
     try:
-        import reference as fluid  # noqa: PLC0415
-        import reference.io  # noqa: F401, PLC0415
+        import fluidspec.reference.io  # noqa: F401, PLC0415
+        from fluidspec import reference as fluid  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - reference.io is part of the package now
         pytest.skip(f"reference.io is not importable ({exc})")
     return fluid

@@ -16,9 +16,9 @@ import pytest
 
 from fluidspec._inspect import run
 from fluidspec._program_view import dispatch, program_view, render_program, sniff_program
-from reference._codec import encode_lod_tensor
-from spec.errors import BadProgramError
-from spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar, VarType
+from fluidspec.reference._codec import encode_lod_tensor
+from fluidspec.spec.errors import BadProgramError
+from fluidspec.spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar, VarType
 
 VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
 

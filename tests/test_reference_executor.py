@@ -1,12 +1,12 @@
-"""reference._executor: places and the interpreting Executor (API-EXEC-*)."""
+"""fluidspec.reference._executor: places and the interpreting Executor (API-EXEC-*)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import reference as fluid
-from spec.errors import InvalidArgumentError, UninitializedVarError
+from fluidspec import reference as fluid
+from fluidspec.spec.errors import InvalidArgumentError, UninitializedVarError
 
 VT = fluid.core.VarDesc.VarType
 

@@ -1,4 +1,4 @@
-"""reference._files: safe name-to-path mapping and atomic writes (SEL-PATH-*, SEL-SAVE-008)."""
+"""fluidspec.reference._files: safe name-to-path mapping and atomic writes (SEL-PATH-*, SEL-SAVE-008)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reference import _files
-from spec.errors import MissingFileError, UnsafeNameError
+from fluidspec.reference import _files
+from fluidspec.spec.errors import MissingFileError, UnsafeNameError
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,13 @@
-"""reference._framework: Programs, Blocks, Variables, Parameters, Operators (API-MODEL-*)."""
+"""fluidspec.reference._framework: Programs, Blocks, Variables, Parameters, Operators (API-MODEL-*)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import reference as fluid
-from reference.framework import Parameter, Variable
-from spec.errors import InvalidArgumentError
+from fluidspec import reference as fluid
+from fluidspec.reference.framework import Parameter, Variable
+from fluidspec.spec.errors import InvalidArgumentError
 
 VT = fluid.core.VarDesc.VarType
 

@@ -1,4 +1,4 @@
-"""reference._inference: save_inference_model / load_inference_model (INF-*)."""
+"""fluidspec.reference._inference: save_inference_model / load_inference_model (INF-*)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import reference as fluid
-from reference._codec import decode_combined
-from reference._inference import PROGRAM_ONLY_WARNING
-from spec.errors import (
+from fluidspec import reference as fluid
+from fluidspec.reference._codec import decode_combined
+from fluidspec.reference._inference import PROGRAM_ONLY_WARNING
+from fluidspec.spec.errors import (
     BadProgramError,
     InvalidArgumentError,
     MissingFileError,

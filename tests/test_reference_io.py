@@ -1,4 +1,4 @@
-"""reference._io: save_vars / load_vars and the params / persistables wrappers (SEL-*).
+"""fluidspec.reference._io: save_vars / load_vars and the params / persistables wrappers (SEL-*).
 
 Expected bytes come from paddle-observed §5.3 / §5.5 (hexdumps written by Paddle 2.6.2), typed
 in here by hand — not from the codec under test.
@@ -16,11 +16,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import reference as fluid
-import spec
-from reference._codec import decode_combined
-from reference._io import EMPTY_SELECTION_WARNING
-from spec.errors import (
+from fluidspec import reference as fluid
+from fluidspec import spec
+from fluidspec.reference._codec import decode_combined
+from fluidspec.reference._io import EMPTY_SELECTION_WARNING
+from fluidspec.spec.errors import (
     DtypeMismatchError,
     InvalidArgumentError,
     MissingFileError,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import reference as fluid
+from fluidspec import reference as fluid
 
 VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
 MANIFEST = VECTORS / "manifest.json"

@@ -1,4 +1,4 @@
-"""reference._program_desc: ProgramDesc bytes <-> Program (PROG-SER-001, INF-LOAD-001).
+"""fluidspec.reference._program_desc: ProgramDesc bytes <-> Program (PROG-SER-001, INF-LOAD-001).
 
 The byte-identity tests use messages shaped like Paddle's (op_callstack, op_version_map,
 scalars, every AttrType, sub-blocks, unknown fields) and one ProgramDesc encoded by hand,
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import reference as fluid
-from reference.framework import Parameter
-from spec import framework_pb2 as pb
-from spec.errors import BadProgramError
+from fluidspec import reference as fluid
+from fluidspec.reference.framework import Parameter
+from fluidspec.spec import framework_pb2 as pb
+from fluidspec.spec.errors import BadProgramError
 
 VT = fluid.core.VarDesc.VarType
 

@@ -1,12 +1,12 @@
-"""reference._scope: Scopes and LoDTensor / SelectedRows values (API-SCOPE-*, FMT-LOD-002)."""
+"""fluidspec.reference._scope: Scopes and LoDTensor / SelectedRows values (API-SCOPE-*, FMT-LOD-002)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import reference as fluid
-from spec.errors import (
+from fluidspec import reference as fluid
+from fluidspec.spec.errors import (
     InvalidArgumentError,
     InvalidLodError,
     UninitializedVarError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spec
-from spec import regenerate_bindings
+from fluidspec import spec
+from fluidspec.spec import regenerate_bindings
 
 
 def test_clause_ids_are_unique_and_well_formed():

@@ -12,8 +12,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import spec
-from spec import VarType, framework_pb2
+from fluidspec import spec
+from fluidspec.spec import VarType, framework_pb2
 
 # The element types as issue 2 and paddle-observed.md §5.2 list them (Paddle 2.6.2's installed
 # descriptor, 3.3.1 for codes 32..38): code, name, numpy dtype, bytes, since.

@@ -1,4 +1,4 @@
-"""Record ``transcript.jsonl``: a complete session with ``python -m conformance.server``.
+"""Record ``transcript.jsonl``: a complete session with ``python -m fluidspec.conformance.server``.
 
     python conformance/examples/make_transcript.py   # rewrites transcript.jsonl beside it
 
@@ -42,7 +42,7 @@ REQUESTS = [
 def exchange(requests: list[dict], impl: str = "reference") -> list[str]:
     """Send ``requests`` to a fresh server; the responses, one JSON line each."""
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests)
-    proc = subprocess.run([sys.executable, "-m", "conformance.server", "--impl", impl],
+    proc = subprocess.run([sys.executable, "-m", "fluidspec.conformance.server", "--impl", impl],
                           input=text, capture_output=True, text=True, cwd=ROOT, timeout=120,
                           check=True)
     return proc.stdout.splitlines()

@@ -37,8 +37,8 @@ _CLAUSE_REF = re.compile(r"\b([A-Z]{2,}(?:-[A-Z0-9]+)*-\d{3})\b")
 def chapter_pages() -> dict[str, str]:
     """``spec/<chapter>.md`` -> Markdown: the chapter text with ``{#clause-id}`` on every
     clause heading, a tier badge, and every clause id in the text linked to its anchor."""
-    import spec
-    from spec._clauses import CHAPTERS_DIR
+    from fluidspec import spec
+    from fluidspec.spec._clauses import CHAPTERS_DIR
 
     where = {c.id: c.chapter for c in spec.clauses()}
     pages: dict[str, str] = {}
@@ -104,7 +104,7 @@ def _link_clause_ids(line: str, chapter: str, where: dict[str, str]) -> str:
 
 
 def clause_index() -> str:
-    import spec
+    from fluidspec import spec
 
     lines = [
         "# All clauses",
@@ -145,7 +145,7 @@ def parse_known_failures(text: str) -> list[tuple[str, str]]:
 
 
 def departures_page() -> str:
-    import spec
+    from fluidspec import spec
 
     known = {c.id: c for c in spec.clauses()}
     lines = [
@@ -343,8 +343,8 @@ def write_samples(root: Path) -> None:
     """The files the pages' ``<!-- fluidspec: ... -->`` directives run commands on."""
     import numpy as np
 
-    from reference._codec import encode_lod_tensor
-    from spec.framework_pb2 import AttrType, ProgramDesc, VarType
+    from fluidspec.reference._codec import encode_lod_tensor
+    from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
 
     run_fluidspec(["sample", "."], root)
     # A minimal inference model (paddle-observed §7.2): y = x + w.

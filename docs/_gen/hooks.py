@@ -54,7 +54,7 @@ def on_post_build(config: Any) -> None:
 
 def _fill_spec_nav(config: Any) -> None:
     """One nav entry per spec chapter, found at build time (chapters are added over time)."""
-    from spec._clauses import CHAPTERS_DIR
+    from fluidspec.spec._clauses import CHAPTERS_DIR
 
     for entry in config["nav"] or []:
         if isinstance(entry, dict) and "Specification" in entry:
