@@ -1,7 +1,7 @@
 """atheris (libFuzzer) harness for every tensor decoder (issue 8; clauses ERR-001, FMT-SAFE-*).
 
 Each input is decoded as a separate file, as a combined stream of 1..3 records and as a
-SelectedRows file, by every implementation ``tests/hostile_helpers.py`` knows (``reference``, and
+SelectedRows file, by every implementation ``tests/helpers/hostile_helpers.py`` knows (``reference``, and
 ``numba_kernels`` once its decode API lands).  A taxonomy error is fine; a success must be exactly
 what the bytes say (the independent oracle of ``hostile_helpers``); anything else - another
 exception, a wrong success - is a crash that libFuzzer saves as ``crash-*``.  Hangs are caught
@@ -16,7 +16,7 @@ from pathlib import Path
 import atheris
 
 _REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(_REPO / "tests"))
+sys.path.insert(0, str(_REPO / "tests" / "helpers"))
 sys.path.insert(0, str(_REPO))
 
 # The Python decoders must be imported inside this block to be coverage-instrumented; the

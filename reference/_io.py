@@ -286,7 +286,7 @@ def _reads_selected_rows(var: Variable) -> bool:
 def _read_separate(var: Variable, path: Path) -> _Loaded:
     data = _files.read_bytes(path, var=var.name)
     if _reads_selected_rows(var):
-        # Issue 8 fix (tests/test_hostile_memory.py, SAFE-MEM-001): decode as views into the
+        # Issue 8 fix (tests/hostile/test_hostile_memory.py, SAFE-MEM-001): decode as views into the
         # bytes read; _assign copies once, so a load costs bytes read + values, not 2x values.
         decoded = decode_selected_rows(data, path=path, var=var.name, copy=False)
         assert decoded.header is not None
@@ -308,7 +308,7 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
     records = []
     position = 0
     while position < len(view) and len(records) < len(names):  # a cut record is TRUNCATED
-        # Issue 8 fix (tests/test_hostile_memory.py, SAFE-MEM-001): views into the bytes, not
+        # Issue 8 fix (tests/hostile/test_hostile_memory.py, SAFE-MEM-001): views into the bytes, not
         # copies; _assign copies once after every check, so a lie in the last record costs no
         # copies of the others and a good load costs bytes read + values.
         record = decode_lod_tensor(view, position, path=path, var=names[len(records)], copy=False)

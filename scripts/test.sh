@@ -4,14 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
-# Real PaddlePaddle 2.6.2 in its own venv (.venv-paddle), for tests/test_paddle_live.py and the
+# Real PaddlePaddle 2.6.2 in its own venv (.venv-paddle), for tests/live/test_paddle_live.py and the
 # conformance run against Paddle (issue 7).  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
 
 # The CUDA kernels (issue 5) need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
 echo "== installing fluidspec[cuda] into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[cuda]'
-# PTX check of those kernels for cc 9.0 (tests/test_cuda_ptx.py) needs the CUDA 13 toolkit wheels
+# PTX check of those kernels for cc 9.0 (tests/numba_kernels/cuda/test_cuda_ptx.py) needs the CUDA 13 toolkit wheels
 # (+~450 MB), kept apart in .venv-cu13.  FLUIDSPEC_SKIP_PTX=1 skips it (that test then skips).
 if [ "${FLUIDSPEC_SKIP_PTX:-0}" != "1" ]; then
   [ -x .venv-cu13/bin/python ] || "$PYTHON_BIN" -m venv .venv-cu13
@@ -28,6 +28,6 @@ echo "== pytest (hypothesis profile: $HYPOTHESIS_PROFILE)"
 # The CUDA tests again, under numba's CUDA simulator: it must be switched on before numba is
 # imported, so they get their own process.  (In the run above they skip, or use a real GPU.)
 if [ $# -eq 0 ]; then
-  echo "== pytest tests/test_cuda_*.py under the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)"
-  NUMBA_ENABLE_CUDASIM=1 .venv/bin/python -m pytest -q tests/test_cuda_*.py
+  echo "== pytest tests/numba_kernels/cuda under the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)"
+  NUMBA_ENABLE_CUDASIM=1 .venv/bin/python -m pytest -q tests/numba_kernels/cuda
 fi

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -27,3 +29,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The shared test helpers (tests/helpers/) are imported as top-level modules by tests in every
+# group, and by the atheris harnesses in fuzz/.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))

@@ -2,7 +2,7 @@
 
     python conformance/examples/make_transcript.py   # rewrites transcript.jsonl beside it
 
-Lines starting with ``→`` are requests, ``←`` responses; ``tests/test_conformance_protocol.py``
+Lines starting with ``→`` are requests, ``←`` responses; ``tests/conformance/test_conformance_protocol.py``
 replays the requests and checks the server still answers exactly the recorded responses.
 """
 

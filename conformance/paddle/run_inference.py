@@ -1,4 +1,4 @@
-"""Load an inference model with REAL Paddle 2.6.2 and run it once (used by tests/test_paddle_live.py).
+"""Load an inference model with REAL Paddle 2.6.2 and run it once (used by tests/live/test_paddle_live.py).
 
     .venv-paddle/bin/python conformance/paddle/run_inference.py DIRNAME FEEDS.npz OUT.npz \
         [--model-filename NAME] [--params-filename NAME]

@@ -1,7 +1,7 @@
 """Everything the docs site generates instead of copying: spec pages, the Paddle-departures page,
 the performance page and plot, and the outputs of ``fluidspec`` commands shown in pages.
 
-Used by the MkDocs hook (``docs/_gen/hooks.py``) at build time and by ``tests/test_docs.py``.
+Used by the MkDocs hook (``docs/_gen/hooks.py``) at build time and by ``tests/docs/test_docs.py``.
 Nothing here fetches anything: the inputs are ``spec.clauses()``, the chapter files, the
 known-failures file, the bench JSON and files this module writes itself.
 """

@@ -204,7 +204,7 @@ def test_paddle_written_combined_and_separate_inference_saves_are_equal():
     FMT-COMB-001 says) and as separate files holds the same six variables."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent / "conformance/vectors/paddle-2.6.2"
+    root = Path(__file__).resolve().parents[2] / "conformance/vectors/paddle-2.6.2"
     if not (root / "inference-combined").is_dir():
         pytest.skip("no Paddle-written inference vectors")
     names = names_from(str(root / "inference-combined/model.pdmodel"))

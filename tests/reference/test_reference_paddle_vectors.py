@@ -16,7 +16,7 @@ import pytest
 
 from fluidspec import reference as fluid
 
-VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
+VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors" / "paddle-2.6.2"
 MANIFEST = VECTORS / "manifest.json"
 VT = fluid.core.VarDesc.VarType
 EXE = fluid.Executor(fluid.CPUPlace())

@@ -24,7 +24,7 @@ from fluidspec import spec
 from fluidspec._inspect import inspect_path, run
 from fluidspec.reference import codec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "conformance" / "vectors" / "paddle-2.6.2"
 
 KEYS = ["path", "offset", "kind", "version", "lod", "tensor_version", "desc_size", "data_type",

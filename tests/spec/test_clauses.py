@@ -10,7 +10,7 @@ import pytest
 from fluidspec import spec
 from fluidspec.spec._clauses import _parse_chapter, load_chapters
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # An id, optionally followed by a range ("FMT-REC-001..007") or a list ("FMT-SR-001/003").
 _CITED = re.compile(r"\b(?P<stem>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-(?P<first>\d{3})"

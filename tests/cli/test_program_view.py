@@ -20,7 +20,7 @@ from fluidspec.reference._codec import encode_lod_tensor
 from fluidspec.spec.errors import BadProgramError
 from fluidspec.spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar, VarType
 
-VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
+VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors" / "paddle-2.6.2"
 
 
 def _var(block, name, kind=VarType.LOD_TENSOR, dims=(), dtype=VarType.FP32, **flags):

@@ -38,7 +38,7 @@ from fluidspec.conformance._case import (
 from fluidspec.conformance._subprocess import SubprocessAdapter
 from fluidspec.reference import _codec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PADDLE_PYTHON = ROOT / ".venv-paddle" / "bin" / "python"
 VECTORS = ROOT / "conformance" / "vectors" / "paddle-2.6.2"
 SERVER = ROOT / "conformance" / "paddle" / "server.py"

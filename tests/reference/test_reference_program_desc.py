@@ -3,7 +3,7 @@
 The byte-identity tests use messages shaped like Paddle's (op_callstack, op_version_map,
 scalars, every AttrType, sub-blocks, unknown fields) and one ProgramDesc encoded by hand,
 byte by byte, independently of the protobuf runtime.  Files Paddle itself wrote are covered by
-tests/test_reference_paddle_vectors.py.
+tests/reference/test_reference_paddle_vectors.py.
 """
 
 from __future__ import annotations

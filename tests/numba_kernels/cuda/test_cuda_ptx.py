@@ -15,7 +15,7 @@ import pytest
 
 from fluidspec.numba_kernels._cuda import KERNEL_SIGNATURES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PTX_PYTHON = ROOT / ".venv-cu13" / "bin" / "python"
 
 pytestmark = [

@@ -15,7 +15,7 @@ import pytest
 from fluidspec.conformance import SubprocessAdapter, resolve
 from fluidspec.conformance._case import PROTOCOL, Call, ProgramSpec, TensorValue, VarSpec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPT = ROOT / "conformance" / "examples" / "transcript.jsonl"
 PROGRAM = ProgramSpec(vars=(VarSpec("t", shape=(2,), persistable=True),))
 SCOPE = {"t": TensorValue(np.array([1.0, 2.0], np.float32))}

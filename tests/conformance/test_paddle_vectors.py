@@ -23,7 +23,7 @@ from fluidspec import spec
 from fluidspec.reference import _codec
 from fluidspec.spec.framework_pb2 import ProgramDesc
 
-VECTORS = Path(__file__).resolve().parent.parent / "conformance" / "vectors" / "paddle-2.6.2"
+VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors" / "paddle-2.6.2"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
 KINDS = {"tensor_file", "combined", "memory", "selected_rows_file", "save_dir", "inference_model"}
 BY_ID = {v["id"]: v for v in MANIFEST["vectors"]}

@@ -277,7 +277,7 @@ def test_git_lfs_pointer_is_not_a_tensor_file(impl, cut):
 # Whole loads of mutated files, and mutated ProgramDescs (ERR-001 beyond the codec)
 
 IO = hh.io_params()
-_PADDLE_MODEL = (Path(__file__).resolve().parent.parent / "conformance" / "vectors"
+_PADDLE_MODEL = (Path(__file__).resolve().parents[2] / "conformance" / "vectors"
                  / "paddle-2.6.2" / "inference-dir" / "__model__")
 
 
@@ -382,7 +382,7 @@ def test_atheris_harnesses_still_run(harness, tmp_path):
     import sys
 
     pytest.importorskip("atheris")
-    script = Path(__file__).resolve().parent.parent / "fuzz" / harness
+    script = Path(__file__).resolve().parents[2] / "fuzz" / harness
     done = subprocess.run(
         [sys.executable, str(script), str(tmp_path / "corpus"), "-runs=300", "-timeout=10"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,

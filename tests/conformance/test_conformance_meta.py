@@ -17,7 +17,7 @@ from fluidspec.conformance._registry import checks
 from fluidspec.conformance._runner import run_suite
 from fluidspec.conformance.toys import BROKEN, ToyAdapter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_clause_has_a_check():

@@ -18,7 +18,7 @@ from fluidspec import numba_kernels
 from fluidspec import reference as fluid
 from fluidspec.numba_kernels import io as nio
 from fluidspec.reference import io as rio
-from tests.test_paddle_vectors import BY_ID, VECTORS, _assert_same, _ids
+from tests.conformance.test_paddle_vectors import BY_ID, VECTORS, _assert_same, _ids
 
 
 @pytest.fixture(scope="session", autouse=True)

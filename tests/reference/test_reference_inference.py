@@ -248,7 +248,7 @@ def test_feed_and_fetch_order_survive_a_round_trip(feeds, fetch_names):  # INF-S
     assert program.desc.get_fetch_target_names() == list(fetch_names)
 
 
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 _PADDLE_PYTHON = _REPO / ".venv-paddle" / "bin" / "python"
 
 

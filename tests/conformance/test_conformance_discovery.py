@@ -19,7 +19,7 @@ from fluidspec.conformance import (
 from fluidspec.conformance._runner import run_suite
 from fluidspec.conformance.toys import BrokenUnsortedCombined, ToyAdapter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_builtins_resolve():
