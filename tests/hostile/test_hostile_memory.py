@@ -31,7 +31,7 @@ from fluidspec.spec.errors import FluidSpecError
 
 IMPLS = hh.decoder_params()
 MIB = 1 << 20
-TESTS_DIR = Path(__file__).resolve().parents[1] / "helpers"  
+TESTS_DIR = Path(__file__).resolve().parents[1] / "helpers"
 REPO = TESTS_DIR.parent
 
 
