@@ -25,6 +25,7 @@ from fluidspec.spec import (
     LOD_TENSOR_VERSION,
     SELECTED_ROWS_VERSION,
     TENSOR_VERSION,
+    VarType,
     element_type,
     element_type_for_dtype,
     is_element_type,
@@ -36,6 +37,7 @@ from fluidspec.spec.errors import (
     InvalidArgumentError,
     InvalidLodError,
     NotATensorFileError,
+    RecordCountMismatchError,
     SizeOverflowError,
     TrailingBytesError,
     TruncatedError,
@@ -57,6 +59,7 @@ __all__ = [
     "decode_lod_tensor",
     "decode_selected_rows",
     "decode_combined",
+    "combined_record_headers",
     "decode_tensor_file",
     "read_records",
     "check_lod",
@@ -654,32 +657,85 @@ def encode_combined(items: Iterable[tuple[Any, Sequence[Sequence[int]] | None]])
     return b"".join(encode_lod_tensor(array, lod) for array, lod in items)
 
 
+def combined_record_headers(
+    buf: Buffer, count: int, *, path: Any = None, names: Sequence[str] | None = None,
+    declared_types: Sequence[int | None] | None = None,
+) -> list[RecordHeader]:
+    """The headers of the ``count`` records a combined stream must hold, or the one error that
+    format.md §1.6 gives its mismatch: a record cut short within the first ``count`` is TRUNCATED
+    (FMT-SAFE-001), more or fewer whole records RECORD_COUNT_MISMATCH (SEL-LOAD-004), bytes after
+    the last expected record that are not whole records TRAILING_BYTES (FMT-COMB-002).
+
+    Every reader of a combined stream that knows its count (``decode_combined`` and ``load_vars``)
+    decides through here, so they report the same error for the same bytes.  ``names`` and
+    ``declared_types`` (element-type codes, None where undeclared) only improve the messages.
+    """
+    view = _byte_view(buf)
+    headers: list[RecordHeader] = []
+    pos = 0
+    while pos < len(view) and len(headers) < count:
+        var = names[len(headers)] if names is not None and len(headers) < len(names) else None
+        header = read_lod_tensor_header(view, pos, path=path, var=var)
+        headers.append(header)
+        pos = header.end
+    found = len(headers)
+    extra_at = pos
+    try:
+        while pos < len(view):
+            pos = read_lod_tensor_header(view, pos, path=path).end
+            found += 1
+    except FluidSpecError:
+        raise TrailingBytesError(
+            f"bytes after the {count} expected records are not whole records",
+            path=path, offset=extra_at, expected=f"end of stream at byte {extra_at}",
+            found=f"{len(view) - extra_at} more bytes",
+        ) from None
+    if found != count:
+        raise RecordCountMismatchError(
+            f"the combined stream holds {found} records for {count} selected variables; "
+            f"{_first_type_difference(headers, names, declared_types)}", path=path,
+            expected=f"{count} records", found=f"{found} records",
+        )
+    return headers
+
+
+def _first_type_difference(
+    headers: Sequence[RecordHeader], names: Sequence[str] | None,
+    declared_types: Sequence[int | None] | None,
+) -> str:
+    """Where a shifted selection most likely starts: the first record whose element type is not
+    its variable's declared one."""
+    for i, (header, declared) in enumerate(zip(headers, declared_types or (), strict=False)):
+        if declared is not None and declared != header.data_type:
+            name = names[i] if names is not None and i < len(names) else f"#{i}"
+            return (f"first dtype mismatch at position {i}: {name!r} declared "
+                    f"{VarType(declared).name}, record {VarType(header.data_type).name}")
+    return "no dtype differs in the overlapping positions"
+
+
 def decode_combined(
     buf: Buffer, count: int | None = None, *, path: Any = None,
     names: Sequence[str] | None = None, copy: bool = True,
 ) -> list[DecodedTensor]:
     """Decode a combined stream.
 
-    With ``count`` (or ``names``) exactly that many records are expected: fewer is TRUNCATED
-    and bytes after the last one are TRAILING_BYTES (FMT-COMB-002).  Without, records are read
-    until the input ends.  ``names`` only improves error messages.
+    With ``count`` (or ``names``) exactly that many records are expected, and a mismatch is the
+    error ``combined_record_headers`` decides.  Without, records are read until the input ends.
+    ``names`` only improves error messages.
     """
     if names is not None and count is None:
         count = len(names)
     view = _byte_view(buf)
+    if count is not None:
+        headers = combined_record_headers(view, count, path=path, names=names)
+        return [DecodedTensor(_array_from(view, h, copy), h.lod, h) for h in headers]
     out: list[DecodedTensor] = []
     pos = 0
-    while (count is None and pos < len(view)) or (count is not None and len(out) < count):
-        var = names[len(out)] if names is not None and len(out) < len(names) else None
-        decoded = decode_lod_tensor(view, pos, path=path, var=var, copy=copy)
+    while pos < len(view):
+        decoded = decode_lod_tensor(view, pos, path=path, copy=copy)
         assert decoded.header is not None
         out.append(decoded)
         pos = decoded.header.end
-    if pos != len(view):
-        raise TrailingBytesError(
-            "bytes left after the last expected record", path=path, offset=pos,
-            expected=f"{count} records ending at byte {pos}", found=f"{len(view) - pos} more bytes",
-        )
     return out
 
 

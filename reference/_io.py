@@ -19,12 +19,12 @@ import numpy as np
 
 from fluidspec.reference import _files
 from fluidspec.reference._codec import (
+    combined_record_headers,
     decode_lod_tensor,
     decode_selected_rows,
     decode_tensor_file,
     encode_lod_tensor,
     encode_selected_rows,
-    read_lod_tensor_header,
 )
 from fluidspec.reference._framework import Parameter, Program, Variable, default_main_program
 from fluidspec.reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
@@ -33,7 +33,6 @@ from fluidspec.spec.errors import (
     DtypeMismatchError,
     FluidSpecError,
     InvalidArgumentError,
-    RecordCountMismatchError,
     ShapeMismatchError,
     TrailingBytesError,
     UninitializedVarError,
@@ -286,8 +285,8 @@ def _reads_selected_rows(var: Variable) -> bool:
 def _read_separate(var: Variable, path: Path) -> _Loaded:
     data = _files.read_bytes(path, var=var.name)
     if _reads_selected_rows(var):
-        # Issue 8 fix (tests/hostile/test_hostile_memory.py, SAFE-MEM-001): decode as views into the
-        # bytes read; _assign copies once, so a load costs bytes read + values, not 2x values.
+        # Views into the bytes read; _assign copies once, so a load costs the bytes read plus the
+        # values, not twice the values (SAFE-MEM-001).
         decoded = decode_selected_rows(data, path=path, var=var.name, copy=False)
         assert decoded.header is not None
         if decoded.header.end != len(data):  # FMT-COMB-003 for SelectedRows files too
@@ -302,62 +301,24 @@ def _read_separate(var: Variable, path: Path) -> _Loaded:
 
 
 def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loaded]:
-    """Decode a combined stream against the sorted selection (SEL-LOAD-004, SEL-LOAD-005)."""
+    """Decode a combined stream against the sorted selection (format.md §1.6, SEL-LOAD-005)."""
     view = memoryview(data).cast("B")
     names = [v.name for v in ordered]
-    records = []
-    position = 0
-    while position < len(view) and len(records) < len(names):  # a cut record is TRUNCATED
-        # Issue 8 fix (tests/hostile/test_hostile_memory.py, SAFE-MEM-001): views into the bytes, not
-        # copies; _assign copies once after every check, so a lie in the last record costs no
-        # copies of the others and a good load costs bytes read + values.
-        record = decode_lod_tensor(view, position, path=path, var=names[len(records)], copy=False)
-        assert record.header is not None
-        records.append(record)
-        position = record.header.end
-    found = len(records)
-    if position < len(view):
-        # Bytes after the expected records: whole extra records are a count mismatch
-        # (SEL-LOAD-004), anything else is TRAILING_BYTES (FMT-COMB-002).
-        extra_at = position
-        try:
-            while position < len(view):
-                position = read_lod_tensor_header(view, position, path=path).end
-                found += 1
-        except FluidSpecError:
-            raise TrailingBytesError(
-                f"bytes after the {len(names)} expected records are not whole records",
-                path=path, offset=extra_at, expected=f"end of stream at byte {extra_at}",
-                found=f"{len(view) - extra_at} more bytes",
-            ) from None
-    codes = [r.header.data_type for r in records if r.header is not None]
-    first_dtype_mismatch = next(
-        (i for i, (var, code) in enumerate(zip(ordered, codes, strict=False))
-         if var.dtype is not None and int(var.dtype) != code),
-        None,
-    )
-
-    def describe(i: int | None) -> str:
-        if i is None:
-            return "no dtype differs in the overlapping positions"
-        return (f"first dtype mismatch at position {i}: {names[i]!r} declared "
-                f"{VarType(int(ordered[i].dtype)).name}, record {element_type(codes[i]).name}")
-
-    if found != len(ordered):
-        raise RecordCountMismatchError(
-            f"the combined stream holds {found} records for {len(ordered)} selected "
-            f"variables; {describe(first_dtype_mismatch)}", path=path,
-            expected=f"{len(ordered)} records", found=f"{found} records",
-        )
-    if first_dtype_mismatch is not None:
-        i = first_dtype_mismatch
-        raise DtypeMismatchError(
-            f"record {i} of {len(records)} (for {len(ordered)} variables) has another element "
-            f"type than its variable declares — records are matched to sorted names by position",
-            path=path, offset=records[i].header.offset if records[i].header else None,
-            var=names[i], expected=VarType(int(ordered[i].dtype)).name,
-            found=element_type(codes[i]).name,
-        )
+    declared = [None if v.dtype is None else int(v.dtype) for v in ordered]
+    headers = combined_record_headers(
+        view, len(ordered), path=path, names=names, declared_types=declared)
+    for i, (var, header) in enumerate(zip(ordered, headers, strict=True)):
+        if declared[i] is not None and declared[i] != header.data_type:
+            raise DtypeMismatchError(
+                f"record {i} of {len(headers)} (for {len(ordered)} variables) has another element "
+                f"type than its variable declares — records are matched to sorted names by position",
+                path=path, offset=header.offset, var=var.name,
+                expected=VarType(int(var.dtype)).name, found=element_type(header.data_type).name,
+            )
+    # Views into the bytes read, not copies: _assign copies once after every check, so a load
+    # costs the bytes read plus the values (SAFE-MEM-001).
+    records = [decode_lod_tensor(view, h.offset, path=path, var=v.name, copy=False)
+               for v, h in zip(ordered, headers, strict=True)]
     return [_Loaded(v, r.array, r.lod, path) for v, r in zip(ordered, records, strict=True)]
 
 

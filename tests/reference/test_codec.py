@@ -67,10 +67,13 @@ def test_paddle_dumps_concatenate_into_a_combined_stream():
         sample = PADDLE_DUMPS[name][0]
         assert_same_array(tensor.array, sample.array if sample.decoded is None else sample.decoded)
     assert [hd.offset for hd in codec.read_records(stream)] == [t.header.offset for t in decoded]
-    with pytest.raises(errors.TrailingBytesError):
+    # One whole record more or fewer than expected (SEL-LOAD-004).
+    with pytest.raises(errors.RecordCountMismatchError):
         codec.decode_combined(stream, count=len(names) - 1)
-    with pytest.raises(errors.TruncatedError):
+    with pytest.raises(errors.RecordCountMismatchError):
         codec.decode_combined(stream, count=len(names) + 1)
+    with pytest.raises(errors.TrailingBytesError):  # FMT-COMB-002
+        codec.decode_combined(stream + b"\0", count=len(names))
 
 
 def test_symmetric_helper_notices_a_wrong_byte():
@@ -205,7 +208,10 @@ def test_every_strict_prefix_of_a_record_is_truncated(sample):
     cuts = range(len(data)) if len(data) <= 600 else [*range(300), *range(len(data) - 300,
                                                                           len(data))]
     for cut in cuts:
-        for read in (codec.decode_tensor_file, codec.read_records, decode_one_of_combined):
+        # An empty stream holds no record at all: a count mismatch for a combined reader
+        # (SEL-LOAD-004), so the combined reader is judged on non-empty prefixes.
+        readers = (codec.decode_tensor_file, codec.read_records, decode_one_of_combined)
+        for read in readers if cut else readers[:2]:
             with pytest.raises(errors.TruncatedError) as info:
                 read(data[:cut])
             assert info.value.offset is not None and info.value.offset <= cut
@@ -490,6 +496,8 @@ def test_trailing_bytes():
     err = raises(errors.TrailingBytesError, GOOD + b"\x00", 50)
     assert err.found == "1 more bytes"
     with pytest.raises(errors.TrailingBytesError):
+        codec.decode_combined(GOOD + b"\0", count=1)
+    with pytest.raises(errors.RecordCountMismatchError):  # a whole record is SEL-LOAD-004's
         codec.decode_combined(GOOD + GOOD, count=1)
 
 

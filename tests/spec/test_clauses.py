@@ -134,7 +134,7 @@ def test_every_format_rule_is_cited_by_the_codec():
 def test_every_format_and_error_clause_is_named_by_a_test():
     """Tests name the clause ids they check (the project's standard)."""
     named: set[str] = set()
-    for test in (ROOT / "tests").glob("test_*.py"):
+    for test in (ROOT / "tests").rglob("test_*.py"):
         if test.name != "test_clauses.py":
             named |= cited_ids(test.read_text(encoding="utf-8"))
     wanted = {c.id for c in spec.clauses(chapter="format") + spec.clauses(chapter="errors")}
