@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from fluidspec.spec import VarType, element_type
+from fluidspec.spec import TENSOR_DESC_FIELDS, VarType, element_type
 from fluidspec.spec.errors import BadProgramError
 from fluidspec.spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar
 
@@ -33,22 +33,12 @@ PROGRAM_NAMES = ("__model__",)
 PROGRAM_SUFFIXES = (".pdmodel", ".main_program")
 
 # Attributes every op carries for bookkeeping; the human view counts them instead of printing
-# them (``op_callstack`` alone is a page of absolute paths, paddle-observed §7.1).
+# them (Paddle 2.6.2 records the Python stack of every op in ``op_callstack``, a page of absolute
+# paths per op).
 _BOOKKEEPING_ATTRS = frozenset(
     {"op_callstack", "op_device", "op_namescope", "op_role", "op_role_var", "with_quant_attr"}
 )
 
-# The TensorDesc field that describes each variable kind (VarType fields 2..12).
-_DESC_FIELD: dict[int, str] = {
-    VarType.LOD_TENSOR: "lod_tensor",
-    VarType.SELECTED_ROWS: "selected_rows",
-    VarType.LOD_TENSOR_ARRAY: "tensor_array",
-    VarType.STRING: "string",
-    VarType.STRINGS: "strings",
-    VarType.VOCAB: "vocab",
-    VarType.SPARSE_COO: "sparse_coo",
-    VarType.SPARSE_CSR: "sparse_csr",
-}
 
 
 def is_program_name(path: str | Path) -> bool:
@@ -151,7 +141,7 @@ def _var_view(v: Any) -> dict[str, Any]:
         "is_parameter": v.is_parameter,
         "stop_gradient": v.stop_gradient,
     }
-    field = _DESC_FIELD.get(kind)
+    field = TENSOR_DESC_FIELDS.get(kind)
     if field is None or not v.type.HasField(field):
         return out
     desc = getattr(v.type, field)
@@ -172,8 +162,8 @@ def _slots(slots: Any) -> dict[str, list[str]]:
 
 
 def _targets(block: dict[str, Any], op_type: str, slot: str, side: str) -> list[dict[str, Any]]:
-    """Feed or fetch targets of a block, ordered by their ``col`` attribute (paddle-observed §7.2:
-    feed ops are stored in reverse col order, the API returns col order)."""
+    """Feed or fetch targets of a block, ordered by their ``col`` attribute (programs saved by
+    Paddle 2.6.2 store feed ops in reverse col order; its API returns col order)."""
     found = []
     for op in block["ops"]:
         if op["type"] != op_type:

@@ -22,7 +22,9 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from fluidspec.spec import (
+    LFS_POINTER_PREFIX,
     LOD_TENSOR_VERSION,
+    MAX_RANK,
     SELECTED_ROWS_VERSION,
     TENSOR_VERSION,
     VarType,
@@ -65,12 +67,8 @@ __all__ = [
     "check_lod",
 ]
 
-#: The most dims a TensorDesc may have (FMT-DESC-005): numpy's own limit.
-MAX_RANK = 64
-
 _INT63 = 1 << 63
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_LFS_MAGIC = b"version https://git-lfs"  # FMT-SAFE-004
 
 Buffer = bytes | bytearray | memoryview
 
@@ -247,7 +245,7 @@ def encode_tensor_desc(data_type: int, dims: Sequence[int]) -> bytes:
     """``VarType.TensorDesc`` as Paddle writes it: ``08 varint(dtype)`` then ``10 varint(dim)``*.
 
     The protobuf runtime produces exactly this for a proto2 non-packed repeated int64
-    (FMT-DESC-001); the hexdumps of paddle-observed §5.3 are the test.
+    (FMT-DESC-001); the byte dumps Paddle 2.6.2 wrote (spec/chapters/format.md) are the test.
     """
     return _VarTypeProto.TensorDesc(data_type=data_type, dims=list(dims)).SerializeToString()
 
@@ -499,8 +497,8 @@ def _check_lfs(cur: _Cursor) -> None:
     Checked where every record starts, so a pointer named in a combined stream's place (or
     concatenated into one) is recognised wherever it sits.
     """
-    start = bytes(cur.buf[cur.pos : cur.pos + len(_LFS_MAGIC)])
-    if len(start) >= 4 and _LFS_MAGIC.startswith(start):
+    start = bytes(cur.buf[cur.pos : cur.pos + len(LFS_POINTER_PREFIX)])
+    if len(start) >= 4 and LFS_POINTER_PREFIX.startswith(start):
         raise cur.error(
             NotATensorFileError, "this is a Git LFS pointer, not tensor data (fetch it with "
             "`git lfs pull`)", cur.pos, expected="a tensor record", found="a Git LFS pointer",
@@ -622,7 +620,7 @@ def _read_selected_rows_header(cur: _Cursor) -> RecordHeader:
             TruncatedError, "row count exceeds the input", at,
             expected=f"{count} * 8 bytes of rows", found=f"{cur.remaining} bytes",
         )
-    # Issue 8 fix: a view until the rest of the header is checked (SAFE-MEM-001), see _read_lod.
+    # A view, not a copy, until the rest of the header is checked (SAFE-MEM-001), as in _read_lod.
     row_view = np.frombuffer(cur.take(count * 8, "the rows"), dtype="<i8")
     height = cur.unpack("<q", "the SelectedRows height (i64)")
     desc_offset = cur.pos

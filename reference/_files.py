@@ -1,7 +1,8 @@
 """Where saves write and loads read: safe name-to-path mapping and atomic writes.
 
 Paddle joins variable names onto ``dirname`` as they are, so ``../x`` or ``/abs`` escape it
-(paddle-observed §4).  fluidspec keeps Paddle's mapping for every ordinary name — ``/`` in a
+(Paddle 2.6.2 builds paths with ``os.path.join(dirname, name)``, python/paddle/static/io.py).
+fluidspec keeps Paddle's mapping for every ordinary name — ``/`` in a
 name makes sub-directories — and refuses the rest with UNSAFE_NAME before anything is written
 or read (SEL-PATH-001, SEL-PATH-002).  Every file is written to a temporary file in its
 destination directory and renamed over the target, so a failed save leaves the previous

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fluidspec import spec
-from fluidspec.spec import VarType
+from fluidspec.spec import TENSOR_DESC_FIELDS, VarType
 from fluidspec.spec import framework_pb2 as pb
 from fluidspec.spec.errors import InvalidArgumentError
 
@@ -40,11 +40,11 @@ __all__ = [
     "TENSOR_KINDS",
 ]
 
-#: Variable kinds whose VarType carries a TensorDesc, and in which field (API-MODEL-003).
+#: The variable kinds whose declared shape, dtype and LoD level a Variable keeps, and the VarType
+#: field that holds them (API-MODEL-003).
 TENSOR_KINDS: dict[int, str] = {
-    VarType.LOD_TENSOR: "lod_tensor",
-    VarType.SELECTED_ROWS: "selected_rows",
-    VarType.LOD_TENSOR_ARRAY: "tensor_array",
+    kind: TENSOR_DESC_FIELDS[kind]
+    for kind in (VarType.LOD_TENSOR, VarType.SELECTED_ROWS, VarType.LOD_TENSOR_ARRAY)
 }
 
 _unique_ids = itertools.count()

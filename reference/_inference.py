@@ -24,17 +24,11 @@ from fluidspec.reference._program_desc import (
     program_from_bytes,
     program_to_bytes,
 )
-from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
+from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
 from fluidspec.spec.errors import BadProgramError, InvalidArgumentError, MissingFileError
 
 __all__ = ["prune_for_inference", "save_inference_model", "load_inference_model",
            "PROGRAM_ONLY_WARNING"]
-
-#: Warning of ``program_only=True`` (Fluid's wording).
-PROGRAM_ONLY_WARNING = (
-    "save_inference_model specified the param `program_only` to True, It will not save params "
-    "of Program."
-)
 
 _DEFAULT_MODEL = "__model__"
 

@@ -1,6 +1,6 @@
 """save_vars / load_vars and the params / persistables wrappers (chapter ``selection``).
 
-The algorithm follows Fluid (paddle-observed §3): select the variables, drop RAW ones, then
+The algorithm follows Paddle 2.6.2's ``save_vars``/``load_vars`` (python/paddle/static/io.py): select the variables, drop RAW ones, then
 write one file per variable or one combined stream in sorted-name order, taking each value
 from the scope.  Where Paddle is unsafe this implementation is stricter, and always in the
 same way: *everything is validated and encoded before the first byte is written or the first
@@ -28,7 +28,7 @@ from fluidspec.reference._codec import (
 )
 from fluidspec.reference._framework import Parameter, Program, Variable, default_main_program
 from fluidspec.reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
-from fluidspec.spec import VarType, element_type
+from fluidspec.spec import EMPTY_SELECTION_WARNING, VarType, element_type
 from fluidspec.spec.errors import (
     DtypeMismatchError,
     FluidSpecError,
@@ -53,11 +53,6 @@ __all__ = [
     "save_persistables",
     "load_persistables",
 ]
-
-#: The text of the warning for an empty selection, as Paddle words it (SEL-SAVE-002).
-EMPTY_SELECTION_WARNING = (
-    "no variable in your model, please ensure there are any variables in your model to save"
-)
 
 #: Variable kinds a save or load can store (SEL-SAVE-007).
 _SAVABLE_KINDS = (VarType.LOD_TENSOR, VarType.SELECTED_ROWS)

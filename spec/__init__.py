@@ -6,6 +6,13 @@ conformance suite; nothing here implements save/load logic.
 
 from fluidspec.spec import errors
 from fluidspec.spec._clauses import TIERS, Clause, clause, clauses
+from fluidspec.spec._constants import (
+    EMPTY_SELECTION_WARNING,
+    LFS_POINTER_PREFIX,
+    MAX_RANK,
+    PROGRAM_ONLY_WARNING,
+    TENSOR_DESC_FIELDS,
+)
 from fluidspec.spec._types import (
     ELEMENT_TYPES,
     VAR_KINDS,
@@ -31,6 +38,11 @@ __all__ = [
     "Clause",
     "clause",
     "clauses",
+    "EMPTY_SELECTION_WARNING",
+    "LFS_POINTER_PREFIX",
+    "MAX_RANK",
+    "PROGRAM_ONLY_WARNING",
+    "TENSOR_DESC_FIELDS",
     "ELEMENT_TYPES",
     "VAR_KINDS",
     "ElementType",

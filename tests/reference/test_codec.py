@@ -28,8 +28,8 @@ from fluidspec.reference import codec
 from fluidspec.spec import errors
 
 
-def test_transcribed_dumps_have_the_sizes_paddle_observed_states():
-    # The sizes printed next to the dumps in paddle-observed.md §5.3/§5.5, a check on transcription.
+def test_transcribed_dumps_have_the_sizes_paddle_wrote():
+    # The sizes of the files Paddle 2.6.2 wrote, measured with them: a check on transcription.
     stated = {"float32[2,3]": 50, "int64[0]": 24, "float32[5,1] lod [[0,2,5]]": 78,
               "float32 0-d": 26}
     assert {k: len(PADDLE_DUMPS[k][1]) for k in stated} == stated
@@ -54,7 +54,7 @@ def test_paddle_header_is_symmetric(name):
 
 
 def test_paddle_selected_rows_is_symmetric():
-    """FMT-SR-001: the 82 bytes of paddle-observed §5.5."""
+    """FMT-SR-001: the 82 bytes Paddle 2.6.2 wrote (format.md's SelectedRows example)."""
     common(*PADDLE_SELECTED_ROWS)
 
 

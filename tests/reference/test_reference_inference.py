@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from fluidspec import reference as fluid
 from fluidspec.reference._codec import decode_combined
-from fluidspec.reference._inference import PROGRAM_ONLY_WARNING
+from fluidspec.spec import PROGRAM_ONLY_WARNING
 from fluidspec.spec.errors import (
     BadProgramError,
     InvalidArgumentError,

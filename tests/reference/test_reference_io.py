@@ -1,6 +1,6 @@
 """fluidspec.reference._io: save_vars / load_vars and the params / persistables wrappers (SEL-*).
 
-Expected bytes come from paddle-observed §5.3 / §5.5 (hexdumps written by Paddle 2.6.2), typed
+Expected bytes are byte dumps of files written by Paddle 2.6.2 (spec/chapters/format.md), typed
 in here by hand — not from the codec under test.
 """
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from fluidspec import reference as fluid
 from fluidspec import spec
 from fluidspec.reference._codec import decode_combined
-from fluidspec.reference._io import EMPTY_SELECTION_WARNING
+from fluidspec.spec import EMPTY_SELECTION_WARNING
 from fluidspec.spec.errors import (
     DtypeMismatchError,
     InvalidArgumentError,
@@ -36,7 +36,7 @@ from fluidspec.spec.errors import (
 VT = fluid.core.VarDesc.VarType
 EXE = fluid.Executor(fluid.CPUPlace())
 
-# Paddle 2.6.2's bytes (paddle-observed §5.3, §5.5).
+# Bytes written by Paddle 2.6.2.
 F32_2X3 = bytes.fromhex(
     "00000000" "0000000000000000" "00000000" "06000000" "080510021003"
     "0000803f" "00000040" "00004040" "00008040" "0000a040" "0000c040"
@@ -157,7 +157,7 @@ def test_loads_paddle_bytes(tmp_path):  # SEL-LOAD-007, SEL-FILE-003
         assert _value("w").shape == (2, 3) and _value("seq").shape == (5, 1)
 
 
-def test_combined_order_is_code_point_order():  # SEL-SAVE-004 (paddle-observed §4 list)
+def test_combined_order_is_code_point_order():  # FMT-COMB-001 (its example order)
     names = ["é", "a_b", "b", "a/b", "10", "9", "B", "Z9", "_x", "a b", "a-b", "a.b"]
     prog = _program(*[(n, VT.LOD_TENSOR, True, False, [1], "int64") for n in names])
     for i, n in enumerate(names):

@@ -139,7 +139,7 @@ def _field(number: int, payload: bytes | int) -> bytes:
 
 
 def _hand_encoded_minimal_model() -> bytes:
-    """The minimal model Paddle loads (paddle-observed §7.2), encoded by hand."""
+    """The minimal model Paddle 2.6.2 loads (measured with it), encoded by hand."""
 
     def tensor_var(name, dims, persistable=False, feed_check=False):
         desc = _field(1, VT.FP32) + b"".join(_field(2, d) for d in dims)

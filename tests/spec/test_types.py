@@ -15,8 +15,8 @@ import pytest
 from fluidspec import spec
 from fluidspec.spec import VarType, framework_pb2
 
-# The element types as issue 2 and paddle-observed.md §5.2 list them (Paddle 2.6.2's installed
-# descriptor, 3.3.1 for codes 32..38): code, name, numpy dtype, bytes, since.
+# The element types as the VarType.Type descriptor installed with Paddle 2.6.2 lists them
+# (paddle/fluid/framework/framework.proto; 3.3.1 for codes 32..38): code, name, numpy dtype, bytes, since.
 EXPECTED = [
     (0, "BOOL", np.bool_, 1, "fluid"), (1, "INT16", np.int16, 2, "fluid"),
     (2, "INT32", np.int32, 4, "fluid"), (3, "INT64", np.int64, 8, "fluid"),
@@ -29,7 +29,7 @@ EXPECTED = [
     (36, "UINT16", np.uint16, 2, "3.x"), (37, "UINT32", np.uint32, 4, "3.x"),
     (38, "UINT64", np.uint64, 8, "3.x"),
 ]
-# Variable kinds, paddle-observed.md §5.2 ("not element types").
+# Variable kinds: the other values of the same enum, which are not element types.
 KINDS = {"LOD_TENSOR": 7, "SELECTED_ROWS": 8, "FEED_MINIBATCH": 9, "FETCH_LIST": 10,
          "STEP_SCOPES": 11, "LOD_RANK_TABLE": 12, "LOD_TENSOR_ARRAY": 13, "PLACE_LIST": 14,
          "READER": 15, "RAW": 17, "TUPLE": 18, "STRING": 25, "STRINGS": 26, "VOCAB": 27,
