@@ -6,8 +6,10 @@
   ``fluidspec.implementations`` for everything else (``conformance.resolve``).
 * ``conformance.strategies`` — public Hypothesis strategies for names, dtypes, shapes, LoD,
   programs and save cases.
-* ``conformance.run_suite`` — run every check against implementations; ``fluidspec conformance``
-  is its command line, ``conformance.pytest_plugin`` its pytest face.
+* ``conformance.run_suite`` — run every check (``select_checks``) against implementations, giving
+  a ``SuiteReport`` (``render_text`` for people); ``fluidspec conformance`` is its command line,
+  ``conformance.pytest_plugin`` its pytest face.  The checks live in ``conformance.checks``, one
+  module per spec chapter.
 """
 
 from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
@@ -25,8 +27,12 @@ from fluidspec.conformance._case import (
     values_equal,
 )
 from fluidspec.conformance._discovery import builtin_names, resolve
-from fluidspec.conformance._runner import SuiteReport, run_suite
+from fluidspec.conformance._known_failures import KNOWN_FAILURES_DIR
+from fluidspec.conformance._registry import Check
+from fluidspec.conformance._report import CheckResult, SuiteReport, render_text
+from fluidspec.conformance._runner import run_suite, select_checks
 from fluidspec.conformance._subprocess import SubprocessAdapter
+from fluidspec.conformance.checks import all_checks
 
 __all__ = [
     "Adapter",
@@ -47,5 +53,11 @@ __all__ = [
     "builtin_names",
     "resolve",
     "run_suite",
+    "select_checks",
+    "all_checks",
+    "Check",
+    "CheckResult",
     "SuiteReport",
+    "render_text",
+    "KNOWN_FAILURES_DIR",
 ]

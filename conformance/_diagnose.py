@@ -13,7 +13,7 @@ import numpy as np
 
 from fluidspec.conformance._case import SelectedRowsValue, TensorValue, Value
 
-__all__ = ["diagnose_record", "diagnose_combined", "diagnose_value", "diagnose_file"]
+__all__ = ["diagnose_record", "diagnose_combined", "diagnose_value"]
 
 
 def _fields(buf: bytes, pos: int) -> list[tuple[str, str, bytes]]:
@@ -120,9 +120,6 @@ def diagnose_combined(expected_records: dict[str, bytes], found: bytes) -> tuple
     if expected == found:
         return None
     # Same records in another order is the combined-order clause, nothing else.
-    pieces, pos = [], 0
-    for n in order:
-        pieces.append(n)
     remaining = found
     got_names: list[str] = []
     for _ in order:
@@ -136,6 +133,7 @@ def diagnose_combined(expected_records: dict[str, bytes], found: bytes) -> tuple
             break
     if not remaining and len(got_names) == len(order):
         return "FMT-COMB-001", f"records are in order {got_names}, expected code-point order {order}"
+    pos = 0
     for n in order:
         rec = expected_records[n]
         diag = diagnose_record(rec, found[pos:], prefix=True)
@@ -144,10 +142,6 @@ def diagnose_combined(expected_records: dict[str, bytes], found: bytes) -> tuple
             return clause, f"record of {n!r} (at offset {pos}): {msg}"
         pos += len(rec)
     return "FMT-COMB-002", f"{len(found) - pos} extra bytes after the last record"
-
-
-def diagnose_file(expected: bytes, found: bytes) -> tuple[str, str] | None:
-    return diagnose_record(expected, found)
 
 
 def diagnose_value(expected: Value, found: Value | None, name: str, *, written: bool = True

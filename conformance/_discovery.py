@@ -53,10 +53,10 @@ def builtin_names() -> list[str]:
 
 def _builtin(name: str, place: str) -> Adapter:
     if name == "reference":
-        return FluidAdapter("reference", "reference", "fluidspec.reference.io", place=place)
+        return FluidAdapter("reference", "fluidspec.reference", "fluidspec.reference.io", place=place)
     if name == "numba":
-        # numba_kernels runs on the reference's Program/Scope objects (issue 4).
-        return FluidAdapter("numba", "reference", "fluidspec.numba_kernels.io", place=place)
+        # numba_kernels runs on the reference's Program/Scope objects.
+        return FluidAdapter("numba", "fluidspec.reference", "fluidspec.numba_kernels.io", place=place)
     if name == "paddle-2.6.2":
         return _paddle(name)
     # numba-cuda-sim: NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the
@@ -97,7 +97,7 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
 
 
 def _paddle(name: str) -> Adapter:
-    """Real PaddlePaddle 2.6.2 behind conformance/paddle/server.py, in its own venv (issue 7);
+    """Real PaddlePaddle 2.6.2 behind conformance/paddle/server.py, in its own venv;
     its known failures are conformance/known-failures/paddle-2.6.2.txt."""
     root = Path(__file__).resolve().parent.parent
     python = root / ".venv-paddle" / "bin" / "python"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from hypothesis import reject
 
 from fluidspec.conformance._case import (
     Call,
+    OpSpec,
     Outcome,
     ProgramSpec,
     SelectedRowsValue,
@@ -17,8 +20,10 @@ from fluidspec.conformance._case import (
     Value,
     VarSpec,
 )
+from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._diagnose import diagnose_value
-from fluidspec.conformance._registry import CheckContext, ClauseFailure
+from fluidspec.conformance._oracle import record_bytes
+from fluidspec.conformance._verdict import ClauseFailure, Skip
 
 __all__ = [
     "declared_dtype",
@@ -30,6 +35,11 @@ __all__ = [
     "expect_ok",
     "expect_values",
     "files_under",
+    "UNSAFE_NAMES",
+    "save_separate",
+    "record_count_cases",
+    "tiny_inference_case",
+    "python_api",
 ]
 
 #: Error outcomes that never count as a proper report (ERR-001, PROTO-ERR-003).
@@ -152,3 +162,67 @@ def refused_by_sel_save_009(outcome: Outcome, values: dict[str, Value], call: Ca
     if call.get("dirname") is None or call.get("filename") is not None:
         return False
     return any(np.asarray(v.array).dtype.kind in "bc" for v in values.values())
+
+
+UNSAFE_NAMES = ["../escape", "/abs_name", "a/../../b", "", ".", "nul\x00byte", ".."]
+
+
+def save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] = (),
+                   clause: str = "FMT-REC-001") -> str:
+    """Save ``values`` to separate files; a refusal is charged to ``clause`` (the rule the case
+    tests: a save refused for a 2**33 LoD height breaks SAFE-LARGE-001, not FMT-REC-001)."""
+    d = ctx.fresh_dir("out")
+    program = program_of(values, params=params)
+    call = Call("save_vars", {"dirname": d, "filename": None, "vars": list(values),
+                              "predicate": None})
+    out = ctx.run(program, values, call)
+    if refused_by_sel_save_009(out, values, call):
+        reject()
+    expect_ok(out, clause, f"save_vars of {list(values)} to separate files")
+    return d
+
+
+def record_count_cases() -> list[tuple[str, bytes, list[VarSpec], str, str]]:
+    """Combined streams that are not exactly N whole records for N variables:
+    (what, stream, variables, the error, the one clause that decides it — format.md §1.6)."""
+    vals = [TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(2, dtype=np.float32)),
+            TensorValue(np.arange(4, dtype=np.float32))]
+    a, b, c = (record_bytes(v.array) for v in vals)
+    two = [var_for("a", vals[0]), var_for("b", vals[1])]
+    three = [*two, var_for("c", vals[2])]
+    return [
+        ("a combined stream whose last record is cut inside its data", a + b[:-2], two,
+         "TRUNCATED", "FMT-SAFE-001"),
+        ("2 records followed by 2 stray bytes", a + b + b"\x00\x01", two, "TRAILING_BYTES",
+         "FMT-COMB-002"),
+        ("2 records followed by one whole extra record", a + b + c, two,
+         "RECORD_COUNT_MISMATCH", "SEL-LOAD-004"),
+        ("2 records followed by a whole record and a cut one", a + b + c + a[:9], two,
+         "TRAILING_BYTES", "FMT-COMB-002"),
+        ("2 whole records for 3 variables", a + b, three, "RECORD_COUNT_MISMATCH",
+         "SEL-LOAD-004"),
+    ]
+
+
+def tiny_inference_case(dirname: str) -> tuple[ProgramSpec, dict[str, Value], Call]:
+    """x -> mul(x, w) -> y; an unused parameter that pruning drops."""
+    w = TensorValue(np.arange(6, dtype=np.float32).reshape(3, 2))
+    unused = TensorValue(np.ones(4, np.float32))
+    program = ProgramSpec(
+        vars=(VarSpec("x", shape=(-1, 3)), var_for("w", w, param=True),
+              var_for("unused.w", unused, param=True), VarSpec("y", shape=(-1, 2))),
+        ops=(OpSpec("mul", {"X": ("x",), "Y": ("w",)}, {"Out": ("y",)}),))
+    call = Call("save_inference_model", {"dirname": dirname, "feeded_var_names": ["x"],
+                                         "target_vars": ["y"], "model_filename": None,
+                                         "params_filename": None})
+    return program, {"w": w, "unused.w": unused}, call
+
+
+def python_api(ctx: CheckContext) -> tuple[Any, Any]:
+    """(fluid module, io module) of an in-process implementation, else Skip."""
+    from fluidspec.conformance._adapter import FluidAdapter
+
+    if not isinstance(ctx.impl, FluidAdapter):
+        raise Skip("needs the implementation's Python objects (in-process implementations only)")
+    ctx.impl._load()
+    return ctx.impl._fluid, ctx.impl._io

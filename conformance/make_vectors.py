@@ -107,7 +107,7 @@ def _valid_cases() -> list[dict[str, Any]]:
 
 
 def _invalid_cases() -> list[dict[str, Any]]:
-    from fluidspec.conformance._checks_bytes import _BAD_INPUTS
+    from fluidspec.conformance.checks.format import _BAD_INPUTS
 
     out = []
     for i, (clause, what, raw, ids) in enumerate(_BAD_INPUTS):

@@ -36,7 +36,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "fluidspec_check" not in metafunc.fixturenames:
         return
     from fluidspec.conformance._discovery import builtin_names
-    from fluidspec.conformance._registry import checks
+    from fluidspec.conformance.checks import all_checks as checks
 
     impls = metafunc.config.getoption("fluidspec_impl") or builtin_names()
     only = metafunc.config.getoption("fluidspec_check")
@@ -57,8 +57,9 @@ def _adapter(spec: str) -> Any:
 def run_one(impl_spec: str, check_id: str, profile: str = "ci") -> None:
     """Run one check the pytest way: pass, ``pytest.skip``, ``pytest.xfail`` or ``pytest.fail``."""
     from fluidspec.conformance._adapter import AdapterUnavailable
-    from fluidspec.conformance._registry import checks
-    from fluidspec.conformance._runner import load_known_failures, run_check
+    from fluidspec.conformance._known_failures import load_known_failures
+    from fluidspec.conformance._runner import run_check
+    from fluidspec.conformance.checks import all_checks as checks
 
     chk = next(c for c in checks() if c.id == check_id)
     impl = _adapter(impl_spec)

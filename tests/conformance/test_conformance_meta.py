@@ -13,8 +13,8 @@ import pytest
 
 from fluidspec import spec
 from fluidspec.conformance._case import PROTOCOL
-from fluidspec.conformance._registry import checks
 from fluidspec.conformance._runner import run_suite
+from fluidspec.conformance.checks import all_checks as checks
 from fluidspec.conformance.toys import BROKEN, ToyAdapter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +122,7 @@ def test_broken_protocol_server_is_caught_on_the_hello_clause(tmp_path):
 def test_a_failure_charged_to_an_untagged_clause_still_fails_it():
     """A check may charge a clause it is not registered for (the clause the observation breaks);
     that failure must show in the clause table and fail the run, not vanish."""
-    from fluidspec.conformance._runner import CheckResult, SuiteReport
+    from fluidspec.conformance._report import CheckResult, SuiteReport
 
     res = CheckResult(check="some_check", impl="x", status="fail", clauses=("SEL-SAVE-009",),
                       clause="SEL-SAVE-001", message="refused")

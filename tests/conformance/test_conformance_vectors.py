@@ -69,11 +69,12 @@ def test_fluidspec_set_covers_every_dtype_and_the_invalid_inputs():
 def test_counterexamples_are_promoted_to_vectors_that_catch_the_bug(tmp_path):
     import shutil
 
-    from fluidspec.conformance._checks_vectors import _replay_api_case
+    from fluidspec.conformance._context import CheckContext
     from fluidspec.conformance._discovery import resolve
-    from fluidspec.conformance._registry import CheckContext, ClauseFailure
     from fluidspec.conformance._runner import run_suite
+    from fluidspec.conformance._vector_replay import _replay_api_case
     from fluidspec.conformance._vectors import Vector
+    from fluidspec.conformance._verdict import ClauseFailure
     from fluidspec.conformance.make_vectors import promote
     from fluidspec.conformance.toys import BrokenUnsortedCombined
 

@@ -230,7 +230,7 @@ def test_inference_model_files(vid: str) -> None:
     fetches = sorted((op for op in ops if op.type == "fetch"), key=_col)
     assert [op.outputs[0].arguments[0] for op in feeds] == exp["feed_target_names"]
     assert [op.inputs[0].arguments[0] for op in fetches] == exp["fetch_target_names"]
-    # Feed ops are stored in reverse col order (paddle-observed §7.1).
+    # Feed ops are stored in reverse col order (Paddle 2.6.2, python/paddle/static/io.py: feed ops are prepended one by one).
     assert [_col(op) for op in ops if op.type == "feed"] == list(range(len(feeds)))[::-1]
     persistable = sorted(
         v.name for v in desc.blocks[0].vars
@@ -251,7 +251,7 @@ def test_both_inference_layouts_hold_the_same_program() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# numba_kernels reads Paddle's bytes too (issue 7, "both directions")
+# numba_kernels reads Paddle's bytes too (both directions)
 
 
 @pytest.mark.parametrize("vid", _ids("tensor_file", "combined", "memory"))

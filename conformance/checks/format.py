@@ -1,4 +1,4 @@
-"""Checks of the byte format (spec/chapters/format.md), through the save and load APIs.
+"""Checks of the byte format (spec/chapters/format.md, FMT-*).
 
 Writers are compared with the suite's own encoder (``_oracle``), field by field, so a mismatch is
 reported on the clause of the first differing field.  Readers get the oracle's bytes, and crafted
@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from fluidspec.conformance import strategies as fs
 from fluidspec.conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
 from fluidspec.conformance._helpers import (
-    NOT_TAXONOMY,
     expect_error,
     expect_ok,
     expect_refused,
@@ -27,33 +27,18 @@ from fluidspec.conformance._helpers import (
     load_combined,
     load_file,
     program_of,
+    record_count_cases,
     refused_by_sel_save_009,
+    save_separate,
     var_for,
 )
 from fluidspec.conformance._oracle import record_bytes, selected_rows_bytes, value_bytes, varint
-from fluidspec.conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._registry import check
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import fail, require
 
 _FMT_WRITE = ("FMT-REC-001", "FMT-REC-002", "FMT-REC-003", "FMT-REC-004", "FMT-REC-005",
               "FMT-REC-006", "FMT-REC-007", "FMT-DESC-001", "FMT-DTYPE-002", "FMT-LOD-001")
-
-
-def _save_separate(ctx: CheckContext, values: dict, *, params: tuple[str, ...] = (),
-                   clause: str = "FMT-REC-001") -> str:
-    """Save ``values`` to separate files; a refusal is charged to ``clause`` (the rule the case
-    tests: a save refused for a 2**33 LoD height breaks SAFE-LARGE-001, not FMT-REC-001)."""
-    d = ctx.fresh_dir("out")
-    program = program_of(values, params=params)
-    call = Call("save_vars", {"dirname": d, "filename": None, "vars": list(values),
-                              "predicate": None})
-    out = ctx.run(program, values, call)
-    if refused_by_sel_save_009(out, values, call):
-        reject()
-    expect_ok(out, clause, f"save_vars of {list(values)} to separate files")
-    return d
-
-
-# --------------------------------------------------------------------------------------------
-# Writers
 
 
 @check(*_FMT_WRITE, apis=("save_vars",))
@@ -63,7 +48,7 @@ def check_write_separate_bytes(ctx: CheckContext) -> None:
     @ctx.given(st.dictionaries(fs.names(slashes=False), fs.tensor_values(paddle2=True),
                                min_size=1, max_size=3))
     def prop(values: dict) -> None:
-        d = _save_separate(ctx, values)
+        d = save_separate(ctx, values)
         for name, value in values.items():
             found = Path(d, name).read_bytes()
             diag = diagnose_record(value_bytes(value), found)
@@ -100,7 +85,7 @@ def check_write_combined_bytes(ctx: CheckContext) -> None:
 def check_write_zero_d(ctx: CheckContext) -> None:
     """A 0-d value keeps dims = [] (26 bytes for float32), it is not widened to [1]."""
     values = {"scalar": TensorValue(np.array(1.5, dtype=np.float32))}
-    d = _save_separate(ctx, values)
+    d = save_separate(ctx, values)
     found = Path(d, "scalar").read_bytes()
     require(len(found) == 26, "FMT-REC-005", f"0-d float32 file is {len(found)} bytes, expected 26 "
             f"(dims [] — a 28-byte file has dims [1])")
@@ -111,7 +96,7 @@ def check_uint16_is_bf16(ctx: CheckContext) -> None:
     """numpy uint16 is written with code 22 and loads back as bfloat16 with the same bits."""
     bits = np.array([0, 1, 0x3F80, 0x7FC0, 0xFFFF], dtype=np.uint16)
     values = {"u": TensorValue(bits)}
-    d = _save_separate(ctx, values)
+    d = save_separate(ctx, values)
     raw = Path(d, "u").read_bytes()
     diag = diagnose_record(record_bytes(bits), raw)
     if diag and diag[0] != "FMT-DTYPE-003":
@@ -242,10 +227,6 @@ def check_sniffing_finds_selected_rows(ctx: CheckContext) -> None:
             f"sniffing the written files found {kinds}")
 
 
-# --------------------------------------------------------------------------------------------
-# Readers: valid input
-
-
 @check("FMT-DTYPE-001", "FMT-REC-002", "FMT-LOD-002", "FMT-REC-006", apis=("load_vars",))
 def check_read_oracle_records(ctx: CheckContext) -> None:
     """Records laid out by the oracle (every dtype, LoD, 0-d, zero-size) load to the same value."""
@@ -278,9 +259,6 @@ def check_read_other_desc_encodings(ctx: CheckContext) -> None:
         expect_ok(out, "FMT-DESC-002", f"TensorDesc with {what}")
         expect_values({"t": TensorValue(arr)}, out.scope, "FMT-DESC-002", what)
 
-
-# --------------------------------------------------------------------------------------------
-# Readers: bad input and its taxonomy id
 
 _GOOD = record_bytes(np.arange(6, dtype=np.float32).reshape(2, 3))  # 50 bytes
 
@@ -368,52 +346,16 @@ def check_every_truncation_is_truncated(ctx: CheckContext) -> None:
     prop()
 
 
-def _record_count_cases() -> list[tuple[str, bytes, list[VarSpec], str, str]]:
-    """Combined streams that are not exactly N whole records for N variables:
-    (what, stream, variables, the error SEL-LOAD-004 names, the clause a load that succeeds
-    breaks: FMT-COMB-002 (MUST) for bytes after the N-th record, else SEL-LOAD-004)."""
-    vals = [TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.arange(2, dtype=np.float32)),
-            TensorValue(np.arange(4, dtype=np.float32))]
-    a, b, c = (record_bytes(v.array) for v in vals)
-    two = [var_for("a", vals[0]), var_for("b", vals[1])]
-    three = [*two, var_for("c", vals[2])]
-    return [
-        ("a combined stream whose last record is cut inside its data", a + b[:-2], two,
-         "TRUNCATED", "SEL-LOAD-004"),
-        ("2 records followed by 2 stray bytes", a + b + b"\x00\x01", two, "TRAILING_BYTES",
-         "FMT-COMB-002"),
-        ("2 records followed by one whole extra record", a + b + c, two,
-         "RECORD_COUNT_MISMATCH", "FMT-COMB-002"),
-        ("2 records followed by a whole record and a cut one", a + b + c + a[:9], two,
-         "TRAILING_BYTES", "FMT-COMB-002"),
-        ("2 whole records for 3 variables", a + b, three, "RECORD_COUNT_MISMATCH",
-         "SEL-LOAD-004"),
-    ]
-
-
 @check("FMT-COMB-002", apis=("load_vars",))
 def check_combined_extra_bytes_refused(ctx: CheckContext) -> None:
-    """Bytes after the N-th record of a combined stream are refused, never loaded partially
-    (FMT-COMB-002, MUST; which error is check_combined_record_count's, SEL-LOAD-004)."""
-    for what, raw, vars_, error_id, refused_by in _record_count_cases():
-        if refused_by != "FMT-COMB-002":
+    """Bytes after the N-th record of a combined stream that are not whole records are
+    TRAILING_BYTES, never loaded partially (FMT-COMB-002)."""
+    for what, raw, vars_, error_id, clause in record_count_cases():
+        if clause != "FMT-COMB-002":
             continue
         for memory in (False, True):
             out = load_combined(ctx, raw, vars_, memory=memory)
-            require(not out.ok, "FMT-COMB-002", f"{what} ({'memory' if memory else 'file'}): "
-                                                f"loaded, expected error {error_id}")
-
-
-@check("SEL-LOAD-004", apis=("load_vars",))
-def check_combined_record_count(ctx: CheckContext) -> None:
-    """A combined stream for N variables must be exactly N whole records (SEL-LOAD-004): one or
-    more whole extra records, or fewer whole records than variables, is RECORD_COUNT_MISMATCH;
-    bytes after the N-th record that are not whole records are TRAILING_BYTES; a stream that
-    ends inside one of the first N records is TRUNCATED."""
-    for what, raw, vars_, error_id, _ in _record_count_cases():
-        for memory in (False, True):
-            out = load_combined(ctx, raw, vars_, memory=memory)
-            expect_error(out, error_id, "SEL-LOAD-004",
+            expect_error(out, error_id, "FMT-COMB-002",
                          f"{what} ({'memory' if memory else 'file'})")
 
 
@@ -425,7 +367,7 @@ def check_bounded_allocation(ctx: CheckContext) -> None:
     from fluidspec.conformance._adapter import FluidAdapter
 
     if not isinstance(ctx.impl, FluidAdapter):
-        from fluidspec.conformance._registry import Skip
+        from fluidspec.conformance._verdict import Skip
 
         raise Skip("allocation is measured only for in-process Python implementations")
     lies = [
@@ -444,47 +386,6 @@ def check_bounded_allocation(ctx: CheckContext) -> None:
         require(not out.ok, "FMT-SAFE-003", f"a lying header loaded: {raw[:40].hex()}")
         require(peak <= len(raw) + (1 << 20) + (4 << 20), "FMT-SAFE-003",
                 f"loading {len(raw)} bytes of lying header peaked at {peak} bytes")
-
-
-@check("ERR-001", "ERR-002", apis=("load_vars",))
-def check_mutations_give_taxonomy_errors(ctx: CheckContext) -> None:
-    """Bit flips and cuts of valid files give a taxonomy error naming the file — or load."""
-
-    @ctx.given(fs.tensor_values(paddle2=True), st.data())
-    def prop(value: TensorValue, data: st.DataObject) -> None:
-        raw = bytearray(record_bytes(value.array, value.lod))
-        for _ in range(data.draw(st.integers(1, 3), label="flips")):
-            i = data.draw(st.integers(0, len(raw) - 1), label="at")
-            raw[i] ^= 1 << data.draw(st.integers(0, 7), label="bit")
-        if data.draw(st.booleans(), label="cut"):
-            raw = raw[: data.draw(st.integers(0, len(raw)), label="len")]
-        out = load_file(ctx, bytes(raw), var=VarSpec("t", shape=None, persistable=True))
-        if out.ok:
-            return
-        if out.error_id in NOT_TAXONOMY:
-            err = out.error or {}
-            raise fail("ERR-001", f"{out.error_id} ({err.get('type')}: {err.get('message')}) on "
-                       f"mutated bytes {bytes(raw[:64]).hex()}")
-        err = out.error or {}
-        require(bool(err.get("path")) or bool(err.get("var")), "ERR-002",
-                f"{out.error_id} names neither the file nor the variable: {err}")
-
-    prop()
-
-
-@check("SAFE-LARGE-001", apis=("save_vars", "load_vars"))
-def check_64bit_sizes(ctx: CheckContext) -> None:
-    """A dim and LoD offsets beyond 2**32 survive a round trip (zero-size, so nothing to allocate)."""
-    big = (1 << 33) + 5
-    value = TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, big]])
-    values = {"t": value}
-    d = _save_separate(ctx, values, clause="SAFE-LARGE-001")
-    raw = Path(d, "t").read_bytes()
-    if raw != record_bytes(value.array, value.lod):
-        raise fail("SAFE-LARGE-001", f"record with a 2**33 dim differs: {raw.hex()}")
-    out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
-    expect_ok(out, "SAFE-LARGE-001", "loading a record with a 2**33 dim")
-    expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")
 
 
 @check("FMT-DESC-005", apis=("load_vars",))
@@ -521,19 +422,4 @@ def check_selected_rows_i64(ctx: CheckContext) -> None:
     require(not Path(d, "sr").exists(), "FMT-SR-004", "a file was written for height 2**63")
 
 
-@check("ERR-003", apis=("save_vars",))
-def check_cli_reports_errors(ctx: CheckContext) -> None:
-    """``fluidspec inspect`` on a cut file the implementation wrote: one error line, exit != 0."""
-    import subprocess
-    import sys
-
-    values = {"t": TensorValue(np.arange(6, dtype=np.float32).reshape(2, 3))}
-    d = _save_separate(ctx, values)
-    path = Path(d, "t")
-    path.write_bytes(path.read_bytes()[:-5])
-    proc = subprocess.run([sys.executable, "-m", "fluidspec", "inspect", str(path)],
-                          capture_output=True, text=True, timeout=60)
-    require(proc.returncode != 0, "ERR-003", "inspect of a truncated file exited 0")
-    require("Traceback" not in proc.stderr, "ERR-003", f"inspect printed a traceback: {proc.stderr}")
-    require(any(line.startswith("error: TRUNCATED: ") for line in proc.stderr.splitlines()),
-            "ERR-003", f"no 'error: TRUNCATED: …' line on stderr: {proc.stderr[-300:]!r}")
+register_vectors("FMT")

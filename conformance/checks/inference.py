@@ -1,4 +1,5 @@
-"""Checks of inference models (spec/chapters/inference.md, INF-*) and of the ProgramDesc they
+"""Checks of inference models (spec/chapters/inference.md, INF-*).
+
 hold (spec/chapters/program.md, PROG-*).
 
 The saved ``__model__`` is read with fluidspec's generated bindings (``spec.framework_pb2``) —
@@ -16,32 +17,23 @@ from hypothesis import strategies as st
 
 from fluidspec.conformance import strategies as fs
 from fluidspec.conformance._case import Call, OpSpec, ProgramSpec, TensorValue, Value, VarSpec
+from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._helpers import (
     expect_error,
     expect_ok,
     expect_refused,
     expect_values,
     files_under,
+    python_api,
+    tiny_inference_case,
     var_for,
 )
 from fluidspec.conformance._oracle import record_bytes
-from fluidspec.conformance._registry import CheckContext, Skip, check, fail, require
+from fluidspec.conformance._registry import check
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import fail, require
 
 _INF = ("save_inference_model", "load_inference_model")
-
-
-def tiny_inference_case(dirname: str) -> tuple[ProgramSpec, dict[str, Value], Call]:
-    """x -> mul(x, w) -> y; an unused parameter that pruning drops."""
-    w = TensorValue(np.arange(6, dtype=np.float32).reshape(3, 2))
-    unused = TensorValue(np.ones(4, np.float32))
-    program = ProgramSpec(
-        vars=(VarSpec("x", shape=(-1, 3)), var_for("w", w, param=True),
-              var_for("unused.w", unused, param=True), VarSpec("y", shape=(-1, 2))),
-        ops=(OpSpec("mul", {"X": ("x",), "Y": ("w",)}, {"Out": ("y",)}),))
-    call = Call("save_inference_model", {"dirname": dirname, "feeded_var_names": ["x"],
-                                         "target_vars": ["y"], "model_filename": None,
-                                         "params_filename": None})
-    return program, {"w": w, "unused.w": unused}, call
 
 
 class InferenceCase:
@@ -387,20 +379,6 @@ def check_inference_from_memory(ctx: CheckContext) -> None:
     expect_error(bad, "INVALID_ARGUMENT", "INF-LOAD-005", "memory load without params bytes")
 
 
-# --------------------------------------------------------------------------------------------
-# In-process only: what the protocol cannot show (the caller's objects, Python return values)
-
-
-def python_api(ctx: CheckContext) -> tuple[Any, Any]:
-    """(fluid module, io module) of an in-process implementation, else Skip."""
-    from fluidspec.conformance._adapter import FluidAdapter
-
-    if not isinstance(ctx.impl, FluidAdapter):
-        raise Skip("needs the implementation's Python objects (in-process implementations only)")
-    ctx.impl._load()
-    return ctx.impl._fluid, ctx.impl._io
-
-
 def _build(ctx: CheckContext, program: ProgramSpec) -> tuple[Any, dict[str, Any]]:
     from fluidspec.conformance._adapter import FluidAdapter
 
@@ -445,28 +423,6 @@ def check_inference_to_memory(ctx: CheckContext) -> None:
             f"the bytes load with feeds {feeds}")
 
 
-@check("SAFE-LARGE-002", apis=("load_inference_model",))
-def check_inference_huge_model(ctx: CheckContext) -> None:
-    """A __model__ over 64 MiB (a 65 MiB string attribute) loads."""
-    from fluidspec.spec.framework_pb2 import ProgramDesc
-
-    program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
-    out = ctx.run(program, values, call)
-    if not out.ok:
-        raise Skip("save_inference_model failed; INF checks report it")
-    path = Path(call.get("dirname"), "__model__")
-    desc = ProgramDesc.FromString(path.read_bytes())
-    op = next(o for o in desc.blocks[0].ops if o.type == "mul")
-    attr = op.attrs.add()
-    attr.name, attr.type, attr.s = "huge_note", 2, "x" * (65 << 20)  # AttrType.STRING
-    path.write_bytes(desc.SerializeToString())
-    back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
-        "dirname": call.get("dirname"), "model_filename": None, "params_filename": None}))
-    expect_ok(back, "SAFE-LARGE-002", f"a __model__ of {path.stat().st_size >> 20} MiB")
-    require(back.result.get("feed_target_names") == ["x"], "SAFE-LARGE-002",
-            "the large model loaded with other feeds")
-
-
 @check("INF-LOAD-006", apis=_INF)
 def check_inference_path_prefix(ctx: CheckContext) -> None:
     """A Paddle 2.x path prefix either loads the .pdmodel/.pdiparams pair or is MISSING_FILE."""
@@ -484,3 +440,6 @@ def check_inference_path_prefix(ctx: CheckContext) -> None:
     require(back.result.get("feed_target_names") == ["x"], "INF-LOAD-006",
             f"path prefix load gave feeds {back.result.get('feed_target_names')}")
     expect_values({"w": values["w"]}, back.scope, "INF-LOAD-006", "path prefix params")
+
+
+register_vectors("INF")

@@ -1,4 +1,5 @@
-"""Checks of the Fluid Python object model (spec/chapters/api.md, API-*) and of program files
+"""Checks of the Fluid Python object model and API arguments (spec/chapters/api.md, API-*).
+
 (PROG-SCHEMA-002, PROG-SNIFF-001).
 
 The API-* clauses are about Python objects, so they apply to in-process implementations only; a
@@ -7,13 +8,30 @@ protocol server is reported as skipped on them.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from fluidspec.conformance._checks_inference import python_api, tiny_inference_case
-from fluidspec.conformance._helpers import expect_ok
-from fluidspec.conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._case import Call, TensorValue
+from fluidspec.conformance._context import CheckContext
+from fluidspec.conformance._helpers import (
+    expect_error,
+    program_of,
+    python_api,
+)
+from fluidspec.conformance._registry import check
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import require
+
+
+@check("API-ARG-001", apis=("save_vars",))
+def check_save_memory_with_filename(ctx: CheckContext) -> None:
+    """save_vars(dirname=None, filename='x') is INVALID_ARGUMENT (SEL-SAVE-001 forbids the mix).
+
+    A check of its own so that a failure here does not hide SEL-LOAD-006's results."""
+    a = TensorValue(np.arange(3, dtype=np.float32))
+    program = program_of({"a": a})
+    out = ctx.run(program, {"a": a}, Call("save_vars", {"dirname": None, "filename": "x",
+                                                        "vars": ["a"], "predicate": None}))
+    expect_error(out, "INVALID_ARGUMENT", "API-ARG-001", "save_vars(dirname=None, filename='x')")
 
 
 def _raises(fn: object, error_id: str) -> bool:
@@ -184,32 +202,4 @@ def check_api_executor(ctx: CheckContext) -> None:
     require(outs[0] == outs[1], "API-EXEC-003", "saved bytes depend on the place")
 
 
-@check("PROG-SCHEMA-002", "PROG-SNIFF-001", apis=("save_inference_model",))
-def check_program_files(ctx: CheckContext) -> None:
-    """A saved __model__ parses with fluidspec's schema (package name plays no part) and is sniffed
-    as a program, while tensor files are not."""
-    from fluidspec.reference.codec import read_records
-    from fluidspec.spec.framework_pb2 import DESCRIPTOR, ProgramDesc
-
-    program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
-    out = ctx.run(program, values, call)
-    expect_ok(out, "PROG-SCHEMA-002", "save_inference_model")
-    d = Path(call.get("dirname"))
-    raw = (d / "__model__").read_bytes()
-    try:
-        ProgramDesc.FromString(raw)
-    except Exception as exc:
-        raise fail("PROG-SCHEMA-002", f"__model__ does not parse with package {DESCRIPTOR.package}: "
-                   f"{exc}") from None
-    require(DESCRIPTOR.package.encode() not in raw and b"paddle.framework.proto" not in raw,
-            "PROG-SCHEMA-002", "a protobuf package name reached the bytes")
-    tensor_ok = True
-    try:
-        read_records(raw)
-    except Exception:
-        tensor_ok = False
-    require(not tensor_ok, "PROG-SNIFF-001", "the __model__ bytes also read as tensor records")
-    from fluidspec._program_view import sniff_program
-
-    require(sniff_program(raw) and not sniff_program((d / "w").read_bytes()), "PROG-SNIFF-001",
-            "sniffing does not tell the model from the parameter file")
+register_vectors("API")

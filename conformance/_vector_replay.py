@@ -1,4 +1,7 @@
-"""One check per frozen vector (conformance/vectors/*/manifest.json).
+"""Replaying frozen vectors (conformance/vectors/*/manifest.json) as checks, one per vector.
+
+Each chapter module of ``fluidspec.conformance.checks`` registers the vectors whose primary clause
+is one of its own (``register_vectors``).
 
 Each vector is read through the implementation (values, LoD, rows/height, feed/fetch names must
 match; an ``invalid`` vector must fail with its error id; an ``acceptable`` one may do either), and
@@ -13,10 +16,11 @@ from pathlib import Path
 
 from fluidspec import spec
 from fluidspec.conformance._case import Call, Outcome, ProgramSpec, value_from_json
+from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
 from fluidspec.conformance._helpers import expect_error, expect_ok, expect_values, files_under
 from fluidspec.conformance._oracle import split_records
-from fluidspec.conformance._registry import CheckContext, check, fail, require
+from fluidspec.conformance._registry import check
 from fluidspec.conformance._vectors import (
     Vector,
     expected_values,
@@ -24,6 +28,7 @@ from fluidspec.conformance._vectors import (
     save_plan,
     vector_sets,
 )
+from fluidspec.conformance._verdict import fail, require
 
 
 def _known(ids: list[str]) -> list[str]:
@@ -128,12 +133,16 @@ def _write(ctx: CheckContext, vector: Vector) -> None:
         raise fail(clause, f"{what}: {rel}: {msg}")
 
 
-def _register(vector: Vector) -> None:
+def _primary_and_clauses(vector: Vector) -> tuple[str, list[str]]:
     clauses = _known(vector.clauses) or ["FMT-REC-001"]
     primary = clauses[0]
     if vector.kind == "inference_model":
         clauses = list(dict.fromkeys(["INF-LOAD-002", "INF-LOAD-003", *clauses]))
         primary = "INF-LOAD-002"
+    return primary, clauses
+
+
+def _register(vector: Vector, primary: str, clauses: list[str]) -> None:
     apis: tuple[str, ...] = ("load_inference_model",) if vector.kind == "inference_model" else (
         "load_vars",)
 
@@ -150,7 +159,10 @@ def _register(vector: Vector) -> None:
     check(*clauses, apis=apis)(run)
 
 
-for _set in vector_sets():
-    for _vector in _set.vectors:
-        _register(_vector)
-
+def register_vectors(prefix: str) -> None:
+    """Register one check per frozen vector whose primary clause id starts with ``prefix-``."""
+    for vector_set in vector_sets():
+        for vector in vector_set.vectors:
+            primary, clauses = _primary_and_clauses(vector)
+            if primary.split("-", 1)[0] == prefix:
+                _register(vector, primary, clauses)

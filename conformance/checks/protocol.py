@@ -30,12 +30,20 @@ from fluidspec.conformance._case import (
     value_from_json,
     value_to_json,
 )
-from fluidspec.conformance._helpers import expect_ok, expect_values, files_under, var_for
+from fluidspec.conformance._context import CheckContext
+from fluidspec.conformance._helpers import (
+    expect_ok,
+    expect_values,
+    files_under,
+    var_for,
+)
 from fluidspec.conformance._oracle import record_bytes
-from fluidspec.conformance._registry import CheckContext, Skip, check, fail, require
+from fluidspec.conformance._registry import check
 from fluidspec.conformance._subprocess import SubprocessAdapter
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import Skip, fail, require
 
-_ROOT = str(Path(__file__).resolve().parent.parent)
+_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def _command(ctx: CheckContext) -> str:
@@ -338,7 +346,7 @@ def check_protocol_loaded_program(ctx: CheckContext) -> None:
     """load_inference_model returns the program: vars with kind/flags and ops with slots."""
     adapter = _adapter(ctx)
     try:
-        from fluidspec.conformance._checks_inference import tiny_inference_case
+        from fluidspec.conformance._helpers import tiny_inference_case
 
         program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
         saved = adapter.run(program, values, call)
@@ -361,3 +369,4 @@ def check_protocol_loaded_program(ctx: CheckContext) -> None:
             adapter.close()
 
 
+register_vectors("PROTO")

@@ -1,8 +1,9 @@
-"""Checks of the save/load APIs: selection, files, modes, loads, errors (selection.md, safety.md).
+"""Checks of what save_*/load_* select, write and read (spec/chapters/selection.md, SEL-*).
 
-Properties draw whole cases (``strategies.save_cases``): a program with several blocks and every
-variable kind, values, and a save call.  What must be written is computed by ``_oracle`` from the
-spec text — not by asking the reference.
+Hypothesis drives random sequences of operations on one directory; the model says what every
+load must return — the last saved values, MISSING_FILE after a delete, TRUNCATED after a file is
+cut — so bugs that need several steps (stale files, a load that sees an older save, a combined
+file not replaced) show up.
 """
 
 from __future__ import annotations
@@ -11,23 +12,41 @@ import os
 from pathlib import Path
 
 import numpy as np
-from hypothesis import reject
+from hypothesis import HealthCheck, Phase, reject, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from fluidspec.conformance import strategies as fs
-from fluidspec.conformance._case import Call, ProgramSpec, SelectedRowsValue, TensorValue, VarSpec
+from fluidspec.conformance._case import (
+    Call,
+    ProgramSpec,
+    SelectedRowsValue,
+    TensorValue,
+    Value,
+    VarSpec,
+)
+from fluidspec.conformance._context import PROFILES, CheckContext
 from fluidspec.conformance._diagnose import diagnose_combined, diagnose_record
 from fluidspec.conformance._helpers import (
+    UNSAFE_NAMES,
     expect_error,
     expect_ok,
     expect_values,
     files_under,
     load_combined,
     program_of,
+    record_count_cases,
     refused_by_sel_save_009,
     var_for,
 )
-from fluidspec.conformance._oracle import record_bytes, selected_vars, value_bytes
-from fluidspec.conformance._registry import CheckContext, ClauseFailure, check, fail, require
+from fluidspec.conformance._oracle import (
+    record_bytes,
+    selected_vars,
+    value_bytes,
+)
+from fluidspec.conformance._registry import check
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import ClauseFailure, fail, require
 
 _VARS_APIS = ("save_vars", "load_vars")
 
@@ -343,29 +362,6 @@ def check_failed_save_keeps_previous(ctx: CheckContext) -> None:
                                 ("SEL-SAVE-008",))
 
 
-@check("SAFE-ATOMIC-001", apis=("save_vars",))
-def check_overwrite_by_rename(ctx: CheckContext) -> None:
-    """An existing file is replaced by writing aside and renaming (a new inode), leaving no
-    temporary files."""
-    a1, a2 = TensorValue(np.ones(3, np.float32)), TensorValue(np.zeros(3, np.float32))
-    program = ProgramSpec(vars=(var_for("a", a1),))
-    for filename in (None, "p"):
-        d = ctx.fresh_dir("o")
-        first = ctx.run(program, {"a": a1}, Call("save_vars", {"dirname": d, "filename": filename,
-                                                               "vars": ["a"], "predicate": None}))
-        expect_ok(first, "SEL-SAVE-001", "first save")  # an ordinary save
-        before = files_under(d)
-        target = Path(d, filename or "a")
-        inode = target.stat().st_ino
-        again = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
-                                                               "vars": ["a"], "predicate": None}))
-        expect_ok(again, "SEL-SAVE-001", "overwriting save")  # an ordinary save
-        require(target.stat().st_ino != inode, "SAFE-ATOMIC-001",
-                f"{target.name} was rewritten in place (same inode), not written aside and renamed")
-        require(files_under(d) == before, "SAFE-ATOMIC-001",
-                f"temporary files left behind: {sorted(files_under(d) - set(before))}")
-
-
 @check("SEL-SAVE-009", apis=("save_vars", "load_vars"))
 def check_bool_complex_separate(ctx: CheckContext) -> None:
     """bool and complex values in separate files are written as FMT-REC defines (or refused cleanly)."""
@@ -384,41 +380,11 @@ def check_bool_complex_separate(ctx: CheckContext) -> None:
             raise fail("SEL-SAVE-009", f"{name}: {diag[1]}")
 
 
-_UNSAFE = ["../escape", "/abs_name", "a/../../b", "", ".", "nul\x00byte", ".."]
-
-
-@check("SAFE-PATH-001", "SAFE-PATH-002", apis=("save_vars",))
-def check_unsafe_names(ctx: CheckContext) -> None:
-    """Names that would leave dirname are UNSAFE_NAME on save, and nothing lands outside.
-
-    Both clauses are judged on every save: a save that writes outside dirname breaks
-    SAFE-PATH-002 whatever it returned (and SAFE-PATH-001 too when it did not refuse)."""
-    t = TensorValue(np.ones(2, np.float32))
-    abs_existed = os.path.exists("/abs_name")
-    for name in _UNSAFE:
-        sandbox = ctx.fresh_dir("sandbox")
-        inner = os.path.join(sandbox, "in", "deep")
-        os.makedirs(inner)
-        program = ProgramSpec(vars=(var_for(name, t),))
-        out = ctx.run(program, {name: t}, Call("save_vars", {"dirname": inner, "filename": None,
-                                                             "vars": [name], "predicate": None}))
-        also = () if not out.ok and out.error_id == "UNSAFE_NAME" else ("SAFE-PATH-001",)
-        if name == "/abs_name" and not abs_existed and os.path.exists("/abs_name"):
-            os.remove("/abs_name")  # we are often root: undo the damage before reporting it
-            raise ClauseFailure("SAFE-PATH-002", "saving var '/abs_name' created the file "
-                                                 "/abs_name", also)
-        outside = files_under(sandbox)
-        if outside:
-            raise ClauseFailure("SAFE-PATH-002", f"saving {name!r} wrote {sorted(outside)} "
-                                                 f"({out.describe()[:120]})", also)
-        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"separate save of var {name!r}")
-
-
 @check("SEL-PATH-001", apis=("load_vars",))
 def check_unsafe_names_load(ctx: CheckContext) -> None:
     """A separate load of a variable whose name would leave dirname is UNSAFE_NAME."""
     t = TensorValue(np.ones(2, np.float32))
-    for name in _UNSAFE:
+    for name in UNSAFE_NAMES:
         inner = os.path.join(ctx.fresh_dir("sandbox"), "in", "deep")
         os.makedirs(inner)
         out = ctx.run(ProgramSpec(vars=(var_for(name, t),)), {}, Call("load_vars", {
@@ -453,25 +419,6 @@ def check_file_directory_clash(ctx: CheckContext) -> None:
     out = ctx.run(program, {"a": t}, Call("save_vars", {"dirname": d, "filename": None,
                                                         "vars": ["a"], "predicate": None}))
     expect_error(out, "UNSAFE_NAME", "SEL-PATH-002", "saving 'a' where dirname/a is a directory")
-
-
-@check("SAFE-PATH-003", apis=("save_vars",))
-def check_unsafe_filenames(ctx: CheckContext) -> None:
-    """A combined ``filename`` that would leave dirname is UNSAFE_NAME."""
-    t = TensorValue(np.ones(2, np.float32))
-    for filename in ("../escape", "/abs_params", "a/../../b", ".", "x\x00y"):
-        sandbox = ctx.fresh_dir("sandbox")
-        inner = os.path.join(sandbox, "in", "deep")
-        os.makedirs(inner)
-        out = ctx.run(program_of({"t": t}), {"t": t}, Call("save_vars", {
-            "dirname": inner, "filename": filename, "vars": ["t"], "predicate": None}))
-        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-003", f"combined save to filename {filename!r}")
-        require(not files_under(sandbox), "SAFE-PATH-002",
-                f"filename {filename!r} wrote {sorted(files_under(sandbox))}")
-
-
-# --------------------------------------------------------------------------------------------
-# Loads
 
 
 def _saved_dir(ctx: CheckContext, values: dict, filename: str | None = None) -> str:
@@ -522,23 +469,6 @@ def check_parameter_shapes(ctx: CheckContext) -> None:
             expect_error(out, "SHAPE_MISMATCH", "SEL-LOAD-002", what)
 
 
-@check("SAFE-MISMATCH-001", "SEL-LOAD-003", apis=("load_vars",))
-def check_record_count(ctx: CheckContext) -> None:
-    """A combined stream with more or fewer records than names changes nothing in the scope.
-
-    Which error it is (SEL-LOAD-004) is judged by _checks_bytes.check_combined_record_count;
-    here only that the load fails and the scope keeps its values."""
-    vals = {n: TensorValue(np.arange(2, dtype=np.float32) + i) for i, n in enumerate("abc")}
-    raw = b"".join(record_bytes(vals[n].array) for n in "abc")
-    before = {"a": TensorValue(np.full(2, 5, np.float32)), "b": TensorValue(np.full(2, 6, np.float32))}
-    for names, blob, what in ((["a", "b"], raw, "3 records for 2 variables"),
-                              (["a", "b", "c"], raw[: 2 * len(raw) // 3], "2 records for 3 variables")):
-        vars_ = [var_for(n, vals[n]) for n in names]
-        out = load_combined(ctx, blob, vars_, scope=before)
-        require(not out.ok, "SEL-LOAD-004", f"{what}: loaded")
-        expect_values(before, out.scope, "SAFE-MISMATCH-001", f"scope after {what}")
-
-
 @check("SEL-LOAD-005", "SAFE-MISMATCH-001", apis=("load_vars",))
 def check_record_dtype(ctx: CheckContext) -> None:
     """A combined record whose dtype differs from the declared one is DTYPE_MISMATCH; scope kept."""
@@ -565,18 +495,6 @@ def check_filename_empty_and_memory_args(ctx: CheckContext) -> None:
     out = ctx.run(program, {}, Call("load_vars", {"dirname": None, "filename": None, "vars": ["a"],
                                                   "predicate": None}))
     expect_error(out, "INVALID_ARGUMENT", "API-ARG-001", "load_vars(dirname=None) without bytes")
-
-
-@check("API-ARG-001", apis=("save_vars",))
-def check_save_memory_with_filename(ctx: CheckContext) -> None:
-    """save_vars(dirname=None, filename='x') is INVALID_ARGUMENT (SEL-SAVE-001 forbids the mix).
-
-    A check of its own so that a failure here does not hide SEL-LOAD-006's results."""
-    a = TensorValue(np.arange(3, dtype=np.float32))
-    program = program_of({"a": a})
-    out = ctx.run(program, {"a": a}, Call("save_vars", {"dirname": None, "filename": "x",
-                                                        "vars": ["a"], "predicate": None}))
-    expect_error(out, "INVALID_ARGUMENT", "API-ARG-001", "save_vars(dirname=None, filename='x')")
 
 
 @check("SEL-LOAD-007", "SEL-LOAD-008", apis=("load_vars",))
@@ -607,17 +525,13 @@ def check_load_reads_declared_kind(ctx: CheckContext) -> None:
                       written=False)
 
 
-# --------------------------------------------------------------------------------------------
-# Against the reference: what one writes the other loads
-
-
 @check("SEL-SAVE-001", "SEL-LOAD-007", apis=_VARS_APIS, needs_oracle=True)
 def check_interop_matrix(ctx: CheckContext) -> None:
     """What this implementation writes loads equal in the reference and every other implementation
     of the run, and the other way round (the cross-implementation matrix)."""
     partners = {a.name: a for a in [ctx.oracle, *ctx.peers] if a.name != ctx.impl.name}
     if not partners:
-        from fluidspec.conformance._registry import Skip
+        from fluidspec.conformance._verdict import Skip
 
         raise Skip("no other implementation to exchange files with")
     matrix = ctx.extra.setdefault("matrix", {})
@@ -661,3 +575,135 @@ def check_interop_matrix(ctx: CheckContext) -> None:
     prop()
     for writer, reader in pairs:
         matrix.setdefault(f"{writer.name} -> {reader.name}", "pass")
+
+
+@check("SEL-LOAD-004", apis=("load_vars",))
+def check_combined_record_count(ctx: CheckContext) -> None:
+    """One or more whole extra records, or fewer whole records than variables, is
+    RECORD_COUNT_MISMATCH (SEL-LOAD-004); the other mismatches are FMT-SAFE-001's and
+    FMT-COMB-002's."""
+    for what, raw, vars_, error_id, clause in record_count_cases():
+        if clause != "SEL-LOAD-004":
+            continue
+        for memory in (False, True):
+            out = load_combined(ctx, raw, vars_, memory=memory)
+            expect_error(out, error_id, "SEL-LOAD-004",
+                         f"{what} ({'memory' if memory else 'file'})")
+
+
+_DTYPES = {"a": np.float32, "b/c": np.int64, "é": np.float16, "Z9": np.uint8}
+
+
+_NAMES = list(_DTYPES)
+
+
+def _values(names: list[str]) -> st.SearchStrategy[dict[str, Value]]:
+    return st.fixed_dictionaries({n: fs.tensor_values(dtype=np.dtype(_DTYPES[n]),
+                                                      shape=None) for n in names})
+
+
+@check("SEL-FILE-001", "SEL-FILE-002", "SEL-LOAD-001", "FMT-SAFE-001", "SEL-LOAD-004",
+       apis=("save_vars", "load_vars"))
+def check_stateful_directory(ctx: CheckContext) -> None:
+    """Random save/overwrite/load/corrupt/delete sequences agree with a model of the directory."""
+    program = ProgramSpec(vars=tuple(var_for(n, TensorValue(np.zeros(1, _DTYPES[n])), shape=(-1,))
+                                     for n in _NAMES))
+
+    class Directory(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dir = ctx.fresh_dir("state")
+            self.files: dict[str, Value] = {}  # separate file -> value it holds
+            self.broken: set[str] = set()  # separate files cut short
+            self.combined: dict[str, Value] | None = None
+
+        def _save(self, values: dict[str, Value], filename: str | None) -> None:
+            call = Call("save_vars", {"dirname": self.dir, "filename": filename,
+                                      "vars": list(values), "predicate": None})
+            out = ctx.run(program, values, call)
+            expect_ok(out, "SEL-FILE-002" if filename else "SEL-FILE-001",
+                      f"save of {sorted(values)} (filename={filename})")
+            writer_at_fault(values, sorted(values), call, None)  # wrong bytes: say which clause
+
+        @rule(names=st.lists(st.sampled_from(_NAMES), min_size=1, unique=True), data=st.data())
+        def save_separate(self, names: list[str], data: st.DataObject) -> None:
+            values = data.draw(_values(names))
+            self._save(values, None)
+            self.files.update(values)
+            self.broken -= set(names)
+
+        @rule(names=st.lists(st.sampled_from(_NAMES), min_size=1, unique=True), data=st.data())
+        def save_combined(self, names: list[str], data: st.DataObject) -> None:
+            values = data.draw(_values(names))
+            self._save(values, "__params__")
+            self.combined = values
+
+        @rule(names=st.lists(st.sampled_from(_NAMES), min_size=1, unique=True))
+        def load_separate(self, names: list[str]) -> None:
+            out = ctx.run(program, {}, Call("load_vars", {"dirname": self.dir, "filename": None,
+                                                          "vars": names, "predicate": None}))
+            missing = [n for n in names if n not in self.files]
+            cut = self.broken & set(names)
+            if missing:  # with a cut file selected too, either problem may be reported first
+                expect_error(out, ("MISSING_FILE", "TRUNCATED") if cut else "MISSING_FILE",
+                             "SEL-LOAD-001", f"load of {names}, {missing} never saved or deleted")
+            elif self.broken & set(names):
+                expect_error(out, "TRUNCATED", "FMT-SAFE-001", f"load of {names} after cutting "
+                             f"{sorted(self.broken & set(names))}")
+            else:
+                expect_ok(out, "SEL-FILE-001", f"load of {names}")
+                expect_values({n: self.files[n] for n in names}, out.scope, None,
+                              f"separate load of {names}")
+
+        @rule(data=st.data())
+        def load_combined(self, data: st.DataObject) -> None:
+            if self.combined is None:
+                return
+            same = data.draw(st.booleans(), label="same names")
+            names = list(self.combined) if same else data.draw(
+                st.lists(st.sampled_from(_NAMES), min_size=1, unique=True), label="names")
+            out = ctx.run(program, {}, Call("load_vars", {"dirname": self.dir,
+                                                          "filename": "__params__",
+                                                          "vars": names, "predicate": None}))
+            if sorted(names) == sorted(self.combined):
+                expect_ok(out, "SEL-FILE-002", f"combined load of {names}")
+                expect_values(self.combined, out.scope, None, "combined load")
+            elif len(names) != len(self.combined):
+                require(not out.ok, "SEL-LOAD-004", f"combined load of {len(names)} names from a "
+                        f"file of {len(self.combined)} records succeeded")
+
+        @rule(name=st.sampled_from(_NAMES), data=st.data())
+        def cut(self, name: str, data: st.DataObject) -> None:
+            path = Path(self.dir, name)
+            if name not in self.files or name in self.broken:
+                return
+            raw = path.read_bytes()
+            path.write_bytes(raw[: data.draw(st.integers(0, len(raw) - 1), label="keep")])
+            self.broken.add(name)
+
+        @rule(name=st.sampled_from(_NAMES))
+        def delete(self, name: str) -> None:
+            if name in self.files:
+                os.remove(Path(self.dir, name))
+                del self.files[name]
+                self.broken.discard(name)
+
+        @invariant()
+        def no_stray_files(self) -> None:
+            if not os.path.isdir(self.dir):
+                return
+            found = {str(p.relative_to(self.dir)) for p in Path(self.dir).rglob("*") if p.is_file()}
+            allowed = set(self.files) | ({"__params__"} if self.combined is not None else set())
+            require(found <= allowed, "SEL-FILE-001", f"unexpected files {sorted(found - allowed)}")
+
+    prof = PROFILES[ctx.profile]
+    run_state_machine_as_test(Directory, settings=settings(
+        max_examples=max(2, prof["max_examples"] // 2),
+        stateful_step_count=12 if ctx.profile != "quick" else 8,
+        derandomize=prof["derandomize"], deadline=None, database=None,
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate]
+        + ([Phase.shrink] if prof.get("shrink", True) else [])))
+
+
+register_vectors("SEL")

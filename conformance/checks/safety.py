@@ -1,0 +1,157 @@
+"""Checks of safe handling of hostile names, sizes and partial writes (spec/chapters/safety.md, SAFE-*).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fluidspec.conformance._case import (
+    Call,
+    ProgramSpec,
+    TensorValue,
+)
+from fluidspec.conformance._context import CheckContext
+from fluidspec.conformance._helpers import (
+    UNSAFE_NAMES,
+    expect_error,
+    expect_ok,
+    expect_values,
+    files_under,
+    load_combined,
+    load_file,
+    program_of,
+    save_separate,
+    tiny_inference_case,
+    var_for,
+)
+from fluidspec.conformance._oracle import (
+    record_bytes,
+)
+from fluidspec.conformance._registry import check
+from fluidspec.conformance._vector_replay import register_vectors
+from fluidspec.conformance._verdict import ClauseFailure, Skip, fail, require
+
+
+@check("SAFE-ATOMIC-001", apis=("save_vars",))
+def check_overwrite_by_rename(ctx: CheckContext) -> None:
+    """An existing file is replaced by writing aside and renaming (a new inode), leaving no
+    temporary files."""
+    a1, a2 = TensorValue(np.ones(3, np.float32)), TensorValue(np.zeros(3, np.float32))
+    program = ProgramSpec(vars=(var_for("a", a1),))
+    for filename in (None, "p"):
+        d = ctx.fresh_dir("o")
+        first = ctx.run(program, {"a": a1}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                               "vars": ["a"], "predicate": None}))
+        expect_ok(first, "SEL-SAVE-001", "first save")  # an ordinary save
+        before = files_under(d)
+        target = Path(d, filename or "a")
+        inode = target.stat().st_ino
+        again = ctx.run(program, {"a": a2}, Call("save_vars", {"dirname": d, "filename": filename,
+                                                               "vars": ["a"], "predicate": None}))
+        expect_ok(again, "SEL-SAVE-001", "overwriting save")  # an ordinary save
+        require(target.stat().st_ino != inode, "SAFE-ATOMIC-001",
+                f"{target.name} was rewritten in place (same inode), not written aside and renamed")
+        require(files_under(d) == before, "SAFE-ATOMIC-001",
+                f"temporary files left behind: {sorted(files_under(d) - set(before))}")
+
+
+@check("SAFE-PATH-001", "SAFE-PATH-002", apis=("save_vars",))
+def check_unsafe_names(ctx: CheckContext) -> None:
+    """Names that would leave dirname are UNSAFE_NAME on save, and nothing lands outside.
+
+    Both clauses are judged on every save: a save that writes outside dirname breaks
+    SAFE-PATH-002 whatever it returned (and SAFE-PATH-001 too when it did not refuse)."""
+    t = TensorValue(np.ones(2, np.float32))
+    abs_existed = os.path.exists("/abs_name")
+    for name in UNSAFE_NAMES:
+        sandbox = ctx.fresh_dir("sandbox")
+        inner = os.path.join(sandbox, "in", "deep")
+        os.makedirs(inner)
+        program = ProgramSpec(vars=(var_for(name, t),))
+        out = ctx.run(program, {name: t}, Call("save_vars", {"dirname": inner, "filename": None,
+                                                             "vars": [name], "predicate": None}))
+        also = () if not out.ok and out.error_id == "UNSAFE_NAME" else ("SAFE-PATH-001",)
+        if name == "/abs_name" and not abs_existed and os.path.exists("/abs_name"):
+            os.remove("/abs_name")  # we are often root: undo the damage before reporting it
+            raise ClauseFailure("SAFE-PATH-002", "saving var '/abs_name' created the file "
+                                                 "/abs_name", also)
+        outside = files_under(sandbox)
+        if outside:
+            raise ClauseFailure("SAFE-PATH-002", f"saving {name!r} wrote {sorted(outside)} "
+                                                 f"({out.describe()[:120]})", also)
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"separate save of var {name!r}")
+
+
+@check("SAFE-PATH-003", apis=("save_vars",))
+def check_unsafe_filenames(ctx: CheckContext) -> None:
+    """A combined ``filename`` that would leave dirname is UNSAFE_NAME."""
+    t = TensorValue(np.ones(2, np.float32))
+    for filename in ("../escape", "/abs_params", "a/../../b", ".", "x\x00y"):
+        sandbox = ctx.fresh_dir("sandbox")
+        inner = os.path.join(sandbox, "in", "deep")
+        os.makedirs(inner)
+        out = ctx.run(program_of({"t": t}), {"t": t}, Call("save_vars", {
+            "dirname": inner, "filename": filename, "vars": ["t"], "predicate": None}))
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-003", f"combined save to filename {filename!r}")
+        require(not files_under(sandbox), "SAFE-PATH-002",
+                f"filename {filename!r} wrote {sorted(files_under(sandbox))}")
+
+
+@check("SAFE-MISMATCH-001", "SEL-LOAD-003", apis=("load_vars",))
+def check_record_count(ctx: CheckContext) -> None:
+    """A combined stream with more or fewer records than names changes nothing in the scope.
+
+    Which error it is (SEL-LOAD-004) is judged by ``checks.selection.check_combined_record_count``;
+    here only that the load fails and the scope keeps its values."""
+    vals = {n: TensorValue(np.arange(2, dtype=np.float32) + i) for i, n in enumerate("abc")}
+    raw = b"".join(record_bytes(vals[n].array) for n in "abc")
+    before = {"a": TensorValue(np.full(2, 5, np.float32)), "b": TensorValue(np.full(2, 6, np.float32))}
+    for names, blob, what in ((["a", "b"], raw, "3 records for 2 variables"),
+                              (["a", "b", "c"], raw[: 2 * len(raw) // 3], "2 records for 3 variables")):
+        vars_ = [var_for(n, vals[n]) for n in names]
+        out = load_combined(ctx, blob, vars_, scope=before)
+        require(not out.ok, "SEL-LOAD-004", f"{what}: loaded")
+        expect_values(before, out.scope, "SAFE-MISMATCH-001", f"scope after {what}")
+
+
+@check("SAFE-LARGE-001", apis=("save_vars", "load_vars"))
+def check_64bit_sizes(ctx: CheckContext) -> None:
+    """A dim and LoD offsets beyond 2**32 survive a round trip (zero-size, so nothing to allocate)."""
+    big = (1 << 33) + 5
+    value = TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, big]])
+    values = {"t": value}
+    d = save_separate(ctx, values, clause="SAFE-LARGE-001")
+    raw = Path(d, "t").read_bytes()
+    if raw != record_bytes(value.array, value.lod):
+        raise fail("SAFE-LARGE-001", f"record with a 2**33 dim differs: {raw.hex()}")
+    out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
+    expect_ok(out, "SAFE-LARGE-001", "loading a record with a 2**33 dim")
+    expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")
+
+
+@check("SAFE-LARGE-002", apis=("load_inference_model",))
+def check_inference_huge_model(ctx: CheckContext) -> None:
+    """A __model__ over 64 MiB (a 65 MiB string attribute) loads."""
+    from fluidspec.spec.framework_pb2 import ProgramDesc
+
+    program, values, call = tiny_inference_case(ctx.fresh_dir("m"))
+    out = ctx.run(program, values, call)
+    if not out.ok:
+        raise Skip("save_inference_model failed; INF checks report it")
+    path = Path(call.get("dirname"), "__model__")
+    desc = ProgramDesc.FromString(path.read_bytes())
+    op = next(o for o in desc.blocks[0].ops if o.type == "mul")
+    attr = op.attrs.add()
+    attr.name, attr.type, attr.s = "huge_note", 2, "x" * (65 << 20)  # AttrType.STRING
+    path.write_bytes(desc.SerializeToString())
+    back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": call.get("dirname"), "model_filename": None, "params_filename": None}))
+    expect_ok(back, "SAFE-LARGE-002", f"a __model__ of {path.stat().st_size >> 20} MiB")
+    require(back.result.get("feed_target_names") == ["x"], "SAFE-LARGE-002",
+            "the large model loaded with other feeds")
+
+
+register_vectors("SAFE")
