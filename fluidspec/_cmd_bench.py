@@ -16,15 +16,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only this case (repeatable); default: every case")
     parser.add_argument("--cuda", action="store_true",
                         help="instead: the CUDA path's GPU check (bytes vs CPU path, then "
-                             "pack/unpack vs a device-to-device copy; numba_kernels._cuda_bench)")
+                             "pack/unpack vs a device-to-device copy; fluidspec._bench_cuda)")
 
 
 def main(args: argparse.Namespace) -> int:
     if getattr(args, "cuda", False):
-        from fluidspec.numba_kernels import _cuda_bench
+        from fluidspec import _bench_cuda as _cuda_bench
 
         return _cuda_bench.run_from_bench(args.quick, args.json)
-    from fluidspec.numba_kernels import _bench
+    from fluidspec import _bench
 
     start = time.perf_counter()
 
@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
             return 2
     results, notes = _bench.run_all(args.quick, progress, args.only)
     print(_bench.table(results))
-    print("\ntargets (issue 4):")
+    print("\ntargets:")
     for t in _bench.targets(results):
         verdict = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
         print(f"  {t['target']}: {t['value']} (need {t['need']}) — {verdict}")

@@ -1,4 +1,4 @@
-"""``python -m fluidspec.numba_kernels.cuda_check``: the GPU check of the CUDA path (``_cuda_bench``).
+"""``python -m fluidspec.numba_kernels.cuda_check``: the GPU check of the CUDA path (``fluidspec._bench_cuda``).
 
 Exit status 0 when every random case gives the CPU path's bytes, 1 on a byte mismatch (the first
 differing byte is printed), 2 when neither a GPU nor the simulator is available.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from fluidspec.numba_kernels._cuda_bench import main
+from fluidspec._bench_cuda import main
 
 if __name__ == "__main__":
     sys.exit(main())

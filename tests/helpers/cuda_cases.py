@@ -19,7 +19,7 @@ from fluidspec.spec import ELEMENT_TYPES, VarType
 def require_cuda() -> None:
     """Skip the calling test module unless a GPU or the simulator can run kernels."""
     try:
-        from fluidspec.numba_kernels import _cuda_launch
+        from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
     except ImportError as exc:  # numba-cuda or cuda-bindings missing
         pytest.skip(f"numba-cuda is not importable ({exc}); install the 'cuda' extra",
                     allow_module_level=True)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from fluidspec.numba_kernels import _bench
+from fluidspec import _bench
 
 
 def test_bench_quick_emits_the_schema(tmp_path):

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._files: leftovers of killed saves are cleaned up by the next save (SEL-SAVE-008)."""
+"""fluidspec.numba_kernels.cpu._files: leftovers of killed saves are cleaned up by the next save (SEL-SAVE-008)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from fluidspec.numba_kernels import _files
+from fluidspec.numba_kernels.cpu import _files
 
 
 def _dead_pid() -> int:

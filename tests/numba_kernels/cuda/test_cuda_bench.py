@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_bench / ``python -m fluidspec.numba_kernels.cuda_check``: the prepared GPU check.
+"""fluidspec._bench_cuda / ``python -m fluidspec.numba_kernels.cuda_check``: the prepared GPU check.
 
 Under the simulator with ``--tiny`` sizes: it runs, compares device bytes with the CPU path
 (FMT-COMB-001 bytes), writes the documented JSON rows, and fails loudly — exit 1 and a
@@ -18,7 +18,7 @@ from cuda_cases import require_cuda
 
 require_cuda()
 
-from fluidspec.numba_kernels import _cuda_bench  # noqa: E402
+from fluidspec import _bench_cuda as _cuda_bench  # noqa: E402
 from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
 
 pytestmark = pytest.mark.cuda
@@ -92,7 +92,7 @@ def test_fluidspec_bench_cuda_flag(tmp_path):
 
 def test_io_check_catches_a_wrong_device_save(monkeypatch):
     """The API-level part of the check fails when the device-packed save differs."""
-    from fluidspec.numba_kernels import _cuda_io
+    from fluidspec.numba_kernels.cuda import _io as _cuda_io
 
     real = _cuda_io.pack_to_host
 

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_decode: a stream (host bytes or a device buffer) into device arrays.
+"""fluidspec.numba_kernels.cuda._decode: a stream (host bytes or a device buffer) into device arrays.
 
 Clauses checked: FMT-COMB-001 (every record, in order), FMT-REC-005 (shape incl. 0-d and
 zero-size, C-order bytes), FMT-DTYPE-001 (dtype by code, BF16 -> bfloat16), FMT-REC-002 (LoD
@@ -20,8 +20,8 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from fluidspec.numba_kernels import _cuda_device  # noqa: E402
 from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
+from fluidspec.numba_kernels.cuda import _device as _cuda_device  # noqa: E402
 from fluidspec.reference import codec as oracle  # noqa: E402
 from fluidspec.spec.errors import BadVersionError, TrailingBytesError, TruncatedError  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_device: device-array detection, word views, metadata tables, arena tags.
+"""fluidspec.numba_kernels.cuda._device: device-array detection, word views, metadata tables, arena tags.
 
 No clause of its own: these are the plumbing under the byte tests (test_cuda_kernels,
 test_cuda_encode, test_cuda_decode).
@@ -14,7 +14,7 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from fluidspec.numba_kernels import _cuda_device  # noqa: E402
+from fluidspec.numba_kernels.cuda import _device as _cuda_device  # noqa: E402
 from fluidspec.spec.errors import InvalidArgumentError  # noqa: E402
 
 pytestmark = pytest.mark.cuda

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_encode: device-packed bytes equal the reference's and the CPU path's.
+"""fluidspec.numba_kernels.cuda._encode: device-packed bytes equal the reference's and the CPU path's.
 
 Clauses checked: FMT-COMB-001 (records back to back, in order), FMT-REC-001..005 and
 FMT-DESC-001 (headers written by the CUDA headers kernel), FMT-REC-005 (0-d stays 0-d, zero-size
@@ -145,7 +145,7 @@ def test_arena_views_mixed_with_other_arrays(case, picks, launch, chunk):
 
 def test_arena_views_take_one_gather_launch(monkeypatch):
     """Re-packing decoded arrays launches no per-array copy: one gather from their arena."""
-    from fluidspec.numba_kernels import _cuda_encode
+    from fluidspec.numba_kernels.cuda import _encode as _cuda_encode
 
     arrays = [np.full((3, 5), i, np.float32) for i in range(6)]
     blob = oracle.encode_combined([(a, None) for a in arrays])

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_io: what the save/load APIs use when values live on the GPU, and the
+"""fluidspec.numba_kernels.cuda._io: what the save/load APIs use when values live on the GPU, and the
 APIs themselves (numba_kernels.io with Executor(CUDAPlace(0))) on device values.
 
 FMT-COMB-001 (the combined stream, packed on the device, equals the reference's), FMT-REC-006
@@ -19,8 +19,8 @@ require_cuda()
 from numba import cuda  # noqa: E402
 
 from fluidspec import reference as fluid  # noqa: E402
-from fluidspec.numba_kernels import _cuda_io  # noqa: E402
 from fluidspec.numba_kernels import io as nio  # noqa: E402
+from fluidspec.numba_kernels.cuda import _io as _cuda_io  # noqa: E402
 from fluidspec.reference import CPUPlace, CUDAPlace  # noqa: E402
 from fluidspec.reference import codec as oracle  # noqa: E402
 from fluidspec.reference import io as rio  # noqa: E402

@@ -1,4 +1,4 @@
-"""numba_kernels._cuda_io where CUDA cannot run: a CUDAPlace load keeps values on the host.
+"""numba_kernels.cuda._io where CUDA cannot run: a CUDAPlace load keeps values on the host.
 
 API-EXEC-003: places are accepted; without a GPU (and without the simulator) numba_kernels.io
 with ``Executor(CUDAPlace(0))`` must behave exactly like the CPU place, never fail for want of
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from fluidspec import reference as fluid
-from fluidspec.numba_kernels import _cuda_io, _cuda_launch
 from fluidspec.numba_kernels import io as nio
+from fluidspec.numba_kernels.cuda import _io as _cuda_io
+from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(_cuda_launch.available(), reason="CUDA can run here")]

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda: the kernels themselves, against numpy slicing as the expected result.
+"""fluidspec.numba_kernels.cuda._kernels: the kernels themselves, against numpy slicing as the expected result.
 
 The copy kernels must give the same bytes for every launch shape, chunk size, destination
 offset, source offset and length, with the 8-byte word path on and off (the word path is only
@@ -19,8 +19,10 @@ require_cuda()
 
 from numba import cuda  # noqa: E402
 
-from fluidspec.numba_kernels import _cuda, _cuda_device, _cuda_encode  # noqa: E402
-from fluidspec.numba_kernels._headers import write_headers as cpu_write_headers  # noqa: E402
+from fluidspec.numba_kernels.cpu._headers import write_headers as cpu_write_headers  # noqa: E402
+from fluidspec.numba_kernels.cuda import _device as _cuda_device  # noqa: E402
+from fluidspec.numba_kernels.cuda import _encode as _cuda_encode  # noqa: E402
+from fluidspec.numba_kernels.cuda import _kernels as _cuda  # noqa: E402
 
 pytestmark = pytest.mark.cuda
 

@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_launch: where the CUDA path runs and with which launch shapes.
+"""fluidspec.numba_kernels.cuda._launch: where the CUDA path runs and with which launch shapes.
 
 No clause: launch shapes are an implementation matter; the byte tests (test_cuda_encode,
 test_cuda_kernels) prove the bytes do not depend on them.
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from fluidspec.numba_kernels import _cuda_launch
+from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
 
 pytestmark = pytest.mark.cuda
 

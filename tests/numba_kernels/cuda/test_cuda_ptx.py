@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels._cuda_ptx: every CUDA kernel compiles to PTX for compute capability 9.0.
+"""fluidspec.numba_kernels.cuda._ptx: every CUDA kernel compiles to PTX for compute capability 9.0.
 
 Catches what the simulator accepts but a GPU compiler rejects.  Runs in ``.venv-cu13`` (numba-cuda
 with the CUDA 13 toolkit wheels, made by scripts/test.sh), in a subprocess with the simulator off;
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fluidspec.numba_kernels._cuda import KERNEL_SIGNATURES
+from fluidspec.numba_kernels.cuda._kernels import KERNEL_SIGNATURES
 
 ROOT = Path(__file__).resolve().parents[3]
 PTX_PYTHON = ROOT / ".venv-cu13" / "bin" / "python"
@@ -31,7 +31,7 @@ pytestmark = [
 def test_every_kernel_compiles_to_ptx_for_cc90():
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([str(PTX_PYTHON), "-m", "fluidspec.numba_kernels._cuda_ptx"], cwd=ROOT, env=env,
+    done = subprocess.run([str(PTX_PYTHON), "-m", "fluidspec.numba_kernels.cuda._ptx"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     for name, _, _ in KERNEL_SIGNATURES:

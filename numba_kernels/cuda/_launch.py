@@ -1,7 +1,7 @@
 """Where the CUDA path runs, and with what launch shapes.
 
 The kernels are grid-stride, so the shape only changes speed, never bytes.  Under the simulator
-every launched thread is a Python thread (about 120 µs each, numba-baselines §2), so the
+every launched thread is a Python thread (measured at about 120 µs each), so the
 default there is a tiny 2×32 grid; on a GPU it is sized from the work.
 """
 
@@ -24,7 +24,7 @@ _GPU_MAX_BLOCKS = 65535
 def simulated() -> bool:
     """True when numba runs CUDA kernels in its simulator (NUMBA_ENABLE_CUDASIM=1 at import)."""
     try:
-        from numba.cuda.core import config  # numba-cuda's own config (anchors §D)
+        from numba.cuda.core import config  # numba-cuda 0.x keeps its own config module
     except ImportError:  # numba's frozen built-in target
         from numba.core import config
     return bool(getattr(config, "ENABLE_CUDASIM", 0))

@@ -1,6 +1,6 @@
 """How every CPU kernel is compiled: one place for the numba options.
 
-``cache=True`` everywhere (numba-baselines §3: a warm process loads all kernels in ~0.2 s
+``cache=True`` everywhere (a warm process loads all kernels in ~0.2 s
 instead of compiling them for seconds); ``NUMBA_CACHE_DIR`` is set by ``scripts/_setup.sh``.
 No ``parallel=True``: on the machines measured the copy is memory-bound and prange did not help.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import numba
 
-from fluidspec.numba_kernels import _scalar
+from fluidspec.numba_kernels.cpu import _scalar
 
 
 def kernel(fn: Callable[..., Any]) -> Any:

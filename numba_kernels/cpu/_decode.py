@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels import _parse
-from fluidspec.numba_kernels._dtypes import DTYPE_BY_CODE, SIZES
-from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.numba_kernels.cpu import _parse
+from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES
+from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.spec import is_element_type
 from fluidspec.spec.errors import (
     BadTensorDescError,

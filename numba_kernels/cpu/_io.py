@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels import _cuda_io, _decode, _encode, _files, _select, _separate
-from fluidspec.numba_kernels._gc import no_gc
 from fluidspec.numba_kernels.arrays import decode_selected_rows, encode_selected_rows
+from fluidspec.numba_kernels.cpu import _decode, _encode, _files, _separate
+from fluidspec.numba_kernels.cpu import _selection as _select
+from fluidspec.numba_kernels.cpu._gc import no_gc
+from fluidspec.numba_kernels.cuda import _io as _cuda_io
 from fluidspec.spec import VarType, element_type
 from fluidspec.spec.errors import (
     DtypeMismatchError,
@@ -152,7 +154,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         values = _collect(ordered, True)
         names = [v.name for v in ordered]
         arrays, lods = _dense_inputs(ordered, values)
-        if _cuda_io.any_on_device(arrays):  # issue 5: packed on the GPU, one copy to the host
+        if _cuda_io.any_on_device(arrays):  # packed on the GPU, one copy to the host
             packed, _ = _cuda_io.pack_to_host(arrays, lods, names=names)
             stream = packed.tobytes()
         else:
@@ -191,7 +193,7 @@ def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
         arrays, lods = _dense_inputs(unique, values)
-        if _cuda_io.any_on_device(arrays):  # issue 5: packed on the GPU, one copy to the host
+        if _cuda_io.any_on_device(arrays):  # packed on the GPU, one copy to the host
             data, bounds = _cuda_io.pack_to_host(arrays, lods, names=[v.name for v in unique])
             bounds = bounds.tolist()
         else:
@@ -273,7 +275,7 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         loaded, bulk = _read_separate(unique, paths)
     for item in loaded:
         _check_shape(item)
-    if _cuda_io.loads_to_device(executor):  # issue 5: a CUDAPlace load puts values on the GPU
+    if _cuda_io.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
         _cuda_io.move_to_device(loaded)
     elif bulk is not None:  # every check passed: one aligned host copy per run of records
         with no_gc():

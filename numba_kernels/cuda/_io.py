@@ -48,7 +48,7 @@ def loads_to_device(executor: Any) -> bool:
     place does in the reference (API-EXEC-003), so a CUDAPlace script still runs on a CPU box."""
     if not is_cuda_place(getattr(executor, "place", None)):
         return False
-    from fluidspec.numba_kernels._cuda_launch import available
+    from fluidspec.numba_kernels.cuda._launch import available
 
     return available()
 
@@ -57,7 +57,7 @@ def pack_to_host(values: Sequence[Any], lods: Sequence[Any] | None = None, *,
                  names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(stream bytes, record offsets)``: the combined stream of ``values`` packed on the
     device and copied to the host in one transfer; ``offsets[i]:offsets[i+1]`` is record i."""
-    from fluidspec.numba_kernels._cuda_encode import encode_planned
+    from fluidspec.numba_kernels.cuda._encode import encode_planned
 
     packed, plan = encode_planned(values, lods, names=names)
     host = np.empty(plan.total, np.uint8)
@@ -70,7 +70,7 @@ def pack_to_host(values: Sequence[Any], lods: Sequence[Any] | None = None, *,
 def unpack_to_device(buffer: Any, count: int | None = None, *, path: Any = None,
                      names: Sequence[str] | None = None) -> list[tuple[Any, list[list[int]]]]:
     """Every record of ``buffer`` (e.g. a file's bytes) as ``(device array, lod)``."""
-    from fluidspec.numba_kernels._cuda_decode import decode
+    from fluidspec.numba_kernels.cuda._decode import decode
 
     return decode(buffer, count, path=path, names=names)
 
@@ -101,7 +101,7 @@ def arrays_to_device(arrays: Sequence[np.ndarray]) -> list[Any]:
         arena[offs[i]:offs[i] + sizes[i]].copy_to_device(arrays[i].reshape(-1).view(np.uint8))
     views = [arena[offs[i]:offs[i] + sizes[i]].view(a.dtype).reshape(a.shape)
              for i, a in enumerate(arrays)]
-    from fluidspec.numba_kernels._cuda_device import tag_arena_views
+    from fluidspec.numba_kernels.cuda._device import tag_arena_views
 
     tag_arena_views(views, arena, offs)  # a later save packs them with one gather launch
     return views

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels import _cuda, _cuda_launch
-from fluidspec.numba_kernels._cuda_launch import Launch
+from fluidspec.numba_kernels.cuda import _kernels as _cuda
+from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
+from fluidspec.numba_kernels.cuda._launch import Launch
 from fluidspec.spec.errors import InvalidArgumentError
 
 _WORD = 8

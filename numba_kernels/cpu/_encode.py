@@ -1,7 +1,7 @@
 # ruff: noqa: ANN001, ANN201, ANN202  (numba kernels: argument types come from numba, not hints)
 """Encoding many arrays into one combined stream (or one record each).
 
-Pipeline (numba-baselines §7): one Python pass collects structure-of-arrays metadata, the
+Pipeline: one Python pass collects structure-of-arrays metadata, the
 ``_layout`` kernel computes header and data lengths, the ``_headers`` kernel writes every header
 in one call, and the payload is copied by C memcpy — ``bytes.join`` when the result is new
 bytes, slice assignment when the caller gives ``out=``.  Touching each numpy array object costs
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels._dtypes import SIZES, writer_code
-from fluidspec.numba_kernels._headers import write_headers
-from fluidspec.numba_kernels._jit import kernel
-from fluidspec.numba_kernels._layout import layout
+from fluidspec.numba_kernels.cpu._dtypes import SIZES, writer_code
+from fluidspec.numba_kernels.cpu._headers import write_headers
+from fluidspec.numba_kernels.cpu._jit import kernel
+from fluidspec.numba_kernels.cpu._layout import layout
 from fluidspec.spec import element_type, is_element_type
 from fluidspec.spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluidspec.numba_kernels._jit import kernel, put_le, put_varint
+from fluidspec.numba_kernels.cpu._jit import kernel, put_le, put_varint
 
 
 def _write_headers(dst, hdr_pos, codes, dims, dims_off, lvl_off, lvl_len, lod_vals, desc_len):

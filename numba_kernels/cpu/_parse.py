@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluidspec.numba_kernels._jit import get_le, kernel
+from fluidspec.numba_kernels.cpu._jit import get_le, kernel
 
 OK = 0
 TRUNCATED = 1

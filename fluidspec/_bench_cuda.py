@@ -19,7 +19,7 @@ Then it times, for ``1x256MiB-f32-combined`` and ``10000x1KiB-f32-combined`` (fl
   once beforehand, as a load does after reading the file, and is timed on its own as
   ``decode-parse`` (for a device buffer it includes copying the buffer to the host);
 * ``encode`` and ``decode`` / ``limit-d2d-copy``: one device-to-device copy of the same number
-  of bytes — the limit.  Target (issue 5): the large case at >= 50% of it.
+  of bytes — the limit.  Target: the large case at >= 50% of it.
 
 ``--tiny`` shrinks everything so the simulator can run it in seconds (figures meaningless).
 """
@@ -128,8 +128,8 @@ def verify_io(seed: int, max_elems: int) -> None:
     with ``Executor(CUDAPlace(0))`` (values land on the device) and saves them again (packed on
     the device); the two streams must be identical."""
     from fluidspec import reference as fluid
-    from fluidspec.numba_kernels import _cuda_io
     from fluidspec.numba_kernels import io as nio
+    from fluidspec.numba_kernels.cuda import _io as _cuda_io
     from fluidspec.reference import io as rio
 
     rng = np.random.default_rng(seed)
@@ -181,8 +181,8 @@ def _row(case: str, op: str, impl: str, times: list[float], nbytes: int, count: 
 def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
     from numba import cuda
 
-    from fluidspec.numba_kernels import _cuda_decode
     from fluidspec.numba_kernels import cuda as gpu
+    from fluidspec.numba_kernels.cuda import _decode as _cuda_decode
 
     rng = np.random.default_rng(0)
     dev = [cuda.to_device(rng.standard_normal(each // 4).astype(np.float32))
@@ -252,7 +252,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole check; 0 ok, 1 byte mismatch, 2 no GPU/simulator."""
-    from fluidspec.numba_kernels import _cuda_launch
+    from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
 
     if not _cuda_launch.available():
         print(f"cuda check: cannot run: {_cuda_launch.unavailable_reason()}", file=sys.stderr)
@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_from_bench(quick: bool, json_path: str | None) -> int:
     """``fluidspec bench --cuda [--quick] [--json FILE]``: the same check, sized for where it
     runs (tiny under the simulator; fewer repeats and cases with ``--quick``)."""
-    from fluidspec.numba_kernels import _cuda_launch
+    from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
 
     tiny = _cuda_launch.simulated()
     return run(argparse.Namespace(

@@ -24,16 +24,16 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels import _decode
-from fluidspec.numba_kernels._cuda_device import (
+from fluidspec.numba_kernels.cpu import _decode
+from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE
+from fluidspec.numba_kernels.cuda._device import (
     gather,
     is_device_array,
     streams,
     tag_arena_views,
     to_device,
 )
-from fluidspec.numba_kernels._cuda_launch import Launch
-from fluidspec.numba_kernels._dtypes import DTYPE_BY_CODE
+from fluidspec.numba_kernels.cuda._launch import Launch
 from fluidspec.spec.errors import InvalidArgumentError
 
 ALIGN = 256  # cudaMalloc's own alignment: every typed access to an array is aligned

@@ -1,7 +1,7 @@
-"""``python -m fluidspec.numba_kernels._cuda_ptx``: compile every CUDA kernel to PTX for a real GPU target.
+"""``python -m fluidspec.numba_kernels.cuda._ptx``: compile every CUDA kernel to PTX for a real GPU target.
 
 The simulator runs kernels as plain Python, so it accepts what a GPU compiler rejects (Python
-objects, untyped constructs; numba-baselines §2).  ``cuda.compile_ptx`` types and compiles the
+objects, untyped constructs).  ``cuda.compile_ptx`` types and compiles the
 very same source (``_cuda.KERNEL_SIGNATURES``) for compute capability 9.0 without a GPU or a
 driver; it needs the CUDA toolkit wheels (``pip install 'numba-cuda[cu13]'``; scripts/test.sh
 keeps them in ``.venv-cu13``) and the simulator off.  Exit status 1 if any kernel fails.
@@ -18,7 +18,7 @@ CC = (9, 0)
 def main() -> int:
     from numba import cuda
 
-    from fluidspec.numba_kernels import _cuda
+    from fluidspec.numba_kernels.cuda import _kernels as _cuda
 
     failed = 0
     for name, fn, sig in _cuda.KERNEL_SIGNATURES:

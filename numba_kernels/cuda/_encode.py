@@ -22,8 +22,12 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels import _cuda, _cuda_launch
-from fluidspec.numba_kernels._cuda_device import (
+from fluidspec.numba_kernels.cpu._dtypes import SIZES
+from fluidspec.numba_kernels.cpu._encode import plan
+from fluidspec.numba_kernels.cpu._layout import layout
+from fluidspec.numba_kernels.cuda import _kernels as _cuda
+from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
+from fluidspec.numba_kernels.cuda._device import (
     arena_of,
     as_device_or_host,
     copy_into,
@@ -35,10 +39,7 @@ from fluidspec.numba_kernels._cuda_device import (
     streams,
     word_view,
 )
-from fluidspec.numba_kernels._cuda_launch import Launch
-from fluidspec.numba_kernels._dtypes import SIZES
-from fluidspec.numba_kernels._encode import plan
-from fluidspec.numba_kernels._layout import layout
+from fluidspec.numba_kernels.cuda._launch import Launch
 from fluidspec.spec.errors import InvalidArgumentError, UnsupportedDtypeError
 
 

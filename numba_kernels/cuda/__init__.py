@@ -9,7 +9,7 @@ and the taxonomy errors are the CPU path's own, shared code.
 * ``encode(arrays, lods)`` — arrays may be device arrays (packed on the device) or host arrays
   (each copied once into its slot); returns a 1-D ``uint8`` device array.
 * ``decode(buffer)`` — host bytes or a ``uint8`` device array; returns ``(device array, lod)``
-  pairs, each array a view of one aligned device arena (see ``_cuda_decode`` for why the parse
+  pairs, each array a view of one aligned device arena (see ``cuda._decode`` for why the parse
   itself runs on the host).
 * ``gather(dst, dst_off, src, src_off, nbytes)`` — the scatter/gather kernel itself.
 * ``available()`` / ``simulated()`` / ``unavailable_reason()`` — where it can run.
@@ -18,18 +18,35 @@ and the taxonomy errors are the CPU path's own, shared code.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import numpy as np
 
-from fluidspec.numba_kernels._cuda_decode import decode
-from fluidspec.numba_kernels._cuda_device import gather
-from fluidspec.numba_kernels._cuda_encode import encode
-from fluidspec.numba_kernels._cuda_launch import available, simulated, unavailable_reason
+# Lazy on purpose: the CPU save/load path imports ``cuda._io`` (which, through this package,
+# would otherwise import numba.cuda and the CUDA toolkit bindings on every CPU-only run).
+_PUBLIC = {
+    "decode": "_decode",
+    "encode": "_encode",
+    "gather": "_device",
+    "available": "_launch",
+    "simulated": "_launch",
+    "unavailable_reason": "_launch",
+}
 
 __all__ = ["encode", "decode", "gather", "available", "simulated", "unavailable_reason",
            "warm_up"]
 
 
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    globals()[name] = value
+    return value
+
+
 def warm_up() -> None:
     """Compile every kernel now (a tiny encode and decode), not inside the first real call."""
-    blob = encode([np.arange(3, dtype=np.float32)], [[[0, 1, 3]]])
-    decode(blob)
+    blob = __getattr__("encode")([np.arange(3, dtype=np.float32)], [[[0, 1, 3]]])
+    __getattr__("decode")(blob)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels import _scalar
+from fluidspec.numba_kernels.cpu import _scalar
 
 _U8 = np.uint64(8)
 _U64 = np.uint64(64)

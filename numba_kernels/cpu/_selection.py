@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels._jit import kernel
+from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.spec import VarType
 from fluidspec.spec.errors import InvalidArgumentError, UnsupportedVarTypeError
 

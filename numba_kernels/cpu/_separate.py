@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels import _decode, _encode, _files
-from fluidspec.numba_kernels._gc import no_gc
+from fluidspec.numba_kernels.cpu import _decode, _encode, _files
+from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.spec.errors import FluidSpecError
 
 

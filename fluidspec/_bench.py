@@ -4,7 +4,7 @@ A benchmark, not a test: nothing here asserts.  The implementations of one (case
 timed side by side: one untimed warm-up call each, then ``repeats`` rounds in which each runs
 once, so that the machine's drift (other processes, page cache, memory pressure) hits them all
 alike.  The median, min and max are reported, with ratios to the memcpy limit and to numba.  File saves always go to a new, empty directory (rewriting existing
-files on ext4 measures the file system's flush policy, not the writer — numba-baselines §8.15).
+files on ext4 measures the file system's flush policy, not the writer).
 Real Paddle 2.6.2 is timed in its own process when ``.venv-paddle`` exists.
 """
 
@@ -131,7 +131,8 @@ class Bench:
 
     # ---------------------------------------------------------------- cases
     def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
-        from fluidspec.numba_kernels import _files, arrays
+        from fluidspec.numba_kernels import arrays
+        from fluidspec.numba_kernels.cpu import _files
         from fluidspec.reference import codec as ref
 
         names = [f"v{i:05d}" for i in range(len(arrs))]
@@ -298,7 +299,7 @@ class Bench:
         self.flush()
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
-        from fluidspec.numba_kernels import _separate
+        from fluidspec.numba_kernels.cpu import _separate
         from fluidspec.reference import codec as ref
 
         n = len(arrs)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluidspec.numba_kernels._jit import kernel, varint_len
+from fluidspec.numba_kernels.cpu._jit import kernel, varint_len
 
 
 def _layout(codes, sizes, dims, dims_off, lvl_off, lvl_len, desc_len, hdr_len, nbytes):
