@@ -4,6 +4,11 @@
 call.  A server that dies, hangs, or answers garbage costs only the request that caused it: the
 outcome is ``CRASHED`` / ``TIMEOUT`` / ``BAD_RESPONSE`` and the next request starts a new server
 (PROTO-ERR-003).
+
+Every response is checked against ``spec/protocol.schema.json`` (PROTO-SCHEMA-001) before any check
+reads it: a response that breaks the schema raises ``ProtocolViolation``, the failure of the PROTO
+clause governing the part that is wrong, instead of a TypeError charged to whatever check was
+running.
 """
 
 from __future__ import annotations
@@ -16,16 +21,98 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 
 from fluidspec.conformance._adapter import AdapterUnavailable
 from fluidspec.conformance._case import PROTOCOL, Call, Outcome, ProgramSpec, Value, value_to_json
+from fluidspec.conformance._verdict import ClauseFailure
+from fluidspec.spec import protocol_schema
 
-__all__ = ["SubprocessAdapter", "ProtocolError"]
+__all__ = ["SubprocessAdapter", "ProtocolError", "ProtocolViolation", "validate_response"]
+
+#: How much of an offending response a violation quotes (responses carry whole tensors).
+_QUOTE_LIMIT = 600
+_SCHEMA_CLAUSE = "PROTO-SCHEMA-001"
+#: The schema definition each request's response must match.
+_RESPONSE_DEFINITIONS = {"hello": "hello_response", "run": "run_response",
+                         "shutdown": "shutdown_response"}
 
 
 class ProtocolError(Exception):
     """The server broke the protocol in a way that is not one request's failure."""
+
+
+class ProtocolViolation(ClauseFailure):
+    """A response that breaks ``spec/protocol.schema.json``: a failure of ``clause`` only."""
+
+    def __init__(self, clause: str, message: str, offending_message: Any) -> None:
+        quoted = json.dumps(offending_message, ensure_ascii=False, default=repr)
+        if len(quoted) > _QUOTE_LIMIT:
+            quoted = quoted[:_QUOTE_LIMIT] + f"… ({len(quoted)} characters)"
+        super().__init__(clause, f"{message}; response: {quoted}")
+        #: What is wrong, without the quoted response.
+        self.reason = message
+        self.offending_message = quoted
+
+
+@cache
+def _validator(definition: str) -> Draft202012Validator:
+    """A validator of ``#/$defs/<definition>``, built once: the root schema with its top-level
+    alternatives replaced by that one definition, so references and ``x-clause`` resolve as in
+    the file."""
+    root = protocol_schema()
+    root.pop("anyOf", None)
+    root.pop("x-clause", None)  # PROTO-SCHEMA-001 is the fallback; it must not pin the definition
+    root["$ref"] = f"#/$defs/{definition}"
+    return Draft202012Validator(root)
+
+
+def _resolve_local(ref: str, root: dict[str, Any]) -> Any:
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _clause_of(error: ValidationError, root: dict[str, Any]) -> str:
+    """The innermost ``x-clause`` on the schema path of ``error`` (the schema's own mapping of
+    message parts to PROTO clauses); PROTO-SCHEMA-001 where none is nearer.  A reference that
+    carries its own ``x-clause`` overrides the one at the top of its target (a loaded program is
+    PROTO-PROG-002 although it is shaped as the PROTO-PROG-001 definition)."""
+    node: Any = root
+    clause = root.get("x-clause", _SCHEMA_CLAUSE)
+    for key in error.absolute_schema_path:
+        # jsonschema leaves "$ref" out of schema paths: a reference is followed silently.  The
+        # schema keeps references alone in their object (besides x-clause), so this is exact.
+        while isinstance(node, dict) and "$ref" in node and key not in node:
+            pinned = "x-clause" in node
+            clause = node.get("x-clause", clause)
+            node = _resolve_local(node["$ref"], root)
+            if not pinned:
+                clause = node.get("x-clause", clause)
+        if isinstance(node, dict) and "$ref" not in node:
+            clause = node.get("x-clause", clause)
+        node = node[key]
+    if isinstance(node, dict):
+        clause = node.get("x-clause", clause)
+    return clause
+
+
+def validate_response(response: Any, definition: str = "response") -> None:
+    """Raise ``ProtocolViolation`` unless ``response`` matches ``#/$defs/<definition>`` of the
+    protocol schema (``hello_response``, ``run_response``, ``shutdown_response``, ``response``)."""
+    validator = _validator(definition)
+    error = best_match(validator.iter_errors(response))
+    if error is None:
+        return
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    raise ProtocolViolation(_clause_of(error, validator.schema),
+                            f"{definition} breaks the protocol schema at {where}: {error.message}",
+                            response)
 
 
 class SubprocessAdapter:
@@ -43,6 +130,9 @@ class SubprocessAdapter:
         self._stderr: list[str] = []
         self._next_id = 0
         self._hello: dict[str, Any] | None = None
+        # A hello that breaks the schema is still returned by ``hello()`` (so the suite runs and
+        # the protocol checks can judge it); every request made through it fails on it.
+        self._hello_violation: ProtocolViolation | None = None
         self._spill = tempfile.mkdtemp(prefix="fluidspec-proto-")
         #: How many times a server was (re)started; tests of PROTO-ERR-003 read it.
         self.starts = 0
@@ -78,13 +168,18 @@ class SubprocessAdapter:
 
         threading.Thread(target=pump_out, daemon=True).start()
         threading.Thread(target=pump_err, daemon=True).start()
-        reply = self._request({"op": "hello", "protocol": PROTOCOL})
+        reply = self._request({"op": "hello", "protocol": PROTOCOL}, validate=False)
         if not reply.get("ok") or reply.get("protocol") != PROTOCOL:
             self._kill()
             raise AdapterUnavailable(
                 f"{self.name}: server does not speak {PROTOCOL} (hello answered {reply!r})"
             )
         self._hello = reply
+        try:
+            validate_response(reply, "hello_response")
+            self._hello_violation = None
+        except ProtocolViolation as exc:
+            self._hello_violation = exc
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -98,8 +193,11 @@ class SubprocessAdapter:
             proc.kill()
             proc.wait()
 
-    def _request(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Send one request and read its response; ``{"ok": False, "error": CRASHED…}`` on trouble."""
+    def _request(self, obj: dict[str, Any], *, validate: bool = True) -> dict[str, Any]:
+        """Send one request and read its response; ``{"ok": False, "error": CRASHED…}`` on trouble.
+
+        A response that arrives but breaks the schema raises ``ProtocolViolation`` (unless
+        ``validate`` is false); the server stays up, as the stream is still in step."""
         assert self._proc is not None and self._proc.stdin is not None
         self._next_id += 1
         rid = self._next_id
@@ -119,8 +217,11 @@ class SubprocessAdapter:
             reply = json.loads(answer)
         except json.JSONDecodeError:
             return self._fail("BAD_RESPONSE", f"not a JSON line: {answer[:200]!r}")
-        if not isinstance(reply, dict) or reply.get("id") != rid or "ok" not in reply:
+        if not isinstance(reply, dict) or reply.get("id") != rid:
+            # Out of step with the requests: only a restart can recover (PROTO-ERR-003).
             return self._fail("BAD_RESPONSE", f"response does not echo id {rid}: {answer[:200]!r}")
+        if validate:
+            validate_response(reply, _RESPONSE_DEFINITIONS.get(obj.get("op"), "response"))
         return reply
 
     def _fail(self, error: str, message: str) -> dict[str, Any]:
@@ -146,8 +247,14 @@ class SubprocessAdapter:
         assert self._hello is not None
         return self._hello
 
-    def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
+    def _greeted(self) -> None:
         self.hello()
+        if self._hello_violation is not None:
+            v = self._hello_violation
+            raise ProtocolViolation(v.clause, v.reason, self._hello)
+
+    def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
+        self._greeted()
         reply = self._request({
             "op": "run",
             "program": program.to_json(),
@@ -158,10 +265,10 @@ class SubprocessAdapter:
 
     def raw(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Send any request (protocol tests use it)."""
-        self.hello()
+        self._greeted()
         return self._request(obj)
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
-            self._request({"op": "shutdown"})
+            self._request({"op": "shutdown"}, validate=False)  # closing must not raise
         self._kill()
