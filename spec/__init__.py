@@ -13,6 +13,7 @@ from fluidspec.spec._constants import (
     PROGRAM_ONLY_WARNING,
     TENSOR_DESC_FIELDS,
 )
+from fluidspec.spec._protocol_schema import protocol_schema as protocol_schema
 from fluidspec.spec._types import (
     ELEMENT_TYPES,
     VAR_KINDS,
