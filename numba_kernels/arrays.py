@@ -94,7 +94,8 @@ def decode(buffer: Any, copy: bool = False, count: int | None = None, *, path: A
     """Decode every record of ``buffer`` into ``(array, lod)``.
 
     ``count=None`` reads until the input ends; with ``count``, exactly that many records must
-    be there (TRUNCATED when fewer, TRAILING_BYTES when bytes follow — FMT-COMB-002).
+    be there: a record cut short is TRUNCATED, more or fewer whole records
+    RECORD_COUNT_MISMATCH, other bytes after them TRAILING_BYTES (format.md §1.6).
     ``copy=False`` gives zero-copy views valid while ``buffer`` lives unchanged.
     """
     return _decode.decode(buffer, copy, count, path=path, names=names)

@@ -19,13 +19,15 @@ import numpy as np
 from fluidspec.numba_kernels.cpu import _parse
 from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES
 from fluidspec.numba_kernels.cpu._gc import no_gc
-from fluidspec.spec import is_element_type
+from fluidspec.spec import MAX_RANK, VarType, is_element_type
 from fluidspec.spec.errors import (
     BadTensorDescError,
     BadVersionError,
+    FluidSpecError,
     InvalidArgumentError,
     InvalidLodError,
     NotATensorFileError,
+    RecordCountMismatchError,
     SizeOverflowError,
     TrailingBytesError,
     TruncatedError,
@@ -107,10 +109,10 @@ def _slow_desc(u8: np.ndarray, at: int, size: int, path: Any, var: Any) -> tuple
             "data_type is not an element type", path=path, offset=at, var=var,
             expected="an element type of FMT-DTYPE-001", found=code,
         )
-    if len(desc.dims) > _parse.MAX_RANK:  # FMT-DESC-005
+    if len(desc.dims) > MAX_RANK:  # FMT-DESC-005
         raise BadTensorDescError(
             "TensorDesc has too many dims", path=path, offset=at, var=var,
-            expected=f"at most {_parse.MAX_RANK} dims", found=f"{len(desc.dims)} dims",
+            expected=f"at most {MAX_RANK} dims", found=f"{len(desc.dims)} dims",
         )
     return code, [int(d) for d in desc.dims]
 
@@ -160,13 +162,58 @@ def _raise(status: tuple[int, ...], path: Any, var: Any) -> None:
 
 def parse(buf: Any, count: int | None = None, *, path: Any = None,
           names: Sequence[str] | None = None, selected_rows: bool = False,
-          whole_file: bool = False) -> tuple[np.ndarray, Parsed]:
+          whole_file: bool = False, declared_types: Sequence[int | None] | None = None,
+          ) -> tuple[np.ndarray, Parsed]:
     """Validate and index every record in ``buf``.
 
-    ``count=None`` reads records until the input ends; with ``count`` exactly that many are
-    expected and anything after them is TRAILING_BYTES (FMT-COMB-002/003).  ``whole_file``
-    says the buffer is one variable's file, so trailing bytes are that variable's error.
+    ``count=None`` reads records until the input ends.  With ``count`` a combined stream must
+    be exactly that many records, and a mismatch is the one error format.md §1.6 gives it
+    (``_parse_combined``).  ``whole_file`` says the buffer is one variable's file (or
+    ``selected_rows`` one SelectedRows record): anything after its record is TRAILING_BYTES
+    (FMT-COMB-003), the variable's error.  ``names`` and ``declared_types`` (element-type
+    codes, None where undeclared) only improve the messages.
     """
+    if count is None or whole_file or selected_rows:
+        return _index(buf, count, path, names, selected_rows, whole_file)
+    return _parse_combined(buf, int(count), path, names, declared_types)
+
+
+def _parse_combined(buf: Any, count: int, path: Any, names: Sequence[str] | None,
+                    declared_types: Sequence[int | None] | None) -> tuple[np.ndarray, Parsed]:
+    """A record cut short within the first ``count`` is that record's error (TRUNCATED,
+    FMT-SAFE-001); more or fewer whole records are RECORD_COUNT_MISMATCH (SEL-LOAD-004); bytes
+    after the ``count``-th record that are not whole records are TRAILING_BYTES (FMT-COMB-002)."""
+    try:
+        u8, p = _index(buf, None, path, names, False, False)
+    except FluidSpecError:
+        # The first bad record lies within the first `count` (its own error) or after them
+        # (the bytes there are not whole records): reading exactly `count` raises either.
+        _index(buf, count, path, names, False, False)
+        raise AssertionError("a stream that fails to parse parsed") from None  # pragma: no cover
+    if p.n != count:
+        raise RecordCountMismatchError(
+            f"the combined stream holds {p.n} records for {count} selected variables; "
+            f"{_first_type_difference(p, names, declared_types)}", path=path,
+            expected=f"{count} records", found=f"{p.n} records")
+    return u8, p
+
+
+def _first_type_difference(p: Parsed, names: Sequence[str] | None,
+                           declared_types: Sequence[int | None] | None) -> str:
+    """Where a shifted selection most likely starts: the first record whose element type is not
+    its variable's declared one."""
+    codes = p.codes.tolist()
+    for i, (code, declared) in enumerate(zip(codes, declared_types or (), strict=False)):
+        if declared is not None and declared != code:
+            name = names[i] if names is not None and i < len(names) else f"#{i}"
+            return (f"first dtype mismatch at position {i}: {name!r} declared "
+                    f"{VarType(declared).name}, record {VarType(code).name}")
+    return "no dtype differs in the overlapping positions"
+
+
+def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
+           selected_rows: bool, whole_file: bool) -> tuple[np.ndarray, Parsed]:
+    """Every record in ``buf``; with ``count``, exactly that many and nothing after them."""
     u8 = as_u8(buf)
     want = -1 if count is None else int(count)
     ov_at: list[int] = []

@@ -13,13 +13,9 @@ from typing import Any
 
 from fluidspec.numba_kernels.cpu import _files
 from fluidspec.numba_kernels.cpu._io import _save, is_persistable, load_vars
-from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, VarType
+from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
 from fluidspec.spec import framework_pb2 as pb
 from fluidspec.spec.errors import InvalidArgumentError, MissingFileError
-
-#: INF-SAVE-012: the warning of ``program_only=True``, worded as Paddle words it.
-PROGRAM_ONLY_WARNING = ("save_inference_model specified the param `program_only` to True, It "
-                        "will not save params of Program.")
 
 
 def _feed_names(feeded_var_names: Any) -> list[str]:

@@ -23,20 +23,14 @@ from fluidspec.numba_kernels.cpu import _decode, _encode, _files, _separate
 from fluidspec.numba_kernels.cpu import _selection as _select
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cuda import _io as _cuda_io
-from fluidspec.spec import VarType, element_type
+from fluidspec.spec import EMPTY_SELECTION_WARNING, VarType, element_type
 from fluidspec.spec.errors import (
     DtypeMismatchError,
     FluidSpecError,
     InvalidArgumentError,
-    RecordCountMismatchError,
     ShapeMismatchError,
     UninitializedVarError,
     UnsupportedVarTypeError,
-)
-
-#: SEL-SAVE-002: the warning an empty selection gives, worded as Paddle words it.
-EMPTY_SELECTION_WARNING = (
-    "no variable in your model, please ensure there are any variables in your model to save"
 )
 
 
@@ -289,38 +283,20 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
 
 def _read_combined(ordered: list[Any], data: Any, path: Any
                    ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
-    """SEL-LOAD-004/005: records matched to the sorted names by position."""
+    """SEL-LOAD-005: records matched to the sorted names by position, once ``_decode.parse``
+    has found exactly one per name (format.md §1.6)."""
     names = [v.name for v in ordered]
-    n = len(ordered)
-    try:
-        u8, parsed = _decode.parse(data, None, path=path, names=names)
-    except FluidSpecError:
-        # A failure inside the first n records is that record's error; one after them means
-        # the bytes after the expected records are not whole records (FMT-COMB-002).  Parsing
-        # for exactly n records raises precisely that, in both cases.
-        _decode.parse(data, n, path=path, names=names)
-        raise AssertionError("a stream that fails to parse parsed") from None  # pragma: no cover
-    found = parsed.n
-    codes = parsed.codes[:n].tolist()
-    mismatch = next((i for i, (var, code) in enumerate(zip(ordered, codes, strict=False))
-                     if var.dtype is not None and int(var.dtype) != code), None)
-    if found != n:
-        if mismatch is None:
-            where = "no dtype differs in the overlapping positions"
-        else:
-            where = (f"first dtype mismatch at position {mismatch}: {names[mismatch]!r} declared "
-                     f"{VarType(int(ordered[mismatch].dtype)).name}, record "
-                     f"{element_type(codes[mismatch]).name}")
-        raise RecordCountMismatchError(
-            f"the combined stream holds {found} records for {n} selected variables; {where}",
-            path=path, expected=f"{n} records", found=f"{found} records")
-    if mismatch is not None:
-        i = mismatch
-        raise DtypeMismatchError(
-            f"record {i} of {found} (for {n} variables) has another element type than its "
-            "variable declares — records are matched to sorted names by position", path=path,
-            offset=int(parsed.rec_off[i]), var=names[i],
-            expected=VarType(int(ordered[i].dtype)).name, found=element_type(codes[i]).name)
+    declared = [None if v.dtype is None else int(v.dtype) for v in ordered]
+    u8, parsed = _decode.parse(data, len(ordered), path=path, names=names,
+                               declared_types=declared)
+    codes = parsed.codes.tolist()
+    for i, code in enumerate(codes):
+        if declared[i] is not None and declared[i] != code:
+            raise DtypeMismatchError(
+                f"record {i} of {parsed.n} (for {len(ordered)} variables) has another element "
+                "type than its variable declares — records are matched to sorted names by "
+                "position", path=path, offset=int(parsed.rec_off[i]), var=names[i],
+                expected=VarType(declared[i]).name, found=element_type(code).name)
     with no_gc():  # views until every check passed; _own() copies them in bulk after
         arrays = _decode.arrays_of(u8, parsed, False)
         lods = _decode.lods_of(u8, parsed)

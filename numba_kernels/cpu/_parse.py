@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from fluidspec.numba_kernels.cpu._jit import get_le, kernel
+from fluidspec.spec import LFS_POINTER_PREFIX, MAX_RANK
 
 OK = 0
 TRUNCATED = 1
@@ -44,14 +45,11 @@ LOD_COUNT = 11
 TOO_MANY_DIMS = 12
 ROW_COUNT = 13
 
-#: the most dims a TensorDesc may have (FMT-DESC-005): numpy's own limit
-MAX_RANK = 64
-
 # what a TRUNCATED status was reading
 (W_VERSION, W_LEVELS, W_LEVEL_SIZE, W_LEVEL_DATA, W_TVERSION, W_DESC_SIZE, W_DESC, W_DATA,
  W_ROW_COUNT, W_HEIGHT) = range(10)
 
-LFS_MAGIC = np.frombuffer(b"version https://git-lfs", np.uint8).copy()
+LFS_MAGIC = np.frombuffer(LFS_POINTER_PREFIX, np.uint8).copy()  # FMT-SAFE-004
 _I63MAX = np.int64(9223372036854775807)
 _U63 = np.uint64(1 << 63)
 
