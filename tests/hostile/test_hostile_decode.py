@@ -119,10 +119,16 @@ def test_every_strict_prefix_of_a_record_is_truncated(impl, name):
 @pytest.mark.parametrize("name", sorted(COMBINED))
 def test_every_strict_prefix_of_a_combined_stream_is_truncated(impl, name):
     buf, count = COMBINED[name]
+    # A cut at a record boundary leaves fewer whole records: RECORD_COUNT_MISMATCH (SEL-LOAD-004).
+    # The boundaries come from a full decode that check_dense_success verifies byte by byte.
+    boundaries = {0}
+    for array, lod in impl.decode_combined(buf, count):
+        boundaries.add(hh.check_dense_success(buf, max(boundaries), array, lod))
     for cut in range(len(buf)):
         with pytest.raises(FluidSpecError) as info:
             impl.decode_combined(buf[:cut], count)
-        assert info.value.id == "TRUNCATED", (cut, str(info.value))
+        expected = "RECORD_COUNT_MISMATCH" if cut in boundaries else "TRUNCATED"
+        assert info.value.id == expected, (cut, str(info.value))
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -144,7 +150,9 @@ def test_extra_bytes_after_a_file_or_stream_are_trailing_bytes(impl):
         assert info.value.id == "TRAILING_BYTES"
         with pytest.raises(FluidSpecError) as info:
             impl.decode_combined(buf + extra, 1)
-        assert info.value.id == "TRAILING_BYTES"
+        # A whole extra record is a count mismatch (SEL-LOAD-004), other bytes FMT-COMB-002's.
+        whole = extra == DENSE["paddle-int8"]
+        assert info.value.id == ("RECORD_COUNT_MISMATCH" if whole else "TRAILING_BYTES")
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,7 +172,9 @@ def test_lying_header_is_refused_with_the_right_taxonomy_error(impl, lie):
         head = DENSE["paddle-int8"]
         with pytest.raises(FluidSpecError) as info:
             impl.decode_combined(head + lie.data, 2)
-        assert info.value.id in lie.allowed, str(info.value)
+        # No bytes at all for the second record: one whole record for two (SEL-LOAD-004).
+        allowed = lie.allowed if lie.data else ("RECORD_COUNT_MISMATCH",)
+        assert info.value.id in allowed, str(info.value)
         if info.value.offset is not None:
             assert info.value.offset >= len(head)
 

@@ -1,4 +1,4 @@
-"""Combined loads that do not match the selection (issue 8, item 5): SAFE-MISMATCH-001
+"""Combined loads that do not match the selection: SAFE-MISMATCH-001
 (and SEL-LOAD-002/004/005).
 
 Records are assigned to the sorted selected names by position.  Before assigning anything, a
@@ -163,3 +163,66 @@ def test_a_bad_last_record_leaves_earlier_vars_unassigned(io, tmp_path, from_mem
     # records were fine) keep their old values.
     data = _stream(*DECLARED.values())[:-1]
     _expect(io, data, tmp_path, from_memory, "TRUNCATED")
+
+
+# --------------------------------------------------------------------------------------------
+# One error per mismatch, whichever reader reads the stream (format.md §1.6)
+#
+# The expected ids are the spec's decision, written here from the chapter text: each case names
+# the one clause that decides it, and the test also checks that clause's text names the id.
+
+_WHOLE = list(DECLARED.values())
+_ONE_RECORD = encode_lod_tensor(DECLARED["a"])
+COMBINED_MISMATCHES = [
+    # (case, stream for the 3 variables a, b, c, clause, error id)
+    ("cut-inside-the-first-record", _stream(*_WHOLE)[:10], "FMT-SAFE-001", "TRUNCATED"),
+    ("cut-inside-the-last-record", _stream(*_WHOLE)[:-1], "FMT-SAFE-001", "TRUNCATED"),
+    ("fewer-whole-records", _stream(*_WHOLE[:2]), "SEL-LOAD-004", "RECORD_COUNT_MISMATCH"),
+    ("no-records", b"", "SEL-LOAD-004", "RECORD_COUNT_MISMATCH"),
+    ("one-extra-record", _stream(*_WHOLE, _WHOLE[0]), "SEL-LOAD-004", "RECORD_COUNT_MISMATCH"),
+    ("two-extra-records", _stream(*_WHOLE, *_WHOLE[:2]), "SEL-LOAD-004", "RECORD_COUNT_MISMATCH"),
+    ("stray-zero-bytes", _stream(*_WHOLE) + b"\0" * 5, "FMT-COMB-002", "TRAILING_BYTES"),
+    ("a-cut-extra-record", _stream(*_WHOLE) + _ONE_RECORD[:-1], "FMT-COMB-002", "TRAILING_BYTES"),
+    ("extra-record-then-stray-byte", _stream(*_WHOLE) + _ONE_RECORD + b"\1", "FMT-COMB-002",
+     "TRAILING_BYTES"),
+]
+
+
+def _combined_readers() -> list:
+    """(id, read(bytes) for 3 variables) for every implementation's combined-stream readers."""
+    from fluidspec.reference import _codec
+
+    def via_load_vars(io):
+        def read(data: bytes) -> None:
+            with fluid.scope_guard(fluid.Scope()):
+                _load(io, data, None, from_memory=True)
+        return read
+
+    readers = [pytest.param(lambda data: _codec.decode_combined(data, len(DECLARED)),
+                            id="reference-codec")]
+    for param in IO:
+        (io,) = param.values
+        readers.append(pytest.param(via_load_vars(io), id=f"{param.id}-load_vars",
+                                    marks=param.marks))
+    try:
+        from fluidspec.numba_kernels import arrays
+    except ImportError as exc:
+        readers.append(pytest.param(None, id="numba_kernels-arrays", marks=pytest.mark.skip(
+            reason=f"fluidspec.numba_kernels.arrays not importable ({exc})")))
+    else:
+        readers.append(pytest.param(lambda data: arrays.decode(data, count=len(DECLARED)),
+                                    id="numba_kernels-arrays"))
+    return readers
+
+
+@pytest.mark.parametrize("read", _combined_readers())
+@pytest.mark.parametrize(("stream", "clause", "error_id"),
+                         [pytest.param(*case[1:], id=case[0]) for case in COMBINED_MISMATCHES])
+def test_every_reader_gives_a_mismatched_combined_stream_the_clauses_error(read, stream, clause,
+                                                                           error_id):
+    from fluidspec.spec import clause as spec_clause
+
+    assert f"`{error_id}`" in spec_clause(clause).text, f"{clause} does not name {error_id}"
+    with pytest.raises(FluidSpecError) as info:
+        read(stream)
+    assert info.value.id == error_id, str(info.value)
