@@ -1,7 +1,7 @@
 """Compare two saves variable by variable (``fluidspec diff``).
 
 A *save* is a directory of separate files, a combined file, or the bytes of a memory save
-written to a file; each is read with ``reference._codec`` into ``name -> SavedVar``:
+written to a file; each is read with ``fluidspec.reference.codec`` into ``name -> SavedVar``:
 
 * a directory: every file that is not a program (PROG-SNIFF-001) is one variable named by its
   path relative to the directory; a file that holds several records (a combined file inside the
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fluidspec import _program_view
-from fluidspec.reference._codec import decode_lod_tensor, decode_selected_rows, read_records
+from fluidspec.reference.codec import decode_lod_tensor, decode_selected_rows, read_records
 from fluidspec.spec.errors import MissingFileError, RecordCountMismatchError
 
 __all__ = ["SavedVar", "VarChange", "SaveDiff", "read_save", "names_from", "diff_saves"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from fluidspec import _program_view  # issue 9
-from fluidspec.reference._codec import RecordHeader, read_lod_tensor_header, read_records
+from fluidspec import _program_view
+from fluidspec.reference.codec import RecordHeader, read_lod_tensor_header, read_records
 from fluidspec.spec.errors import FluidSpecError, MissingFileError
 
 __all__ = ["FileReport", "scan", "inspect_path", "run"]
@@ -36,8 +36,8 @@ class FileReport:
     buf: bytes = b""
 
 
-# Formats people mistake for Fluid tensor files (paddle-sources-and-anchors §B7/B8/B11): the
-# codec's error stands; inspect adds what the bytes look like instead.
+# Formats people mistake for Fluid tensor files (paddle.save's pickle, python/paddle/framework/io.py
+# in Paddle v2.6.2; numpy, zip and HDF5 containers): the codec's error stands; inspect adds what the bytes look like instead.
 _LOOKALIKES: tuple[tuple[bytes, str], ...] = (
     *((bytes([0x80, protocol]), "a Python pickle (what paddle.save writes, e.g. a .pdparams "
        "state dict); read it with paddle.load, not load_vars") for protocol in range(2, 6)),
@@ -63,11 +63,10 @@ def _inspect_file(file: Path) -> FileReport:
     shown = str(file)
     report = FileReport(file)
     try:
-        # --- issue 9 (docs engineer): program files go to fluidspec._program_view (PROG-SNIFF-001)
+        # Program files are not tensor records: fluidspec._program_view reads them (PROG-SNIFF-001).
         report.program = _program_view.dispatch(file, shown)
         if report.program is not None:
             return report
-        # --- end issue 9
         report.buf = file.read_bytes()
     except FluidSpecError as exc:
         report.error = exc
@@ -120,7 +119,7 @@ def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpec
     A file that goes bad part-way still contributes the records before the bad one.
 
     Program files (``__model__``, ``*.pdmodel``, PROG-SNIFF-001) give one ``"kind":
-    "ProgramDesc"`` object each, made by ``fluidspec._program_view`` (issue 9).
+    "ProgramDesc"`` object each, made by ``fluidspec._program_view``.
     """
     records: list[dict[str, Any]] = []
     errors: list[FluidSpecError] = []

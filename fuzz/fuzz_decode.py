@@ -1,4 +1,4 @@
-"""atheris (libFuzzer) harness for every tensor decoder (issue 8; clauses ERR-001, FMT-SAFE-*).
+"""atheris (libFuzzer) harness for every tensor decoder (clauses ERR-001, FMT-SAFE-*).
 
 Each input is decoded as a separate file, as a combined stream of 1..3 records and as a
 SelectedRows file, by every implementation ``tests/helpers/hostile_helpers.py`` knows (``reference``, and
@@ -26,7 +26,7 @@ sys.path.insert(0, str(_REPO))
 with atheris.instrument_imports(include=["reference", "spec"]):
     import hostile_helpers as hh
 
-    import fluidspec.reference._codec
+    import fluidspec.reference.codec
 
 from fluidspec.spec.errors import FluidSpecError  # noqa: E402
 
@@ -64,7 +64,7 @@ def _check(buf: bytes) -> None:
 def test_one_input(data: bytes) -> None:
     _check(data)
     try:  # the reader behind `fluidspec inspect` (FMT-SNIFF-001)
-        headers = fluidspec.reference._codec.read_records(data)
+        headers = fluidspec.reference.codec.read_records(data)
     except FluidSpecError:
         return
     assert headers and headers[-1].end == len(data)

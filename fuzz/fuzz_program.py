@@ -1,4 +1,4 @@
-"""atheris harness for ``__model__`` parsing (issue 8; clauses ERR-001, SAFE-LARGE-002, PROG-*).
+"""atheris harness for ``__model__`` parsing (clauses ERR-001, SAFE-LARGE-002, PROG-*).
 
 A downloaded ``__model__`` is hostile input too.  Each input goes to
 ``reference.Program.parse_from_string``: ``BAD_PROGRAM`` (any taxonomy error) is fine; a success

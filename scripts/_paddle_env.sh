@@ -1,6 +1,6 @@
 # Sourced (or run) to create .venv-paddle with paddlepaddle==2.6.2 and numpy, idempotently.
 # The Paddle venv is separate from .venv: fluidspec is never installed in it, and nothing in
-# conformance/paddle/ imports fluidspec (issue 7: Paddle is an implementation under test).
+# conformance/paddle/ imports fluidspec: Paddle is an implementation under test, judged from outside.
 # Cost on a fresh machine: ~11 s download+install, ~584 MiB on disk.
 PADDLE_VERSION="${PADDLE_VERSION:-2.6.2}"
 PADDLE_NUMPY_VERSION="${PADDLE_NUMPY_VERSION:-2.4.6}"  # pinned: the vectors' manifest records it

@@ -2,7 +2,7 @@
 vector generator and the protocol server.  Runs only inside ``.venv-paddle``: paddle, numpy and
 the standard library, nothing else.
 
-Where each Fluid API lives in Paddle 2.6.2 (research: paddle-observed.md §2.1):
+Where each Fluid API lives in Paddle 2.6.2 (python/paddle/static/__init__.py and python/paddle/static/io.py in v2.6.2):
 
 ====================================  =====================================================
 Fluid 1.x                             Paddle 2.6.2
@@ -30,7 +30,7 @@ from paddle.base import core
 paddle.enable_static()
 
 # Paddle records the Python stack (absolute file paths and line numbers) of the code that created
-# each op in an ``op_callstack`` attribute, and serialised programs keep it (paddle-observed §7.1).
+# each op in an ``op_callstack`` attribute, and serialised programs keep it (measured on Paddle 2.6.2).
 # Recording an empty stack instead keeps model bytes independent of the checkout's location and of
 # edits to this file; nothing in Paddle's save/load reads the attribute.
 import paddle.base.framework as _framework  # noqa: E402
@@ -47,7 +47,7 @@ dist_io = paddle.distributed.io
 def paddle_dtype(array: np.ndarray, bf16_bits: bool = False) -> str:
     """The dtype string to declare a var holding ``array`` (np.uint16 bits = Paddle's bf16)."""
     if bf16_bits:
-        return "uint16"  # Paddle's 'uint16' *is* bfloat16 (paddle-observed §10.17)
+        return "uint16"  # Paddle's 'uint16' *is* bfloat16: Paddle 2.6.2 holds bf16 values as numpy uint16
     return str(array.dtype)
 
 

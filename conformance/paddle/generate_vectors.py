@@ -193,7 +193,7 @@ def dtype_vectors(v: Vectors) -> None:
         tensor_file(v, f"dtype-{dt}-file", "t", special_values(dt),
                     f"{dt} [2,3] with edge values, separate file written by the save op", clauses,
                     bf16=bf16)
-    # bool/complex: the separate `save` op refuses them (paddle-observed §5.2) — check that Paddle
+    # bool/complex: the separate `save` op refuses them (measured on Paddle 2.6.2) — check that Paddle
     # still does, then write them where Paddle can: a combined file of one record.
     for dt in COMBINED_ONLY_DTYPES:
         array = special_values(dt)

@@ -29,7 +29,7 @@ and its class in ``type``); anything else is ``UNCLASSIFIED`` (PROTO-ERR-001), w
 counts against ERR-001.
 
 Crashes.  Paddle 2.6.2 segfaults on a combined save of a SelectedRows or a non-empty tensor array
-(paddle-observed §5.6).  This server does not guard against it: the process dies, and the client
+(measured).  This server does not guard against it: the process dies, and the client
 (conformance/_subprocess.py) reports CRASHED for that request and starts a new server
 (PROTO-ERR-003).  Nothing here keeps state across requests, so a restart loses nothing.
 """

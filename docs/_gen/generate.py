@@ -343,11 +343,11 @@ def write_samples(root: Path) -> None:
     """The files the pages' ``<!-- fluidspec: ... -->`` directives run commands on."""
     import numpy as np
 
-    from fluidspec.reference._codec import encode_lod_tensor
+    from fluidspec.reference.codec import encode_lod_tensor
     from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
 
     run_fluidspec(["sample", "."], root)
-    # A minimal inference model (paddle-observed §7.2): y = x + w.
+    # A minimal inference model, the smallest program Paddle 2.6.2 loads (INF-SAVE-007): y = x + w.
     program = ProgramDesc()
     block = program.blocks.add(idx=0, parent_idx=-1)
     for name, kind, dims, flags in [
