@@ -143,14 +143,15 @@ class SizeOverflowError(FluidSpecError):
 
 
 class TrailingBytesError(FluidSpecError):
-    """Bytes remain after the last record that the reader expected."""
+    """Bytes after the last expected record that are not whole records (FMT-COMB-002), or any
+    bytes after a separate file's record (FMT-COMB-003)."""
 
     id = "TRAILING_BYTES"
     clause = "FMT-COMB-002"
 
 
 class RecordCountMismatchError(FluidSpecError):
-    """A combined stream holds a different number of records than variables were selected."""
+    """A combined stream holds more or fewer whole records than variables were selected."""
 
     id = "RECORD_COUNT_MISMATCH"
     clause = "SEL-LOAD-004"
