@@ -86,15 +86,14 @@ def _clause_of(error: ValidationError, root: dict[str, Any]) -> str:
     node: Any = root
     clause = root.get("x-clause", _SCHEMA_CLAUSE)
     for key in error.absolute_schema_path:
+        pinned = False
         # jsonschema leaves "$ref" out of schema paths: a reference is followed silently.  The
         # schema keeps references alone in their object (besides x-clause), so this is exact.
         while isinstance(node, dict) and "$ref" in node and key not in node:
             pinned = "x-clause" in node
             clause = node.get("x-clause", clause)
             node = _resolve_local(node["$ref"], root)
-            if not pinned:
-                clause = node.get("x-clause", clause)
-        if isinstance(node, dict) and "$ref" not in node:
+        if isinstance(node, dict) and not pinned:
             clause = node.get("x-clause", clause)
         node = node[key]
     if isinstance(node, dict):
