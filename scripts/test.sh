@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
 # Real PaddlePaddle 2.6.2 in its own venv (.venv-paddle), for tests/live/test_paddle_live.py and the
-# conformance run against Paddle (issue 7).  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
+# conformance run against Paddle.  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
 
 # The CUDA kernels (issue 5) need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
