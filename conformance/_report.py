@@ -180,7 +180,15 @@ _MARK = {"pass": "pass", "fail": "FAIL", "skip": "skip", "known": "known", "stal
 def render_text(report: SuiteReport) -> str:
     """A clause × implementation table per tier, then failures, stale entries, matrix, summary."""
     statuses = report.clause_statuses()
-    impls = report.impls
+    lines = _clause_table(statuses, report.impls)
+    lines += _failure_lines(statuses)
+    lines += _stale_lines(statuses)
+    lines += _matrix_lines(report.matrix())
+    lines += _summary_lines(report.summary())
+    return "\n".join(lines)
+
+
+def _clause_table(statuses: list[ClauseStatus], impls: list[str]) -> list[str]:
     by_key = {(s.clause, s.impl): s for s in statuses}
     clause_ids = list(dict.fromkeys(s.clause for s in statuses))
     tiers = {s.clause: s.tier for s in statuses}
@@ -198,39 +206,50 @@ def render_text(report: SuiteReport) -> str:
         for cid in ids:
             cells = [_MARK[by_key[(cid, i)].status].ljust(w) for i, w in zip(impls, cols, strict=True)]
             lines.append(cid.ljust(width) + "  " + "  ".join(cells))
+    return lines
+
+
+def _failure_lines(statuses: list[ClauseStatus]) -> list[str]:
     failures = [s for s in statuses if s.status == "fail" and s.failure is not None]
-    if failures:
-        lines.append("")
-        lines.append("Failures")
-        lines.append("--------")
-        for s in failures:
-            f = s.failure
-            assert f is not None
-            lines.append(f"{s.tier} {s.clause} — {s.impl} — check {f.check}")
-            lines.append(f"  {f.message}")
-            if f.example:
-                for ex in f.example.splitlines()[:25]:
-                    lines.append(f"    {ex}")
-            lines.append(f"  reproduce: {f.reproduce}")
+    if not failures:
+        return []
+    lines = ["", "Failures", "--------"]
+    for s in failures:
+        f = s.failure
+        assert f is not None
+        lines.append(f"{s.tier} {s.clause} — {s.impl} — check {f.check}")
+        lines.append(f"  {f.message}")
+        if f.example:
+            for ex in f.example.splitlines()[:25]:
+                lines.append(f"    {ex}")
+        lines.append(f"  reproduce: {f.reproduce}")
+    return lines
+
+
+def _stale_lines(statuses: list[ClauseStatus]) -> list[str]:
     stale = [s for s in statuses if s.status == "stale"]
-    if stale:
-        lines.append("")
-        lines.append("Stale known failures (they pass now; remove them from the file):")
-        for s in stale:
-            lines.append(f"  {s.impl}: {s.clause}  ({s.known_reason})")
-    matrix = report.matrix()
-    if matrix:
-        names = sorted({r for row in matrix.values() for r in row} | set(matrix))
-        lines.append("")
-        lines.append("Cross-implementation matrix (row writes, column loads)")
-        w = max(len(n) for n in names) + 2
-        lines.append(" " * w + "".join(n.ljust(w) for n in names))
-        for writer in names:
-            cells = [("-" if writer == reader else matrix.get(writer, {}).get(reader, "")).ljust(w)
-                     for reader in names]
-            lines.append(writer.ljust(w) + "".join(cells))
-    summary = report.summary()
-    lines.append("")
+    if not stale:
+        return []
+    return ["", "Stale known failures (they pass now; remove them from the file):",
+            *(f"  {s.impl}: {s.clause}  ({s.known_reason})" for s in stale)]
+
+
+def _matrix_lines(matrix: dict[str, dict[str, str]]) -> list[str]:
+    if not matrix:
+        return []
+    names = sorted({r for row in matrix.values() for r in row} | set(matrix))
+    lines = ["", "Cross-implementation matrix (row writes, column loads)"]
+    w = max(len(n) for n in names) + 2
+    lines.append(" " * w + "".join(n.ljust(w) for n in names))
+    for writer in names:
+        cells = [("-" if writer == reader else matrix.get(writer, {}).get(reader, "")).ljust(w)
+                 for reader in names]
+        lines.append(writer.ljust(w) + "".join(cells))
+    return lines
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [""]
     for impl, tiers_ in summary["per_implementation"].items():
         parts = [f"{t} " + " ".join(f"{k}={v}" for k, v in counts.items() if v)
                  for t, counts in tiers_.items()]
@@ -242,4 +261,4 @@ def render_text(report: SuiteReport) -> str:
                  f"{summary['checks']['skip']} skipped in {summary['seconds']} s")
     lines.append("RESULT: " + ("ok" if summary["ok"] else
                                 f"FAILED ({summary['must_failures']} MUST clause failures)"))
-    return "\n".join(lines)
+    return lines

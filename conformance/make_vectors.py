@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from fluidspec.conformance._adapter import Adapter
 from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
@@ -143,6 +144,49 @@ def _program(values: dict[str, Value]) -> ProgramSpec:
     return ProgramSpec(vars=tuple(var_for(n, v) for n, v in values.items()))
 
 
+def _valid_vector(ref: Adapter, tmp: Path, case: dict[str, Any]) -> dict[str, Any]:
+    """Write one valid case with the reference under ``tmp``; its manifest entry."""
+    vid, kind, values = case["id"], case["kind"], case["values"]
+    names = list(values)
+    vdir = tmp / vid
+    if kind == "memory":
+        call = Call("save_vars", {"dirname": None, "filename": None, "vars": names,
+                                  "predicate": None})
+    else:
+        call = Call("save_vars", {"dirname": str(vdir), "filename": "__params__"
+                                  if kind == "combined" else None, "vars": names,
+                                  "predicate": None})
+    res = ref.run(_program(values), values, call)
+    if not res.ok:
+        raise RuntimeError(f"reference failed to write vector {vid}: {res.describe()}")
+    if kind == "memory":
+        vdir.mkdir(parents=True)
+        (vdir / "memory.bin").write_bytes(res.memory)
+        files = [f"{vid}/memory.bin"]
+    elif kind == "combined":
+        files = [f"{vid}/__params__"]
+    else:
+        files = [f"{vid}/{n}" for n in names]
+    expected: dict[str, Any] = {"result": "valid", "error": None,
+                                "vars": _write_expected(tmp, vid, values)}
+    if kind in ("combined", "memory"):
+        expected["order"] = sorted(names)
+    if case.get("acceptable_error"):
+        expected.update(result="acceptable", error=case["acceptable_error"])
+    return {"id": vid, "description": case["description"], "clauses": case["clauses"],
+            "kind": kind, "files": files, "expected": expected}
+
+
+def _invalid_vector(tmp: Path, case: dict[str, Any]) -> dict[str, Any]:
+    """Write one crafted bad file under ``tmp``; its manifest entry."""
+    vid = case["id"]
+    (tmp / vid).mkdir(parents=True)
+    (tmp / vid / "t").write_bytes(case["raw"])
+    return {"id": vid, "description": case["description"], "clauses": case["clauses"],
+            "kind": "tensor_file", "files": [f"{vid}/t"],
+            "expected": {"result": "invalid", "error": case["error"], "vars": [], "var": "t"}}
+
+
 def generate(out: Path = OUT) -> dict[str, Any]:
     """Write the vector set to ``out`` (replacing generated files, keeping api_case vectors)."""
     from fluidspec.conformance._discovery import resolve
@@ -155,45 +199,8 @@ def generate(out: Path = OUT) -> dict[str, Any]:
         old = json.loads(manifest_path.read_text(encoding="utf-8"))
         kept = [v for v in old.get("vectors", []) if v.get("kind") == "api_case"]
     tmp = Path(tempfile.mkdtemp(prefix="vectors-"))
-    vectors: list[dict[str, Any]] = []
-    for case in _valid_cases():
-        vid, kind, values = case["id"], case["kind"], case["values"]
-        names = list(values)
-        vdir = tmp / vid
-        if kind == "memory":
-            call = Call("save_vars", {"dirname": None, "filename": None, "vars": names,
-                                      "predicate": None})
-        else:
-            call = Call("save_vars", {"dirname": str(vdir), "filename": "__params__"
-                                      if kind == "combined" else None, "vars": names,
-                                      "predicate": None})
-        res = ref.run(_program(values), values, call)
-        if not res.ok:
-            raise RuntimeError(f"reference failed to write vector {vid}: {res.describe()}")
-        if kind == "memory":
-            vdir.mkdir(parents=True)
-            (vdir / "memory.bin").write_bytes(res.memory)
-            files = [f"{vid}/memory.bin"]
-        elif kind == "combined":
-            files = [f"{vid}/__params__"]
-        else:
-            files = [f"{vid}/{n}" for n in names]
-        expected: dict[str, Any] = {"result": "valid", "error": None,
-                                    "vars": _write_expected(tmp, vid, values)}
-        if kind in ("combined", "memory"):
-            expected["order"] = sorted(names)
-        if case.get("acceptable_error"):
-            expected.update(result="acceptable", error=case["acceptable_error"])
-        vectors.append({"id": vid, "description": case["description"], "clauses": case["clauses"],
-                        "kind": kind, "files": files, "expected": expected})
-    for case in _invalid_cases():
-        vid = case["id"]
-        (tmp / vid).mkdir(parents=True)
-        (tmp / vid / "t").write_bytes(case["raw"])
-        vectors.append({"id": vid, "description": case["description"], "clauses": case["clauses"],
-                        "kind": "tensor_file", "files": [f"{vid}/t"],
-                        "expected": {"result": "invalid", "error": case["error"], "vars": [],
-                                     "var": "t"}})
+    vectors = [_valid_vector(ref, tmp, case) for case in _valid_cases()]
+    vectors += [_invalid_vector(tmp, case) for case in _invalid_cases()]
     manifest = {
         "schema": SCHEMA,
         "provenance": {"implementation": info["implementation"]["name"],

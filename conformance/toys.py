@@ -165,74 +165,78 @@ class ToyAdapter:
         return {}
 
     def _load(self, chosen: list[VarSpec], values: dict[str, Value], call: Call) -> dict[str, Value]:
+        dirname, filename = call.get("dirname"), call.get("filename")
+        if dirname is not None and filename is None:
+            loaded = self._load_separate(chosen, dirname)
+        else:
+            loaded = self._load_combined(chosen, dirname, filename, call.get("memory"))
+        _check_parameter_shapes(chosen, loaded)
+        out = dict(values)
+        out.update(loaded)
+        return out
+
+    def _load_separate(self, chosen: list[VarSpec], dirname: str) -> dict[str, Value]:
+        from fluidspec.reference import codec
+        from fluidspec.spec.errors import MissingFileError
+
+        loaded: dict[str, Value] = {}
+        for v in chosen:
+            path = os.path.join(dirname, v.name)
+            if not os.path.isfile(path):
+                raise MissingFileError("no file for this variable", path=path, var=v.name)
+            with open(path, "rb") as fh:
+                raw = fh.read()
+            if v.kind == "SELECTED_ROWS":
+                sr = codec.decode_selected_rows(raw, path=path, var=v.name)
+                loaded[v.name] = SelectedRowsValue(sr.array, list(sr.rows), sr.height)
+            else:
+                t = codec.decode_tensor_file(raw, path=path, var=v.name) if self.check_trailing() \
+                    else codec.decode_lod_tensor(raw, path=path, var=v.name)
+                loaded[v.name] = TensorValue(t.array, t.lod)
+        return loaded
+
+    def _load_combined(self, chosen: list[VarSpec], dirname: str | None, filename: str | None,
+                       memory: bytes | None) -> dict[str, Value]:
         from fluidspec.reference import codec
         from fluidspec.spec.errors import (
             DtypeMismatchError,
             MissingFileError,
-            ShapeMismatchError,
+            UnsupportedVarTypeError,
         )
 
-        dirname, filename = call.get("dirname"), call.get("filename")
-        loaded: dict[str, Value] = {}
-        if dirname is not None and filename is None:
-            for v in chosen:
-                path = os.path.join(dirname, v.name)
-                if not os.path.isfile(path):
-                    raise MissingFileError("no file for this variable", path=path, var=v.name)
-                with open(path, "rb") as fh:
-                    raw = fh.read()
-                if v.kind == "SELECTED_ROWS":
-                    sr = codec.decode_selected_rows(raw, path=path, var=v.name)
-                    loaded[v.name] = SelectedRowsValue(sr.array, list(sr.rows), sr.height)
-                else:
-                    t = codec.decode_tensor_file(raw, path=path, var=v.name) if self.check_trailing() \
-                        else codec.decode_lod_tensor(raw, path=path, var=v.name)
-                    loaded[v.name] = TensorValue(t.array, t.lod)
+        if any(v.kind == "SELECTED_ROWS" for v in chosen):
+            raise UnsupportedVarTypeError("SelectedRows cannot be combined (FMT-SR-002)")
+        if dirname is None:
+            raw = memory
         else:
-            from fluidspec.spec.errors import UnsupportedVarTypeError
-
-            if any(v.kind == "SELECTED_ROWS" for v in chosen):
-                raise UnsupportedVarTypeError("SelectedRows cannot be combined (FMT-SR-002)")
-            if dirname is None:
-                raw = call.get("memory")
-            else:
-                path = os.path.join(dirname, filename)
-                if not os.path.isfile(path):
-                    raise MissingFileError("no combined file", path=path)
-                with open(path, "rb") as fh:
-                    raw = fh.read()
-            order = sorted(dict.fromkeys(v.name for v in chosen))
-            decoded = codec.decode_combined(raw, len(order), names=order) if self.check_trailing() \
-                else [codec.decode_lod_tensor(raw, 0)]
+            path = os.path.join(dirname, filename)
+            if not os.path.isfile(path):
+                raise MissingFileError("no combined file", path=path)
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        order = sorted(dict.fromkeys(v.name for v in chosen))
+        decoded = codec.decode_combined(raw, len(order), names=order) if self.check_trailing() \
+            else [codec.decode_lod_tensor(raw, 0)]
+        pos_vals = {}
+        offset = 0
+        for name, d in zip(order, decoded, strict=False):
+            pos_vals[name] = d
+        if not self.check_trailing():  # read record after record, ignoring what is left
             pos_vals = {}
-            offset = 0
-            for name, d in zip(order, decoded, strict=False):
+            for name in order:
+                d = codec.decode_lod_tensor(raw, offset)
                 pos_vals[name] = d
-            if not self.check_trailing():  # read record after record, ignoring what is left
-                pos_vals = {}
-                for name in order:
-                    d = codec.decode_lod_tensor(raw, offset)
-                    pos_vals[name] = d
-                    offset = d.header.end
-            by_name = {v.name: v for v in chosen}
-            for name, d in pos_vals.items():
-                declared = by_name[name].dtype
-                if declared is not None and dtype_from_name(declared) != d.array.dtype and not (
-                        declared in ("bfloat16", "uint16") and d.array.dtype.name == "bfloat16"):
-                    raise DtypeMismatchError("record dtype differs", var=name, expected=declared,
-                                             found=d.array.dtype.name)
-                loaded[name] = TensorValue(d.array, d.lod)
-        for v in chosen:
-            if v.is_parameter and v.shape is not None and v.name in loaded:
-                got = np.asarray(loaded[v.name].array).shape
-                want = tuple(v.shape)
-                if len(got) != len(want) or any(w != -1 and w != g for w, g in zip(want, got,
-                                                                                    strict=False)):
-                    raise ShapeMismatchError("loaded shape differs", var=v.name,
-                                             expected=list(want), found=list(got))
-        out = dict(values)
-        out.update(loaded)
-        return out
+                offset = d.header.end
+        by_name = {v.name: v for v in chosen}
+        loaded: dict[str, Value] = {}
+        for name, d in pos_vals.items():
+            declared = by_name[name].dtype
+            if declared is not None and dtype_from_name(declared) != d.array.dtype and not (
+                    declared in ("bfloat16", "uint16") and d.array.dtype.name == "bfloat16"):
+                raise DtypeMismatchError("record dtype differs", var=name, expected=declared,
+                                         found=d.array.dtype.name)
+            loaded[name] = TensorValue(d.array, d.lod)
+        return loaded
 
 
 class BrokenUnsortedCombined(ToyAdapter):
@@ -347,3 +351,17 @@ BROKEN: dict[type[ToyAdapter], str] = {
     BrokenPackedDims: "FMT-DESC-001",
     BrokenIgnoresTrailingBytes: "FMT-COMB-002",
 }
+
+
+def _check_parameter_shapes(chosen: list[VarSpec], loaded: dict[str, Value]) -> None:
+    """Parameters must load with their declared shape (-1 matches any extent)."""
+    from fluidspec.spec.errors import ShapeMismatchError
+
+    for v in chosen:
+        if v.is_parameter and v.shape is not None and v.name in loaded:
+            got = np.asarray(loaded[v.name].array).shape
+            want = tuple(v.shape)
+            if len(got) != len(want) or any(w != -1 and w != g for w, g in zip(want, got,
+                                                                                strict=False)):
+                raise ShapeMismatchError("loaded shape differs", var=v.name,
+                                         expected=list(want), found=list(got))

@@ -1,7 +1,5 @@
 """Checks of the Fluid Python object model and API arguments (spec/chapters/api.md, API-*).
 
-(PROG-SCHEMA-002, PROG-SNIFF-001).
-
 The API-* clauses are about Python objects, so they apply to in-process implementations only; a
 protocol server is reported as skipped on them.
 """

@@ -1,4 +1,5 @@
-"""Checks of the error taxonomy (spec/chapters/errors.md, ERR-*).
+"""Checks of the error taxonomy (spec/chapters/errors.md, ERR-*): crafted and mutated
+inputs must be refused with a taxonomy error, and the CLI must report it.
 """
 
 from __future__ import annotations

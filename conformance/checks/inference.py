@@ -1,7 +1,5 @@
 """Checks of inference models (spec/chapters/inference.md, INF-*).
 
-hold (spec/chapters/program.md, PROG-*).
-
 The saved ``__model__`` is read with fluidspec's generated bindings (``spec.framework_pb2``) —
 the schema, not any implementation — and checked op by op.
 """

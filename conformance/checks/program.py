@@ -1,4 +1,5 @@
-"""Checks of program files (spec/chapters/program.md, PROG-*).
+"""Checks of program files (spec/chapters/program.md, PROG-*): what an
+implementation writes as a program file parses with fluidspec's own ProgramDesc bindings.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Checks of safe handling of hostile names, sizes and partial writes (spec/chapters/safety.md, SAFE-*).
+"""Checks of safe handling of hostile names, sizes and partial writes
+(spec/chapters/safety.md, SAFE-*): names that would leave the directory, files replaced by
+rename, record-count mismatches that must leave the scope unchanged, and sizes beyond 2**32.
 """
 
 from __future__ import annotations
