@@ -32,7 +32,8 @@ from fluidspec.conformance._case import PROTOCOL, Call, Outcome, ProgramSpec, Va
 from fluidspec.conformance._verdict import ClauseFailure
 from fluidspec.spec import protocol_schema
 
-__all__ = ["SubprocessAdapter", "ProtocolError", "ProtocolViolation", "validate_response"]
+__all__ = ["SubprocessAdapter", "ProtocolError", "ProtocolViolation", "validate_response",
+           "response_definition"]
 
 #: How much of an offending response a violation quotes (responses carry whole tensors).
 _QUOTE_LIMIT = 600
@@ -99,6 +100,11 @@ def _clause_of(error: ValidationError, root: dict[str, Any]) -> str:
     if isinstance(node, dict):
         clause = node.get("x-clause", clause)
     return clause
+
+
+def response_definition(op: Any) -> str:
+    """The schema definition the response to a request with this ``op`` must match."""
+    return _RESPONSE_DEFINITIONS.get(op, "response")
 
 
 def validate_response(response: Any, definition: str = "response") -> None:
@@ -220,7 +226,7 @@ class SubprocessAdapter:
             # Out of step with the requests: only a restart can recover (PROTO-ERR-003).
             return self._fail("BAD_RESPONSE", f"response does not echo id {rid}: {answer[:200]!r}")
         if validate:
-            validate_response(reply, _RESPONSE_DEFINITIONS.get(obj.get("op"), "response"))
+            validate_response(reply, response_definition(obj.get("op")))
         return reply
 
     def _fail(self, error: str, message: str) -> dict[str, Any]:

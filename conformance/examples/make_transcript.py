@@ -3,7 +3,9 @@
     python conformance/examples/make_transcript.py   # rewrites transcript.jsonl beside it
 
 Lines starting with ``→`` are requests, ``←`` responses; ``tests/conformance/test_conformance_protocol.py``
-replays the requests and checks the server still answers exactly the recorded responses.
+replays the requests and checks the server still answers exactly the recorded responses;
+``tests/conformance/test_protocol_schema.py`` checks every line against ``spec/protocol.schema.json``.
+A recording whose responses break that schema is refused here rather than written.
 """
 
 from __future__ import annotations
@@ -49,8 +51,11 @@ def exchange(requests: list[dict], impl: str = "reference") -> list[str]:
 
 
 def main() -> int:
+    from fluidspec.conformance._subprocess import response_definition, validate_response
+
     lines = []
     for req, resp in zip(REQUESTS, exchange(REQUESTS), strict=True):
+        validate_response(json.loads(resp), response_definition(req["op"]))
         lines += ["→ " + json.dumps(req, ensure_ascii=False), "← " + resp]
     (HERE / "transcript.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lines)} lines to {HERE / 'transcript.jsonl'}")
