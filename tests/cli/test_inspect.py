@@ -57,8 +57,8 @@ def assert_clean_failure(status: int, out: str, err: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Fields, on the bytes real Paddle wrote (paddle-observed §5.3/§5.5): every number below is
-# read off those dumps, not computed by the code under test.
+# Fields, on the bytes real Paddle 2.6.2 wrote (tests/helpers/paddle_dumps.py): every number below
+# is read off those dumps, not computed by the code under test.
 
 
 @pytest.fixture
@@ -381,7 +381,7 @@ def test_human_view_shortens_long_lists(tmp_path):
 
 
 def test_inspect_does_not_import_numba_or_hypothesis(paddle_files):
-    """Tools call inspect hundreds of times: it must not pay for numba (issue 2, item 7)."""
+    """Tools call inspect hundreds of times: it must not pay for numba."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "fluidspec", "inspect", "--json",
          str(paddle_files["float32[2,3]"])],

@@ -2,7 +2,7 @@
 PROG-SCHEMA-001, PROG-VER-001.
 
 The programs are built here with the protobuf classes, after the minimal hand-written inference
-model of paddle-observed.md §7.2 (which real Paddle 2.6.2 and 3.3.1 load and run).
+model INF-SAVE-007 describes (measured: real Paddle 2.6.2 and 3.3.1 load and run it).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _op(block, op_type, inputs, outputs, **int_attrs):
 
 
 def minimal_program(feeds=("x",)) -> ProgramDesc:
-    """paddle-observed §7.2: x + w, one block, no version, no op_version_map."""
+    """The minimal inference model: x + w, one block, no version, no op_version_map."""
     program = ProgramDesc()
     block = program.blocks.add(idx=0, parent_idx=-1)
     for name in feeds:
@@ -53,7 +53,7 @@ def minimal_program(feeds=("x",)) -> ProgramDesc:
     _var(block, "y", dims=[-1, 3])
     _var(block, "feed", kind=VarType.FEED_MINIBATCH, persistable=True)
     _var(block, "fetch", kind=VarType.FETCH_LIST, persistable=True)
-    # Paddle prepends feed ops, so they are stored in reverse col order (paddle-observed §7.1).
+    # Paddle prepends feed ops, so they are stored in reverse col order (INF-SAVE-004).
     for col in reversed(range(len(feeds))):
         _op(block, "feed", {"X": ["feed"]}, {"Out": [feeds[col]]}, col=col)
     _op(block, "elementwise_add", {"X": [feeds[0]], "Y": ["w"]}, {"Out": ["y"]}, axis=-1)
@@ -85,7 +85,7 @@ def test_minimal_program_view_lists_vars_ops_and_targets():
 
 
 def test_feed_targets_are_ordered_by_col_not_by_op_position():
-    # paddle-observed §7.2: feeds [c, a, b] are stored as feed b(col 2), a(col 1), c(col 0).
+    # INF-SAVE-004: feeds [c, a, b] are stored as feed b(col 2), a(col 1), c(col 0).
     view = program_view(minimal_program(feeds=("c", "a", "b")).SerializeToString())
     ops = [op for op in view["blocks"][0]["ops"] if op["type"] == "feed"]
     assert [op["outputs"]["Out"][0] for op in ops] == ["b", "a", "c"]

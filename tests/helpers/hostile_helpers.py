@@ -1,7 +1,7 @@
-"""Shared machinery of the hostile-input tests (issue 8) and of the atheris harness in ``fuzz/``.
+"""Shared machinery of the hostile-input tests and of the atheris harness in ``fuzz/``.
 
 * ``SEEDS``: valid byte vectors to mutate — records encoded by ``reference._codec`` and the
-  records real Paddle 2.6.2 wrote (paddle-observed.md §5.3, transcribed as hex).
+  records real Paddle 2.6.2 wrote (tests/helpers/paddle_dumps.py, as hex).
 * ``lying_headers()``: hand-built records whose headers lie (built with ``struct`` here, not with
   the codec under test), each with the taxonomy ids the spec allows for it.
 * ``decoder_params()`` / ``io_params()``: every implementation's decoders (behind one small
@@ -93,7 +93,7 @@ def raw_selected_rows(
 
 _NO_LOD = "00000000" + "00" * 8 + "00000000"
 
-# Written by real Paddle 2.6.2 (paddle-observed.md §5.3); spaces are for reading only.
+# Written by real Paddle 2.6.2 (hexdumps of its save_vars output); spaces are for reading only.
 PADDLE_HEX: dict[str, str] = {
     "paddle-fp32-2x3": _NO_LOD + "06000000 080510021003"
     + "0000803f 00000040 00004040 00008040 0000a040 0000c040",
@@ -453,7 +453,7 @@ def snapshot_tree(root: str | os.PathLike[str]) -> dict[str, bytes | None]:
 
 # --------------------------------------------------------------------------------------------
 # The save/load APIs of every implementation, on the shared data model (reference's Program,
-# Scope, Executor: issue 4 has numba_kernels use the same objects).
+# Scope, Executor, which numba_kernels uses too).
 
 
 def io_params() -> list[Any]:

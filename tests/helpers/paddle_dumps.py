@@ -1,4 +1,4 @@
-"""Bytes real Paddle wrote, transcribed from paddle-observed.md §5.3 and §5.5 — the external oracle.
+"""Bytes real Paddle 2.6.2 wrote, transcribed from hexdumps of its saved files — the external oracle.
 
 Also a protobuf varint and the TensorDesc of FMT-DESC-001 written out by hand, so tests can
 build expected bytes without the protobuf runtime the codec uses.
@@ -12,14 +12,13 @@ from symmetric import SelectedRowsSample, TensorSample
 
 
 def h(text: str) -> bytes:
-    """Bytes from a hexdump as paddle-observed.md prints it (spaces and ``|`` ignored)."""
+    """Bytes from a hexdump as `hexdump -C` prints it (spaces and ``|`` ignored)."""
     return bytes.fromhex(text.replace("|", " "))
 
 
 # --------------------------------------------------------------------------------------------
 # The external oracle: bytes written by real Paddle 2.6.2 (and identically by 3.3.1), as
-# transcribed from paddle-observed.md §5.3 and §5.5.  In §5.3 a line starting with "..." elides
-# the 16-byte no-LoD prefix `00000000 0000000000000000 00000000` shown in full in the first dump.
+# transcribed from hexdumps of the files.  NO_LOD is the 16-byte no-LoD prefix the dumps share.
 
 NO_LOD = "00000000 0000000000000000 00000000"
 
@@ -82,7 +81,7 @@ PADDLE_DUMPS: dict[str, tuple[TensorSample, bytes]] = {
     ),
 }
 
-# Dumps whose header paddle-observed.md gives byte for byte but whose data values it does not
+# Dumps whose header was transcribed byte for byte but whose data values it does not
 # ("+ 40 data bytes"; the int8 rank-8 case only shows the desc).  The header is the oracle; the
 # data is ours (any values of the right size, written raw).
 PADDLE_HEADERS: dict[str, tuple[TensorSample, bytes]] = {

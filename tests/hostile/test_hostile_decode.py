@@ -1,4 +1,4 @@
-"""Decoders against hostile bytes (issue 8, item 1): truncations, bit flips, lying headers.
+"""Decoders against hostile bytes: truncations, bit flips, lying headers.
 
 Clauses: ERR-001 (only taxonomy errors), ERR-002 (errors say where), FMT-SAFE-001 (every strict
 prefix is TRUNCATED), FMT-SAFE-002 (negative / overflowing dims), FMT-SAFE-004 (Git LFS),

@@ -1,4 +1,4 @@
-"""Saves killed with SIGKILL at random points (issue 8, item 4): SAFE-ATOMIC-001/002.
+"""Saves killed with SIGKILL at random points: SAFE-ATOMIC-001/002.
 
 100 trials.  In each, a forked child saves the same 40 small variables over and over — separate
 files, then one combined file — each save with new values (generation ``g``: variable ``i`` holds

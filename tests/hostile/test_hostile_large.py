@@ -1,4 +1,4 @@
-"""Large inputs (issue 8, item 6): SAFE-LARGE-001 (64-bit offsets), SAFE-LARGE-002 (`__model__`
+"""Large inputs: SAFE-LARGE-001 (64-bit offsets), SAFE-LARGE-002 (`__model__`
 over 64 MiB).
 
 * Synthetic headers claiming 2 GiB, 4 GiB + 1 and 2**40 bytes: the TRUNCATED error states the

@@ -1,4 +1,4 @@
-"""Bounded memory on hostile headers (issue 8, item 2; clauses FMT-SAFE-003, FMT-DESC-004,
+"""Bounded memory on hostile headers (clauses FMT-SAFE-003, FMT-DESC-004,
 FMT-LOD-004, FMT-SR-003, SAFE-MEM-001).
 
 A reader may allocate at most ``len(input) + 1 MiB`` whatever its headers claim (2**40 dims,

@@ -1,4 +1,4 @@
-"""Names that become paths (issue 8, item 3): SAFE-PATH-001/002/003 (and SEL-PATH-*).
+"""Names that become paths: SAFE-PATH-001/002/003 (and SEL-PATH-*).
 
 Every unsafe name is refused with UNSAFE_NAME by save and by load, before anything is written
 (the whole temporary tree, not only ``dirname``, is compared byte for byte before and after)

@@ -10,7 +10,7 @@ with scripts/_paddle_env.sh; without it every test here skips, saying so).
   (refused, as FMT-SR-002 requires, but not with SEL-SAVE-007's UNSUPPORTED_VAR_TYPE) is that
   request's CRASHED outcome and the next request gets a new server (PROTO-ERR-003).
 * Every known failure is demonstrated on Paddle, and the conformance suite run against Paddle
-  has zero MUST failures and no stale known failure (issue 7's "Done when").
+  has zero MUST failures and no stale known failure.
 """
 
 from __future__ import annotations
@@ -619,7 +619,7 @@ def test_reference_saved_inference_model_runs_in_paddle(tmp_path: Path) -> None:
 
 
 def test_conformance_suite_against_paddle() -> None:
-    """Issue 7's "Done when": real Paddle 2.6.2 passes every MUST clause of the suite; every
+    """Real Paddle 2.6.2 passes every MUST clause of the suite; every
     SHOULD/MAY failure is a listed known failure, and no listed one passes (stale).  A clause may
     only be skipped when every check of it skipped (in-process-only checks, an API form Paddle
     lacks) — never because a check that covers it failed on another clause first.  The
