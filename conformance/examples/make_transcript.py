@@ -51,7 +51,7 @@ def exchange(requests: list[dict], impl: str = "reference") -> list[str]:
 
 
 def main() -> int:
-    from fluidspec.conformance._subprocess import response_definition, validate_response
+    from fluidspec.conformance._protocol_validation import response_definition, validate_response
 
     lines = []
     for req, resp in zip(REQUESTS, exchange(REQUESTS), strict=True):

@@ -16,12 +16,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fluidspec.conformance._case import PROTOCOL
+from fluidspec.conformance._protocol_validation import ProtocolViolation, validate_response
 from fluidspec.conformance._runner import run_suite
-from fluidspec.conformance._subprocess import (
-    ProtocolViolation,
-    SubprocessAdapter,
-    validate_response,
-)
+from fluidspec.conformance._subprocess import SubprocessAdapter
 from fluidspec.conformance._verdict import ClauseFailure
 from fluidspec.spec import protocol_schema
 
