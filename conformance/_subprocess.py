@@ -33,6 +33,7 @@ from fluidspec.conformance._protocol_validation import (
 
 __all__ = ["SubprocessAdapter", "ProtocolError", "ProtocolViolation"]
 
+
 class ProtocolError(Exception):
     """The server broke the protocol in a way that is not one request's failure."""
 
