@@ -63,6 +63,20 @@ def test_import_contracts_hold() -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
+def test_every_package_folder_is_installed() -> None:
+    # setuptools installs only the packages pyproject.toml lists; a new subpackage left out works
+    # in the editable install and is missing from a real one (and from scripts/lint_imports.py).
+    pyproject = REPO / "pyproject.toml"
+    setuptools = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    on_disk = set()
+    for package, folder in setuptools["package-dir"].items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(REPO / folder)
+            on_disk.add(".".join((package, *relative.parts)))
+    assert on_disk - listed == set()
+
+
 def _copy_build_inputs(target: Path) -> None:
     """The files setuptools reads, copied so the build writes nothing into the working tree."""
     pyproject = REPO / "pyproject.toml"
