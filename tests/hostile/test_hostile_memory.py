@@ -31,8 +31,8 @@ from fluidspec.spec.errors import FluidSpecError
 
 IMPLS = hh.decoder_params()
 MIB = 1 << 20
-TESTS_DIR = Path(__file__).resolve().parents[1] / "helpers"
-REPO = TESTS_DIR.parent
+HELPERS_DIR = Path(__file__).resolve().parents[1] / "helpers"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _memory_lies() -> list[hh.Lie]:
@@ -122,7 +122,7 @@ def test_peak_rss_stays_within_input_plus_1mib(impl):
 
 _CHILD = r"""
 import json, resource, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = sys.argv[1].split(",")  # tests/helpers, and this test's own folder
 import hostile_helpers as hh
 import test_hostile_memory as thm
 from fluidspec.spec.errors import FluidSpecError
@@ -145,7 +145,7 @@ print(json.dumps(out))
 @pytest.mark.parametrize("impl", IMPLS)
 def test_no_large_allocation_under_an_address_space_limit(impl):
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(TESTS_DIR), impl.name],
+        [sys.executable, "-c", _CHILD, f"{HELPERS_DIR},{Path(__file__).parent}", impl.name],
         capture_output=True, text=True, timeout=300, cwd=REPO,
     )
     assert done.returncode == 0, done.stderr[-3000:]
