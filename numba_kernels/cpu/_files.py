@@ -4,8 +4,8 @@
   written with a single ``os.write`` of its slice of one encoded buffer into a temporary file in
   the destination directory, then ``os.replace``d over the target, so a target is always either
   its old or its new complete content.  A failure removes the temporaries it made; temporaries
-  a killed save left behind (named with the dead process's pid) are removed by the next save
-  into the same directory.
+  a killed save left behind are removed by the next save into the same directory, judged dead by
+  a lock on the save's lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
 * Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
   back to back), so that one parse pass (``_parse``) indexes all of them.
 * Names (SEL-PATH-001/002, SEL-FILE-001/002): refused before anything is written or read.
@@ -13,7 +13,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
+import secrets
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,37 +26,139 @@ import numpy as np
 from fluidspec.spec.errors import InvalidArgumentError, MissingFileError, UnsafeNameError
 
 _TMP_PREFIX = ".fluidspec-nk-"
+_LOCK_SUFFIX = ".lock"
+_PENDING_SUFFIX = ".lock.new"
+# A pending lock file is only ever unlocked for the instant between its exclusive creation and
+# ``flock``; one older than this was left by a writer killed in that instant.
+_PENDING_GRACE_S = 60.0
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+_OPEN_FLAGS = os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 
-def _process_is_gone(pid: int) -> bool:
+def _new_token() -> str:
+    """128 random bits: a name no other writer (thread, process, container) can compute."""
+    return secrets.token_hex(16)
+
+
+class _DirLock:
+    """The liveness token of one save's temporaries in one directory.
+
+    ``.fluidspec-nk-<token>.lock`` is held with ``flock(LOCK_EX)`` for as long as the save runs;
+    its temporaries are ``.fluidspec-nk-<token>-<i>.tmp``.  The lock is taken on a file with a
+    name cleanup ignores (``….lock.new``, created with ``O_EXCL``) and only then renamed to
+    ``….lock``: a ``.lock`` file is therefore locked from the moment any cleaner can see it, so
+    "I could take its lock" always means "its writer is gone" — in any process, container or pid
+    namespace, since the kernel releases ``flock`` locks when the holder dies.  Pids are never
+    consulted: two containers sharing a volume both run their writer as pid 1.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.token = _new_token()
+        self._count = 0
+        base = os.path.join(directory, _TMP_PREFIX + self.token)
+        pending = base + _PENDING_SUFFIX
+        self.path = base + _LOCK_SUFFIX
+        self._fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            os.rename(pending, self.path)
+        except BaseException:
+            os.close(self._fd)
+            _unlink_quietly(pending)
+            raise
+
+    def create_temporary(self) -> tuple[str, int]:
+        """A fresh temporary (exclusively created) and its open descriptor."""
+        temp = os.path.join(self.directory, f"{_TMP_PREFIX}{self.token}-{self._count}.tmp")
+        self._count += 1
+        return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o644)
+
+    def release(self) -> None:
+        """Called after every temporary was renamed or removed: unlink, then unlock."""
+        _unlink_quietly(self.path)
+        os.close(self._fd)
+
+
+def _unlink_quietly(path: str) -> None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists but is not ours (EPERM): alive
-        return False
-    return False
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _token_of(name: str) -> str | None:
+    """The token of one of our file names, or None for any other name (other tools' files and
+    any name a writer did not draw at random are left alone)."""
+    if not name.startswith(_TMP_PREFIX):
+        return None
+    rest = name[len(_TMP_PREFIX):]
+    for suffix in (_PENDING_SUFFIX, _LOCK_SUFFIX, ".tmp"):
+        if rest.endswith(suffix):
+            token = rest[:-len(suffix)].split("-", 1)[0]
+            return token if _TOKEN.fullmatch(token) else None
+    return None
 
 
 def remove_stale_temporaries(directory: str) -> None:
-    """Delete ``.fluidspec-nk-<pid>-<i>.tmp`` files of processes that no longer exist.
+    """Delete the temporaries of saves whose writer died (SAFE-CONC-001, SEL-SAVE-008).
 
-    Only a SIGKILL (or a power cut) leaves them: every other failure removes its own.  A file of a
-    live process (a concurrent save, or a reused pid) is left alone.
+    Only a SIGKILL (or a power cut) leaves them: every other failure removes its own.  A
+    temporary is removed only when the lock file of its save can be locked (its writer is gone)
+    or no longer exists (its writer released it after renaming or removing every temporary).
     """
     try:
         names = os.listdir(directory)
     except OSError:
         return
+    by_token: dict[str, list[str]] = {}
     for name in names:
-        if not (name.startswith(_TMP_PREFIX) and name.endswith(".tmp")):
+        token = _token_of(name)
+        if token is not None:
+            by_token.setdefault(token, []).append(name)
+    for token, group in by_token.items():
+        _remove_pending_if_old(directory, [n for n in group if n.endswith(_PENDING_SUFFIX)])
+        temps = [n for n in group if n.endswith(".tmp")]
+        if temps or any(n.endswith(_LOCK_SUFFIX) for n in group):
+            _remove_if_dead(directory, token, temps)
+
+
+def _remove_pending_if_old(directory: str, names: list[str]) -> None:
+    """A writer stalled for longer than the grace between ``O_EXCL`` and ``flock`` loses its
+    save (its rename fails, it raises); it never loses bytes to another writer."""
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            old = time.time() - os.stat(path).st_mtime > _PENDING_GRACE_S
+        except OSError:
             continue
-        pid_text = name[len(_TMP_PREFIX):].split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and _process_is_gone(int(pid_text)):
-            try:
-                os.unlink(os.path.join(directory, name))
-            except OSError:
-                pass
+        if old:
+            _unlink_quietly(path)
+
+
+def _remove_if_dead(directory: str, token: str, temps: list[str]) -> None:
+    # The lock path is opened by name rather than trusted from the listing: a listing is not a
+    # snapshot, and a writer creates its lock before its first temporary and unlinks it only
+    # after its last, so "the lock does not exist now" means the writer has finished with them.
+    lock_path = os.path.join(directory, f"{_TMP_PREFIX}{token}{_LOCK_SUFFIX}")
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | _OPEN_FLAGS)
+    except FileNotFoundError:
+        for name in temps:
+            _unlink_quietly(os.path.join(directory, name))
+        return
+    except OSError:
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a live writer, whatever its pid or pid namespace
+            return
+        for name in temps:
+            _unlink_quietly(os.path.join(directory, name))
+        _unlink_quietly(lock_path)
+    finally:
+        os.close(fd)
 
 
 def checked_dirname(dirname: Any) -> str:
@@ -162,27 +268,23 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
 
 
 def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
-    """Write ``chunks[i]`` to ``paths[i]``: one write into a temporary file beside the target,
-    then ``os.replace`` (SEL-SAVE-008); on failure the temporaries are removed."""
-    made: set[str] = set()
+    """Write ``chunks[i]`` to ``paths[i]``: one write into a fresh temporary beside the target,
+    then ``os.replace`` of all of them (SEL-SAVE-008, SAFE-CONC-001); on failure the temporaries
+    are removed.  One locked lock file per directory marks the temporaries as in use."""
+    locks: dict[str, _DirLock] = {}
     temps: list[tuple[str, str]] = []
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
     try:
         for i, path in enumerate(paths):
             parent = os.path.dirname(path)
-            if parent not in made:
+            lock = locks.get(parent)
+            if lock is None:
                 os.makedirs(parent, exist_ok=True)
                 remove_stale_temporaries(parent)
-                made.add(parent)
-            temp = os.path.join(parent, f"{_TMP_PREFIX}{os.getpid()}-{i}.tmp")
-            fd = os.open(temp, flags, 0o644)
+                lock = locks[parent] = _DirLock(parent)
+            temp, fd = lock.create_temporary()
             temps.append((temp, path))
             try:
-                chunk = chunks[i]
-                size = memoryview(chunk).nbytes
-                written = os.write(fd, chunk)
-                while written < size:  # short writes only happen for huge files
-                    written += os.write(fd, memoryview(chunk).cast("B")[written:])
+                _write_all(fd, chunks[i])
             finally:
                 os.close(fd)
         for temp, path in temps:
@@ -190,10 +292,16 @@ def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
         temps = []
     finally:
         for temp, _ in temps:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
+            _unlink_quietly(temp)
+        for lock in locks.values():
+            lock.release()
+
+
+def _write_all(fd: int, chunk: Any) -> None:
+    view = memoryview(chunk).cast("B")
+    written = os.write(fd, view)
+    while written < view.nbytes:  # short writes only happen for huge files
+        written += os.write(fd, view[written:])
 
 
 def write_file(path: str, data: Any) -> None:
