@@ -11,11 +11,11 @@ import os
 import warnings
 from typing import Any
 
-from fluidspec.numba_kernels.cpu import _files
+from fluidspec.numba_kernels.cpu import _files, _fluid
 from fluidspec.numba_kernels.cpu._io import _save, is_persistable, load_vars
 from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
 from fluidspec.spec import framework_pb2 as pb
-from fluidspec.spec.errors import InvalidArgumentError, MissingFileError
+from fluidspec.spec.errors import FluidSpecError, InvalidArgumentError, MissingFileError
 
 
 def _feed_names(feeded_var_names: Any) -> list[str]:
@@ -31,11 +31,9 @@ def _feed_names(feeded_var_names: Any) -> list[str]:
 
 def _targets(target_vars: Any, program: Any) -> list[Any]:
     """INF-SAVE-001: a Variable or a non-empty list/tuple of global-block Variables."""
-    from fluidspec.reference.framework import Variable
-
-    targets = [target_vars] if isinstance(target_vars, Variable) else target_vars
+    targets = [target_vars] if _fluid.kind_of(target_vars, "Variable") else target_vars
     if not isinstance(targets, (list, tuple)) or not targets or not all(
-            isinstance(t, Variable) for t in targets):
+            _fluid.kind_of(t, "Variable") for t in targets):
         raise InvalidArgumentError("target_vars must be a Variable or a non-empty list of them",
                                    expected="Variable or list[Variable]",
                                    found=repr(target_vars)[:80])
@@ -168,11 +166,10 @@ def save_inference_model(dirname: Any, feeded_var_names: Any, target_vars: Any, 
     Returns the target names; with ``dirname=None`` returns ``(model_bytes, params_bytes)``
     instead (INF-SAVE-010).
     """
-    from fluidspec.reference.framework import Program, default_main_program
-
     feeds = _feed_names(feeded_var_names)
-    program = default_main_program() if main_program is None else main_program
-    if not isinstance(program, Program):
+    program = (_fluid.namespace(target_vars).default_main_program() if main_program is None
+               else main_program)
+    if not _fluid.kind_of(program, "Program"):
         raise InvalidArgumentError("main_program must be a Program or None", expected="Program",
                                    found=type(program).__name__)
     targets = _targets(target_vars, program)
@@ -208,8 +205,6 @@ def _prefer(root: str, name: str, suffix: str) -> str:
 def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None,
                          params_filename: Any = None, pserver_endpoints: Any = None) -> list[Any]:
     """``[program, feed_target_names, fetch_targets]`` (INF-LOAD-001..006)."""
-    from fluidspec.reference._program_desc import program_from_bytes
-
     if dirname is None:  # INF-LOAD-005
         if not isinstance(model_filename, (bytes, bytearray, memoryview)) or not isinstance(
                 params_filename, (bytes, bytearray, memoryview)):
@@ -217,7 +212,7 @@ def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None
                 "without a dirname, model_filename and params_filename must be bytes",
                 expected="bytes, bytes",
                 found=f"{type(model_filename).__name__}, {type(params_filename).__name__}")
-        program = program_from_bytes(model_filename)
+        program = _parse_program(executor, model_filename)
         load_vars(executor, None, program, None, is_persistable, params_filename)
         return _result(program)
     root = _files.checked_dirname(dirname)
@@ -238,9 +233,20 @@ def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None
             base = _basename(params_filename, "params_filename")
             params_name = os.path.basename(_prefer(root, base, ".pdiparams"))
     data = _files.read_file(model_path)
-    program = program_from_bytes(data.tobytes(), path=model_path)
+    program = _parse_program(executor, data.tobytes(), model_path)
     load_vars(executor, root, program, None, is_persistable, params_name)
     return _result(program)
+
+
+def _parse_program(executor: Any, binary: Any, path: str | None = None) -> Any:
+    """``Program.parse_from_string`` of the executor's Fluid namespace; a BAD_PROGRAM names the
+    file it came from."""
+    try:
+        return _fluid.namespace(executor).Program.parse_from_string(bytes(binary))
+    except FluidSpecError as err:
+        if path is not None and getattr(err, "path", None) is None:
+            err.path = path
+        raise
 
 
 def _result(program: Any) -> list[Any]:

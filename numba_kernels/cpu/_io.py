@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fluidspec.numba_kernels.arrays import decode_selected_rows, encode_selected_rows
-from fluidspec.numba_kernels.cpu import _decode, _encode, _files, _separate
+from fluidspec.numba_kernels.cpu import _decode, _encode, _files, _fluid, _separate
 from fluidspec.numba_kernels.cpu import _selection as _select
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cuda import _io as _cuda_io
@@ -36,9 +36,7 @@ from fluidspec.spec.errors import (
 
 def is_parameter(var: Any) -> bool:
     """True for Parameters (SEL-CAND-003)."""
-    from fluidspec.reference.framework import Parameter
-
-    return isinstance(var, Parameter)
+    return _fluid.kind_of(var, "Parameter")
 
 
 def is_persistable(var: Any) -> bool:
@@ -56,10 +54,9 @@ def _builtin(predicate: Any) -> int | None:
     return None
 
 
-def _scope() -> Any:
-    from fluidspec.reference._scope import global_scope
-
-    return global_scope()
+def _scope(*objs: Any) -> Any:
+    """The default scope of the Fluid namespace the caller's objects belong to (``_fluid``)."""
+    return _fluid.namespace(*objs).global_scope()
 
 
 # ------------------------------------------------------------------------------------ save
@@ -67,15 +64,13 @@ def _scope() -> Any:
 
 def _value_of(var: Any, scope: Any, combined: bool) -> Any:
     """The scope value of ``var`` (SEL-SAVE-005): a LoDTensor or SelectedRows holder."""
-    from fluidspec.reference._scope import SelectedRows
-
     holder = scope.find_var(var.name)
     if holder is None or not holder.is_initialized():  # SEL-SAVE-006
         raise UninitializedVarError(
             "a selected variable has no value in the scope", var=var.name,
             expected="a value set, computed or loaded before saving", found="none")
     value = holder._holder
-    if combined and isinstance(value, SelectedRows):  # FMT-SR-002
+    if combined and _fluid.kind_of(value, "SelectedRows"):  # FMT-SR-002
         raise UnsupportedVarTypeError(
             "a SelectedRows value is stored only in separate files (FMT-SR-002)", var=var.name,
             expected="a dense tensor", found="SelectedRows")
@@ -86,7 +81,7 @@ def _collect(ordered: list[Any], combined: bool, before: Callable[[int, Any], No
              ) -> list[Any]:
     """Values of ``ordered`` as (arrays, lods) for dense tensors; on a problem with variable k,
     first surfaces any encoding error of variables before k (their order decides)."""
-    scope = _scope()
+    scope = _scope(ordered)
     values: list[Any] = []
     for k, var in enumerate(ordered):
         try:
@@ -101,10 +96,8 @@ def _collect(ordered: list[Any], combined: bool, before: Callable[[int, Any], No
 
 def _encode_prefix(ordered: list[Any], values: list[Any]) -> None:
     """Encode (and discard) the values before a failing variable: their errors come first."""
-    from fluidspec.reference._scope import SelectedRows
-
     for var, value in zip(ordered, values, strict=False):
-        if isinstance(value, SelectedRows):
+        if _fluid.kind_of(value, "SelectedRows"):
             encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
                                  value.height(), name=var.name)
         else:
@@ -181,9 +174,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
 
 def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
     """One record per variable: dense ones in one encoder call, SelectedRows one by one."""
-    from fluidspec.reference._scope import SelectedRows
-
-    dense = [i for i, v in enumerate(values) if not isinstance(v, SelectedRows)]
+    dense = [i for i, v in enumerate(values) if not _fluid.kind_of(v, "SelectedRows")]
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
         arrays, lods = _dense_inputs(unique, values)
@@ -195,7 +186,7 @@ def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
         mv = memoryview(data)
         return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     for i, (var, value) in enumerate(zip(unique, values, strict=True)):  # var order decides
-        if isinstance(value, SelectedRows):
+        if _fluid.kind_of(value, "SelectedRows"):
             chunks[i] = encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
                                              value.height(), name=var.name)
         else:
@@ -335,9 +326,7 @@ def _read_separate(unique: list[Any], paths: list[str]
 
 def _check_shape(item: _Loaded) -> None:
     """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
-    from fluidspec.reference.framework import Parameter
-
-    if not isinstance(item.var, Parameter):
+    if not _fluid.kind_of(item.var, "Parameter"):
         return
     declared = tuple(item.var.shape)
     found = tuple(item.array.shape)
@@ -350,20 +339,19 @@ def _check_shape(item: _Loaded) -> None:
 
 def _assign(item: _Loaded) -> None:
     """SEL-LOAD-003: the value goes into the existing holder object."""
-    from fluidspec.reference._scope import LoDTensor, SelectedRows
-
-    holder = _scope().var(item.var.name)
+    fluid = _fluid.namespace(item.var)
+    holder = fluid.global_scope().var(item.var.name)
     array = item.array if item.owned else item.array.copy()
     if item.rows is not None:
-        if not isinstance(holder._holder, SelectedRows):
-            holder._set_holder(SelectedRows())
+        if not _fluid.kind_of(holder._holder, "SelectedRows"):
+            holder._set_holder(fluid.core.SelectedRows())
         rows = holder.get_selected_rows()
         rows.get_tensor()._array = array
         rows.set_rows(item.rows)
         rows.set_height(item.height or 0)
         return
-    if not isinstance(holder._holder, LoDTensor):
-        holder._set_holder(LoDTensor())
+    if not _fluid.kind_of(holder._holder, "LoDTensor"):
+        holder._set_holder(fluid.core.LoDTensor())
     tensor = holder.get_tensor()
     tensor._array = array  # an aligned copy this load made: no second copy
     tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)

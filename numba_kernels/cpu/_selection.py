@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from fluidspec.numba_kernels.cpu import _fluid
 from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.spec import VarType
 from fluidspec.spec.errors import InvalidArgumentError, UnsupportedVarTypeError
@@ -60,11 +61,9 @@ _first_bad_kind_k = kernel(_first_bad_kind)
 
 
 def columns(variables: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from fluidspec.reference.framework import Parameter
-
     kinds = np.fromiter((int(v.type) for v in variables), np.int64, len(variables))
     persistable = np.fromiter((bool(v.persistable) for v in variables), np.uint8, len(variables))
-    parameter = np.fromiter((isinstance(v, Parameter) for v in variables), np.uint8,
+    parameter = np.fromiter((_fluid.kind_of(v, "Parameter") for v in variables), np.uint8,
                             len(variables))
     return kinds, persistable, parameter
 
@@ -73,18 +72,16 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
            builtin: int | None) -> list[Any]:
     """The selection (SEL-CAND-001/002): explicit ``vars`` as given, else the candidates that
     pass ``predicate`` (``builtin`` names it when it is one of ours; None selects all)."""
-    from fluidspec.reference.framework import Program, Variable, default_main_program
-
     if vars is not None:
         chosen = list(vars)
         for item in chosen:
-            if not isinstance(item, Variable):
+            if not _fluid.kind_of(item, "Variable"):
                 raise InvalidArgumentError("vars must hold Variables", expected="Variable",
                                            found=repr(item)[:60])
         return chosen
     if program is None:
-        program = default_main_program()
-    elif not isinstance(program, Program):
+        program = _fluid.namespace().default_main_program()
+    elif not _fluid.kind_of(program, "Program"):
         raise InvalidArgumentError("main_program must be a Program or None", expected="Program",
                                    found=type(program).__name__)
     candidates = list(program.list_vars())

@@ -1,0 +1,53 @@
+"""The Fluid object protocol numba_kernels works against, without importing any Fluid.
+
+numba_kernels never imports ``fluidspec.reference`` (nor Paddle): it is driven with whatever
+Fluid object model the caller uses.  Kinds are told by class name along the MRO (``Parameter``,
+``Variable``, ``Program``, ``SelectedRows``, ``LoDTensor`` — the names Paddle's ``fluid.framework``
+and ``fluid.core`` give them), and the namespace-level defaults (``global_scope()``,
+``default_main_program()``, ``Program.parse_from_string``, ``core.LoDTensor``) come from the Fluid
+namespace of the objects passed in.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+from typing import Any
+
+# Tried in this order when a call passes no Fluid object at all (``save_vars(exe, d)`` with the
+# default program): only a namespace the caller has already imported can hold the default
+# program and scope the call means, so looking in ``sys.modules`` finds it without importing one.
+_KNOWN_NAMESPACES = ("paddle.fluid", "fluidspec.reference")
+
+
+def kind_of(obj: Any, name: str) -> bool:
+    """Whether ``obj`` is a Fluid ``name`` (a class of that name, or a subclass of one)."""
+    return any(cls.__name__ == name for cls in type(obj).__mro__)
+
+
+def namespace(*objs: Any) -> ModuleType:
+    """The Fluid namespace (``paddle.fluid``-like package) the objects' classes come from."""
+    for obj in objs:
+        if obj is None or isinstance(obj, (list, tuple)) and not obj:
+            continue
+        if isinstance(obj, (list, tuple)):
+            obj = obj[0]
+        found = _package_with_defaults(type(obj).__module__)
+        if found is not None:
+            return found
+    for name in _KNOWN_NAMESPACES:
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+    raise RuntimeError("no Fluid namespace is imported: pass a Program or Variables")
+
+
+def _package_with_defaults(module_name: str) -> ModuleType | None:
+    parts = module_name.split(".")
+    while parts:
+        module = sys.modules.get(".".join(parts))
+        if module is not None and hasattr(module, "global_scope") and hasattr(
+                module, "default_main_program"):
+            return module
+        parts.pop()
+    return None
