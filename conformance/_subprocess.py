@@ -60,6 +60,13 @@ class SubprocessAdapter:
         #: How many times a server was (re)started; tests of PROTO-ERR-003 read it.
         self.starts = 0
 
+    def another(self, name: str) -> SubprocessAdapter:
+        """A fresh adapter for the same server (same command, environment and directory), which
+        starts its own process: what a check of several writers at once needs."""
+        twin = SubprocessAdapter(self.command, name=name, timeout=self.timeout, cwd=self._cwd)
+        twin._env = self._env
+        return twin
+
     # -- process handling ------------------------------------------------------------------
 
     def _start(self) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "BrokenIgnoresTrailingBytes",
     "BrokenOnlyBlockZero",
     "BrokenKeepsRaw",
+    "BrokenSharedTemporary",
     "toy",
     "unsorted",
     "BROKEN",
@@ -101,6 +102,12 @@ class ToyAdapter:
     def check_trailing(self) -> bool:
         return True
 
+    def write_file(self, path: str, blob: bytes) -> None:
+        """Writes in place: simple, safe against other writers of other files (SAFE-CONC-001),
+        not atomic (SAFE-ATOMIC-001 is a SHOULD)."""
+        with open(path, "wb") as fh:
+            fh.write(blob)
+
     # -- the adapter -------------------------------------------------------------------------
 
     def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
@@ -151,8 +158,7 @@ class ToyAdapter:
             for name, blob in blobs.items():
                 path = os.path.join(dirname, name)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "wb") as fh:
-                    fh.write(blob)
+                self.write_file(path, blob)
             return {}
         if any(v.kind == "SELECTED_ROWS" for v in chosen):
             raise UnsupportedVarTypeError("SelectedRows cannot be combined (FMT-SR-002)")
@@ -160,8 +166,7 @@ class ToyAdapter:
         if dirname is None:
             return {"memory": blob}
         os.makedirs(dirname, exist_ok=True)
-        with open(os.path.join(dirname, filename), "wb") as fh:
-            fh.write(blob)
+        self.write_file(os.path.join(dirname, filename), blob)
         return {}
 
     def _load(self, chosen: list[VarSpec], values: dict[str, Value], call: Call) -> dict[str, Value]:
@@ -334,6 +339,19 @@ class BrokenKeepsRaw(ToyAdapter):
         return chosen + raw
 
 
+class BrokenSharedTemporary(ToyAdapter):
+    """Writes aside and renames, but under a temporary name every writer of the process computes
+    alike (the pid), so concurrent saves overwrite each other's temporaries (SAFE-CONC-001)."""
+
+    name = "toy-shared-temporary"
+
+    def write_file(self, path: str, blob: bytes) -> None:
+        temporary = os.path.join(os.path.dirname(path), f".toy-{os.getpid()}.tmp")
+        with open(temporary, "wb") as fh:
+            fh.write(blob)
+        os.replace(temporary, path)
+
+
 def toy() -> ToyAdapter:
     return ToyAdapter()
 
@@ -350,6 +368,7 @@ BROKEN: dict[type[ToyAdapter], str] = {
     BrokenDropsLod: "FMT-LOD-001",
     BrokenPackedDims: "FMT-DESC-001",
     BrokenIgnoresTrailingBytes: "FMT-COMB-002",
+    BrokenSharedTemporary: "SAFE-CONC-001",
 }
 
 

@@ -38,6 +38,7 @@ from fluidspec.conformance._helpers import (
     var_for,
 )
 from fluidspec.conformance._oracle import record_bytes
+from fluidspec.conformance._protocol_validation import response_definition, validate_response
 from fluidspec.conformance._registry import check
 from fluidspec.conformance._subprocess import SubprocessAdapter
 from fluidspec.conformance._vector_replay import register_vectors
@@ -144,16 +145,22 @@ def check_protocol_hello(ctx: CheckContext) -> None:
         raw.finish("PROTO-TRANSPORT-002")
 
 
-@check("PROTO-TRANSPORT-001", "PROTO-TRANSPORT-002", "PROTO-TRANSPORT-003", "PROTO-ERR-002")
+@check("PROTO-TRANSPORT-001", "PROTO-TRANSPORT-002", "PROTO-TRANSPORT-003", "PROTO-ERR-002",
+       "PROTO-SCHEMA-001")
 def check_protocol_transport(ctx: CheckContext) -> None:
-    """Pipelined requests are answered in order, one line each; bad requests keep it serving."""
+    """Pipelined requests are answered in order, one line each; bad requests keep it serving;
+    every answer, the refusals included, matches the protocol schema."""
     raw = _Raw(ctx)
-    raw.send({"id": 1, "op": "hello", "protocol": PROTOCOL},
-             {"id": 2, "op": "no-such-op"},
-             {"id": 3, "op": "run", "program": {"blocks": [{"parent": -1}], "vars": [], "ops": []},
-              "scope": {}, "call": {"api": "no_such_api"}},
-             {"id": 4, "op": "hello", "protocol": PROTOCOL})
+    requests = [{"id": 1, "op": "hello", "protocol": PROTOCOL},
+                {"id": 2, "op": "no-such-op"},
+                {"id": 3, "op": "run",
+                 "program": {"blocks": [{"parent": -1}], "vars": [], "ops": []},
+                 "scope": {}, "call": {"api": "no_such_api"}},
+                {"id": 4, "op": "hello", "protocol": PROTOCOL}]
+    raw.send(*requests)
     answers = [raw.read("PROTO-TRANSPORT-001") for _ in range(4)]
+    for request, answer in zip(requests, answers):
+        validate_response(answer, response_definition(request["op"]))
     require([a.get("id") for a in answers] == [1, 2, 3, 4], "PROTO-TRANSPORT-003",
             f"ids answered {[a.get('id') for a in answers]}, expected [1, 2, 3, 4]")
     for a in answers[1:3]:
@@ -162,6 +169,7 @@ def check_protocol_transport(ctx: CheckContext) -> None:
     require(answers[3].get("ok") is True, "PROTO-ERR-002", "server stopped serving after bad requests")
     raw.send({"id": 5, "op": "shutdown"})
     bye = raw.read("PROTO-TRANSPORT-002")
+    validate_response(bye, response_definition("shutdown"))
     require(bye.get("id") == 5 and bye.get("ok") is True, "PROTO-TRANSPORT-002",
             f"shutdown answered {bye}")
     raw.finish("PROTO-TRANSPORT-002", close=False)

@@ -6,14 +6,18 @@ rename, record-count mismatches that must leave the scope unchanged, and sizes b
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from fluidspec.conformance._adapter import AdapterUnavailable
 from fluidspec.conformance._case import (
     Call,
     ProgramSpec,
     TensorValue,
+    Value,
 )
 from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._helpers import (
@@ -33,6 +37,7 @@ from fluidspec.conformance._oracle import (
     record_bytes,
 )
 from fluidspec.conformance._registry import check
+from fluidspec.conformance._subprocess import SubprocessAdapter
 from fluidspec.conformance._vector_replay import register_vectors
 from fluidspec.conformance._verdict import ClauseFailure, Skip, fail, require
 
@@ -157,3 +162,78 @@ def check_inference_huge_model(ctx: CheckContext) -> None:
 
 
 register_vectors("SAFE")
+
+
+def _writers(ctx: CheckContext, count: int) -> list[Any]:
+    """``count`` writers that run at the same time: fresh servers of the same command for an
+    implementation behind the protocol (separate processes), else the one in-process adapter
+    driven from ``count`` threads (threads of one process).  Both are SAFE-CONC-001 cases."""
+    if isinstance(ctx.impl, SubprocessAdapter):
+        return [ctx.impl.another(f"{ctx.impl.name}#{i}") for i in range(count)]
+    return [ctx.impl] * count
+
+
+@check("SAFE-CONC-001", apis=("save_vars",))
+def check_concurrent_saves(ctx: CheckContext) -> None:
+    """Writers saving distinct variables into one directory at the same time: every file they
+    name ends up complete with its own bytes, and no save fails because of another."""
+    writers_count, rounds = (4, 6) if ctx.profile in ("ci", "quick") else (8, 40)
+    d = ctx.fresh_dir("conc")
+    os.makedirs(d)
+    expected: dict[str, bytes] = {}
+    jobs: list[list[tuple[ProgramSpec, dict[str, Value], Call]]] = []
+    for w in range(writers_count):
+        mine = []
+        for r in range(rounds):
+            # Distinct values per (writer, round), big enough that writes overlap in time.
+            a = TensorValue(np.full(4096, w * 1000 + r, np.float32))
+            b = TensorValue(np.arange(1024, dtype=np.int64) + (w * 1000 + r))
+            names = (f"w{w}_r{r}_a", f"w{w}_r{r}_b")
+            values = dict(zip(names, (a, b)))
+            program = ProgramSpec(vars=tuple(var_for(n, v) for n, v in values.items()))
+            mine.append((program, values, Call("save_vars", {
+                "dirname": d, "filename": None, "vars": list(names), "predicate": None})))
+            combined = f"w{w}_r{r}_combined"
+            mine.append((program, values, Call("save_vars", {
+                "dirname": d, "filename": combined, "vars": list(names), "predicate": None})))
+            for n, v in values.items():
+                expected[n] = record_bytes(v.array, v.lod)
+            expected[combined] = b"".join(expected[n] for n in sorted(names))
+        jobs.append(mine)
+    writers = _writers(ctx, writers_count)
+    ctx.last_case = {"impl": ctx.impl.name, "program": jobs[0][0][0],
+                     "scope": dict(jobs[0][0][1]), "call": jobs[0][0][2]}
+
+    def write_all(adapter: Any, mine: list[tuple[ProgramSpec, dict[str, Value], Call]]
+                  ) -> list[str]:
+        problems = []
+        for program, values, call in mine:
+            out = adapter.run(program, values, call)
+            if not out.ok:
+                err = out.error or {}
+                problems.append(f"save of {call.get('filename') or list(values)} failed with "
+                                f"{err.get('error')}: {str(err.get('message', ''))[:200]}")
+        return problems
+
+    try:
+        with ThreadPoolExecutor(writers_count) as pool:
+            futures = [pool.submit(write_all, a, mine) for a, mine in zip(writers, jobs)]
+            problems = [p for f in futures for p in f.result()]
+    except AdapterUnavailable as exc:
+        raise Skip(str(exc)) from None
+    finally:
+        if writers[0] is not ctx.impl:
+            for a in writers:
+                a.close()
+    require(not problems, "SAFE-CONC-001",
+            f"{len(problems)} of {sum(map(len, jobs))} concurrent saves failed; first: "
+            f"{problems[:1]}")
+    lost = sorted(n for n in expected if not os.path.isfile(os.path.join(d, n)))
+    require(not lost, "SAFE-CONC-001", f"files lost by concurrent saves: {lost[:5]} "
+                                       f"({len(lost)} of {len(expected)})")
+    wrong = sorted(n for n, blob in expected.items() if Path(d, n).read_bytes() != blob)
+    require(not wrong, "SAFE-CONC-001",
+            f"files holding other bytes than their own save wrote (another writer's, or a mix): "
+            f"{wrong[:5]} ({len(wrong)} of {len(expected)})")
+    left = sorted(files_under(d) - set(expected))
+    require(not left, "SAFE-ATOMIC-001", f"temporary files left behind: {left[:5]}")
