@@ -1,6 +1,6 @@
 """The GPU check: byte equality with the CPU path on random cases, then pack/unpack throughput.
 
-Run on a machine with a GPU (``python -m fluidspec.numba_kernels.cuda_check`` or ``fluidspec bench
+Run on a machine with a GPU (``python -m fluidspec.cuda_check`` or ``fluidspec bench
 --cuda``).  It first encodes random cases (every writable dtype, 0-d to 3-d, zero-size dims,
 LoDs, device and host arrays mixed) on the device and compares the bytes with
 ``numba_kernels.arrays.encode``; it decodes the device buffer back and compares every array,
@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fluidspec.numba_kernels.cuda_check",
+    parser = argparse.ArgumentParser(prog="python -m fluidspec.cuda_check",
                                      description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

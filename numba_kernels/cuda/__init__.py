@@ -13,7 +13,7 @@ and the taxonomy errors are the CPU path's own, shared code.
   itself runs on the host).
 * ``gather(dst, dst_off, src, src_off, nbytes)`` — the scatter/gather kernel itself.
 * ``available()`` / ``simulated()`` / ``unavailable_reason()`` — where it can run.
-* ``python -m fluidspec.numba_kernels.cuda_check`` — the real-GPU check (bytes and throughput).
+* ``python -m fluidspec.cuda_check`` — the real-GPU check (bytes and throughput).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""fluidspec._bench_cuda / ``python -m fluidspec.numba_kernels.cuda_check``: the prepared GPU check.
+"""fluidspec._bench_cuda / ``python -m fluidspec.cuda_check``: the prepared GPU check.
 
 Under the simulator with ``--tiny`` sizes: it runs, compares device bytes with the CPU path
 (FMT-COMB-001 bytes), writes the documented JSON rows, and fails loudly — exit 1 and a
@@ -67,15 +67,15 @@ def test_random_cases_cover_lod_zero_size_and_0d():
 
 
 def test_command_line_entry_point():
-    """``python -m fluidspec.numba_kernels.cuda_check``: 0 under the simulator, 2 with no CUDA at all."""
+    """``python -m fluidspec.cuda_check``: 0 under the simulator, 2 with no CUDA at all."""
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    ok = subprocess.run([sys.executable, "-m", "fluidspec.numba_kernels.cuda_check", "--tiny", "--cases",
+    ok = subprocess.run([sys.executable, "-m", "fluidspec.cuda_check", "--tiny", "--cases",
                          "2", "--no-timing"], env=env, capture_output=True, text=True,
                         timeout=300)
     assert ok.returncode == 0, ok.stderr
     if gpu.simulated():  # without the simulator there is no GPU on this machine either
         env.pop("NUMBA_ENABLE_CUDASIM")
-        none = subprocess.run([sys.executable, "-m", "fluidspec.numba_kernels.cuda_check"], env=env,
+        none = subprocess.run([sys.executable, "-m", "fluidspec.cuda_check"], env=env,
                               capture_output=True, text=True, timeout=300)
         assert none.returncode == 2 and "cannot run" in none.stderr
 

@@ -1,4 +1,4 @@
-"""``python -m fluidspec.numba_kernels.cuda_check``: the GPU check of the CUDA path (``fluidspec._bench_cuda``).
+"""``python -m fluidspec.cuda_check``: the GPU check of the CUDA path (``fluidspec._bench_cuda``).
 
 Exit status 0 when every random case gives the CPU path's bytes, 1 on a byte mismatch (the first
 differing byte is printed), 2 when neither a GPU nor the simulator is available.
