@@ -132,7 +132,7 @@ class Bench:
     # ---------------------------------------------------------------- cases
     def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
         from fluidspec.numba_kernels import arrays
-        from fluidspec.numba_kernels.cpu import _files
+        from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
         names = [f"v{i:05d}" for i in range(len(arrs))]
@@ -250,7 +250,7 @@ class Bench:
 
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
         run(case, "save", "numba",
-            lambda: _files.write_file(path(), arrays.encode_array(arrs, lods)), nbytes, n,
+            lambda: numba_files.write_file(path(), arrays.encode_array(arrs, lods)), nbytes, n,
             new_target)
 
         new_target()
@@ -294,12 +294,12 @@ class Bench:
             lambda: ref.decode_combined(Path(d, "combined").read_bytes(), n, copy=False),
             nbytes, n)
         run(case, "load", "numba",
-            lambda: arrays.decode(_files.read_file(os.path.join(d, "combined")), count=n),
+            lambda: arrays.decode(numba_files.read_file(os.path.join(d, "combined")), count=n),
             nbytes, n)
         self.flush()
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
-        from fluidspec.numba_kernels.cpu import _separate
+        from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
@@ -335,7 +335,7 @@ class Bench:
                     f.write(ref.encode_lod_tensor(a))
 
         def numba_save() -> None:
-            _separate.save_dense(target["d"], names, arrs)
+            numba_files.save_dense(target["d"], names, arrs)
 
         run = self.run
         run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
@@ -373,7 +373,7 @@ class Bench:
                     for name in names]
 
         def numba_load() -> list[Any]:
-            return _separate.load_dense([os.path.join(d, name) for name in names], names)
+            return numba_files.load_dense([os.path.join(d, name) for name in names], names)
 
         run(case, "load", "limit-python-files", plain_read, nbytes, n)
         run(case, "load", "numpy", npy_load, nbytes, n)
@@ -384,7 +384,7 @@ class Bench:
 
     def warm_start(self) -> None:
         code = {
-            "numba": "import numpy as np, numba_kernels.arrays as A; "
+            "numba": "import numpy as np; from fluidspec.numba_kernels import arrays as A; "
                      "A.decode(A.encode([np.zeros((2, 3), np.float32)]))",
             "reference": "import numpy as np; from fluidspec.reference import codec as C; "
                          "C.decode_combined(C.encode_combined([(np.zeros((2, 3), np.float32), None)]))",
@@ -405,7 +405,7 @@ class Bench:
         self.progress("paddle-2.6.2 (own process)")
         cfg = {"cases": sizes, "repeats": 1 if self.quick else self.repeats, "tmp": self.tmp}
         # stderr passes through: Paddle prints one progress line per (case, op)
-        proc = subprocess.run([str(python), str(REPO / "numba_kernels" / "_bench_paddle.py"),
+        proc = subprocess.run([str(python), str(REPO / "fluidspec" / "_bench_paddle.py"),
                                json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             self.notes.append(f"paddle-2.6.2 failed with exit status {proc.returncode}")

@@ -128,8 +128,8 @@ def verify_io(seed: int, max_elems: int) -> None:
     with ``Executor(CUDAPlace(0))`` (values land on the device) and saves them again (packed on
     the device); the two streams must be identical."""
     from fluidspec import reference as fluid
+    from fluidspec.numba_kernels import cuda as gpu
     from fluidspec.numba_kernels import io as nio
-    from fluidspec.numba_kernels.cuda import _io as _cuda_io
     from fluidspec.reference import io as rio
 
     rng = np.random.default_rng(seed)
@@ -147,7 +147,7 @@ def verify_io(seed: int, max_elems: int) -> None:
     exe = fluid.Executor(fluid.CUDAPlace(0))
     with fluid.scope_guard(device):
         nio.load_persistables(exe, None, prog, filename=want)
-        if not all(_cuda_io.is_on_device(device.find_var(v.name).get_tensor()._array)
+        if not all(gpu.is_on_device(device.find_var(v.name).get_tensor()._array)
                    for v in block.all_parameters()):
             raise ByteMismatch("numba_kernels.io with CUDAPlace left values on the host")
         got = nio.save_persistables(exe, None, prog)
@@ -182,7 +182,6 @@ def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
     from numba import cuda
 
     from fluidspec.numba_kernels import cuda as gpu
-    from fluidspec.numba_kernels.cuda import _decode as _cuda_decode
 
     rng = np.random.default_rng(0)
     dev = [cuda.to_device(rng.standard_normal(each // 4).astype(np.float32))
@@ -192,9 +191,9 @@ def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
     payload = count * each
     d2d_src = cuda.device_array(payload, np.uint8)
     d2d_dst = cuda.device_array(payload, np.uint8)
-    u8, parsed, dbuf = _cuda_decode.parse(packed)
-    arena = cuda.device_array(int(_cuda_decode.arena_layout(parsed)[-1]), np.uint8)
-    views = [v for v, _ in _cuda_decode.unpack(u8, parsed, dbuf)]  # one arena, like a load's
+    u8, parsed, dbuf = gpu.parse(packed)
+    arena = cuda.device_array(int(gpu.arena_layout(parsed)[-1]), np.uint8)
+    views = [v for v, _ in gpu.unpack(u8, parsed, dbuf)]  # one arena, like a load's
     d2d = _times(lambda: d2d_dst.copy_to_device(d2d_src), repeat)
     return [
         _row(case, "encode", "cuda", _times(lambda: gpu.encode(dev, out=out), repeat),
@@ -202,8 +201,8 @@ def _measure_case(case: str, count: int, each: int, repeat: int) -> list[dict]:
         _row(case, "encode", "cuda-arena", _times(lambda: gpu.encode(views, out=out), repeat),
              payload, count),
         _row(case, "decode", "cuda", _times(
-            lambda: _cuda_decode.unpack(u8, parsed, dbuf, arena=arena), repeat), payload, count),
-        _row(case, "decode-parse", "cuda", _times(lambda: _cuda_decode.parse(packed), repeat),
+            lambda: gpu.unpack(u8, parsed, dbuf, arena=arena), repeat), payload, count),
+        _row(case, "decode-parse", "cuda", _times(lambda: gpu.parse(packed), repeat),
              payload, count),
         _row(case, "encode", "limit-d2d-copy", d2d, payload, count),
         _row(case, "decode", "limit-d2d-copy", d2d, payload, count),
@@ -252,13 +251,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The whole check; 0 ok, 1 byte mismatch, 2 no GPU/simulator."""
-    from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
+    from fluidspec.numba_kernels import cuda as gpu
 
-    if not _cuda_launch.available():
-        print(f"cuda check: cannot run: {_cuda_launch.unavailable_reason()}", file=sys.stderr)
+    if not gpu.available():
+        print(f"cuda check: cannot run: {gpu.unavailable_reason()}", file=sys.stderr)
         return 2
-    where = "CUDA simulator" if _cuda_launch.simulated() else "GPU"
-    if not args.tiny and _cuda_launch.simulated():
+    where = "CUDA simulator" if gpu.simulated() else "GPU"
+    if not args.tiny and gpu.simulated():
         print("cuda check: the simulator cannot run full sizes; use --tiny", file=sys.stderr)
         return 2
     cases = args.cases if args.cases is not None else (10 if args.tiny else 200)
@@ -297,9 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_from_bench(quick: bool, json_path: str | None) -> int:
     """``fluidspec bench --cuda [--quick] [--json FILE]``: the same check, sized for where it
     runs (tiny under the simulator; fewer repeats and cases with ``--quick``)."""
-    from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
+    from fluidspec.numba_kernels import cuda as gpu
 
-    tiny = _cuda_launch.simulated()
+    tiny = gpu.simulated()
     return run(argparse.Namespace(
         tiny=tiny, cases=20 if quick and not tiny else None, seed=0,
         repeat=3 if quick and not tiny else None, json=json_path, no_timing=False,

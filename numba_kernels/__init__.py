@@ -25,6 +25,6 @@ reference           numba_kernels.cpu                              numba_kernels
 ==================  =============================================  ==============================
 """
 
-from fluidspec.numba_kernels.cpu._warm import warm_up
+from fluidspec.numba_kernels._warm import warm_up
 
 __all__ = ["warm_up"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu import _decode, _encode
-from fluidspec.numba_kernels.cpu._gc import no_gc
+from fluidspec.numba_kernels import cpu
+from fluidspec.numba_kernels.cpu import no_gc
 from fluidspec.spec.errors import InvalidArgumentError
 
 __all__ = [
@@ -46,10 +46,10 @@ def encode(
     true UINT16, code 36, is written — FMT-DTYPE-003).  ``names`` only improve error messages.
     """
     with no_gc():
-        arrs, meta, uniform = _encode.plan(arrays, lods, data_types, names)
+        arrs, meta, uniform = cpu.plan(arrays, lods, data_types, names)
         if out is None:
-            return _encode.encode_to_bytes(arrs, meta, uniform)
-        return _encode.encode_into(arrs, meta, uniform, out)
+            return cpu.encode_to_bytes(arrs, meta, uniform)
+        return cpu.encode_into(arrs, meta, uniform, out)
 
 
 #: average bytes per tensor from which ``encode_array`` copies into a numpy buffer
@@ -67,17 +67,17 @@ def encode_array(arrays: Sequence[Any], lods: Sequence[Any] | None = None, *,
     over those bytes.
     """
     with no_gc():
-        arrs, meta, uniform = _encode.plan(arrays, lods, data_types, names)
-        total = _encode.encoded_size(arrs, meta, uniform)
+        arrs, meta, uniform = cpu.plan(arrays, lods, data_types, names)
+        total = cpu.encoded_size(arrs, meta, uniform)
         if arrs and total // len(arrs) >= _LARGE:
-            return _encode.encode_into(arrs, meta, uniform, np.empty(total, np.uint8))
-        return np.frombuffer(_encode.encode_to_bytes(arrs, meta, uniform), np.uint8)
+            return cpu.encode_into(arrs, meta, uniform, np.empty(total, np.uint8))
+        return np.frombuffer(cpu.encode_to_bytes(arrs, meta, uniform), np.uint8)
 
 
 def encoded_size(arrays: Sequence[Any], lods: Sequence[Any] | None = None) -> int:
     """Bytes ``encode(arrays, lods)`` produces (to size an ``out`` buffer)."""
-    arrs, meta, uniform = _encode.plan(arrays, lods)
-    return _encode.encoded_size(arrs, meta, uniform)
+    arrs, meta, uniform = cpu.plan(arrays, lods)
+    return cpu.encoded_size(arrs, meta, uniform)
 
 
 def encode_record(array: Any, lod: Sequence[Sequence[int]] | None = None, *,
@@ -98,20 +98,20 @@ def decode(buffer: Any, copy: bool = False, count: int | None = None, *, path: A
     RECORD_COUNT_MISMATCH, other bytes after them TRAILING_BYTES (format.md §1.6).
     ``copy=False`` gives zero-copy views valid while ``buffer`` lives unchanged.
     """
-    return _decode.decode(buffer, copy, count, path=path, names=names)
+    return cpu.decode(buffer, copy, count, path=path, names=names)
 
 
 def decode_record(buffer: Any, copy: bool = False, *, path: Any = None,
                   name: str | None = None) -> tuple[np.ndarray, list[list[int]]]:
     """A buffer holding exactly one record, as a separate file does (FMT-COMB-003)."""
-    return _decode.decode(buffer, copy, 1, path=path, names=[name] if name else None,
+    return cpu.decode(buffer, copy, 1, path=path, names=[name] if name else None,
                           whole_file=True)[0]
 
 
-def parse(buffer: Any, count: int | None = None, *, path: Any = None) -> _decode.Parsed:
+def parse(buffer: Any, count: int | None = None, *, path: Any = None) -> cpu.Parsed:
     """Only the parse pass: per-record offset arrays (``rec_off``, ``data_off``, ``codes``,
     ``nbytes``, ``dims``/``dims_off``, ``lvl_*``) without building any array."""
-    return _decode.parse(buffer, count, path=path)[1]
+    return cpu.parse(buffer, count, path=path)[1]
 
 
 def _int64(value: Any, what: str, name: str | None) -> int:
@@ -143,5 +143,5 @@ def encode_selected_rows(array: Any, rows: Sequence[int], height: int, *,
 def decode_selected_rows(buffer: Any, copy: bool = False, *, path: Any = None,
                          name: str | None = None) -> tuple[np.ndarray, list[int], int]:
     """``(value, rows, height)`` of a buffer holding exactly one SelectedRows record."""
-    return _decode.decode_selected_rows(buffer, copy, path=path, name=name)
+    return cpu.decode_selected_rows(buffer, copy, path=path, name=name)
 

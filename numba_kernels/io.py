@@ -4,8 +4,8 @@ Same functions and signatures as ``reference.io``; the implementation is numba_k
 (columnar selection, header and parse kernels, bulk file I/O) — see ``numba_kernels._io``.
 """
 
-from fluidspec.numba_kernels.cpu._inference import load_inference_model, save_inference_model
-from fluidspec.numba_kernels.cpu._io import (
+from fluidspec.numba_kernels._inference import load_inference_model, save_inference_model
+from fluidspec.numba_kernels._io import (
     is_parameter,
     is_persistable,
     load_params,

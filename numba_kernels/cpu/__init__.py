@@ -1,0 +1,40 @@
+"""The CPU kernels of the tensor format, and the names the rest of numba_kernels uses them by.
+
+Everything outside this package (``numba_kernels.arrays``, the save/load API modules,
+``numba_kernels.cuda``) imports only the names below; the private modules are free to change.
+
+* Encode: ``plan(arrays, lods, data_types, names)`` checks and flattens the inputs into
+  ``(arrs, meta, uniform)``; ``encode_to_bytes`` / ``encode_into`` / ``encoded_size`` then write
+  (or size) the combined stream.  ``layout`` computes every record's header and payload offsets
+  (the CUDA encoder runs it too, so both paths place bytes identically).
+* Decode: ``parse(buffer, count, ...)`` checks every record and returns ``(uint8 view, Parsed)``;
+  ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
+  ``decode_selected_rows`` do both steps; ``as_u8`` views any buffer as bytes.
+* Tables: ``SIZES`` (element size by data-type code), ``DTYPE_BY_CODE``, ``writer_code``.
+* Support: ``no_gc`` (the cyclic collector off around bulk allocation), ``kernel`` (how every
+  CPU kernel is compiled), and the scalar byte helpers ``varint_len``, ``put_varint``,
+  ``put_le``, ``get_le`` as plain Python, for another numba target (the CUDA kernels) to wrap.
+"""
+
+from fluidspec.numba_kernels.cpu._decode import (
+    Parsed,
+    arrays_of,
+    as_u8,
+    decode,
+    decode_selected_rows,
+    lods_of,
+    parse,
+)
+from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_code
+from fluidspec.numba_kernels.cpu._encode import encode_into, encode_to_bytes, encoded_size, plan
+from fluidspec.numba_kernels.cpu._gc import no_gc
+from fluidspec.numba_kernels.cpu._jit import kernel
+from fluidspec.numba_kernels.cpu._layout import layout
+from fluidspec.numba_kernels.cpu._scalar import get_le, put_le, put_varint, varint_len
+
+__all__ = [
+    "plan", "encode_to_bytes", "encode_into", "encoded_size", "layout",
+    "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
+    "SIZES", "DTYPE_BY_CODE", "writer_code",
+    "no_gc", "kernel", "varint_len", "put_varint", "put_le", "get_le",
+]

@@ -12,8 +12,22 @@ and the taxonomy errors are the CPU path's own, shared code.
   pairs, each array a view of one aligned device arena (see ``cuda._decode`` for why the parse
   itself runs on the host).
 * ``gather(dst, dst_off, src, src_off, nbytes)`` — the scatter/gather kernel itself.
+* ``parse(buffer)`` -> ``(host bytes, parsed records, device bytes)``, ``arena_layout(parsed)``
+  and ``unpack(host bytes, parsed, device bytes, arena=...)`` — ``decode``'s two steps apart, so
+  a caller (the benchmark) can time the device scatter alone or reuse one arena.
 * ``available()`` / ``simulated()`` / ``unavailable_reason()`` — where it can run.
-* ``python -m fluidspec.cuda_check`` — the real-GPU check (bytes and throughput).
+
+For the save/load APIs (``numba_kernels.io``), all cheap to call on a CPU-only machine until a
+value really is on the device:
+
+* ``is_on_device(value)`` / ``any_on_device(values)`` / ``is_cuda_place(place)`` /
+  ``loads_to_device(executor)`` — where values live and where a load puts them;
+* ``pack_to_host(values, lods, names=...)`` -> ``(stream bytes, record offsets)``: device values
+  packed on the device, one copy to the host;
+* ``unpack_to_device(buffer)``, ``arrays_to_device(arrays)``, ``move_to_device(items)`` — loaded
+  values onto the device, each in an aligned slot of one arena.
+
+``python -m fluidspec.cuda_check`` is the real-GPU check (bytes and throughput).
 """
 
 from __future__ import annotations
@@ -23,19 +37,30 @@ from typing import Any
 
 import numpy as np
 
-# Lazy on purpose: the CPU save/load path imports ``cuda._io`` (which, through this package,
-# would otherwise import numba.cuda and the CUDA toolkit bindings on every CPU-only run).
+# Lazy on purpose: every save and load asks ``is_on_device`` / ``loads_to_device`` (``_io``
+# imports nothing heavy); importing ``_encode`` or ``_decode`` here would import numba.cuda and
+# the CUDA toolkit bindings on every CPU-only run.
 _PUBLIC = {
     "decode": "_decode",
+    "parse": "_decode",
+    "arena_layout": "_decode",
+    "unpack": "_decode",
     "encode": "_encode",
     "gather": "_device",
     "available": "_launch",
     "simulated": "_launch",
     "unavailable_reason": "_launch",
+    "is_on_device": "_io",
+    "any_on_device": "_io",
+    "is_cuda_place": "_io",
+    "loads_to_device": "_io",
+    "pack_to_host": "_io",
+    "unpack_to_device": "_io",
+    "arrays_to_device": "_io",
+    "move_to_device": "_io",
 }
 
-__all__ = ["encode", "decode", "gather", "available", "simulated", "unavailable_reason",
-           "warm_up"]
+__all__ = [*_PUBLIC, "warm_up"]
 
 
 def __getattr__(name: str) -> Any:

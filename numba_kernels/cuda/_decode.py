@@ -1,6 +1,6 @@
 """Decode to the device: a combined stream into device arrays, by one scatter launch.
 
-The parse is the CPU path's (``numba_kernels._decode.parse``: every check, every taxonomy error,
+The parse is the CPU path's (``numba_kernels.cpu.parse``: every check, every taxonomy error,
 FMT-REC-*, FMT-DESC-*, FMT-LOD-*, FMT-SAFE-*, FMT-COMB-002/003), run on a host copy of the
 bytes.  Records are interleaved header/payload, so finding record k+1 needs record k's header:
 a sequential walk, which the host does at ~0.2 µs per record and a GPU thread would do far
@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels.cpu import _decode
-from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE
+from fluidspec.numba_kernels import cpu
 from fluidspec.numba_kernels.cuda._device import (
     gather,
     is_device_array,
@@ -50,26 +49,26 @@ def _host_and_device(buffer: Any) -> tuple[np.ndarray, Any]:
                 found=f"{np.dtype(buffer.dtype)} array of shape {tuple(buffer.shape)}",
             )
         return buffer.copy_to_host(), buffer
-    return _decode.as_u8(buffer), None
+    return cpu.as_u8(buffer), None
 
 
 def parse(
     buffer: Any, count: int | None = None, *, path: Any = None,
     names: Sequence[str] | None = None,
-) -> tuple[np.ndarray, _decode.Parsed, Any]:
+) -> tuple[np.ndarray, cpu.Parsed, Any]:
     """``(host bytes, parsed records, device bytes)``: everything ``unpack`` needs.
 
     Host input is copied to the device once; device input is copied to the host once, for
     the parse (see the module doc).
     """
     host, dev = _host_and_device(buffer)
-    u8, p = _decode.parse(host, count, path=path, names=names)
+    u8, p = cpu.parse(host, count, path=path, names=names)
     if dev is None:
         dev = to_device(np.ascontiguousarray(u8[:p.end]))
     return u8, p, dev
 
 
-def arena_layout(p: _decode.Parsed, align: int = ALIGN) -> np.ndarray:
+def arena_layout(p: cpu.Parsed, align: int = ALIGN) -> np.ndarray:
     """Offsets of each record's array in the arena (n+1; the last is the arena size)."""
     padded = -(-p.nbytes // align) * align
     arena_off = np.zeros(p.n + 1, np.int64)
@@ -78,7 +77,7 @@ def arena_layout(p: _decode.Parsed, align: int = ALIGN) -> np.ndarray:
 
 
 def unpack(
-    u8: np.ndarray, p: _decode.Parsed, dev: Any, *, launch: Launch | None = None,
+    u8: np.ndarray, p: cpu.Parsed, dev: Any, *, launch: Launch | None = None,
     chunk: int | None = None, align: int = ALIGN, arena: Any = None,
 ) -> list[tuple[Any, list[list[int]]]]:
     """Scatter the parsed records' payloads from ``dev`` into one aligned arena (one launch).
@@ -97,13 +96,13 @@ def unpack(
                                    expected=f">= {need} bytes", found=type(arena).__name__)
     stream = streams()[0]
     gather(arena, arena_off[:-1], dev, p.data_off, nbytes, launch, chunk, stream)
-    lods = _decode.lods_of(u8, p) if len(p.lvl_len) else [[] for _ in range(p.n)]
+    lods = cpu.lods_of(u8, p) if len(p.lvl_len) else [[] for _ in range(p.n)]
     out_views: list[tuple[Any, list[list[int]]]] = []
     offs = arena_off.tolist()
     sizes = nbytes.tolist()
     codes = p.codes.tolist()
     for i in range(p.n):
-        flat = arena[offs[i]:offs[i] + sizes[i]].view(DTYPE_BY_CODE[codes[i]])
+        flat = arena[offs[i]:offs[i] + sizes[i]].view(cpu.DTYPE_BY_CODE[codes[i]])
         out_views.append((flat.reshape(p.shape(i)), lods[i]))
     tag_arena_views([v for v, _ in out_views], arena, offs)
     stream.synchronize()

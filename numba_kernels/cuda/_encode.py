@@ -22,9 +22,7 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels.cpu._dtypes import SIZES
-from fluidspec.numba_kernels.cpu._encode import plan
-from fluidspec.numba_kernels.cpu._layout import layout
+from fluidspec.numba_kernels.cpu import SIZES, layout, plan
 from fluidspec.numba_kernels.cuda import _kernels as _cuda
 from fluidspec.numba_kernels.cuda import _launch as _cuda_launch
 from fluidspec.numba_kernels.cuda._device import (

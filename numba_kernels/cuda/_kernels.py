@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels.cpu import _scalar
+from fluidspec.numba_kernels import cpu
 
 _U8 = np.uint64(8)
 _U64 = np.uint64(64)
@@ -39,8 +39,8 @@ def _device(fn):  # noqa: ANN001, ANN202
     return cuda.jit(device=True, inline="always")(fn)
 
 
-put_le = _device(_scalar.put_le)
-put_varint = _device(_scalar.put_varint)
+put_le = _device(cpu.put_le)
+put_varint = _device(cpu.put_varint)
 
 
 # --------------------------------------------------------------------------------------------

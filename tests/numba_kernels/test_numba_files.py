@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels.cpu._files: concurrent saves and the cleanup of killed saves'
+"""fluidspec.numba_kernels._files: concurrent saves and the cleanup of killed saves'
 temporaries (SEL-SAVE-008, SAFE-CONC-001, SAFE-ATOMIC-001).
 
 Liveness is a ``flock`` on the save's lock file, never a pid: the tests hold locks from other
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from fluidspec import numba_kernels
+from fluidspec.numba_kernels import _files
 from fluidspec.numba_kernels import io as nio
-from fluidspec.numba_kernels.cpu import _files
 from fluidspec.reference import io as rio
 from fluidspec.reference._framework import Program
 from fluidspec.reference._scope import Scope, scope_guard

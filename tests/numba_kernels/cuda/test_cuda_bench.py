@@ -92,9 +92,7 @@ def test_fluidspec_bench_cuda_flag(tmp_path):
 
 def test_io_check_catches_a_wrong_device_save(monkeypatch):
     """The API-level part of the check fails when the device-packed save differs."""
-    from fluidspec.numba_kernels.cuda import _io as _cuda_io
-
-    real = _cuda_io.pack_to_host
+    real = gpu.pack_to_host
 
     def corrupt(*args, **kwargs):
         host, offsets = real(*args, **kwargs)
@@ -102,6 +100,6 @@ def test_io_check_catches_a_wrong_device_save(monkeypatch):
         return host, offsets
 
     _cuda_bench.verify_io(0, 64)  # passes as is
-    monkeypatch.setattr(_cuda_io, "pack_to_host", corrupt)
+    monkeypatch.setattr(gpu, "pack_to_host", corrupt)
     with pytest.raises(_cuda_bench.ByteMismatch, match="save_persistables"):
         _cuda_bench.verify_io(0, 64)

@@ -19,8 +19,8 @@ require_cuda()
 from numba import cuda  # noqa: E402
 
 from fluidspec import reference as fluid  # noqa: E402
+from fluidspec.numba_kernels import cuda as gpu  # noqa: E402
 from fluidspec.numba_kernels import io as nio  # noqa: E402
-from fluidspec.numba_kernels.cuda import _io as _cuda_io  # noqa: E402
 from fluidspec.reference import CPUPlace, CUDAPlace  # noqa: E402
 from fluidspec.reference import codec as oracle  # noqa: E402
 from fluidspec.reference import io as rio  # noqa: E402
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.cuda
 @given(case=tensor_lists())
 def test_pack_to_host_is_the_combined_stream_and_splits_into_records(case):
     arrays, lods = case
-    host, offsets = _cuda_io.pack_to_host([cuda.to_device(a) for a in arrays], lods)
+    host, offsets = gpu.pack_to_host([cuda.to_device(a) for a in arrays], lods)
     assert host.tobytes() == oracle.encode_combined(list(zip(arrays, lods, strict=True)))
     assert len(offsets) == len(arrays) + 1
     for i, (a, lod) in enumerate(zip(arrays, lods, strict=True)):
@@ -42,16 +42,16 @@ def test_unpack_to_device_round_trip():
     arrays = [np.arange(6, dtype=np.int32).reshape(3, 2), np.float64(4.0)]
     lods = [[[0, 1, 3]], None]
     blob = oracle.encode_combined(list(zip(arrays, lods, strict=True)))
-    got = _cuda_io.unpack_to_device(blob, count=2, names=["a", "b"])
+    got = gpu.unpack_to_device(blob, count=2, names=["a", "b"])
     for (dev, lod), a, want in zip(got, arrays, [[[0, 1, 3]], []], strict=True):
         assert dev.copy_to_host().tobytes() == np.asarray(a).tobytes()
         assert lod == want
 
 
 def test_where_values_live():
-    assert _cuda_io.any_on_device([np.zeros(2), cuda.to_device(np.zeros(2))])
-    assert not _cuda_io.any_on_device([np.zeros(2)])
-    assert _cuda_io.is_cuda_place(CUDAPlace(0)) and not _cuda_io.is_cuda_place(CPUPlace())
+    assert gpu.any_on_device([np.zeros(2), cuda.to_device(np.zeros(2))])
+    assert not gpu.any_on_device([np.zeros(2)])
+    assert gpu.is_cuda_place(CUDAPlace(0)) and not gpu.is_cuda_place(CPUPlace())
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def test_cuda_place_load_puts_values_on_the_device(tmp_path):
     scope = _device_scope(tmp_path)
     for name, (array, lod) in VALUES.items():
         tensor = scope.find_var(name).get_tensor()
-        assert _cuda_io.is_on_device(tensor._array), name
+        assert gpu.is_on_device(tensor._array), name
         assert tensor._array.copy_to_host().tobytes() == np.asarray(array).tobytes()
         assert tensor._array.shape == np.asarray(array).shape
         assert tensor.lod() == (lod or [])
@@ -124,8 +124,8 @@ def test_saving_device_values_packs_on_the_device(tmp_path, monkeypatch, api, mo
     """SEL-SAVE-005, FMT-COMB-001: same bytes/files as reference.io saving host values, and the
     device path (not a host copy) did the packing."""
     calls = []
-    real = _cuda_io.pack_to_host
-    monkeypatch.setattr(_cuda_io, "pack_to_host",
+    real = gpu.pack_to_host
+    monkeypatch.setattr(gpu, "pack_to_host",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
     prog = _program()
     kwargs = {"vars": [prog.global_block().var(n) for n in ("w", "seq", "lr")]} \
@@ -163,7 +163,7 @@ def test_inference_model_round_trip_on_the_device(tmp_path):
         nio.load_inference_model(str(tmp_path / nio.__name__), fluid.Executor(fluid.CUDAPlace(0)),
                                  params_filename="params")
     w = fresh.find_var("w").get_tensor()._array
-    assert _cuda_io.is_on_device(w)
+    assert gpu.is_on_device(w)
     assert w.copy_to_host().tobytes() == VALUES["w"][0].tobytes()
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu import _decode, _encode, _files
-from fluidspec.numba_kernels.cpu._gc import no_gc
+from fluidspec.numba_kernels import _files, cpu
+from fluidspec.numba_kernels.cpu import no_gc
 from fluidspec.spec.errors import FluidSpecError
 
 
@@ -25,9 +25,9 @@ def encode_records(arrays: Sequence[Any], lods: Sequence[Any] | None,
                    names: Sequence[str]) -> tuple[bytes, list[int]]:
     """All records back to back and their boundaries (``len(arrays) + 1`` offsets)."""
     with no_gc():
-        arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
-        data = _encode.encode_to_bytes(arrs, meta, uniform)
-    parsed = _decode.parse(data, len(arrs))[1]
+        arrs, meta, uniform = cpu.plan(arrays, lods, None, names)
+        data = cpu.encode_to_bytes(arrs, meta, uniform)
+    parsed = cpu.parse(data, len(arrs))[1]
     return data, [*parsed.rec_off.tolist(), len(data)]
 
 
@@ -44,27 +44,27 @@ def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: b
     """Each file as exactly one dense-tensor record, in order."""
     u8, parsed = index_dense(paths, names)
     with no_gc():
-        arrays = _decode.arrays_of(u8, parsed, copy)
-        lods = _decode.lods_of(u8, parsed) if len(parsed.lvl_len) else None
+        arrays = cpu.arrays_of(u8, parsed, copy)
+        lods = cpu.lods_of(u8, parsed) if len(parsed.lvl_len) else None
         if lods is None:
             return [(a, []) for a in arrays]
         return list(zip(arrays, lods, strict=True))
 
 
 def index_dense(paths: Sequence[str], names: Sequence[str] | None = None
-                ) -> tuple[np.ndarray, _decode.Parsed]:
+                ) -> tuple[np.ndarray, cpu.Parsed]:
     """Read every file into one arena and parse it: ``(arena, parsed)``, records = files."""
     arena, bounds = _files.read_files(paths, names)
     n = len(paths)
     try:
-        u8, parsed = _decode.parse(arena, n)
+        u8, parsed = cpu.parse(arena, n)
         ok = np.array_equal(parsed.rec_off, bounds[:-1])
     except FluidSpecError:
         ok = False
     if not ok:
         for i, path in enumerate(paths):  # raises for the first bad file
             a, b = int(bounds[i]), int(bounds[i + 1])
-            _decode.decode(arena[a:b], False, 1, path=path,
+            cpu.decode(arena[a:b], False, 1, path=path,
                            names=[names[i]] if names is not None else None, whole_file=True)
         raise AssertionError("files parse one by one but not together")  # pragma: no cover
     return u8, parsed

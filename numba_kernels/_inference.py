@@ -11,8 +11,8 @@ import os
 import warnings
 from typing import Any
 
-from fluidspec.numba_kernels.cpu import _files, _fluid
-from fluidspec.numba_kernels.cpu._io import _save, is_persistable, load_vars
+from fluidspec.numba_kernels import _files, _fluid
+from fluidspec.numba_kernels._io import _save, is_persistable, load_vars
 from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
 from fluidspec.spec import framework_pb2 as pb
 from fluidspec.spec.errors import FluidSpecError, InvalidArgumentError, MissingFileError

@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from fluidspec.numba_kernels import _files, _fluid, _separate, cpu, cuda
+from fluidspec.numba_kernels import _selection as _select
 from fluidspec.numba_kernels.arrays import decode_selected_rows, encode_selected_rows
-from fluidspec.numba_kernels.cpu import _decode, _encode, _files, _fluid, _separate
-from fluidspec.numba_kernels.cpu import _selection as _select
-from fluidspec.numba_kernels.cpu._gc import no_gc
-from fluidspec.numba_kernels.cuda import _io as _cuda_io
+from fluidspec.numba_kernels.cpu import no_gc
 from fluidspec.spec import EMPTY_SELECTION_WARNING, VarType, element_type
 from fluidspec.spec.errors import (
     DtypeMismatchError,
@@ -101,7 +100,7 @@ def _encode_prefix(ordered: list[Any], values: list[Any]) -> None:
             encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
                                  value.height(), name=var.name)
         else:
-            _encode.plan([value._value(var.name)], [value.lod()], None, [var.name])
+            cpu.plan([value._value(var.name)], [value.lod()], None, [var.name])
 
 
 def _dense_inputs(ordered: list[Any], values: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -141,13 +140,13 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         values = _collect(ordered, True)
         names = [v.name for v in ordered]
         arrays, lods = _dense_inputs(ordered, values)
-        if _cuda_io.any_on_device(arrays):  # packed on the GPU, one copy to the host
-            packed, _ = _cuda_io.pack_to_host(arrays, lods, names=names)
+        if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
+            packed, _ = cuda.pack_to_host(arrays, lods, names=names)
             stream = packed.tobytes()
         else:
             with no_gc():
-                arrs, meta, uniform = _encode.plan(arrays, lods, None, names)
-                stream = _encode.encode_to_bytes(arrs, meta, uniform)
+                arrs, meta, uniform = cpu.plan(arrays, lods, None, names)
+                stream = cpu.encode_to_bytes(arrs, meta, uniform)
         if dirname is None:
             return stream
         root = _files.checked_dirname(dirname)
@@ -178,8 +177,8 @@ def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
         arrays, lods = _dense_inputs(unique, values)
-        if _cuda_io.any_on_device(arrays):  # packed on the GPU, one copy to the host
-            data, bounds = _cuda_io.pack_to_host(arrays, lods, names=[v.name for v in unique])
+        if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
+            data, bounds = cuda.pack_to_host(arrays, lods, names=[v.name for v in unique])
             bounds = bounds.tolist()
         else:
             data, bounds = _separate.encode_records(arrays, lods, [v.name for v in unique])
@@ -260,11 +259,11 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         loaded, bulk = _read_separate(unique, paths)
     for item in loaded:
         _check_shape(item)
-    if _cuda_io.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
-        _cuda_io.move_to_device(loaded)
+    if cuda.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
+        cuda.move_to_device(loaded)
     elif bulk is not None:  # every check passed: one aligned host copy per run of records
         with no_gc():
-            for item, array in zip(loaded, _decode.arrays_of(*bulk, True), strict=True):
+            for item, array in zip(loaded, cpu.arrays_of(*bulk, True), strict=True):
                 item.array, item.owned = array, True
     with no_gc():
         for item in loaded:
@@ -274,11 +273,11 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
 
 def _read_combined(ordered: list[Any], data: Any, path: Any
                    ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
-    """SEL-LOAD-005: records matched to the sorted names by position, once ``_decode.parse``
+    """SEL-LOAD-005: records matched to the sorted names by position, once ``cpu.parse``
     has found exactly one per name (format.md §1.6)."""
     names = [v.name for v in ordered]
     declared = [None if v.dtype is None else int(v.dtype) for v in ordered]
-    u8, parsed = _decode.parse(data, len(ordered), path=path, names=names,
+    u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
                                declared_types=declared)
     codes = parsed.codes.tolist()
     for i, code in enumerate(codes):
@@ -289,8 +288,8 @@ def _read_combined(ordered: list[Any], data: Any, path: Any
                 "position", path=path, offset=int(parsed.rec_off[i]), var=names[i],
                 expected=VarType(declared[i]).name, found=element_type(code).name)
     with no_gc():  # views until every check passed; _own() copies them in bulk after
-        arrays = _decode.arrays_of(u8, parsed, False)
-        lods = _decode.lods_of(u8, parsed)
+        arrays = cpu.arrays_of(u8, parsed, False)
+        lods = cpu.lods_of(u8, parsed)
         loaded = [_Loaded(v, a, lod, path) for v, a, lod in zip(ordered, arrays, lods, strict=True)]
     return loaded, (u8, parsed)
 
@@ -306,8 +305,8 @@ def _read_separate(unique: list[Any], paths: list[str]
             pass  # redo one by one: the first variable's error in order is the answer
         else:
             with no_gc():
-                arrays = _decode.arrays_of(u8, parsed, False)
-                lods = _decode.lods_of(u8, parsed)
+                arrays = cpu.arrays_of(u8, parsed, False)
+                lods = cpu.lods_of(u8, parsed)
                 loaded = [_Loaded(v, a, lod, p) for v, a, lod, p in
                           zip(unique, arrays, lods, paths, strict=True)]
             return loaded, (u8, parsed)
@@ -318,7 +317,7 @@ def _read_separate(unique: list[Any], paths: list[str]
             array, rows, height = decode_selected_rows(data, path=path, name=var.name)
             out.append(_Loaded(var, array, [], path, rows, height))
         else:
-            array, lod = _decode.decode(data, False, 1, path=path, names=[var.name],
+            array, lod = cpu.decode(data, False, 1, path=path, names=[var.name],
                                         whole_file=True)[0]
             out.append(_Loaded(var, array, lod, path))
     return out, None

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu import _fluid
-from fluidspec.numba_kernels.cpu._jit import kernel
+from fluidspec.numba_kernels import _fluid
+from fluidspec.numba_kernels.cpu import kernel
 from fluidspec.spec import VarType
 from fluidspec.spec.errors import InvalidArgumentError, UnsupportedVarTypeError
 
