@@ -20,6 +20,12 @@ import numpy as np
 
 from fluidspec import spec
 from fluidspec.spec import TENSOR_DESC_FIELDS, VarType
+from fluidspec.reference._program_desc import (
+    ProgramDescView,
+    parse_program_desc,
+    prepare_for_test,
+    program_to_proto,
+)
 from fluidspec.spec import framework_pb2 as pb
 from fluidspec.spec.errors import InvalidArgumentError
 
@@ -685,25 +691,62 @@ class Program:
     @property
     def desc(self) -> Any:
         """``program.desc``: ``serialize_to_string()``, feed/fetch target names, version."""
-        from fluidspec.reference._program_desc import ProgramDescView
-
         return ProgramDescView(self)
 
     def _version(self) -> int:
         return int(self._proto.version.version)
 
     @staticmethod
-    def parse_from_string(binary: bytes) -> Program:
-        """A Program from ProgramDesc bytes (PROG-SER-001; BAD_PROGRAM when unparseable)."""
-        from fluidspec.reference._program_desc import program_from_bytes
+    def parse_from_string(binary: bytes, *, path: object = None) -> Program:
+        """A Program from ProgramDesc bytes (PROG-SER-001; BAD_PROGRAM when unparseable, naming
+        ``path`` when given)."""
+        return Program._from_desc(parse_program_desc(binary, path=path))
 
-        return program_from_bytes(binary)
+    @staticmethod
+    def _from_desc(message: pb.ProgramDesc) -> Program:
+        """A Program that owns copies of ``message``'s parts, so that serializing it again gives
+        the same bytes (PROG-SER-001)."""
+        program = Program.__new__(Program)
+        program._proto = pb.ProgramDesc()
+        program._proto.CopyFrom(message)
+        program._proto.ClearField("blocks")
+        program.blocks = []
+        program.current_block_idx = 0
+        program.random_seed = 0
+        for block_message in message.blocks:
+            block_proto = pb.BlockDesc()
+            block_proto.CopyFrom(block_message)
+            block_proto.ClearField("vars")
+            block_proto.ClearField("ops")
+            block = Block(program, block_proto)
+            for var_message in block_message.vars:
+                var_proto = pb.VarDesc()
+                var_proto.CopyFrom(var_message)
+                # A var flagged is_parameter comes back as a Parameter, as in Paddle 2.x; saved
+                # inference programs clear the flag, so their vars are plain Variables
+                # (INF-LOAD-004).
+                cls = Parameter if var_proto.is_parameter else Variable
+                block._add_var(cls(block, var_proto))
+            for op_message in block_message.ops:
+                op_proto = pb.OpDesc()
+                op_proto.CopyFrom(op_message)
+                block.ops.append(Operator(block, op_proto))
+            program.blocks.append(block)
+        return program
 
     def clone(self, for_test: bool = False) -> Program:
-        """A deep copy (API-MODEL-007); ``for_test`` drops backward/optimize ops, sets is_test."""
-        from fluidspec.reference._program_desc import clone_program
-
-        return clone_program(self, for_test=for_test)
+        """A deep copy through the ProgramDesc (API-MODEL-007); ``for_test`` drops backward and
+        optimize ops and sets ``is_test``."""
+        copy = Program._from_desc(program_to_proto(self))
+        copy.random_seed = self.random_seed
+        for block, original in zip(copy.blocks, self.blocks, strict=True):
+            for name, var in block.vars.items():
+                source = original.vars[name]
+                if isinstance(var, Parameter) and isinstance(source, Parameter):
+                    var.trainable = source.trainable
+        if for_test:
+            prepare_for_test(copy)
+        return copy
 
     def to_string(self, throw_on_error: bool = False, with_details: bool = False) -> str:
         lines = []

@@ -17,11 +17,9 @@ from fluidspec.reference import _files
 from fluidspec.reference._framework import Block, Operator, Program, Variable
 from fluidspec.reference._io import _valid_program, is_persistable, load_persistables, plan_save
 from fluidspec.reference._program_desc import (
-    clone_program,
     drop_unreachable_blocks,
     feed_target_names,
     fetch_target_names,
-    program_from_bytes,
     program_to_bytes,
 )
 from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
@@ -54,7 +52,7 @@ def prune_for_inference(
 
     The original program is not changed (INF-SAVE-009).
     """
-    pruned = clone_program(program)
+    pruned = program.clone()
     glob = pruned.global_block()
     feeds = set(feeded_var_names)
     ops = [op for op in glob.ops if op.type not in ("feed", "fetch")]
@@ -94,7 +92,7 @@ def prune_for_inference(
     _add_feed_fetch(glob, feeded_var_names, target_names)
     pruned._proto.version.version = PADDLE_2_6_2_PROGRAM_VERSION  # INF-SAVE-007
     # Re-parse so the result's vars are plain Variables, exactly as a loader will see them.
-    return program_from_bytes(program_to_bytes(pruned))
+    return Program.parse_from_string(program_to_bytes(pruned))
 
 
 def _add_feed_fetch(glob: Block, feeds: Sequence[str], targets: Sequence[str]) -> None:
@@ -217,7 +215,7 @@ def load_inference_model(
                 "program and of its parameters", expected="bytes, bytes",
                 found=f"{type(model_filename).__name__}, {type(params_filename).__name__}",
             )
-        program = program_from_bytes(model_filename)
+        program = Program.parse_from_string(model_filename)
         targets = _targets(program, None)
         load_persistables(executor, None, program, filename=bytes(params_filename))
         return [program, *targets]
@@ -235,7 +233,7 @@ def load_inference_model(
     model_name = _basename(model_filename, "model_filename") or _DEFAULT_MODEL
     params_name = _basename(params_filename, "params_filename")
     model_path = _pick(root, model_name, ".pdmodel") if model_filename else root / model_name
-    program = program_from_bytes(_files.read_bytes(model_path), path=model_path)
+    program = Program.parse_from_string(_files.read_bytes(model_path), path=model_path)
     targets = _targets(program, model_path)
     params = None
     if params_name is not None:

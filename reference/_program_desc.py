@@ -23,9 +23,8 @@ __all__ = [
     "ProgramDescView",
     "program_to_proto",
     "program_to_bytes",
-    "program_from_bytes",
-    "program_from_proto",
-    "clone_program",
+    "parse_program_desc",
+    "prepare_for_test",
     "drop_unreachable_blocks",
     "feed_target_names",
     "fetch_target_names",
@@ -55,8 +54,10 @@ def program_to_bytes(program: Program) -> bytes:
     return program_to_proto(program).SerializePartialToString()
 
 
-def program_from_bytes(binary: bytes | bytearray | memoryview, *, path: object = None) -> Program:
-    """Parse ProgramDesc bytes; BAD_PROGRAM when they are not a usable ProgramDesc (INF-LOAD-001)."""
+def parse_program_desc(binary: bytes | bytearray | memoryview, *, path: object = None
+                       ) -> pb.ProgramDesc:
+    """The ProgramDesc message in ``binary``; BAD_PROGRAM when the bytes are not a usable
+    ProgramDesc (INF-LOAD-001).  ``Program.parse_from_string`` builds the Program from it."""
     try:
         message = pb.ProgramDesc.FromString(bytes(binary))
     except DecodeError as exc:
@@ -64,7 +65,8 @@ def program_from_bytes(binary: bytes | bytearray | memoryview, *, path: object =
             f"not a parseable ProgramDesc ({exc})", path=path, expected="ProgramDesc protobuf",
             found=f"{len(binary)} bytes starting {bytes(binary[:8]).hex()}",
         ) from None
-    return program_from_proto(message, path=path)
+    _check_structure(message, path)
+    return message
 
 
 def _check_structure(message: pb.ProgramDesc, path: object) -> None:
@@ -109,57 +111,14 @@ def _check_structure(message: pb.ProgramDesc, path: object) -> None:
                     )
 
 
-def program_from_proto(message: pb.ProgramDesc, *, path: object = None) -> Program:
-    """Build a Program that owns copies of ``message``'s parts (PROG-SER-001)."""
-    from fluidspec.reference._framework import Block, Operator, Parameter, Program, Variable
-
-    _check_structure(message, path)
-    program = Program.__new__(Program)
-    program._proto = pb.ProgramDesc()
-    program._proto.CopyFrom(message)
-    program._proto.ClearField("blocks")
-    program.blocks = []
-    program.current_block_idx = 0
-    program.random_seed = 0
-    for block_message in message.blocks:
-        block_proto = pb.BlockDesc()
-        block_proto.CopyFrom(block_message)
-        block_proto.ClearField("vars")
-        block_proto.ClearField("ops")
-        block = Block(program, block_proto)
-        for var_message in block_message.vars:
-            var_proto = pb.VarDesc()
-            var_proto.CopyFrom(var_message)
-            # A var flagged is_parameter comes back as a Parameter, as in Paddle 2.x; saved
-            # inference programs clear the flag, so their vars are plain Variables (INF-LOAD-004).
-            cls = Parameter if var_proto.is_parameter else Variable
-            block._add_var(cls(block, var_proto))
-        for op_message in block_message.ops:
-            op_proto = pb.OpDesc()
-            op_proto.CopyFrom(op_message)
-            block.ops.append(Operator(block, op_proto))
-        program.blocks.append(block)
-    return program
-
-
-def clone_program(program: Program, *, for_test: bool = False) -> Program:
-    """A deep copy through the ProgramDesc (API-MODEL-007)."""
-    from fluidspec.reference._framework import Parameter
-
-    copy = program_from_proto(program_to_proto(program))
-    copy.random_seed = program.random_seed
-    for block, original in zip(copy.blocks, program.blocks, strict=True):
-        for name, var in block.vars.items():
-            source = original.vars[name]
-            if isinstance(var, Parameter) and isinstance(source, Parameter):
-                var.trainable = source.trainable
-    if for_test:
-        _prune_training(copy)
-        for block in copy.blocks:
-            for op in block.ops:
-                if op.has_attr("is_test"):
-                    op._set_attr("is_test", True)
-    return copy
+def prepare_for_test(program: Program) -> None:
+    """``clone(for_test=True)``'s changes to the copy: backward and optimize ops go, every op
+    with an ``is_test`` attribute gets it set (API-MODEL-007)."""
+    _prune_training(program)
+    for block in program.blocks:
+        for op in block.ops:
+            if op.has_attr("is_test"):
+                op._set_attr("is_test", True)
 
 
 def _reachable_blocks(program: Program, ops: Sequence[Operator]) -> set[int]:

@@ -9,6 +9,7 @@ the runtime value found here — its dtype, dims and LoD — never the declared 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -212,23 +213,36 @@ class Scope:
         """Children are not tracked; kept for Fluid scripts that call it."""
 
 
-_global_scope = Scope()
+_process_scope = Scope()
+
+
+class _GuardedScope(threading.local):
+    """The scope ``scope_guard`` installed in this thread, if any.
+
+    Per thread on purpose: Paddle 2.6.2's ``scope_guard`` swaps one process-wide global, so two
+    threads that each guard their own scope see each other's.  Here each thread sees its own,
+    and a thread that guards nothing sees the process's scope, as in Paddle.
+    """
+
+    scope: Scope | None = None
+
+
+_guarded = _GuardedScope()
 
 
 def global_scope() -> Scope:
     """The scope executors and the save/load APIs use unless told otherwise (API-SCOPE-001)."""
-    return _global_scope
+    return _guarded.scope or _process_scope
 
 
 @contextlib.contextmanager
 def scope_guard(scope: Scope) -> Iterator[None]:
-    """Make ``scope`` the global scope inside the ``with``."""
-    global _global_scope
+    """Make ``scope`` the global scope of this thread inside the ``with``."""
     if not isinstance(scope, Scope):
         raise InvalidArgumentError("scope_guard needs a Scope", expected="Scope",
                                    found=type(scope).__name__)
-    previous, _global_scope = _global_scope, scope
+    previous, _guarded.scope = _guarded.scope, scope
     try:
         yield
     finally:
-        _global_scope = previous
+        _guarded.scope = previous

@@ -8,7 +8,7 @@ source scripts/_setup.sh
 # conformance run against Paddle.  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
 
-# The CUDA kernels (issue 5) need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
+# The CUDA kernels need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
 echo "== installing fluidspec[cuda] into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[cuda]'
 # PTX check of those kernels for cc 9.0 (tests/numba_kernels/cuda/test_cuda_ptx.py) needs the CUDA 13 toolkit wheels

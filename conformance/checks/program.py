@@ -41,10 +41,22 @@ def check_program_files(ctx: CheckContext) -> None:
     except Exception:
         tensor_ok = False
     require(not tensor_ok, "PROG-SNIFF-001", "the __model__ bytes also read as tensor records")
-    from fluidspec._program_view import sniff_program
+    require(_sniffs_as_program(raw) and not _sniffs_as_program((d / "w").read_bytes()),
+            "PROG-SNIFF-001", "sniffing does not tell the model from the parameter file")
 
-    require(sniff_program(raw) and not sniff_program((d / "w").read_bytes()), "PROG-SNIFF-001",
-            "sniffing does not tell the model from the parameter file")
+
+def _sniffs_as_program(buf: bytes) -> bool:
+    """PROG-SNIFF-001's content rule, as the clause states it: not tensor data (the first byte
+    is not 0), and an initialised ProgramDesc whose first block has idx 0."""
+    from fluidspec.spec.framework_pb2 import ProgramDesc
+
+    if not buf or buf[0] == 0:
+        return False
+    try:
+        program = ProgramDesc.FromString(buf)
+    except Exception:
+        return False
+    return program.IsInitialized() and len(program.blocks) > 0 and program.blocks[0].idx == 0
 
 
 register_vectors("PROG")

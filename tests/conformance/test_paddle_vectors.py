@@ -105,7 +105,7 @@ def test_manifest_schema() -> None:
 
 
 def test_manifest_covers_the_issue() -> None:
-    """Issue 7's list: all dtypes, LoD 1 and 2 levels, 0-d, zero-size, rank 8 with a dim >= 128,
+    """What the Paddle vectors must cover: all dtypes, LoD 1 and 2 levels, 0-d, zero-size, rank 8 with a dim >= 128,
     SelectedRows, names and combined order, filtering, both inference layouts; < 2 MiB."""
     dtypes = {v["dtype"] for vec in MANIFEST["vectors"] for v in vec["expected"]["vars"]}
     assert dtypes >= {"bool", "int8", "uint8", "int16", "int32", "int64", "float16", "float32",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,28 @@ def test_scope_guard_replaces_the_global_scope():  # API-SCOPE-001
     with pytest.raises(InvalidArgumentError):
         with fluid.scope_guard(object()):
             pass
+
+
+def test_scope_guard_is_per_thread():
+    """Each thread sees the scope it guarded; one that guards nothing sees the process's scope."""
+    process_scope = fluid.global_scope()
+    entered, release = threading.Barrier(2), threading.Event()
+    seen: dict[str, object] = {}
+
+    def guarded() -> None:
+        mine = fluid.Scope()
+        with fluid.scope_guard(mine):
+            entered.wait()
+            release.wait(5)
+            seen["guarded"] = fluid.global_scope() is mine
+
+    worker = threading.Thread(target=guarded)
+    worker.start()
+    entered.wait()  # the worker is inside its guard now
+    seen["unguarded"] = fluid.global_scope() is process_scope
+    release.set()
+    worker.join()
+    assert seen == {"guarded": True, "unguarded": True}
 
 
 def test_tensor_set_copies_and_np_array_reads():  # API-SCOPE-002
