@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 
 from fluidspec import spec
-from fluidspec.spec import TENSOR_DESC_FIELDS, VarType
 from fluidspec.reference._program_desc import (
     ProgramDescView,
     parse_program_desc,
     prepare_for_test,
     program_to_proto,
 )
+from fluidspec.spec import TENSOR_DESC_FIELDS, VarType
 from fluidspec.spec import framework_pb2 as pb
 from fluidspec.spec.errors import InvalidArgumentError
 

@@ -159,7 +159,7 @@ def check_protocol_transport(ctx: CheckContext) -> None:
                 {"id": 4, "op": "hello", "protocol": PROTOCOL}]
     raw.send(*requests)
     answers = [raw.read("PROTO-TRANSPORT-001") for _ in range(4)]
-    for request, answer in zip(requests, answers):
+    for request, answer in zip(requests, answers, strict=True):
         validate_response(answer, response_definition(request["op"]))
     require([a.get("id") for a in answers] == [1, 2, 3, 4], "PROTO-TRANSPORT-003",
             f"ids answered {[a.get('id') for a in answers]}, expected [1, 2, 3, 4]")

@@ -188,7 +188,7 @@ def check_concurrent_saves(ctx: CheckContext) -> None:
             a = TensorValue(np.full(4096, w * 1000 + r, np.float32))
             b = TensorValue(np.arange(1024, dtype=np.int64) + (w * 1000 + r))
             names = (f"w{w}_r{r}_a", f"w{w}_r{r}_b")
-            values = dict(zip(names, (a, b)))
+            values = dict(zip(names, (a, b), strict=True))
             program = ProgramSpec(vars=tuple(var_for(n, v) for n, v in values.items()))
             for filename in (None, f"w{w}_r{r}_combined"):
                 mine.append((program, values, Call("save_vars", {
@@ -217,7 +217,7 @@ def check_concurrent_saves(ctx: CheckContext) -> None:
 
     try:
         with ThreadPoolExecutor(writers_count) as pool:
-            futures = [pool.submit(write_all, a, mine) for a, mine in zip(writers, jobs)]
+            futures = [pool.submit(write_all, a, mine) for a, mine in zip(writers, jobs, strict=True)]
             problems = [p for f in futures for p in f.result()]
     except AdapterUnavailable as exc:
         raise Skip(str(exc)) from None
