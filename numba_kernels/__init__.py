@@ -1,28 +1,47 @@
 """fluidspec's independent fast implementation: numba CPU kernels and CUDA kernels for the tensor format.
 
 Public modules: ``numba_kernels.arrays`` (encode/decode arrays), ``numba_kernels.io`` (the
-eight save/load APIs), ``numba_kernels.cuda`` (pack/unpack on the GPU) and
-``numba_kernels.cuda_check`` (the GPU byte check).  ``warm_up()`` loads or compiles every kernel
-ahead of use.  Benchmarks live in the CLI (``fluidspec bench``), not here.
+eight save/load APIs), ``numba_kernels.files`` (their file layer, for benchmarks),
+``numba_kernels.cuda`` (pack/unpack on the GPU, and what the APIs need of it) and
+``numba_kernels.cpu`` (the CPU kernels, as the other modules use them).  ``warm_up()`` loads or
+compiles every kernel ahead of use.  Benchmarks and the GPU check live in the CLI
+(``fluidspec bench``, ``python -m fluidspec.cuda_check``), not here.
+
+Two levels: ``cpu/`` and ``cuda/`` hold the kernels; the modules directly in ``numba_kernels/``
+are the API layer on top, which uses both and reaches them only through their public names
+(``cpu/__init__.py``, ``cuda/__init__.py``).  ``cuda`` uses ``cpu`` (the same plan, layout and
+parse, so both paths agree on validity and bytes); ``cpu`` uses neither.  Below both sits
+``_scalar``, the byte helpers that the CPU and the CUDA kernels compile from one source.
 
 Module map — the private modules mirror ``reference``'s, so a reader can put one beside the other:
 
-==================  =============================================  ==============================
-reference           numba_kernels.cpu                              numba_kernels.cuda
-==================  =============================================  ==============================
-``_codec`` encode   ``_encode`` (plan + pack); kernels ``_layout``,  ``_encode``; kernels
-                    ``_headers``                                   ``_kernels``, ``_device``
-``_codec`` decode   ``_decode``; kernel ``_parse``                 ``_decode`` (host parse,
-                                                                   device unpack)
-(scalar helpers)    ``_scalar``, ``_jit``, ``_dtypes``, ``_gc``     ``_launch``, ``_ptx``
-``_files``          ``_files`` (+ ``_separate``: one file per var)  —
-``_io``             ``_io`` (+ ``_selection``: which vars)          ``_io`` (values on the GPU)
-``_inference``      ``_inference``                                 —
-``_scope``,         none: numba works on the caller's objects by    —
-``_framework``,     duck typing (see ``cpu._io``) and never imports
-``_executor``       ``reference``
-``_program_desc``   ``_inference`` (writes ``__model__`` itself)    —
-==================  =============================================  ==============================
+=================  =========================  =======================  ========================
+reference          numba_kernels (API layer)  numba_kernels.cpu        numba_kernels.cuda
+=================  =========================  =======================  ========================
+``_codec`` encode  ``arrays``                 ``_encode`` (plan +      ``_encode``; kernels
+                                              pack); kernels           ``_kernels``,
+                                              ``_layout``,             ``_device``
+                                              ``_headers``
+``_codec`` decode  ``arrays``                 ``_decode``; kernel      ``_decode`` (host
+                                              ``_parse``               parse, device unpack)
+(scalar helpers)   ``_scalar`` (byte          ``_jit``, ``_dtypes``,   ``_launch``, ``_ptx``
+                   helpers both targets       ``_gc``
+                   compile)
+``_files``         ``_files`` (+              —                        —
+                   ``_separate``: one file
+                   per var; public face
+                   ``files``)
+``_io``            ``_io`` (+ ``_selection``: —                        ``_io`` (values on the
+                   which vars)                                         GPU)
+``_inference``     ``_inference``             —                        —
+``_scope``,        ``_fluid``: the caller's   —                        —
+``_framework``,    objects by duck typing;
+``_executor``      never imports
+                   ``reference``
+``_program_desc``  ``_inference`` (writes     —                        —
+                   ``__model__`` itself)
+(none)             ``_warm`` (``warm_up``)    —                        —
+=================  =========================  =======================  ========================
 """
 
 from fluidspec.numba_kernels._warm import warm_up

@@ -3,8 +3,8 @@
 ``encode`` turns arrays (+ LoD) into one combined stream — the bytes of FMT-COMB-001, each
 record as FMT-REC-001..007 define it — either as new ``bytes`` or written into the caller's
 buffer.  ``decode`` turns such a buffer back into ``(array, lod)`` pairs, as zero-copy views or
-owned copies (lifetime rule in ``numba_kernels._decode``).  Bad input raises the ``spec.errors``
-taxonomy error a careful reader/writer raises for it.
+owned copies (lifetime rule in ``numba_kernels.cpu._decode``).  Bad input raises the
+``spec.errors`` taxonomy error a careful reader/writer raises for it.
 """
 
 from __future__ import annotations

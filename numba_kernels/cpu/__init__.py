@@ -11,9 +11,12 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
   ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
   ``decode_selected_rows`` do both steps; ``as_u8`` views any buffer as bytes.
 * Tables: ``SIZES`` (element size by data-type code), ``DTYPE_BY_CODE``, ``writer_code``.
-* Support: ``no_gc`` (the cyclic collector off around bulk allocation), ``kernel`` (how every
-  CPU kernel is compiled), and the scalar byte helpers ``varint_len``, ``put_varint``,
-  ``put_le``, ``get_le`` as plain Python, for another numba target (the CUDA kernels) to wrap.
+* Support: ``no_gc`` (the cyclic collector off around bulk allocation) and ``kernel`` (how every
+  CPU kernel is compiled, for the selection kernel of the API layer).
+
+The scalar byte helpers the kernels inline are one level up, in ``numba_kernels._scalar``: the
+CUDA kernels compile the very same source from there, without importing this package (the PTX
+check runs where only numba is installed).
 """
 
 from fluidspec.numba_kernels.cpu._decode import (
@@ -30,11 +33,10 @@ from fluidspec.numba_kernels.cpu._encode import encode_into, encode_to_bytes, en
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.numba_kernels.cpu._layout import layout
-from fluidspec.numba_kernels.cpu._scalar import get_le, put_le, put_varint, varint_len
 
 __all__ = [
     "plan", "encode_to_bytes", "encode_into", "encoded_size", "layout",
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
-    "no_gc", "kernel", "varint_len", "put_varint", "put_le", "get_le",
+    "no_gc", "kernel",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numba
 
-from fluidspec.numba_kernels.cpu import _scalar
+from fluidspec.numba_kernels import _scalar
 
 
 def kernel(fn: Callable[..., Any]) -> Any:

@@ -1,7 +1,7 @@
 """Encode on the device: many arrays (device or host) into one device byte buffer.
 
-The planning is the CPU path's own (``numba_kernels._encode.plan`` for the dtype and LoD rules
-and their taxonomy errors, ``numba_kernels._layout.layout`` for header and data lengths), so
+The planning is the CPU path's own (``numba_kernels.cpu.plan`` for the dtype and LoD rules
+and their taxonomy errors, ``numba_kernels.cpu.layout`` for header and data lengths), so
 the two paths cannot disagree on what is valid or where a record starts.  Only the writing
 moves to the GPU: ``headers_kernel`` writes every header, then each payload lands at its
 planned offset — ``copy_kernel`` for a device array, one host-to-device copy for a host array

@@ -1,7 +1,7 @@
 """The CUDA path as the save/load APIs need it (``numba_kernels.io``).
 
 * Save: when scope values are device arrays, ``pack_to_host`` packs them on the device (the
-  headers and payload kernels of ``_cuda``) and crosses to the host once; the records' offsets
+  headers and payload kernels of ``cuda._kernels``) and crosses to the host once; the records' offsets
   let a separate-files save write each file from the same buffer.
 * Load with ``Executor(CUDAPlace(i))``: ``move_to_device`` puts the loaded values on the device
   (each in an aligned slot of one arena), after every check of the load has passed (SEL-LOAD-003).

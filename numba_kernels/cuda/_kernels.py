@@ -6,7 +6,8 @@ can compile exactly the same source) and then wrapped with ``cuda.jit``:
 * ``headers_kernel`` — one thread per tensor writes that record's whole header
   (FMT-REC-001..004, TensorDesc per FMT-DESC-001) with the *same* scalar helpers the CPU kernels
   use (``numba_kernels._scalar``, wrapped here with ``cuda.jit(device=True, inline="always")``;
-  ``inline="always"`` is also what lets ``compile_ptx`` work without a GPU).
+  ``inline="always"`` is also what lets ``compile_ptx`` work without a GPU).  Importing this
+  module imports nothing else of numba_kernels' kernels, so the PTX check needs only numba.
 * ``gather_kernel`` — many byte ranges of one source buffer to many byte ranges of one
   destination buffer in one launch: the decode scatter (record payloads to an aligned arena)
   and any encode whose sources share one device buffer.  Work is split into chunks of
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from fluidspec.numba_kernels import cpu
+from fluidspec.numba_kernels import _scalar
 
 _U8 = np.uint64(8)
 _U64 = np.uint64(64)
@@ -39,8 +40,8 @@ def _device(fn):  # noqa: ANN001, ANN202
     return cuda.jit(device=True, inline="always")(fn)
 
 
-put_le = _device(cpu.put_le)
-put_varint = _device(cpu.put_varint)
+put_le = _device(_scalar.put_le)
+put_varint = _device(_scalar.put_varint)
 
 
 # --------------------------------------------------------------------------------------------

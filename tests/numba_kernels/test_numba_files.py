@@ -131,10 +131,11 @@ def test_800_concurrent_saves_into_one_directory_keep_every_file_whole(impl, ora
 
     def save_share(k: int) -> None:
         start.wait()
-        for var in variables[k::THREADS]:
-            impl.save_vars(None, out, program, vars=[var])
+        with scope_guard(scope):  # scope_guard holds for the thread that enters it
+            for var in variables[k::THREADS]:
+                impl.save_vars(None, out, program, vars=[var])
 
-    with scope_guard(scope), ThreadPoolExecutor(THREADS) as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         for future in [pool.submit(save_share, k) for k in range(THREADS)]:
             future.result()  # re-raises whatever a save raised
     assert sorted(os.listdir(out)) == sorted(v.name for v in variables)
