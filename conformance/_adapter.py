@@ -106,6 +106,7 @@ class FluidAdapter:
             "protocol": PROTOCOL,
             "implementation": {"name": self.name, "version": version},
             "apis": apis,
+            "capabilities": ["selected_rows", "fluid_objects", "protocol_server"],
         }
 
     def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:

@@ -45,7 +45,26 @@ class CheckContext:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fluidspec-")))
     #: The last case the check ran, kept so a failure can show it and turn it into a vector.
     last_case: dict[str, Any] | None = None
+    #: The capabilities the implementation claims (``spec.CAPABILITIES``).
+    claims: frozenset[str] = frozenset()
+    #: How many times the check reached the implementation and got an answer to judge; a check
+    #: that passes with 0 verified nothing, and the runner reports it so, never as a pass.
+    reached: int = 0
     _counter: int = 0
+
+    def count_reached(self) -> None:
+        """One more answer of the implementation that the check gets to judge."""
+        self.reached += 1
+
+    @property
+    def var_kinds(self) -> tuple[str, ...]:
+        """The variable kinds property checks may draw for this implementation: SelectedRows
+        only when it claims them."""
+        from fluidspec.conformance.strategies import VAR_KINDS
+
+        if "selected_rows" in self.claims:
+            return tuple(VAR_KINDS)
+        return tuple(k for k in VAR_KINDS if k != "SELECTED_ROWS")
 
     def fresh_dir(self, label: str = "d") -> str:
         """A new empty directory path (not created) under the scratch directory."""
@@ -66,6 +85,8 @@ class CheckContext:
             raise Skip(str(exc)) from None
         if outcome.error_id == "UNSUPPORTED_REQUEST":
             raise Skip(f"{adapter.name}: {outcome.error.get('message') if outcome.error else ''}")
+        if adapter is self.impl:
+            self.count_reached()
         self.last_case["outcome"] = outcome.describe()
         return outcome
 

@@ -225,4 +225,5 @@ def python_api(ctx: CheckContext) -> tuple[Any, Any]:
     if not isinstance(ctx.impl, FluidAdapter):
         raise Skip("needs the implementation's Python objects (in-process implementations only)")
     ctx.impl._load()
+    ctx.reached += 1  # the check judges the implementation's own objects from here on
     return ctx.impl._fluid, ctx.impl._io

@@ -25,15 +25,18 @@ def known_failures_names(impl: str, hello: dict[str, Any] | None) -> list[str]:
 
 
 def load_known_failures(impl: str, directory: Path = KNOWN_FAILURES_DIR,
-                        hello: dict[str, Any] | None = None) -> dict[str, str]:
+                        hello: dict[str, Any] | None = None, file: Path | None = None
+                        ) -> dict[str, str]:
     """``<clause id> <one-line reason>`` per line; ``#`` starts a comment.
 
-    The file is ``<dir>/<name>-<version>.txt`` or ``<dir>/<name>.txt`` with the name and version
-    the implementation gives in hello (so ``paddle-2.6.2.txt``), else ``<adapter name>.txt``.
+    ``file`` when given (an implementer keeps it in their own repository); else
+    ``<dir>/<name>-<version>.txt`` or ``<dir>/<name>.txt`` with the name and version the
+    implementation gives in hello (so ``paddle-2.6.2.txt``), else ``<adapter name>.txt``.
     """
     out: dict[str, str] = {}
-    path = next((directory / f"{n}.txt" for n in known_failures_names(impl, hello)
-                 if (directory / f"{n}.txt").exists()), None)
+    path = file if file is not None else next(
+        (directory / f"{n}.txt" for n in known_failures_names(impl, hello)
+         if (directory / f"{n}.txt").exists()), None)
     if path is None:
         return out
     for line in path.read_text(encoding="utf-8").splitlines():

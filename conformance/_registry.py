@@ -32,21 +32,32 @@ class Check:
     apis: tuple[str, ...] = ()
     needs_oracle: bool = False
     doc: str = ""
+    #: Capabilities (``spec.CAPABILITIES``) the implementation must claim for this check to
+    #: judge it; with ``apis``, what decides whether the check's clauses are claimed.
+    needs: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Check] = {}
 
 
-def check(*clauses: str, apis: tuple[str, ...] = (), needs_oracle: bool = False
+def check(*clauses: str, apis: tuple[str, ...] = (), needs_oracle: bool = False,
+          needs: tuple[str, ...] = ()
           ) -> Callable[[Callable[[CheckContext], None]], Callable[[CheckContext], None]]:
-    """Register ``fn`` as a check of ``clauses`` (the first is the one plain asserts charge)."""
+    """Register ``fn`` as a check of ``clauses`` (the first is the one plain asserts charge),
+    run only for an implementation that claims ``apis`` and the capabilities ``needs``."""
+    from fluidspec.spec import CAPABILITIES
+
+    unknown = set(needs) - set(CAPABILITIES)
+    if unknown:
+        raise ValueError(f"unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
 
     def register(fn: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
         cid = fn.__name__.removeprefix("check_")
         if cid in _REGISTRY and _REGISTRY[cid].func is not fn:
             raise ValueError(f"check {cid} registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        _REGISTRY[cid] = Check(cid, tuple(clauses), fn, tuple(apis), needs_oracle, doc)
+        _REGISTRY[cid] = Check(cid, tuple(clauses), fn, tuple(apis), needs_oracle, doc,
+                               tuple(needs))
         return fn
 
     return register

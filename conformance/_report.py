@@ -1,13 +1,22 @@
 """The suite's report: one ``CheckResult`` per check × implementation, folded into a status per
-clause × implementation, and its text rendering:
+clause × implementation, the verdict, and its text rendering.
+
+A clause's status for one implementation:
 
 * ``fail`` — some check charged this clause with a failure;
-* ``pass`` — at least one check of this clause passed and none failed;
-* ``skip`` — nothing ran (API not implemented, implementation unavailable, check stopped earlier);
-* ``known`` — failed, and listed in ``conformance/known-failures/<impl>.txt``;
-* ``stale`` — listed there, but passed: the entry should be removed.
+* ``pass`` — a check of this clause reached the implementation, judged it, and none failed;
+* ``known`` — failed, and listed in the implementation's known-failures file (SHOULD/MAY only);
+* ``stale`` — listed there, but passed: the entry should be removed;
+* ``not-claimed`` — every check of it needs an API or capability the implementation does not
+  claim (spec.CAPABILITIES);
+* ``not-exercised`` — claimed, but no check of it got to judge the implementation (it could
+  not be started, a check was skipped, or ran without reaching it);
+* ``not-selected`` — no check of it was selected for this run (``--check`` / ``--clause``).
 
-Known failures excuse SHOULD and MAY clauses only: a MUST failure always fails the run.
+The verdict (``SuiteReport.verdict``): exit 1 when a clause failed (a MUST failure is never
+excused); else 3 when the run verified less than it must — an implementation that could not be
+started or reached, one that claims nothing, or fewer of its claimed clauses exercised than
+``min_coverage`` percent; else 0.
 """
 
 from __future__ import annotations
@@ -19,14 +28,36 @@ from fluidspec import spec
 from fluidspec.conformance._registry import clause_ids
 from fluidspec.conformance.checks import all_checks
 
-__all__ = ["CheckResult", "ClauseStatus", "SuiteReport", "render_text"]
+__all__ = ["CheckResult", "Claim", "ClauseStatus", "SuiteReport", "render_text", "EXIT_FAILED",
+           "EXIT_INCOMPLETE", "EXIT_OK"]
+
+EXIT_OK = 0
+#: A clause failed that no known-failures entry excuses.
+EXIT_FAILED = 1
+#: Nothing failed, but the run did not verify what it had to (see the module docstring).
+EXIT_INCOMPLETE = 3
+#: Statuses of a clause that was judged for the implementation.
+_JUDGED = ("pass", "fail", "known", "stale")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What an implementation claims: its APIs and capabilities, and where the claim came from."""
+
+    apis: frozenset[str]
+    capabilities: frozenset[str]
+    source: str = "hello"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"apis": sorted(self.apis), "capabilities": sorted(self.capabilities),
+                "source": self.source}
 
 
 @dataclass
 class CheckResult:
     check: str
     impl: str
-    status: str  # pass | fail | skip
+    status: str  # pass | fail | skip | unclaimed | unreached
     clauses: tuple[str, ...]
     clause: str | None = None  # the clause charged with a failure
     message: str = ""
@@ -69,6 +100,9 @@ class SuiteReport:
     results: list[CheckResult]
     known: dict[str, dict[str, str]]
     seconds: float = 0.0
+    claims: dict[str, Claim] = field(default_factory=dict)
+    #: Percentage of its claimed clauses each implementation must have exercised.
+    min_coverage: float = 100.0
 
     def matrix(self) -> dict[str, dict[str, str]]:
         """writer -> reader -> pass | fail, from the cross-implementation check."""
@@ -93,7 +127,16 @@ class SuiteReport:
                 failed = [r for r in mine if r.status == "fail" and (r.clause == c.id
                                                                      or c.id in r.also)]
                 passed = [r for r in mine if r.status == "pass"]
-                status = "fail" if failed else "pass" if passed else "skip"
+                if failed:
+                    status = "fail"
+                elif passed:
+                    status = "pass"
+                elif not mine:
+                    status = "not-selected"
+                elif all(r.status == "unclaimed" for r in mine):
+                    status = "not-claimed"
+                else:
+                    status = "not-exercised"
                 reason = self.known.get(impl, {}).get(c.id)
                 if reason is not None and c.tier != "MUST":
                     if status == "fail":
@@ -110,28 +153,70 @@ class SuiteReport:
 
     @property
     def failed(self) -> bool:
-        """Exit status rule: any MUST failure, or any unexcused failure."""
+        """Any MUST failure, or any unexcused failure."""
         return any(s.status == "fail" for s in self.clause_statuses()) or any(
             r.status == "fail" and r.clause not in {c.id for c in spec.clauses()}
             for r in self.results
         )
 
+    def coverage_of(self, impl: str, statuses: list[ClauseStatus] | None = None
+                    ) -> dict[str, Any]:
+        """Claimed and exercised clauses of ``impl`` among those selected for the run."""
+        mine = [s for s in (statuses or self.clause_statuses()) if s.impl == impl]
+        claimed = [s.clause for s in mine if s.status in (*_JUDGED, "not-exercised")]
+        exercised = [s.clause for s in mine if s.status in _JUDGED]
+        return {"claimed": len(claimed), "exercised": len(exercised),
+                "percent": round(100.0 * len(exercised) / len(claimed), 1) if claimed else 0.0,
+                "not_exercised": [c for c in claimed if c not in set(exercised)]}
+
+    def verdict(self) -> tuple[int, str]:
+        """(exit status, one-line reason): see the module docstring."""
+        statuses = self.clause_statuses()
+        if self.failed:
+            first = next((s for s in statuses if s.status == "fail"), None)
+            where = f"; first: {first.impl} {first.clause}" if first else ""
+            return EXIT_FAILED, (f"{len([s for s in statuses if s.status == 'fail'])} clause "
+                                 f"failures, {len(self.must_failures)} of them MUST{where}")
+        for impl in self.impls:
+            why = (self.hello.get(impl) or {}).get("unavailable")
+            if why is not None:
+                return EXIT_INCOMPLETE, f"{impl} could not be started or reached: {why}"
+        for impl in self.impls:
+            cov = self.coverage_of(impl, statuses)
+            if cov["claimed"] == 0:
+                return EXIT_INCOMPLETE, (f"{impl} claims none of the selected clauses: nothing "
+                                         f"was verified")
+            if cov["percent"] < self.min_coverage:
+                missing = cov["not_exercised"]
+                shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more"
+                                                  if len(missing) > 6 else "")
+                return EXIT_INCOMPLETE, (
+                    f"{impl}: {cov['exercised']} of {cov['claimed']} claimed clauses exercised "
+                    f"({cov['percent']}%, {self.min_coverage:g}% required); not exercised: "
+                    f"{shown}")
+        return EXIT_OK, "ok"
+
     def summary(self) -> dict[str, Any]:
         statuses = self.clause_statuses()
         per_impl: dict[str, Any] = {}
+        kinds = ("pass", "fail", "known", "stale", "not-claimed", "not-exercised",
+                 "not-selected")
         for impl in self.impls:
             tiers: dict[str, dict[str, int]] = {}
             for s in statuses:
                 if s.impl == impl:
-                    tier = tiers.setdefault(s.tier, {k: 0 for k in
-                                                     ("pass", "fail", "skip", "known", "stale")})
+                    tier = tiers.setdefault(s.tier, {k: 0 for k in kinds})
                     tier[s.status] += 1
             per_impl[impl] = tiers
         all_ids = [c.id for c in spec.clauses()]
         registered = clause_ids(all_checks())
-        exercised = {s.clause for s in statuses if s.status != "skip"}
+        exercised = {s.clause for s in statuses if s.status in _JUDGED}
+        code, reason = self.verdict()
         return {
             "per_implementation": per_impl,
+            "claims": {impl: claim.to_json() for impl, claim in self.claims.items()},
+            "implementation_coverage": {impl: self.coverage_of(impl, statuses)
+                                        for impl in self.impls},
             "coverage": {
                 "clauses": len(all_ids),
                 "with_a_check": len([c for c in all_ids if c in registered]),
@@ -141,11 +226,14 @@ class SuiteReport:
                 "without_a_check": [c for c in all_ids if c not in registered],
                 "not_exercised": [c for c in all_ids if c not in exercised],
             },
+            "min_coverage": self.min_coverage,
             "checks": {st: len([r for r in self.results if r.status == st])
-                       for st in ("pass", "fail", "skip")},
+                       for st in ("pass", "fail", "skip", "unclaimed", "unreached")},
             "must_failures": len(self.must_failures),
             "stale_known_failures": [f"{s.impl}:{s.clause}" for s in statuses if s.status == "stale"],
-            "ok": not self.failed,
+            "exit_status": code,
+            "verdict": reason,
+            "ok": code == EXIT_OK,
             "seconds": round(self.seconds, 1),
         }
 
@@ -174,7 +262,8 @@ class SuiteReport:
         }
 
 
-_MARK = {"pass": "pass", "fail": "FAIL", "skip": "skip", "known": "known", "stale": "STALE"}
+_MARK = {"pass": "pass", "fail": "FAIL", "known": "known", "stale": "STALE",
+         "not-claimed": "-", "not-exercised": "UNRUN", "not-selected": ""}
 
 
 def render_text(report: SuiteReport) -> str:
@@ -196,7 +285,8 @@ def _clause_table(statuses: list[ClauseStatus], impls: list[str]) -> list[str]:
     cols = [max(len(i), 6) for i in impls]
     lines: list[str] = []
     for tier in ("MUST", "SHOULD", "MAY"):
-        ids = [c for c in clause_ids if tiers[c] == tier]
+        ids = [c for c in clause_ids if tiers[c] == tier and any(
+            by_key[(c, i)].status != "not-selected" for i in impls)]
         if not ids:
             continue
         lines.append("")
@@ -249,16 +339,21 @@ def _matrix_lines(matrix: dict[str, dict[str, str]]) -> list[str]:
 
 
 def _summary_lines(summary: dict[str, Any]) -> list[str]:
-    lines = [""]
+    lines = ["", "(-: not claimed by the implementation; UNRUN: claimed but not exercised)"]
     for impl, tiers_ in summary["per_implementation"].items():
-        parts = [f"{t} " + " ".join(f"{k}={v}" for k, v in counts.items() if v)
+        parts = [f"{t} " + " ".join(f"{k}={v}" for k, v in counts.items()
+                                     if v and k != "not-selected")
                  for t, counts in tiers_.items()]
-        lines.append(f"{impl}: " + "; ".join(parts))
+        cov = summary["implementation_coverage"][impl]
+        lines.append(f"{impl}: " + "; ".join(p for p in parts if " " in p.strip())
+                     + f" | {cov['exercised']}/{cov['claimed']} claimed clauses exercised")
     cov = summary["coverage"]
     lines.append(f"clause coverage: {cov['exercised']}/{cov['clauses']} exercised "
                  f"({cov['percent']}%), {cov['with_a_check']} with a check; "
                  f"{summary['checks']['pass']} checks passed, {summary['checks']['fail']} failed, "
-                 f"{summary['checks']['skip']} skipped in {summary['seconds']} s")
-    lines.append("RESULT: " + ("ok" if summary["ok"] else
-                                f"FAILED ({summary['must_failures']} MUST clause failures)"))
+                 f"{summary['checks']['skip']} skipped, {summary['checks']['unreached']} never "
+                 f"reached the implementation in {summary['seconds']} s")
+    code = summary["exit_status"]
+    word = {EXIT_OK: "ok", EXIT_FAILED: "FAILED", EXIT_INCOMPLETE: "INCOMPLETE"}[code]
+    lines.append("RESULT: " + ("ok" if code == EXIT_OK else f"{word}: {summary['verdict']}"))
     return lines

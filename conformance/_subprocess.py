@@ -20,7 +20,7 @@ import shlex
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fluidspec.conformance._adapter import AdapterUnavailable
@@ -32,6 +32,10 @@ from fluidspec.conformance._protocol_validation import (
 )
 
 __all__ = ["SubprocessAdapter", "ProtocolError", "ProtocolViolation"]
+
+
+#: Error ids this client makes up when a server gives no usable answer.
+_MADE_UP = frozenset({"CRASHED", "TIMEOUT", "BAD_RESPONSE"})
 
 
 class ProtocolError(Exception):
@@ -59,6 +63,10 @@ class SubprocessAdapter:
         self._spill = tempfile.mkdtemp(prefix="fluidspec-proto-")
         #: How many times a server was (re)started; tests of PROTO-ERR-003 read it.
         self.starts = 0
+        #: Called after every answer to a ``run`` that is the server's own (not CRASHED /
+        #: TIMEOUT / BAD_RESPONSE made up by this client): a check that starts a server of the
+        #: implementation under test counts its answers as reaching that implementation.
+        self.on_answer: Callable[[], None] | None = None
 
     def another(self, name: str) -> SubprocessAdapter:
         """A fresh adapter for the same server (same command, environment and directory), which
@@ -191,6 +199,8 @@ class SubprocessAdapter:
             "scope": {k: value_to_json(v, self._spill) for k, v in scope.items()},
             "call": call.to_json(),
         })
+        if self.on_answer is not None and (reply.get("error") or {}).get("error") not in _MADE_UP:
+            self.on_answer()
         return Outcome.from_json(reply)
 
     def raw(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,11 @@ def _handle(adapter: Adapter, request: dict[str, Any]) -> dict[str, Any]:
             return {"ok": False, "error": {"error": "UNSUPPORTED_PROTOCOL",
                                            "message": f"this server speaks {PROTOCOL}",
                                            "found": request.get("protocol")}}
-        return {"ok": True, **adapter.hello()}
+        hello = adapter.hello()
+        if isinstance(hello.get("capabilities"), list):
+            # Behind the protocol the in-process objects are out of reach (spec.CAPABILITIES).
+            hello["capabilities"] = [c for c in hello["capabilities"] if c != "fluid_objects"]
+        return {"ok": True, **hello}
     if op == "run":  # PROTO-RUN-001
         program = ProgramSpec.from_json(request["program"])
         scope = {k: value_from_json(v) for k, v in (request.get("scope") or {}).items()}

@@ -12,4 +12,5 @@ from fluidspec.conformance.pytest_plugin import run_one
 
 def test_conformance(fluidspec_impl: str, fluidspec_check: str, request: pytest.FixtureRequest
                      ) -> None:
-    run_one(fluidspec_impl, fluidspec_check, request.config.getoption("fluidspec_profile"))
+    run_one(fluidspec_impl, fluidspec_check, request.config.getoption("fluidspec_profile"),
+            request.config)

@@ -5,8 +5,18 @@
     fluidspec conformance --impl mypkg.adapter:make --check write_combined_bytes
     fluidspec conformance --impl numba --clause FMT-COMB-001 --clause SEL-SAVE-004
 
-Exit status: 0 when every clause passes (or fails only where a known-failures file excuses a
-SHOULD/MAY clause), 1 on any other failure — any MUST failure included —, 2 on bad usage.
+Exit status:
+
+* 0 — every claimed clause was exercised and passed (or failed only where the known-failures file
+  excuses a SHOULD/MAY clause);
+* 1 — a clause failed (any MUST failure included: those are never excused);
+* 2 — bad usage (an unknown implementation, check or clause; an unreadable claim file);
+* 3 — nothing failed, but the run did not verify what it had to: an implementation could not be
+  started or reached, claims nothing, or had fewer of its claimed clauses exercised than
+  ``--min-coverage`` percent (default 100).
+
+The last line says which, in one line (``RESULT: ok`` / ``RESULT: FAILED: …`` /
+``RESULT: INCOMPLETE: …``).
 """
 
 from __future__ import annotations
@@ -31,9 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only the checks tagged with this clause id (repeatable), "
                              "e.g. FMT-COMB-001")
     parser.add_argument("--list", action="store_true", help="list the checks and their clauses")
-    parser.add_argument("--known-failures", metavar="DIR",
-                        help="directory of <impl>.txt known-failures files "
-                             "(default: conformance/known-failures)")
+    parser.add_argument("--known-failures", metavar="FILE_OR_DIR",
+                        help="the implementation's known-failures file (kept in its own "
+                             "repository), or a directory of <name>.txt files "
+                             "(default: the files shipped with fluidspec)")
+    parser.add_argument("--claim", metavar="FILE",
+                        help="JSON claim file: {\"apis\": [...], \"capabilities\": [...]}; "
+                             "replaces what the implementation's hello claims")
+    parser.add_argument("--min-coverage", type=float, default=100.0, metavar="PERCENT",
+                        help="percentage of its claimed clauses each implementation must have "
+                             "exercised (default 100); below it the run exits 3")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -65,7 +82,30 @@ def main(args: argparse.Namespace) -> int:
             print(f"{c.id:42} {' '.join(c.clauses)}")
         return 0
     impls = args.impl or builtin_names()
-    known = Path(args.known_failures) if args.known_failures else KNOWN_FAILURES_DIR
+    known_dir, known_file = KNOWN_FAILURES_DIR, None
+    if args.known_failures:
+        given = Path(args.known_failures)
+        if given.is_dir():
+            known_dir = given
+        elif given.is_file():
+            known_file = given
+        else:
+            print(f"fluidspec conformance: --known-failures {given}: no such file or directory",
+                  file=sys.stderr)
+            return 2
+    if not 0.0 <= args.min_coverage <= 100.0:
+        print(f"fluidspec conformance: --min-coverage {args.min_coverage:g}: expected a "
+              f"percentage from 0 to 100", file=sys.stderr)
+        return 2
+    claim, problem = _read_claim(args.claim)
+    if problem is not None:
+        print(f"fluidspec conformance: {problem}", file=sys.stderr)
+        return 2
+    if args.json:
+        problem = _writable(Path(args.json))
+        if problem is not None:
+            print(f"fluidspec conformance: --json {args.json}: {problem}", file=sys.stderr)
+            return 2
     known_ids = {c.id for c in checks}
     for cid in args.check or []:
         if cid not in known_ids:
@@ -82,13 +122,52 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         report = run_suite(impls, profile=args.profile, only=args.check, clauses=args.clause,
-                           progress=progress, known_failures_dir=known)
+                           progress=progress, known_failures_dir=known_dir,
+                           known_failures_file=known_file, claim=claim,
+                           min_coverage=args.min_coverage)
     except ValueError as exc:
         print(f"fluidspec conformance: {exc}", file=sys.stderr)
         return 2
+    if args.json:
+        try:
+            Path(args.json).write_text(json.dumps(report.to_json(), indent=1,
+                                                  ensure_ascii=False), encoding="utf-8")
+        except OSError as exc:
+            print(f"fluidspec conformance: cannot write --json {args.json}: {exc.strerror}",
+                  file=sys.stderr)
+            print(render_text(report))
+            return 2
     print(render_text(report))
     if args.json:
-        Path(args.json).write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False),
-                                   encoding="utf-8")
         print(f"JSON report: {args.json}")
-    return 1 if report.failed else 0
+    return report.verdict()[0]
+
+
+def _read_claim(path: str | None) -> tuple[dict | None, str | None]:
+    """The claim file's object, or a usage problem in one line."""
+    if path is None:
+        return None, None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        return None, f"--claim {path}: {exc.strerror}"
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"--claim {path}: not JSON ({exc})"
+    from fluidspec.spec import CAPABILITIES
+
+    if not isinstance(data, dict) or not isinstance(data.get("apis"), list):
+        return None, f'--claim {path}: expected {{"apis": [...], "capabilities": [...]}}'
+    unknown = [c for c in data.get("capabilities") or [] if c not in CAPABILITIES]
+    if unknown:
+        return None, (f"--claim {path}: unknown capabilities {unknown}; known: "
+                      f"{sorted(CAPABILITIES)}")
+    return data, None
+
+
+def _writable(path: Path) -> str | None:
+    """Why a report cannot be written to ``path`` (checked before the run, which may be long)."""
+    if path.is_dir():
+        return "is a directory"
+    if not path.parent.is_dir():
+        return f"the directory {path.parent} does not exist"
+    return None

@@ -5,6 +5,7 @@ conformance suite; nothing here implements save/load logic.
 """
 
 from fluidspec.spec import errors
+from fluidspec.spec._capabilities import CAPABILITIES, IN_PROCESS_CLAUSES
 from fluidspec.spec._clauses import TIERS, Clause, clause, clauses
 from fluidspec.spec._constants import (
     EMPTY_SELECTION_WARNING,
@@ -35,6 +36,8 @@ from fluidspec.spec._versions import (
 
 __all__ = [
     "errors",
+    "CAPABILITIES",
+    "IN_PROCESS_CLAUSES",
     "TIERS",
     "Clause",
     "clause",

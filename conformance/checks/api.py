@@ -40,7 +40,7 @@ def _raises(fn: object, error_id: str) -> bool:
     return False
 
 
-@check("API-MODEL-001", "API-MODEL-007")
+@check("API-MODEL-001", "API-MODEL-007", needs=("fluid_objects",))
 def check_api_programs(ctx: CheckContext) -> None:
     """Programs, blocks, default programs, program_guard, list_vars, clone, parse_from_string."""
     fluid, _ = python_api(ctx)
@@ -73,7 +73,7 @@ def check_api_programs(ctx: CheckContext) -> None:
             "parse_from_string then serialize changed the bytes")
 
 
-@check("API-MODEL-002", "API-MODEL-003", "API-MODEL-004")
+@check("API-MODEL-002", "API-MODEL-003", "API-MODEL-004", needs=("fluid_objects",))
 def check_api_variables(ctx: CheckContext) -> None:
     """create_var / create_parameter, the VarType enum, dtype spellings."""
     fluid, _ = python_api(ctx)
@@ -110,7 +110,7 @@ def check_api_variables(ctx: CheckContext) -> None:
                     "INVALID_ARGUMENT"), "API-MODEL-004", "an unknown dtype is not INVALID_ARGUMENT")
 
 
-@check("API-MODEL-005", "API-MODEL-006")
+@check("API-MODEL-005", "API-MODEL-006", needs=("fluid_objects",))
 def check_api_ops(ctx: CheckContext) -> None:
     """append_op/_prepend_op take any type, Variables or names; attribute types follow values."""
     fluid, _ = python_api(ctx)
@@ -138,7 +138,7 @@ def check_api_ops(ctx: CheckContext) -> None:
                 f"expected {AttrType.Name(t)}")
 
 
-@check("API-SCOPE-001", "API-SCOPE-002")
+@check("API-SCOPE-001", "API-SCOPE-002", needs=("fluid_objects",))
 def check_api_scopes(ctx: CheckContext) -> None:
     """Scopes find values by name; LoDTensor and SelectedRows holders behave as Fluid's."""
     fluid, _ = python_api(ctx)
@@ -166,7 +166,7 @@ def check_api_scopes(ctx: CheckContext) -> None:
                     "UNSUPPORTED_DTYPE"), "API-SCOPE-002", "setting a str array is not UNSUPPORTED_DTYPE")
 
 
-@check("API-EXEC-001", "API-EXEC-002", "API-EXEC-003")
+@check("API-EXEC-001", "API-EXEC-002", "API-EXEC-003", needs=("fluid_objects",))
 def check_api_executor(ctx: CheckContext) -> None:
     """Executor.run runs the global block in order; unknown ops are refused; places change nothing."""
     fluid, io = python_api(ctx)

@@ -160,7 +160,7 @@ def check_writer_refuses_invalid_lod(ctx: CheckContext) -> None:
         expect_error(out, "INVALID_LOD", "FMT-LOD-002", f"saving 5 rows with LoD {lod}")
 
 
-@check("FMT-SR-001", apis=("save_vars", "load_vars"))
+@check("FMT-SR-001", apis=("save_vars", "load_vars"), needs=("selected_rows",))
 def check_selected_rows_file(ctx: CheckContext) -> None:
     """A SelectedRows file is version, rows, height, then a tensor without LoD; it loads back."""
 
@@ -186,7 +186,7 @@ def check_selected_rows_file(ctx: CheckContext) -> None:
     prop()
 
 
-@check("FMT-SR-002", "SEL-SAVE-007", apis=("save_vars", "load_vars"))
+@check("FMT-SR-002", "SEL-SAVE-007", apis=("save_vars", "load_vars"), needs=("selected_rows",))
 def check_selected_rows_not_combined(ctx: CheckContext) -> None:
     """A combined save or load that selects a SelectedRows is refused and no combined stream
     holds a SelectedRows record (FMT-SR-002, MUST); the refusal is UNSUPPORTED_VAR_TYPE
@@ -359,7 +359,7 @@ def check_combined_extra_bytes_refused(ctx: CheckContext) -> None:
                          f"{what} ({'memory' if memory else 'file'})")
 
 
-@check("FMT-SAFE-003", "SAFE-MEM-001", apis=("load_vars",))
+@check("FMT-SAFE-003", "SAFE-MEM-001", apis=("load_vars",), needs=("fluid_objects",))
 def check_bounded_allocation(ctx: CheckContext) -> None:
     """Lying headers cost no more than input size + 1 MiB (measured in-process only)."""
     import tracemalloc
@@ -397,7 +397,7 @@ def check_rank_64_accepted(ctx: CheckContext) -> None:
     expect_values({"t": value}, out.scope, "FMT-DESC-005", "rank 64")
 
 
-@check("FMT-SR-003", apis=("load_vars",))
+@check("FMT-SR-003", apis=("load_vars",), needs=("selected_rows",))
 def check_selected_rows_limits(ctx: CheckContext) -> None:
     """A lying row count is TRUNCATED."""
     sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
@@ -406,7 +406,7 @@ def check_selected_rows_limits(ctx: CheckContext) -> None:
     expect_error(out, "TRUNCATED", "FMT-SR-003", "a SelectedRows claiming 2**58 rows")
 
 
-@check("FMT-SR-004", apis=("load_vars", "save_vars"))
+@check("FMT-SR-004", apis=("load_vars", "save_vars"), needs=("selected_rows",))
 def check_selected_rows_i64(ctx: CheckContext) -> None:
     """Any i64 height and rows load; a height past i64 is refused before writing."""
     sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)

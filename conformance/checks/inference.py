@@ -384,7 +384,7 @@ def _build(ctx: CheckContext, program: ProgramSpec) -> tuple[Any, dict[str, Any]
     return ctx.impl._build(program)
 
 
-@check("INF-SAVE-009", apis=("save_inference_model",))
+@check("INF-SAVE-009", apis=("save_inference_model",), needs=("fluid_objects",))
 def check_inference_caller_program_unchanged(ctx: CheckContext) -> None:
     """Saving an inference model leaves the caller's program as it was."""
     fluid, io = python_api(ctx)
@@ -401,7 +401,7 @@ def check_inference_caller_program_unchanged(ctx: CheckContext) -> None:
             "save_inference_model changed the caller's program")
 
 
-@check("INF-SAVE-010", apis=("save_inference_model", "load_inference_model"))
+@check("INF-SAVE-010", apis=("save_inference_model", "load_inference_model"), needs=("fluid_objects",))
 def check_inference_to_memory(ctx: CheckContext) -> None:
     """dirname=None returns (model bytes, params bytes) that load_inference_model accepts."""
     fluid, io = python_api(ctx)

@@ -70,8 +70,10 @@ def _env(ctx: CheckContext) -> dict[str, str] | None:
 def _adapter(ctx: CheckContext) -> SubprocessAdapter:
     if isinstance(ctx.impl, SubprocessAdapter):
         return ctx.impl
-    return SubprocessAdapter(_command(ctx), name=f"served:{ctx.impl.name}", env=_env(ctx),
-                             cwd=_ROOT, timeout=60)
+    served = SubprocessAdapter(_command(ctx), name=f"served:{ctx.impl.name}", env=_env(ctx),
+                               cwd=_ROOT, timeout=60)
+    served.on_answer = ctx.count_reached  # its answers are the implementation's
+    return served
 
 
 class _Raw:
@@ -80,6 +82,7 @@ class _Raw:
     def __init__(self, ctx: CheckContext) -> None:
         import shlex
 
+        self.ctx = ctx
         env = None
         extra = _env(ctx)
         if extra is not None:
@@ -105,6 +108,7 @@ class _Raw:
             raise fail("PROTO-TRANSPORT-001", f"stdout line is not JSON: {line[:200]!r}") from None
         if not isinstance(obj, dict):
             raise fail("PROTO-TRANSPORT-001", f"stdout line is not a JSON object: {line[:200]!r}")
+        self.ctx.reached += 1
         return obj
 
     def finish(self, clause: str, close: bool = True) -> None:
@@ -119,7 +123,7 @@ class _Raw:
         require(status == 0, clause, f"server exited with status {status}")
 
 
-@check("PROTO-HELLO-001", "PROTO-TRANSPORT-003")
+@check("PROTO-HELLO-001", "PROTO-TRANSPORT-003", needs=("protocol_server",))
 def check_protocol_hello(ctx: CheckContext) -> None:
     """hello names the protocol, the implementation and its APIs; another version is refused."""
     raw = _Raw(ctx)
@@ -146,7 +150,7 @@ def check_protocol_hello(ctx: CheckContext) -> None:
 
 
 @check("PROTO-TRANSPORT-001", "PROTO-TRANSPORT-002", "PROTO-TRANSPORT-003", "PROTO-ERR-002",
-       "PROTO-SCHEMA-001")
+       "PROTO-SCHEMA-001", needs=("protocol_server",))
 def check_protocol_transport(ctx: CheckContext) -> None:
     """Pipelined requests are answered in order, one line each; bad requests keep it serving;
     every answer, the refusals included, matches the protocol schema."""
@@ -225,7 +229,7 @@ def _same(ctx: CheckContext, served: SubprocessAdapter, program: ProgramSpec, sc
 
 
 @check("PROTO-VALUE-001", "PROTO-VALUE-003", "PROTO-RUN-001", "PROTO-RUN-002", "PROTO-RUN-003",
-       apis=("save_vars", "load_vars", "save_params"))
+       apis=("save_vars", "load_vars", "save_params"), needs=("protocol_server",))
 def check_protocol_values_and_runs(ctx: CheckContext) -> None:
     """Values, bytes and results cross the protocol unchanged (a 1.2 MB value travels as a file)."""
     adapter = _adapter(ctx)
@@ -255,7 +259,8 @@ def check_protocol_values_and_runs(ctx: CheckContext) -> None:
             adapter.close()
 
 
-@check("PROTO-VALUE-002", "PROTO-PROG-001", apis=("save_persistables", "load_vars"))
+@check("PROTO-VALUE-002", "PROTO-PROG-001", apis=("save_persistables", "load_vars"),
+       needs=("protocol_server", "selected_rows"))
 def check_protocol_programs_and_selected_rows(ctx: CheckContext) -> None:
     """A program with blocks, kinds and ops is built as described; SelectedRows travel whole."""
     adapter = _adapter(ctx)
@@ -289,7 +294,7 @@ def check_protocol_programs_and_selected_rows(ctx: CheckContext) -> None:
             adapter.close()
 
 
-@check("PROTO-ERR-001", apis=("load_vars",))
+@check("PROTO-ERR-001", apis=("load_vars",), needs=("protocol_server",))
 def check_protocol_errors(ctx: CheckContext) -> None:
     """A taxonomy error arrives with its id, message, and the scope as it was."""
     adapter = _adapter(ctx)
@@ -320,7 +325,7 @@ def check_protocol_errors(ctx: CheckContext) -> None:
             adapter.close()
 
 
-@check("PROTO-ERR-003", apis=("save_vars",))
+@check("PROTO-ERR-003", apis=("save_vars",), needs=("protocol_server",))
 def check_protocol_crash_restart(ctx: CheckContext) -> None:
     """A server killed mid-session costs one request (CRASHED); the next one runs on a new server."""
     adapter = _adapter(ctx)
@@ -349,7 +354,8 @@ def check_protocol_crash_restart(ctx: CheckContext) -> None:
             adapter.close()
 
 
-@check("PROTO-PROG-002", apis=("save_inference_model", "load_inference_model"))
+@check("PROTO-PROG-002", apis=("save_inference_model", "load_inference_model"),
+       needs=("protocol_server",))
 def check_protocol_loaded_program(ctx: CheckContext) -> None:
     """load_inference_model returns the program: vars with kind/flags and ops with slots."""
     adapter = _adapter(ctx)

@@ -209,6 +209,7 @@ def check_concurrent_saves(ctx: CheckContext) -> None:
         problems = []
         for program, values, call in mine:
             out = adapter.run(program, values, call)
+            ctx.reached += 1
             if not out.ok:
                 err = out.error or {}
                 problems.append(f"save of {call.get('filename') or list(values)} failed with "

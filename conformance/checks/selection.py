@@ -114,7 +114,7 @@ def writer_at_fault(values: dict, names: list[str], call: Call, memory: bytes | 
 def check_files_written_follow_selection(ctx: CheckContext) -> None:
     """The files a save writes are exactly the selection rule's, holding the oracle's bytes."""
 
-    @ctx.given(fs.save_cases(layout=None))
+    @ctx.given(fs.save_cases(layout=None, kinds=ctx.var_kinds))
     def prop(case: fs.SaveCase) -> None:
         d = ctx.fresh_dir("out")
         call = _placed(case, d)
@@ -171,7 +171,8 @@ def check_files_written_follow_selection(ctx: CheckContext) -> None:
 def check_round_trip(ctx: CheckContext) -> None:
     """save_* then load_* of the same program into an empty scope restores every selected value."""
 
-    @ctx.given(fs.save_cases(layout=None, apis=("save_vars", "save_params", "save_persistables")))
+    @ctx.given(fs.save_cases(layout=None, apis=("save_vars", "save_params", "save_persistables"),
+                             kinds=ctx.var_kinds))
     def prop(case: fs.SaveCase) -> None:
         d = ctx.fresh_dir("rt")
         call = _placed(case, d)
@@ -542,7 +543,7 @@ def check_interop_matrix(ctx: CheckContext) -> None:
     matrix = ctx.extra.setdefault("matrix", {})
     pairs = [(w, r) for p in partners.values() for w, r in ((ctx.impl, p), (p, ctx.impl))]
 
-    @ctx.given(fs.save_cases(layout=None, apis=("save_vars",)))
+    @ctx.given(fs.save_cases(layout=None, apis=("save_vars",), kinds=ctx.var_kinds))
     def prop(case: fs.SaveCase) -> None:
         chosen = {v.name for v in selected_vars(case.program, case.call) if v.kind != "RAW"}
         if not chosen:
