@@ -157,6 +157,7 @@ def _deployable(program: Any, feeds: list[str], targets: list[str]) -> Any:
     return pruned
 
 
+# Fluid 1.x's public signature, argument for argument (INF-SAVE-*), hence its length.
 def save_inference_model(dirname: Any, feeded_var_names: Any, target_vars: Any, executor: Any,
                          main_program: Any = None, model_filename: Any = None,
                          params_filename: Any = None, export_for_deployment: bool = True,

@@ -300,6 +300,7 @@ class Executor:
     def __init__(self, place: Any = None) -> None:
         self.place = CPUPlace() if place is None else place
 
+    # Fluid's public signature, argument for argument (API-EXEC-001), hence its length.
     def run(
         self, program: Program | None = None, feed: Mapping[str, Any] | None = None,
         fetch_list: Sequence[Variable | str] | Variable | str | None = None,

@@ -521,6 +521,7 @@ class Block:
         return None if self.parent_idx < 0 else self.program.block(self.parent_idx)
 
     # -- variables
+    # Fluid's public signature, argument for argument (API-MODEL-002), hence its length.
     def create_var(
         self, name: str | None = None, shape: Sequence[int] | None = None, dtype: Any = None,
         type: int = VarType.LOD_TENSOR, lod_level: int | None = None,

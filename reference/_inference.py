@@ -146,6 +146,7 @@ def _basename(value: Any, what: str) -> str | None:
     return name
 
 
+# Fluid 1.x's public signature, argument for argument (INF-SAVE-*), hence its length.
 def save_inference_model(
     dirname: Any, feeded_var_names: Any, target_vars: Any, executor: Any,
     main_program: Program | None = None, model_filename: str | None = None,

@@ -149,6 +149,68 @@ def _flatten_lods(
     return lvl_off, np.array(lens, np.int64), np.array(vals, np.uint64), first_bad, reason
 
 
+def _first_bad_dtype(dts: list[np.dtype], codes_by_dt: dict[np.dtype, tuple[int, bool]],
+                     data_types: Sequence[int | None] | None) -> int:
+    """Index of the first tensor whose dtype has no element type, or whose requested
+    ``data_type`` is not an element type of its element size; ``len(dts)`` when none."""
+    n = len(dts)
+    first = n
+    if any(c < 0 for c, _ in codes_by_dt.values()):
+        first = next(i for i, dt in enumerate(dts) if codes_by_dt[dt][0] < 0)
+    for i, dt_code in enumerate((data_types or [])[:n]):
+        if i >= first:
+            break
+        if dt_code is not None and (not is_element_type(dt_code)
+                                    or element_type(dt_code).size != dts[i].itemsize):
+            return i
+    return first
+
+
+def _flat_lods(lods: Sequence[Any], n: int, dims_off: np.ndarray, dims: np.ndarray,
+               first_bad_dtype: int, names: Sequence[str] | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lvl_off, lvl_len, values)`` of every tensor's LoD; raise INVALID_LOD for the first bad
+    LoD unless a tensor before it has a bad dtype (that one is reported instead)."""
+    lvl_off, lvl_len, lod_vals, first_bad_lod, flat_reason = _flatten_lods(lods, n)
+    val_start = np.zeros(n + 1, np.int64)
+    per_level = np.zeros(len(lvl_len) + 1, np.int64)
+    np.cumsum(lvl_len, out=per_level[1:])
+    val_start[:] = per_level[lvl_off]
+    reason = np.zeros(1, np.int64)
+    bad = _check_lods_k(lod_vals, lvl_len, lvl_off, dims_off, dims, val_start, reason)
+    if first_bad_lod < n and (bad < 0 or first_bad_lod <= bad):
+        bad, reason[0] = first_bad_lod, flat_reason
+    if bad >= 0 and bad <= first_bad_dtype:
+        raise InvalidLodError(
+            _LOD_REASONS[int(reason[0])], var=_name(names, bad),
+            expected="a valid LoD (FMT-LOD-002)", found=repr(lods[bad])[:200],
+        )
+    return lvl_off, lvl_len, lod_vals
+
+
+def _raise_bad_dtype(i: int, dts: list[np.dtype], codes_by_dt: dict[np.dtype, tuple[int, bool]],
+                     data_types: Sequence[int | None] | None,
+                     names: Sequence[str] | None) -> None:
+    if codes_by_dt[dts[i]][0] < 0:
+        raise UnsupportedDtypeError(
+            "no element type for this dtype", var=_name(names, i),
+            expected="a dtype of FMT-DTYPE-001", found=str(dts[i]),
+        )
+    raise UnsupportedDtypeError(
+        "requested data_type is not an element type of this element size",
+        var=_name(names, i), expected=f"a {dts[i].itemsize}-byte element type",
+        found=data_types[i] if data_types is not None else None,
+    )
+
+
+def _little_endian(arrs: list[np.ndarray], codes_by_dt: dict[np.dtype, tuple[int, bool]]
+                   ) -> list[np.ndarray]:
+    """The arrays with every big-endian one converted (the format is little-endian)."""
+    if not any(swap for _, swap in codes_by_dt.values()):
+        return arrs
+    return [a.astype(a.dtype.newbyteorder("<")) if codes_by_dt[a.dtype][1] else a for a in arrs]
+
+
 def plan(
     arrays: Sequence[Any], lods: Sequence[Any] | None = None,
     data_types: Sequence[int | None] | None = None, names: Sequence[str] | None = None,
@@ -164,35 +226,18 @@ def plan(
     dts = [a.dtype for a in arrs]
     codes_by_dt: dict[np.dtype, tuple[int, bool]] = {dt: writer_code(dt) for dt in set(dts)}
     shapes = [a.shape for a in arrs]
-
+    overrides = data_types is not None and any(d is not None for d in data_types)
     # The first tensor with a problem decides the error, LoD before dtype (as a writer that
     # checks each tensor in turn would report it).
-    first_bad_dtype = n
-    if any(c < 0 for c, _ in codes_by_dt.values()):
-        first_bad_dtype = next(i for i, dt in enumerate(dts) if codes_by_dt[dt][0] < 0)
-    overrides = data_types is not None and any(d is not None for d in data_types)
-    if overrides:
-        assert data_types is not None
-        for i, dt_code in enumerate(data_types[:n]):
-            if i >= first_bad_dtype:
-                break
-            if dt_code is None:
-                continue
-            if not is_element_type(dt_code) or element_type(dt_code).size != dts[i].itemsize:
-                first_bad_dtype = i
-                break
+    first_bad_dtype = _first_bad_dtype(dts, codes_by_dt, data_types if overrides else None)
 
-    uniform = (n > 0 and not has_lod and not overrides and len(codes_by_dt) == 1
-               and len(set(shapes)) == 1)
-    if uniform and first_bad_dtype == n:
-        code, swap = codes_by_dt[dts[0]]
-        if swap:
-            arrs = [a.astype(a.dtype.newbyteorder("<")) for a in arrs]
+    if (n > 0 and not has_lod and not overrides and len(codes_by_dt) == 1
+            and len(set(shapes)) == 1 and first_bad_dtype == n):
         shape = shapes[0]
-        meta = _Meta(np.array([code], np.int64), np.array(shape, np.int64),
+        meta = _Meta(np.array([codes_by_dt[dts[0]][0]], np.int64), np.array(shape, np.int64),
                      np.array([0, len(shape)], np.int64), np.zeros(2, np.int64), _EMPTY,
                      np.zeros(0, np.uint64))
-        return arrs, meta, True
+        return _little_endian(arrs, codes_by_dt), meta, True
 
     ndims = np.fromiter(map(len, shapes), np.int64, n)
     dims_off = np.zeros(n + 1, np.int64)
@@ -200,44 +245,17 @@ def plan(
     dims = np.fromiter(chain.from_iterable(shapes), np.int64, int(dims_off[-1]))
     if has_lod:
         assert lods is not None
-        lvl_off, lvl_len, lod_vals, first_bad_lod, flat_reason = _flatten_lods(lods, n)
-        val_start = np.zeros(n + 1, np.int64)
-        per_level = np.zeros(len(lvl_len) + 1, np.int64)
-        np.cumsum(lvl_len, out=per_level[1:])
-        val_start[:] = per_level[lvl_off]
-        reason = np.zeros(1, np.int64)
-        bad = _check_lods_k(lod_vals, lvl_len, lvl_off, dims_off, dims, val_start, reason)
-        if first_bad_lod < n and (bad < 0 or first_bad_lod <= bad):
-            bad, reason[0] = first_bad_lod, flat_reason
-        if bad >= 0 and bad <= first_bad_dtype:
-            raise InvalidLodError(
-                _LOD_REASONS[int(reason[0])], var=_name(names, bad),
-                expected="a valid LoD (FMT-LOD-002)", found=repr(lods[bad])[:200],
-            )
+        lvl_off, lvl_len, lod_vals = _flat_lods(lods, n, dims_off, dims, first_bad_dtype, names)
     else:
         lvl_off, lvl_len, lod_vals = np.zeros(n + 1, np.int64), _EMPTY, np.zeros(0, np.uint64)
     if first_bad_dtype < n:
-        i = first_bad_dtype
-        if codes_by_dt[dts[i]][0] < 0:
-            raise UnsupportedDtypeError(
-                "no element type for this dtype", var=_name(names, i),
-                expected="a dtype of FMT-DTYPE-001", found=str(dts[i]),
-            )
-        raise UnsupportedDtypeError(
-            "requested data_type is not an element type of this element size",
-            var=_name(names, i), expected=f"a {dts[i].itemsize}-byte element type",
-            found=data_types[i] if data_types is not None else None,
-        )
+        _raise_bad_dtype(first_bad_dtype, dts, codes_by_dt, data_types, names)
     codes = np.array([codes_by_dt[dt][0] for dt in dts], np.int64)
-    if overrides:
-        assert data_types is not None
-        for i, dt_code in enumerate(data_types[:n]):
-            if dt_code is not None:
-                codes[i] = dt_code
-    if any(swap for _, swap in codes_by_dt.values()):
-        arrs = [a.astype(a.dtype.newbyteorder("<")) if codes_by_dt[a.dtype][1] else a
-                for a in arrs]
-    return arrs, _Meta(codes, dims, dims_off, lvl_off, lvl_len, lod_vals), False
+    for i, dt_code in enumerate((data_types or [])[:n] if overrides else []):
+        if dt_code is not None:
+            codes[i] = dt_code
+    return (_little_endian(arrs, codes_by_dt),
+            _Meta(codes, dims, dims_off, lvl_off, lvl_len, lod_vals), False)
 
 
 def _headers_for(meta: _Meta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

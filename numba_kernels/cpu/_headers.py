@@ -14,6 +14,7 @@ import numpy as np
 from fluidspec.numba_kernels.cpu._jit import kernel, put_le, put_varint
 
 
+# A numba kernel takes arrays, not objects: each metadata array of the encoder is one parameter.
 def _write_headers(dst, hdr_pos, codes, dims, dims_off, lvl_off, lvl_len, lod_vals, desc_len):
     n = codes.shape[0]
     v = 0

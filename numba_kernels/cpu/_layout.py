@@ -17,6 +17,7 @@ import numpy as np
 from fluidspec.numba_kernels.cpu._jit import kernel, varint_len
 
 
+# A numba kernel takes arrays, not objects: each metadata array of the encoder is one parameter.
 def _layout(codes, sizes, dims, dims_off, lvl_off, lvl_len, desc_len, hdr_len, nbytes):
     n = codes.shape[0]
     for i in range(n):

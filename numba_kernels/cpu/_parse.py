@@ -54,6 +54,11 @@ _I63MAX = np.int64(9223372036854775807)
 _U63 = np.uint64(1 << 63)
 
 
+# One function of 200-odd lines with 21 array parameters, on purpose: it is the single pass of
+# a numba kernel over untrusted bytes, its checks must run in the order the bytes are met (see
+# the module docstring), and every output is an array because a kernel cannot take objects.
+# Splitting it into helpers would pass the same cursor and status back and forth through
+# tuples; the sections below are marked instead.
 def _walk(buf, pos, want, sr, sizes, magic, ov_at, ov_code, ov_dims_off, ov_dims, state, fill,
           rec_off, data_off, codes, nbytes_out, dims_off, dims, lvl_off, lvl_pos, lvl_len):
     """Returns ``(status, pos, offset, expected, found, what)``; ``state`` = counters in/out.

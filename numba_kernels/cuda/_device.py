@@ -150,6 +150,8 @@ def gather(dst: Any, dst_off: np.ndarray, src: Any, src_off: np.ndarray, nbytes:
     )
 
 
+# Flat arguments on purpose: the launch path passes device arrays and offsets straight through,
+# and a parameter object would be built per copy on the hot path.
 def copy_into(dst: Any, dst_w: Any, dst_words: bool, d: int, src_u8: Any, m: int,
               launch: Launch | None, chunk: int | None, stream: Any = 0) -> None:
     """``src_u8[0:m]`` (a device uint8 array) -> ``dst[d:d+m]`` by ``copy_kernel``."""

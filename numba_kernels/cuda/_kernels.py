@@ -46,6 +46,11 @@ put_varint = _device(_scalar.put_varint)
 
 # --------------------------------------------------------------------------------------------
 # Headers
+#
+# Kernels take the flat metadata arrays as separate arguments: a numba/CUDA kernel cannot take
+# a Python object, so every array the encoder built is one parameter.  The header writer exists
+# in this form besides cpu/_headers.py because the GPU writes one tensor per thread (each thread
+# finds its own LoD through ``lvl_first``), where the CPU one walks the tensors in order.
 
 
 def headers_py(dst, hdr_pos, codes, dims, dims_off, lvl_off, lvl_len, lvl_first, lod_vals, desc_len):  # noqa: ANN001, ANN201, ANN202
