@@ -47,6 +47,29 @@ class Result:
     count: int
 
 
+@dataclass
+class _CombinedCase:
+    """What every timing of one combined case shares."""
+
+    arrs: list[np.ndarray]
+    lods: list[Any] | None
+    items: list[tuple[np.ndarray, Any]]
+    encoded: bytes
+    nbytes: int
+    n: int
+    has_bf16: bool  # np.save cannot round-trip bfloat16: numpy is left out then
+    st: Any  # safetensors' numpy API, or None when it is not installed
+    tensors: dict[str, np.ndarray]
+
+
+def _npy_bytes(arrs: list[np.ndarray]) -> bytes:
+    """``arrs`` as consecutive ``np.save`` records (numpy's own format, the peer we time)."""
+    f = io.BytesIO()
+    for a in arrs:
+        np.save(f, a)
+    return f.getvalue()
+
+
 class Bench:
     def __init__(self, quick: bool, progress: Callable[[str], None]) -> None:
         self.quick = quick
@@ -131,18 +154,32 @@ class Bench:
 
     # ---------------------------------------------------------------- cases
     def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
+        """One combined stream of ``arrs``: encode, decode, save and load, each beside its
+        peers and limits."""
         from fluidspec.numba_kernels import arrays
-        from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
-        names = [f"v{i:05d}" for i in range(len(arrs))]
-        nbytes = sum(a.nbytes for a in arrs)
         n = len(arrs)
         items = list(zip(arrs, lods or [None] * n, strict=True))
         encoded = arrays.encode(arrs, lods)
         assert encoded == ref.encode_combined(items)
-        run = self.run
+        c = _CombinedCase(
+            arrs, lods, items, encoded, sum(a.nbytes for a in arrs), n,
+            any(a.dtype.kind == "V" or a.dtype.name == "bfloat16" for a in arrs),
+            _safetensors(), dict(zip([f"v{i:05d}" for i in range(n)], arrs, strict=True)))
+        self._combined_encode(case, c)
+        self._combined_decode(case, c)
+        d = self._combined_save(case, c)
+        self._combined_load(case, c, d)
+        self.flush()
 
+    def _combined_encode(self, case: str, c: _CombinedCase) -> None:
+        from fluidspec.numba_kernels import arrays
+        from fluidspec.reference import codec as ref
+
+        arrs, lods, items, encoded = c.arrs, c.lods, c.items, c.encoded
+        nbytes, n, has_bf16, st, tensors = c.nbytes, c.n, c.has_bf16, c.st, c.tensors
+        run = self.run
         # encode: to new bytes in memory
         flat = [a.reshape(-1).view(np.uint8) for a in arrs]
         pre_enc = np.empty(nbytes, np.uint8)
@@ -157,20 +194,11 @@ class Bench:
             run(case, "encode", "limit-memcpy-prealloc",
                 lambda: np.concatenate(flat, out=pre_enc), nbytes, n)
 
-        def npy_encode() -> io.BytesIO:
-            f = io.BytesIO()
-            for a in arrs:
-                np.save(f, a)
-            return f
-
-        has_bf16 = any(a.dtype.kind == "V" or a.dtype.name == "bfloat16" for a in arrs)
         if not has_bf16:
-            run(case, "encode", "numpy", npy_encode, nbytes, n)
+            run(case, "encode", "numpy", lambda: _npy_bytes(arrs), nbytes, n)
         else:
             self.notes.append(f"{case}: numpy skipped (np.save cannot round-trip bfloat16)")
         run(case, "encode", "pickle", lambda: pickle.dumps(arrs, protocol=5), nbytes, n)
-        st = _safetensors()
-        tensors = dict(zip(names, arrs, strict=True))
         if st is not None:
             run(case, "encode", "safetensors", lambda: st.save(tensors), nbytes, n)
         run(case, "encode", "reference", lambda: ref.encode_combined(items), nbytes, n)
@@ -179,6 +207,14 @@ class Bench:
         assert arrays.encode_array(arrs, lods).tobytes() == encoded
         run(case, "encode", "numba", lambda: arrays.encode_array(arrs, lods), nbytes, n)
 
+
+    def _combined_decode(self, case: str, c: _CombinedCase) -> None:
+        from fluidspec.numba_kernels import arrays
+        from fluidspec.reference import codec as ref
+
+        arrs, encoded = c.arrs, c.encoded
+        nbytes, n, has_bf16, st, tensors = c.nbytes, c.n, c.has_bf16, c.st, c.tensors
+        run = self.run
         # decode (zero-copy) and decode-copy, from the bytes in memory
         run(case, "decode", "reference", lambda: ref.decode_combined(encoded, n, copy=False),
             nbytes, n)
@@ -196,7 +232,7 @@ class Bench:
                 nbytes, n)
         pick = pickle.dumps(arrs, protocol=5)
         if not has_bf16:
-            npy = npy_encode().getvalue()
+            npy = _npy_bytes(arrs)
 
             def npy_decode() -> list[np.ndarray]:
                 f = io.BytesIO(npy)
@@ -213,6 +249,16 @@ class Bench:
         run(case, "decode-copy", "reference", lambda: ref.decode_combined(encoded, n), nbytes, n)
         run(case, "decode-copy", "numba", lambda: arrays.decode(encoded, True, n), nbytes, n)
 
+
+    def _combined_save(self, case: str, c: _CombinedCase) -> str:
+        """Time the saves; return a directory holding every format's file, for the loads."""
+        from fluidspec.numba_kernels import arrays
+        from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import codec as ref
+
+        arrs, lods, items, encoded = c.arrs, c.lods, c.items, c.encoded
+        nbytes, n, has_bf16, st, tensors = c.nbytes, c.n, c.has_bf16, c.st, c.tensors
+        run = self.run
         # save / load: one combined file, each save into a new directory
         target: dict[str, str] = {}
 
@@ -270,6 +316,15 @@ class Bench:
                 pass
         d = target["d"]
 
+        return d
+
+    def _combined_load(self, case: str, c: _CombinedCase, d: str) -> None:
+        from fluidspec.numba_kernels import arrays
+        from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import codec as ref
+
+        nbytes, n, has_bf16, st = c.nbytes, c.n, c.has_bf16, c.st
+        run = self.run
         def plain_read() -> bytes:
             with open(os.path.join(d, "combined"), "rb") as f:
                 return f.read()
@@ -296,7 +351,6 @@ class Bench:
         run(case, "load", "numba",
             lambda: arrays.decode(numba_files.read_file(os.path.join(d, "combined")), count=n),
             nbytes, n)
-        self.flush()
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
         from fluidspec.numba_kernels import files as numba_files
