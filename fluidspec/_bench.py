@@ -353,11 +353,19 @@ class Bench:
             nbytes, n)
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
+        """One file per tensor: saves and loads beside their peers and the plain-files limit."""
+        names = [f"v{i:05d}" for i in range(len(arrs))]
+        dirs = self._separate_saves(case, arrs, names)
+        self._separate_loads(case, arrs, names, dirs)
+        self.flush()
+
+    def _separate_saves(self, case: str, arrs: list[np.ndarray], names: list[str]
+                        ) -> dict[str, str]:
+        """Time the saves; return a directory per format holding its files, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
-        names = [f"v{i:05d}" for i in range(n)]
         nbytes = sum(a.nbytes for a in arrs)
         records = [ref.encode_lod_tensor(a) for a in arrs]
         target: dict[str, str] = {}
@@ -403,6 +411,15 @@ class Bench:
             new_target()
             writer()
             dirs[impl] = target["d"]
+        return dirs
+
+    def _separate_loads(self, case: str, arrs: list[np.ndarray], names: list[str],
+                        dirs: dict[str, str]) -> None:
+        from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import codec as ref
+
+        n = len(arrs)
+        nbytes = sum(a.nbytes for a in arrs)
         d = dirs["plain"]
 
         def plain_read() -> list[bytes]:
@@ -429,12 +446,12 @@ class Bench:
         def numba_load() -> list[Any]:
             return numba_files.load_dense([os.path.join(d, name) for name in names], names)
 
+        run = self.run
         run(case, "load", "limit-python-files", plain_read, nbytes, n)
         run(case, "load", "numpy", npy_load, nbytes, n)
         run(case, "load", "pickle", pickle_load, nbytes, n)
         run(case, "load", "reference", ref_load, nbytes, n)
         run(case, "load", "numba", numba_load, nbytes, n)
-        self.flush()
 
     def warm_start(self) -> None:
         code = {
