@@ -140,19 +140,26 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         values = _collect(ordered, True)
         names = [v.name for v in ordered]
         arrays, lods = _dense_inputs(ordered, values)
-        if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
+        on_device = cuda.any_on_device(arrays)
+        if on_device:  # packed on the GPU, one copy to the host
             packed, _ = cuda.pack_to_host(arrays, lods, names=names)
-            stream = packed.tobytes()
         else:
             with no_gc():
                 arrs, meta, uniform = cpu.plan(arrays, lods, None, names)
-                stream = cpu.encode_to_bytes(arrs, meta, uniform)
         if dirname is None:
-            return stream
+            if on_device:
+                return packed.tobytes()
+            with no_gc():
+                return cpu.encode_to_bytes(arrs, meta, uniform)
         root = _files.checked_dirname(dirname)
         target = os.path.join(root, *_files.safe_components(filename, "filename"))
         _check_target(root, target, None)
-        _files.write_file(target, stream)
+        if on_device:
+            _files.write_file(target, packed)
+        else:  # headers and the arrays themselves, one writev: no copy of the payload
+            with no_gc():
+                parts, _ = cpu.encode_parts(arrs, meta, uniform)
+            _files.write_chunks([target], [parts])
         return None
     root = _files.checked_dirname(dirname)
     unique = _select.first_per_name(selected)
@@ -180,10 +187,9 @@ def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
         if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
             data, bounds = cuda.pack_to_host(arrays, lods, names=[v.name for v in unique])
             bounds = bounds.tolist()
-        else:
-            data, bounds = _separate.encode_records(arrays, lods, [v.name for v in unique])
-        mv = memoryview(data)
-        return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+            mv = memoryview(data)
+            return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        return _separate.record_parts(arrays, lods, [v.name for v in unique])
     for i, (var, value) in enumerate(zip(unique, values, strict=True)):  # var order decides
         if _fluid.kind_of(value, "SelectedRows"):
             chunks[i] = encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),

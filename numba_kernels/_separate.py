@@ -1,7 +1,7 @@
 """Separate-files mode: one record per file, written and read in bulk (SEL-FILE-001).
 
-Saving encodes every record into one buffer with one encoder call (so every check runs before
-the first file is touched, SEL-SAVE-008) and writes each file's slice with one write.  Loading
+Saving plans every record with one encoder call (so every check runs before the first file is
+touched, SEL-SAVE-008) and writes each file's header and array with one ``os.writev``.  Loading
 reads every file into one arena and parses the arena in one pass; when the record boundaries are
 exactly the file boundaries, every file held exactly one valid record.  Otherwise the files are
 decoded one by one so that the error names the first bad file, with offsets inside that file
@@ -31,12 +31,21 @@ def encode_records(arrays: Sequence[Any], lods: Sequence[Any] | None,
     return data, [*parsed.rec_off.tolist(), len(data)]
 
 
+def record_parts(arrays: Sequence[Any], lods: Sequence[Any] | None, names: Sequence[str]
+                 ) -> list[list[Any]]:
+    """Each record as ``[header, array]`` for ``os.writev``: every check of the encoder runs
+    first (one ``plan`` call over all of them, SEL-SAVE-008), and no payload byte is copied."""
+    with no_gc():
+        arrs, meta, uniform = cpu.plan(arrays, lods, None, names)
+        parts, starts = cpu.encode_parts(arrs, meta, uniform)
+        return [parts[a:b] for a, b in zip(starts, starts[1:], strict=False)]
+
+
 def save_dense(root: str, names: Sequence[str], arrays: Sequence[Any],
                lods: Sequence[Any] | None = None) -> None:
     """Write ``root/name`` for each dense tensor (names already checked by the caller)."""
     paths = _files.check_layout(root, names)
-    data, bounds = encode_records(arrays, lods, names)
-    _files.write_slices(paths, data, bounds)
+    _files.write_chunks(paths, record_parts(arrays, lods, names))
 
 
 def load_dense(paths: Sequence[str], names: Sequence[str] | None = None, copy: bool = False

@@ -29,13 +29,19 @@ from fluidspec.numba_kernels.cpu._decode import (
     parse,
 )
 from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_code
-from fluidspec.numba_kernels.cpu._encode import encode_into, encode_to_bytes, encoded_size, plan
+from fluidspec.numba_kernels.cpu._encode import (
+    encode_into,
+    encode_parts,
+    encode_to_bytes,
+    encoded_size,
+    plan,
+)
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.numba_kernels.cpu._layout import layout
 
 __all__ = [
-    "plan", "encode_to_bytes", "encode_into", "encoded_size", "layout",
+    "plan", "encode_to_bytes", "encode_parts", "encode_into", "encoded_size", "layout",
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",
