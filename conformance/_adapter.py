@@ -106,7 +106,8 @@ class FluidAdapter:
             "protocol": PROTOCOL,
             "implementation": {"name": self.name, "version": version},
             "apis": apis,
-            "capabilities": ["selected_rows", "fluid_objects", "protocol_server"],
+            "capabilities": ["selected_rows", "fluid_objects", "protocol_server",
+                             "fluid_1_inference_options"],
         }
 
     def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:

@@ -67,6 +67,9 @@ class SubprocessAdapter:
         #: TIMEOUT / BAD_RESPONSE made up by this client): a check that starts a server of the
         #: implementation under test counts its answers as reaching that implementation.
         self.on_answer: Callable[[], None] | None = None
+        #: How many answers to a ``run`` were the server's own, over this adapter's life (the
+        #: runner compares it before and after a check that drives this adapter directly).
+        self.answers = 0
 
     def another(self, name: str) -> SubprocessAdapter:
         """A fresh adapter for the same server (same command, environment and directory), which
@@ -199,8 +202,10 @@ class SubprocessAdapter:
             "scope": {k: value_to_json(v, self._spill) for k, v in scope.items()},
             "call": call.to_json(),
         })
-        if self.on_answer is not None and (reply.get("error") or {}).get("error") not in _MADE_UP:
-            self.on_answer()
+        if (reply.get("error") or {}).get("error") not in _MADE_UP:
+            self.answers += 1
+            if self.on_answer is not None:
+                self.on_answer()
         return Outcome.from_json(reply)
 
     def raw(self, obj: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,9 @@ CAPABILITIES: dict[str, str] = {
     "fluid_objects": "is a Python implementation in the judging process, with Fluid's Program, "
                      "Scope and Executor objects (the clauses of IN_PROCESS_CLAUSES need them)",
     "protocol_server": "can be started as a server of the subprocess protocol (PROTO-*)",
+    "fluid_1_inference_options": "save_inference_model takes Fluid 1.x's export_for_deployment="
+                                 "False and program_only=True (INF-SAVE-011, INF-SAVE-012); "
+                                 "Paddle 2.x no longer has them",
 }
 
 #: Clauses only an in-process implementation with Fluid's objects can be judged on: they are

@@ -283,7 +283,8 @@ def check_inference_model_loads_in_reference(ctx: CheckContext) -> None:
             f"{back.result.get('fetch_target_names')}")
 
 
-@check("INF-SAVE-011", "INF-SAVE-012", apis=("save_inference_model",))
+@check("INF-SAVE-011", "INF-SAVE-012", apis=("save_inference_model",),
+       needs=("fluid_1_inference_options",))
 def check_inference_export_and_program_only(ctx: CheckContext) -> None:
     """export_for_deployment=False writes <model>.main_program; program_only writes no params."""
     program, values, call = tiny_inference_case(ctx.fresh_dir("m"))

@@ -426,7 +426,10 @@ def handle(request: Mapping[str, Any]) -> dict[str, Any]:
                                            "found": request.get("protocol")}}
         return {"ok": True, "protocol": PROTOCOL,
                 "implementation": {"name": "paddle", "version": paddle.__version__},
-                "apis": list(APIS)}
+                "apis": list(APIS),
+                # Paddle 2.x dropped save_inference_model's Fluid 1.x options
+                # (export_for_deployment=False, program_only=True): not claimed.
+                "capabilities": ["selected_rows"]}
     if op == "run":
         return run(request)
     raise Unsupported(f"unknown op {op!r}")
