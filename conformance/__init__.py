@@ -26,7 +26,13 @@ from fluidspec.conformance._case import (
     VarSpec,
     values_equal,
 )
-from fluidspec.conformance._discovery import builtin_names, resolve
+from fluidspec.conformance._discovery import (
+    PADDLE_VERSIONS,
+    builtin_names,
+    paddle_python,
+    paddle_venv_dir,
+    resolve,
+)
 from fluidspec.conformance._known_failures import KNOWN_FAILURES_DIR
 from fluidspec.conformance._registry import Check
 from fluidspec.conformance._report import CheckResult, SuiteReport, render_text
@@ -52,6 +58,9 @@ __all__ = [
     "values_equal",
     "builtin_names",
     "resolve",
+    "PADDLE_VERSIONS",
+    "paddle_python",
+    "paddle_venv_dir",
     "run_suite",
     "select_checks",
     "all_checks",

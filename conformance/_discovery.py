@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import shlex
 import sys
 from importlib.metadata import entry_points
@@ -20,7 +21,8 @@ from typing import Any
 from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, FluidAdapter
 from fluidspec.conformance._subprocess import SubprocessAdapter
 
-__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "resolve", "builtin_names"]
+__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "PADDLE_VERSIONS", "resolve", "builtin_names",
+           "paddle_python", "paddle_venv_dir"]
 
 ENTRY_POINT_GROUP = "fluidspec.implementations"
 BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2")
@@ -96,12 +98,56 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
     raise ValueError(f"unknown implementation {spec!r} (known: {known}; or module:attr, cmd:COMMAND)")
 
 
+PADDLE_VERSIONS = ("2.6.2", "3.3.1")  # what `fluidspec paddle setup` installs; 2.6.2 is the default
+PADDLE_PYTHON_ENV = "FLUIDSPEC_PADDLE_PYTHON"
+
+
+def paddle_venv_dir(version: str) -> Path:
+    """The venv ``fluidspec paddle setup VERSION`` manages, in the user's cache directory."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("fluidspec")) / f"paddle-{version}"
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def paddle_python(version: str, explicit: str | None = None) -> tuple[Path | None, str]:
+    """The interpreter that runs Paddle ``version`` and where it came from, or (None, why not).
+
+    Looked for in this order: ``explicit`` (``--paddle-python``), ``$FLUIDSPEC_PADDLE_PYTHON``,
+    a development checkout's ``.venv-paddle`` (CI's), the managed venv in the user cache.  An
+    explicit choice that does not exist is an answer, not a reason to fall through: running
+    some other Paddle than the one asked for would judge the wrong implementation.
+    """
+    for given, source in ((explicit, "--paddle-python"),
+                          (os.environ.get(PADDLE_PYTHON_ENV), f"${PADDLE_PYTHON_ENV}")):
+        if given:
+            path = Path(given)
+            if path.is_file():
+                return path, source
+            return None, f"{source} {given} does not exist"
+    # The checkout's folder: conformance/ is the package directory in an editable install only.
+    checkout = Path(__file__).resolve().parent.parent
+    if version == "2.6.2" and (checkout / "pyproject.toml").is_file():
+        dev = _venv_python(checkout / ".venv-paddle")
+        if dev.is_file():
+            return dev, ".venv-paddle"
+    managed = _venv_python(paddle_venv_dir(version))
+    if managed.is_file():
+        return managed, "fluidspec paddle setup"
+    return None, (f"no Paddle {version} interpreter found (run `fluidspec paddle setup {version}`, "
+                  f"or give one with --paddle-python or ${PADDLE_PYTHON_ENV})")
+
+
 def _paddle(name: str) -> Adapter:
-    """Real PaddlePaddle 2.6.2 behind conformance/paddle/server.py, in its own venv;
-    its known failures are conformance/known-failures/paddle-2.6.2.txt."""
-    root = Path(__file__).resolve().parent.parent
-    python = root / ".venv-paddle" / "bin" / "python"
-    if not python.exists():
-        return _Unavailable(name, ".venv-paddle is missing (create it: bash scripts/_paddle_env.sh)")
-    server = root / "conformance" / "paddle" / "server.py"
+    """Real PaddlePaddle behind conformance/paddle/server.py, in its own venv (``paddle_python``);
+    its known failures are conformance/known-failures/<name>.txt."""
+    version = name.removeprefix("paddle-")
+    python, why = paddle_python(version)
+    if python is None:
+        return _Unavailable(name, why)
+    # Package-relative, so it is found in an installed wheel as in a checkout.
+    server = Path(__file__).resolve().parent / "paddle" / "server.py"
     return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(server))}", name=name)

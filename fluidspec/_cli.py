@@ -3,13 +3,19 @@
 Subcommands are imported only when run, so ``fluidspec inspect`` never imports numba or
 hypothesis (tools and tests call it hundreds of times).  Each subcommand module provides
 ``add_arguments(parser)`` and ``main(args) -> int``.
+
+Exit statuses shared by every subcommand: 2 for a usage error (reported in one line on stderr,
+``fluidspec COMMAND: error: ...``), 70 (EX_SOFTWARE) for an internal error, which is a fluidspec
+bug: one line saying so and where to report it, the traceback only with ``FLUIDSPEC_TRACEBACK=1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -18,23 +24,82 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("fluidspec._cmd_bench", "time numba_kernels beside numpy, pickle, safetensors, reference, Paddle"),
     "diff": ("fluidspec._cmd_diff", "compare two saves variable by variable (exit 0 when equal)"),
     "conformance": ("fluidspec._cmd_conformance", "run the conformance suite clause by clause"),
+    "paddle": ("fluidspec._cmd_paddle", "set up real PaddlePaddle for --impl paddle-2.6.2 (setup, where)"),
 }
 
+USAGE_ERROR = 2
+INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse's default prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def version() -> str:
+    """The installed distribution's version (the package metadata, not a constant to keep in step)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("fluidspec")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _bug_tracker() -> str:
+    """Where bugs go: the package metadata's issue tracker URL when it has one."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        for entry in metadata("fluidspec").get_all("Project-URL") or []:
+            label, _, url = entry.partition(",")
+            if label.strip().lower() in {"issues", "bug tracker", "bugs"}:
+                return url.strip()
+    except PackageNotFoundError:
+        pass
+    return "the issue tracker of the fluidspec repository"
+
+
+def _parser(chosen: list[str]) -> argparse.ArgumentParser:
+    parser = _Parser(
         prog="fluidspec",
         description="Executable specification of PaddlePaddle Fluid's model save/load.",
     )
+    parser.add_argument("--version", action="version", version=f"fluidspec {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    chosen = (argv if argv is not None else sys.argv[1:])[:1]
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         # Only the chosen subcommand's module is imported (and so only it defines arguments).
         if chosen == [name]:
             importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(argv if argv is not None else sys.argv[1:])
+    parser = _parser(argv[:1])
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 2
-    return int(importlib.import_module(COMMANDS[args.command][0]).main(args))
+        parser.print_help(sys.stderr)
+        return USAGE_ERROR
+    from fluidspec._usage import UsageError
+
+    try:
+        return int(importlib.import_module(COMMANDS[args.command][0]).main(args))
+    except UsageError as exc:
+        print(f"fluidspec {args.command}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"fluidspec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every user error is handled before this point
+        if os.environ.get("FLUIDSPEC_TRACEBACK"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        print(f"fluidspec {args.command}: internal error ({type(exc).__name__}: {detail}); this "
+              f"is a fluidspec bug, please report it at {_bug_tracker()} with the command line "
+              f"(FLUIDSPEC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return INTERNAL_ERROR

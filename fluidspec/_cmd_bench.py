@@ -7,6 +7,8 @@ import json
 import sys
 import time
 
+from fluidspec._usage import UsageError, writable_file
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
@@ -20,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.json:
+        writable_file(args.json, "--json")  # before minutes of timing, not after
     if getattr(args, "cuda", False):
         from fluidspec import _bench_cuda as _cuda_bench
 
@@ -34,8 +38,7 @@ def main(args: argparse.Namespace) -> int:
     if args.only:
         unknown = sorted(set(args.only) - set(_bench.CASES))
         if unknown:
-            print(f"unknown case(s) {unknown}; cases: {', '.join(_bench.CASES)}", file=sys.stderr)
-            return 2
+            raise UsageError(f"unknown case(s) {unknown}; cases: {', '.join(_bench.CASES)}")
     results, notes = _bench.run_all(args.quick, progress, args.only)
     print(_bench.table(results))
     print("\ntargets:")

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+from fluidspec._usage import UsageError, existing_input, writable_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-coverage", type=float, default=100.0, metavar="PERCENT",
                         help="percentage of its claimed clauses each implementation must have "
                              "exercised (default 100); below it the run exits 3")
+    parser.add_argument("--paddle-python", metavar="PATH",
+                        help="the Python interpreter (with paddlepaddle installed) that runs "
+                             "--impl paddle-2.6.2; default: $FLUIDSPEC_PADDLE_PYTHON, the "
+                             "checkout's .venv-paddle, then the one `fluidspec paddle setup` made")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -82,39 +89,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"{c.id:42} {' '.join(c.clauses)}")
         return 0
     impls = args.impl or builtin_names()
-    known_dir, known_file = KNOWN_FAILURES_DIR, None
-    if args.known_failures:
-        given = Path(args.known_failures)
-        if given.is_dir():
-            known_dir = given
-        elif given.is_file():
-            known_file = given
-        else:
-            print(f"fluidspec conformance: --known-failures {given}: no such file or directory",
-                  file=sys.stderr)
-            return 2
-    if not 0.0 <= args.min_coverage <= 100.0:
-        print(f"fluidspec conformance: --min-coverage {args.min_coverage:g}: expected a "
-              f"percentage from 0 to 100", file=sys.stderr)
-        return 2
-    claim, problem = _read_claim(args.claim)
-    if problem is not None:
-        print(f"fluidspec conformance: {problem}", file=sys.stderr)
-        return 2
-    if args.json:
-        problem = _writable(Path(args.json))
-        if problem is not None:
-            print(f"fluidspec conformance: --json {args.json}: {problem}", file=sys.stderr)
-            return 2
-    known_ids = {c.id for c in checks}
-    for cid in args.check or []:
-        if cid not in known_ids:
-            print(f"unknown check {cid!r} (see --list)", file=sys.stderr)
-            return 2
-    problem = _unknown_clause(args.clause or [], {cid for c in checks for cid in c.clauses})
-    if problem is not None:
-        print(f"fluidspec conformance: {problem}", file=sys.stderr)
-        return 2
+    known_dir, known_file = _known_failures(args.known_failures, KNOWN_FAILURES_DIR)
+    claim = _check_options(args, checks)
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -143,6 +119,43 @@ def main(args: argparse.Namespace) -> int:
     return report.verdict()[0]
 
 
+def _known_failures(given: str | None, shipped: Path) -> tuple[Path, Path | None]:
+    """(directory of <name>.txt files, single file or None) from ``--known-failures``."""
+    if not given:
+        return shipped, None
+    path = Path(given)
+    if path.is_dir():
+        return path, None
+    if path.is_file():
+        return shipped, path
+    raise UsageError(f"--known-failures {given}: no such file or directory")
+
+
+def _check_options(args: argparse.Namespace, checks: list) -> dict | None:
+    """Every usage error of the run's options, found before the run (which may be long);
+    returns the claim file's object."""
+    if not 0.0 <= args.min_coverage <= 100.0:
+        raise UsageError(f"--min-coverage {args.min_coverage:g}: expected a percentage "
+                         "from 0 to 100")
+    claim, problem = _read_claim(args.claim)
+    if problem is not None:
+        raise UsageError(problem)
+    if args.json:
+        writable_file(args.json, "--json")
+    if args.paddle_python:
+        existing_input(args.paddle_python, "--paddle-python", kind="file")
+        # The adapter is resolved inside the runner; the variable is how it learns the path.
+        os.environ["FLUIDSPEC_PADDLE_PYTHON"] = str(Path(args.paddle_python).absolute())
+    known_ids = {c.id for c in checks}
+    for cid in args.check or []:
+        if cid not in known_ids:
+            raise UsageError(f"unknown check {cid!r} (see --list)")
+    problem = _unknown_clause(args.clause or [], {cid for c in checks for cid in c.clauses})
+    if problem is not None:
+        raise UsageError(problem)
+    return claim
+
+
 def _read_claim(path: str | None) -> tuple[dict | None, str | None]:
     """The claim file's object, or a usage problem in one line."""
     if path is None:
@@ -162,12 +175,3 @@ def _read_claim(path: str | None) -> tuple[dict | None, str | None]:
         return None, (f"--claim {path}: unknown capabilities {unknown}; known: "
                       f"{sorted(CAPABILITIES)}")
     return data, None
-
-
-def _writable(path: Path) -> str | None:
-    """Why a report cannot be written to ``path`` (checked before the run, which may be long)."""
-    if path.is_dir():
-        return "is a directory"
-    if not path.parent.is_dir():
-        return f"the directory {path.parent} does not exist"
-    return None

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from fluidspec._usage import UsageError, existing_input
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="a save: a directory of separate files, a combined file, "
@@ -20,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    existing_input(args.a, "A")
+    existing_input(args.b, "B")
     from fluidspec._diff import diff_saves, names_from
     from fluidspec.spec.errors import FluidSpecError
 
@@ -29,9 +33,8 @@ def main(args: argparse.Namespace) -> int:
     except FluidSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        raise UsageError(f"{exc.filename}: {exc.strerror}") from exc
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

@@ -5,14 +5,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+
+from fluidspec._usage import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="a tensor file, a combined file, or a directory of saved files")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per record")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON Lines: one JSON object per record or program file")
+
+
+def _check_input(path: str) -> None:
+    """Inputs that hold nothing to show are usage errors, not an empty success.
+
+    A missing path and an empty file are left to ``run``: they are MISSING_FILE and TRUNCATED in
+    the error taxonomy (ERR-001), like any other file that holds no record.
+    """
+    p = Path(path)
+    if not p.exists():
+        return
+    if p.is_dir():
+        if not any(f.is_file() for f in p.rglob("*")):
+            raise UsageError(f"{path}: the directory holds no files to inspect")
+    elif not p.is_file():
+        raise UsageError(f"{path}: not a regular file or directory (a device, pipe or socket)")
 
 
 def main(args: argparse.Namespace) -> int:
+    _check_input(args.path)
     from fluidspec._inspect import run
 
     try:

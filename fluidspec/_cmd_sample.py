@@ -4,7 +4,8 @@ combined file) for ``fluidspec inspect`` to show."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from fluidspec._usage import UsageError, writable_directory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,11 @@ def main(args: argparse.Namespace) -> int:
 
     from fluidspec.reference.codec import encode_combined, encode_lod_tensor, encode_selected_rows
 
-    root = Path(args.directory)
+    root = writable_directory(args.directory, "DIRECTORY")
+    clash = [p for p in (root / "separate", root / "combined.pdparams") if p.exists()]
+    if clash:
+        # A sample written over an earlier save would silently mix two saves in one directory.
+        raise UsageError(f"{clash[0]} already exists; choose a new or empty directory")
     (root / "separate").mkdir(parents=True, exist_ok=True)
     values = sample_values()
     for name, (array, lod) in values.items():

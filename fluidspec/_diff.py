@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from fluidspec import _program_view
+from fluidspec._usage import UsageError
 from fluidspec.reference.codec import decode_lod_tensor, decode_selected_rows, read_records
 from fluidspec.spec.errors import MissingFileError, RecordCountMismatchError
 
@@ -172,7 +173,12 @@ def names_from(spec_text: str) -> list[str]:
             view = _program_view.program_view(buf, str(source))
             return [v["name"] for v in view["blocks"][0]["vars"]
                     if v["persistable"] and v["kind"] not in _NOT_SAVED]
-        return [line.strip() for line in buf.decode("utf-8").splitlines() if line.strip()]
+        try:
+            text = buf.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"--names {source}: neither a program file nor a UTF-8 text file "
+                             "of names (one per line)") from None
+        return [line.strip() for line in text.splitlines() if line.strip()]
     return [n.strip() for n in spec_text.split(",") if n.strip()]
 
 

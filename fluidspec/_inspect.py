@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -213,16 +213,16 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
     """The ``inspect`` command; returns the exit status (1 when any file is bad or unreadable).
 
     Errors go to ``err`` as ``error: ID: message (file, offset, ...; expected ..., found ...)``,
-    never as a traceback; ``--json`` output on ``out`` stays valid JSON either way (ERR-003).
+    never as a traceback; ``--json`` output on ``out`` stays valid JSON Lines either way (ERR-003).
     """
-    records: list[dict[str, Any]] = []
     failed = False
     for report in scan(path):
+        records: list[dict[str, Any]] = []
         if report.error is not None or report.os_error is not None:
             failed = True
             if report.headers:  # the good records before the point of failure
                 if as_json:
-                    records.extend(h.to_json(str(report.path)) for h in report.headers)
+                    _write_json_lines((h.to_json(str(report.path)) for h in report.headers), out)
                 else:
                     print(_render_file(report), file=out)
             out.flush()  # keep the human view and the errors in file order on a terminal
@@ -239,6 +239,12 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
             print(_program_view.render_program(report.program), file=out)
         else:
             print(_render_file(report), file=out)
-    if as_json:
-        print(json.dumps(records, indent=2), file=out)
+        _write_json_lines(records, out)
     return 1 if failed else 0
+
+
+def _write_json_lines(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """``--json`` is JSON Lines: one object per line, written as each file is read, so a large
+    directory streams and ``head``/``jq -c`` work record by record."""
+    for record in records:
+        print(json.dumps(record, ensure_ascii=False), file=out)

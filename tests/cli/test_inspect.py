@@ -33,6 +33,11 @@ SR_KEYS = [*KEYS, "rows", "height"]
 ERROR_LINE = re.compile(r"^error: (?P<id>[A-Z_]+): ")
 
 
+
+def json_lines(text: str) -> list:
+    """``inspect --json`` output: JSON Lines, one object per line."""
+    return [json.loads(line) for line in text.splitlines()]
+
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fluidspec", "inspect", *args],
@@ -75,7 +80,7 @@ def paddle_files(tmp_path):
 def test_json_fields_of_paddle_dumps(paddle_files):
     result = cli("--json", str(paddle_files["float32[5,1] lod [[0,2,5]]"]))
     assert result.returncode == 0, result.stderr
-    [record] = json.loads(result.stdout)
+    [record] = json_lines(result.stdout)
     assert list(record) == KEYS
     assert record == {
         "path": str(paddle_files["float32[5,1] lod [[0,2,5]]"]), "offset": 0, "kind": "LoDTensor",
@@ -88,7 +93,7 @@ def test_json_fields_of_paddle_selected_rows(paddle_files):
     """FMT-SNIFF-001: detected without being told; rows and height reported."""
     result = cli("--json", str(paddle_files["selected rows"]))
     assert result.returncode == 0, result.stderr
-    [record] = json.loads(result.stdout)
+    [record] = json_lines(result.stdout)
     assert list(record) == SR_KEYS
     assert {k: record[k] for k in SR_KEYS[1:]} == {
         "offset": 0, "kind": "SelectedRows", "version": 0, "lod": [], "tensor_version": 0,
@@ -107,7 +112,7 @@ def test_json_fields_of_more_paddle_dumps(paddle_files, name, desc_size, code, t
                                           data_offset, nbytes):
     status, out, err = in_process(paddle_files[name])
     assert status == 0, err
-    [record] = json.loads(out)
+    [record] = json_lines(out)
     assert (record["desc_size"], record["data_type"], record["data_type_name"], record["dims"],
             record["data_offset"], record["data_nbytes"]) == (desc_size, code, type_name, dims,
                                                                data_offset, nbytes)
@@ -119,7 +124,7 @@ def test_combined_file_records_are_found_by_parsing(tmp_path):
     (tmp_path / "combined").write_bytes(stream)
     status, out, err = in_process(tmp_path / "combined")
     assert status == 0, err
-    records = json.loads(out)
+    records = json_lines(out)
     offsets = [0]
     for n in names[:-1]:
         offsets.append(offsets[-1] + len(PADDLE_DUMPS[n][1]))
@@ -168,7 +173,7 @@ def test_json_matches_what_paddle_says_it_saved(vector, file, variables):
     data = path.read_bytes()
     status, out, err = in_process(path)
     assert status == 0, err
-    records = json.loads(out)
+    records = json_lines(out)
     assert len(records) == len(variables)
     position = 0
     rebuilt = b""
@@ -239,7 +244,7 @@ def test_truncating_at_every_byte_gives_a_clean_error(scratch, as_json):
             if cut in boundaries:
                 assert status == 0 and err == ""
                 if as_json:
-                    assert json.loads(out)[-1]["data_offset"] + json.loads(out)[-1][
+                    assert json_lines(out)[-1]["data_offset"] + json_lines(out)[-1][
                         "data_nbytes"] == cut
                 continue
             error_id = assert_clean_failure(status, out, err)
@@ -247,7 +252,7 @@ def test_truncating_at_every_byte_gives_a_clean_error(scratch, as_json):
                 assert error_id == "TRUNCATED", (name, cut, err)
             before = sorted(b for b in boundaries if b < cut)  # whole records before the cut
             if as_json:
-                assert [r["offset"] for r in json.loads(out)] == [0, *before][:len(before)]
+                assert [r["offset"] for r in json_lines(out)] == [0, *before][:len(before)]
             elif before:
                 assert f"{len(before)} good record(s), then the error at offset " in out
 
@@ -284,7 +289,7 @@ def test_records_before_a_bad_one_are_still_reported(tmp_path):
     (tmp_path / "c").write_bytes(broken)
     status, out, err = in_process(tmp_path / "c")
     assert assert_clean_failure(status, out, err) == "BAD_VERSION"
-    assert [r["offset"] for r in json.loads(out)] == [0, 26]
+    assert [r["offset"] for r in json_lines(out)] == [0, 26]
     assert "offset 52" in err
     status, out, err = in_process(tmp_path / "c", as_json=False)
     assert "2 good record(s), then the error at offset 52" in out and "record at 26" in out
@@ -296,7 +301,7 @@ def test_one_bad_file_in_a_directory_fails_the_run_but_the_rest_is_reported(tmp_
     status, out, err = in_process(tmp_path)
     assert assert_clean_failure(status, out, err) == "TRUNCATED"  # a 1-byte "next record"
     # Both records are shown; the error says which file went bad and where.
-    assert [Path(r["path"]).name for r in json.loads(out)] == ["good", "trailing"]
+    assert [Path(r["path"]).name for r in json_lines(out)] == ["good", "trailing"]
     assert f"file '{tmp_path / 'trailing'}', offset 26" in err
 
 
@@ -418,7 +423,7 @@ def test_sample_then_inspect(tmp_path):
     assert made.returncode == 0, made.stderr
     result = cli("--json", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    records = json.loads(result.stdout)
+    records = json_lines(result.stdout)
     by_file: dict[str, list[dict]] = {}
     for r in records:
         by_file.setdefault(Path(r["path"]).relative_to(tmp_path).as_posix(), []).append(r)

@@ -23,6 +23,11 @@ from fluidspec.spec.framework_pb2 import AttrType, OpDesc, ProgramDesc, Scalar, 
 VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors" / "paddle-2.6.2"
 
 
+
+def json_lines(text: str) -> list:
+    """``inspect --json`` output: JSON Lines, one object per line."""
+    return [json.loads(line) for line in text.splitlines()]
+
 def _var(block, name, kind=VarType.LOD_TENSOR, dims=(), dtype=VarType.FP32, **flags):
     v = block.vars.add(name=name, **flags)
     v.type.type = kind
@@ -148,7 +153,7 @@ def test_inspect_json_of_a_model_directory_shows_program_and_params(tmp_path):
     (tmp_path / "w").write_bytes(encode_lod_tensor(np.ones(3, np.float32)))
     code, out, err = _inspect(tmp_path, True)
     assert code == 0, err
-    objs = json.loads(out)
+    objs = json_lines(out)
     assert [o["kind"] for o in objs] == ["ProgramDesc", "LoDTensor"]
     assert objs[0]["fetch_targets"] == [{"col": 0, "name": "y"}]
     assert objs[1]["dims"] == [3]
@@ -178,7 +183,7 @@ def test_a_program_under_another_name_is_sniffed(tmp_path):
     path.write_bytes(buf)
     assert dispatch(path, str(path))["kind"] == "ProgramDesc"
     code, out, _ = _inspect(path, True)
-    assert code == 0 and json.loads(out)[0]["kind"] == "ProgramDesc"
+    assert code == 0 and json_lines(out)[0]["kind"] == "ProgramDesc"
 
 
 def test_tensor_files_and_lfs_pointers_are_not_programs(tmp_path):
