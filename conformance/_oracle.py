@@ -68,6 +68,8 @@ def _tensor_part(array: np.ndarray) -> bytes:
 def record_bytes(array: np.ndarray, lod: Sequence[Sequence[int]] = ()) -> bytes:
     """The dense-tensor record (FMT-REC-001..007) — 0-d arrays keep ``dims = []``."""
     array = np.asarray(array)
+    if array.dtype.byteorder == ">":  # the 0-d branch below writes the elements as they are
+        array = array.astype(array.dtype.newbyteorder("<"))
     head = struct.pack("<IQ", 0, len(lod))
     for level in lod:
         head += struct.pack("<Q", 8 * len(level)) + struct.pack(f"<{len(level)}Q", *level)

@@ -271,6 +271,15 @@ _BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
     ("FMT-REC-001", "LoD-tensor version 1", struct.pack("<I", 1) + _GOOD[4:], ("BAD_VERSION",)),
     ("FMT-REC-003", "tensor version 2", _GOOD[:12] + struct.pack("<I", 2) + _GOOD[16:],
      ("BAD_VERSION",)),
+    # A reader that compares one byte (or reads the field big-endian) accepts these.
+    ("FMT-REC-001", "LoD-tensor version 0x00000100", struct.pack("<I", 0x100) + _GOOD[4:],
+     ("BAD_VERSION",)),
+    ("FMT-REC-001", "LoD-tensor version 0x01000000", struct.pack("<I", 1 << 24) + _GOOD[4:],
+     ("BAD_VERSION",)),
+    ("FMT-REC-003", "tensor version 0x00000100", _GOOD[:12] + struct.pack("<I", 0x100) + _GOOD[16:],
+     ("BAD_VERSION",)),
+    ("FMT-REC-003", "tensor version 0x01000000", _GOOD[:12] + struct.pack("<I", 1 << 24)
+     + _GOOD[16:], ("BAD_VERSION",)),
     ("FMT-DESC-004", "desc size larger than the file", _GOOD[:16] + struct.pack("<i", 4000)
      + _GOOD[20:], ("TRUNCATED",)),
     ("FMT-DESC-003", "desc is not protobuf", _with_desc(b"\xff\xff\xff"), ("BAD_TENSOR_DESC",)),
@@ -303,6 +312,10 @@ _BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
      _with_desc(b"\x08\x05\x10" + varint(1 << 20) + b"\x10" + varint(1 << 20)), ("TRUNCATED",)),
     ("FMT-SAFE-004", "a Git LFS pointer", b"version https://git-lfs.github.com/spec/v1\noid sha256:"
      + b"0" * 64 + b"\nsize 50\n", ("NOT_A_TENSOR_FILE",)),
+    ("FMT-SAFE-004", "a Git LFS pointer cut after 4 bytes", b"vers", ("NOT_A_TENSOR_FILE",)),
+    ("FMT-SAFE-004", "a Git LFS pointer cut after 9 bytes", b"version h", ("NOT_A_TENSOR_FILE",)),
+    ("FMT-SAFE-004", "text 'version 2' (not a pointer)", b"version 2\n" + b"\0" * 40,
+     ("BAD_VERSION",)),
     ("FMT-COMB-003", "a separate file with 3 extra bytes", _GOOD + b"\0\0\0", ("TRAILING_BYTES",)),
     ("FMT-DESC-005", "a TensorDesc of 65 dims", _with_desc(b"\x08\x05" + b"\x10\x01" * 65, b"\0" * 4),
      ("BAD_TENSOR_DESC",)),
@@ -423,3 +436,59 @@ def check_selected_rows_i64(ctx: CheckContext) -> None:
 
 
 register_vectors("FMT")
+
+
+def _lfs_pointer() -> bytes:
+    from fluidspec.spec import LFS_POINTER_PREFIX
+
+    return LFS_POINTER_PREFIX + b"\noid sha256:" + b"0" * 64 + b"\nsize 50\n"
+
+
+@check("FMT-SAFE-004", apis=("load_vars",))
+def check_lfs_pointer_in_combined_stream(ctx: CheckContext) -> None:
+    """A combined stream (file or memory) that is an LFS pointer, or holds one where its second
+    record starts, is NOT_A_TENSOR_FILE: the sniff is made wherever a record starts."""
+    a = TensorValue(np.arange(3, dtype=np.float32))
+    two = [var_for("a", a), var_for("b", a)]
+    for what, raw in (("a combined stream that is an LFS pointer", _lfs_pointer()),
+                      ("an LFS pointer where the 2nd record starts",
+                       record_bytes(a.array) + _lfs_pointer())):
+        for memory in (False, True):
+            out = load_combined(ctx, raw, two, memory=memory)
+            expect_error(out, "NOT_A_TENSOR_FILE", "FMT-SAFE-004",
+                         f"{what} ({'memory' if memory else 'file'})")
+
+
+def _foreign_layouts() -> dict[str, tuple[np.ndarray, str]]:
+    """Arrays whose memory is not little-endian C order, and the clause a writer that dumps
+    their memory as it is breaks (what ``diagnose_record`` finds for such a writer)."""
+    base = np.arange(12, dtype=np.float32).reshape(3, 4) * 1.5 - 4
+    return {
+        "big_f32": (base.astype(">f4"), "FMT-REC-007"),
+        "big_i64": (np.arange(-3, 3, dtype=">i8").reshape(2, 3) * 1000003, "FMT-REC-007"),
+        "big_0d": (np.array(2.5, dtype=">f8"), "FMT-REC-007"),
+        "transposed": (base.T, "FMT-REC-005"),
+        "fortran": (np.asfortranarray(base), "FMT-REC-005"),
+        "strided": (np.arange(20, dtype=np.int32).reshape(4, 5)[::2, ::-2], "FMT-REC-005"),
+        "big_transposed": (base.astype(">f4").T, "FMT-REC-007"),
+    }
+
+
+@check("FMT-REC-007", "FMT-REC-005", apis=("save_vars",))
+def check_write_foreign_layouts(ctx: CheckContext) -> None:
+    """Big-endian, transposed, Fortran-ordered and strided arrays are written as little-endian
+    C-order data, in separate files and in a combined stream."""
+    layouts = _foreign_layouts()
+    values = {n: TensorValue(arr) for n, (arr, _) in layouts.items()}
+    d = save_separate(ctx, values, clause="FMT-REC-007")
+    for name, (arr, _) in layouts.items():
+        diag = diagnose_record(record_bytes(arr), Path(d, name).read_bytes())
+        if diag:
+            raise fail(diag[0], f"{name} ({arr.dtype.str}, strides {arr.strides}): {diag[1]}")
+    out = ctx.run(program_of(values), values, Call("save_vars", {
+        "dirname": None, "filename": None, "vars": list(values), "predicate": None}))
+    expect_ok(out, "FMT-REC-007", "memory save of the same arrays")
+    diag = diagnose_combined({n: record_bytes(arr) for n, (arr, _) in layouts.items()},
+                             out.memory or b"")
+    if diag:
+        raise fail(*diag)

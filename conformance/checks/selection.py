@@ -719,3 +719,32 @@ def check_stateful_directory(ctx: CheckContext) -> None:
 
 
 register_vectors("SEL")
+
+
+@check("SEL-CAND-002", apis=("save_vars", "load_vars"))
+def check_vars_beat_predicate(ctx: CheckContext) -> None:
+    """With both ``vars`` and ``predicate`` given, exactly ``vars`` is saved and loaded; the
+    predicate is not applied on top of it, nor instead of it."""
+    a, p = TensorValue(np.arange(3, dtype=np.float32)), TensorValue(np.ones(2, np.int64))
+    program = program_of({"a": a, "p": p}, params=("p",))
+    for vars_, predicate in ((["a"], "is_parameter"), (["p"], {"names": ["a"]})):
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program, {"a": a, "p": p}, Call("save_vars", {
+            "dirname": d, "filename": None, "vars": vars_, "predicate": predicate}))
+        what = f"vars={vars_} with predicate={predicate}"
+        expect_ok(out, "SEL-CAND-002", f"save_vars {what}")
+        require(files_under(d) == set(vars_), "SEL-CAND-002",
+                f"save_vars {what} wrote {sorted(files_under(d))}")
+        # The load reads files the check writes, so a wrong writer is not charged here.
+        d = ctx.fresh_dir("in")
+        os.makedirs(d)
+        for name, value in (("a", a), ("p", p)):
+            Path(d, name).write_bytes(record_bytes(value.array))
+        other = "p" if vars_ == ["a"] else "a"
+        kept = TensorValue(np.full(3 if other == "a" else 2, 7,
+                                   np.float32 if other == "a" else np.int64))
+        back = ctx.run(program, {other: kept}, Call("load_vars", {
+            "dirname": d, "filename": None, "vars": vars_, "predicate": predicate}))
+        expect_ok(back, "SEL-CAND-002", f"load_vars {what}")
+        expect_values({vars_[0]: {"a": a, "p": p}[vars_[0]], other: kept}, back.scope,
+                      "SEL-CAND-002", f"load_vars {what}")
