@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from fluidspec._usage import UsageError, existing_input
 
@@ -22,8 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    existing_input(args.a, "A")
-    existing_input(args.b, "B")
+    for given, what in ((args.a, "A"), (args.b, "B")):
+        # A missing save is MISSING_FILE of the error taxonomy (ERR-001), reported below.
+        if Path(given).exists():
+            existing_input(given, what)
     from fluidspec._diff import diff_saves, names_from
     from fluidspec.spec.errors import FluidSpecError
 
