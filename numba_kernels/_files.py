@@ -17,6 +17,7 @@ import fcntl
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -390,6 +391,20 @@ def _open_for_read(path: str, var: str | None) -> int:
         raise MissingFileError("path is a directory", path=path, var=var,
                                expected="a file", found="a directory") from None
     return fd
+
+
+def open_for_read(path: str, var: str | None) -> int:
+    """A descriptor of ``path`` (MissingFileError when it does not exist)."""
+    return _open_for_read(path, var)
+
+
+def regular_size(fd: int, path: str, var: str | None) -> int:
+    """The size of the open file; a directory is a missing file (SEL-LOAD-001)."""
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise MissingFileError("path is a directory", path=path, var=var,
+                               expected="a file", found="a directory")
+    return st.st_size
 
 
 def read_file(path: str, var: str | None = None) -> np.ndarray:

@@ -51,3 +51,17 @@ def _package_with_defaults(module_name: str) -> ModuleType | None:
             return module
         parts.pop()
     return None
+
+
+def existing_array(var: Any, dtype: Any, shape: tuple[int, ...]) -> Any:
+    """The scope tensor's host array of ``var`` when a load may write into it in place: same
+    dtype and shape, C-contiguous, writable and aligned; else None."""
+    holder = namespace(var).global_scope().find_var(var.name)
+    value = getattr(holder, "_holder", None) if holder is not None else None
+    if value is None or not kind_of(value, "LoDTensor"):
+        return None
+    array = getattr(value, "_array", None)
+    if (type(array).__module__ != "numpy" or array.dtype != dtype or array.shape != shape
+            or not (array.flags.c_contiguous and array.flags.writeable and array.flags.aligned)):
+        return None
+    return array

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from fluidspec.numba_kernels import _files, _fluid, _separate, cpu, cuda
+from fluidspec.numba_kernels import _direct, _files, _fluid, _separate, cpu, cuda
 from fluidspec.numba_kernels import _selection as _select
 from fluidspec.numba_kernels.arrays import decode_selected_rows, encode_selected_rows
 from fluidspec.numba_kernels.cpu import no_gc
@@ -248,13 +249,19 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         ordered = _select.sorted_unique(selected)
         if from_memory:
             data, path = filename, None
+            direct = None
         else:
             root = _files.checked_dirname(dirname)
             path = os.path.join(root, *_files.safe_components(filename, "filename"))
             if not ordered and not os.path.exists(path):  # SEL-LOAD-007: nothing was saved
                 return None
-            data = _files.read_file(path)
-        loaded, bulk = _read_combined(ordered, data, path)
+            direct = _read_direct(ordered, [path], True, cuda.loads_to_device(executor)
+                                  ) if len(ordered) == 1 else None
+            data = None if direct is not None else _files.read_file(path)
+        if data is None:
+            loaded, bulk = direct, None
+        else:
+            loaded, bulk = _read_combined(ordered, data, path)
     else:
         if not selected:
             return None
@@ -262,7 +269,9 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         unique = _select.first_per_name(selected)
         paths = [os.path.join(root, *_files.safe_components(v.name, "variable name"))
                  for v in unique]  # SEL-PATH-001 before any file is opened
-        loaded, bulk = _read_separate(unique, paths)
+        direct = _read_direct(unique, paths, False, cuda.loads_to_device(executor)
+                              ) if len(unique) <= _DIRECT_MAX_VARS else None
+        loaded, bulk = (direct, None) if direct is not None else _read_separate(unique, paths)
     for item in loaded:
         _check_shape(item)
     if cuda.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
@@ -316,30 +325,109 @@ def _read_separate(unique: list[Any], paths: list[str]
                 loaded = [_Loaded(v, a, lod, p) for v, a, lod, p in
                           zip(unique, arrays, lods, paths, strict=True)]
             return loaded, (u8, parsed)
-    out = []
-    for var, path in zip(unique, paths, strict=True):
-        data = _files.read_file(path, var.name)
-        if int(var.type) == sr:
-            array, rows, height = decode_selected_rows(data, path=path, name=var.name)
-            out.append(_Loaded(var, array, [], path, rows, height))
-        else:
-            array, lod = cpu.decode(data, False, 1, path=path, names=[var.name],
-                                        whole_file=True)[0]
-            out.append(_Loaded(var, array, lod, path))
-    return out, None
+    return [_read_one_separate(var, path) for var, path in zip(unique, paths, strict=True)], None
+
+
+def _read_one_separate(var: Any, path: str) -> _Loaded:
+    data = _files.read_file(path, var.name)
+    if int(var.type) == int(VarType.SELECTED_ROWS):
+        array, rows, height = decode_selected_rows(data, path=path, name=var.name)
+        return _Loaded(var, array, [], path, rows, height)
+    array, lod = cpu.decode(data, False, 1, path=path, names=[var.name], whole_file=True)[0]
+    return _Loaded(var, array, lod, path)
+
+
+# Above this many variables one arena read of every file beats a stat per file first.
+_DIRECT_MAX_VARS = 64
+_READ_WORKERS = 4
+
+
+def _read_direct(variables: list[Any], paths: list[str], combined: bool, to_device: bool
+                 ) -> list[_Loaded] | None:
+    """Loads where some file is big (``_direct``): every header read and every check made
+    (SEL-LOAD-002/005) before the first payload byte lands — possibly in the scope's own
+    tensor — so a failing load still leaves the scope unchanged (SEL-LOAD-003).  None when no
+    file is big.  Small files (and big ones ``_direct`` declines) take the whole-file path,
+    in variable order, so the first variable's error wins."""
+    fds: list[int] = []
+    try:
+        sizes = []
+        for var, path in zip(variables, paths, strict=True):
+            fds.append(_files.open_for_read(path, var.name))
+            sizes.append(_files.regular_size(fds[-1], path, var.name))
+        if max(sizes, default=0) < _direct.DIRECT_MIN:
+            return None
+        items: list[_Loaded] = []
+        plans: list[tuple[_Loaded, _direct.Planned]] = []
+        for var, path, fd, size in zip(variables, paths, fds, sizes, strict=True):
+            planned = _plan_direct(var, path, fd, size, combined)
+            if planned is None:
+                items.append(_read_one_combined(var, path) if combined
+                             else _read_one_separate(var, path))
+                _check_shape(items[-1])
+            else:
+                items.append(_Loaded(var, None, planned.lod, path, owned=True))
+                plans.append((items[-1], planned))
+        _fill_direct(plans, to_device)
+        return items
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _plan_direct(var: Any, path: str, fd: int, size: int, combined: bool
+                 ) -> _direct.Planned | None:
+    """The header of a big dense file whose every check passes, else None (whole-file path)."""
+    if size < _direct.DIRECT_MIN or int(var.type) != int(VarType.LOD_TENSOR):
+        return None
+    planned = _direct.plan_read(fd, path, size)
+    if planned is None or (combined and var.dtype is not None and int(var.dtype) != planned.code):
+        return None
+    return planned if _shape_problem(var, planned.shape) is None else None
+
+
+def _read_one_combined(var: Any, path: str) -> _Loaded:
+    loaded, _ = _read_combined([var], _files.read_file(path), path)
+    return loaded[0]
+
+
+def _fill_direct(plans: list[tuple[_Loaded, _direct.Planned]], to_device: bool) -> None:
+    """Each payload into the scope's tensor when it matches, else a fresh array; several files
+    by a few threads (``preadv`` releases the GIL), the first failure in variable order wins."""
+    for item, planned in plans:
+        existing = None if to_device else _fluid.existing_array(item.var, planned.dtype,
+                                                                  planned.shape)
+        item.array = existing if existing is not None else np.empty(planned.shape, planned.dtype)
+    if len(plans) < 2:
+        for item, planned in plans:
+            _direct.read_into(planned, item.array)
+        return
+    with ThreadPoolExecutor(min(_READ_WORKERS, len(plans))) as pool:
+        futures = [pool.submit(_direct.read_into, planned, item.array) for item, planned in plans]
+        errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def _check_shape(item: _Loaded) -> None:
     """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
-    if not _fluid.kind_of(item.var, "Parameter"):
-        return
-    declared = tuple(item.var.shape)
-    found = tuple(item.array.shape)
-    if len(declared) != len(found) or any(d not in (-1, f) for d, f in
-                                          zip(declared, found, strict=True)):
+    declared = _shape_problem(item.var, tuple(item.array.shape))
+    if declared is not None:
         raise ShapeMismatchError(
             "a loaded Parameter's shape differs from its declared shape", path=item.path,
-            var=item.var.name, expected=declared, found=found)
+            var=item.var.name, expected=declared, found=tuple(item.array.shape))
+
+
+def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The declared shape of a Parameter that ``found`` does not match, else None."""
+    if not _fluid.kind_of(var, "Parameter"):
+        return None
+    declared = tuple(var.shape)
+    if len(declared) != len(found) or any(d not in (-1, f) for d, f in
+                                          zip(declared, found, strict=True)):
+        return declared
+    return None
 
 
 def _assign(item: _Loaded) -> None:
