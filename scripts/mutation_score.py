@@ -155,7 +155,9 @@ def _in_annotation(node) -> bool:  # noqa: ANN001 - a parso node
     while parent is not None:
         if parent.type in ("param", "funcdef") and getattr(parent, "annotation", None) is child:
             return True
-        if parent.type == "annassign" and parent.children.index(child) == 1:
+        # a: T is tfpdef(a, :, T) inside a param; x: T = v is annassign(:, T, =, v)
+        if parent.type in ("annassign", "tfpdef") and parent.children.index(child) == (
+                1 if parent.type == "annassign" else 2):
             return True
         child, parent = parent, parent.parent
     return False
@@ -212,18 +214,18 @@ def unified_diff(before: str, after: str, module: str) -> str:
 # --- equivalent mutants ----------------------------------------------------------------------
 
 def parse_equivalent(text: str) -> dict[tuple[str, int, str, int], str]:
-    """``module line operator occurrence reason...`` per line -> {(module, line, operator,
+    """``MODULE:LINE OPERATOR OCCURRENCE REASON...`` per line -> {(module, line, operator,
     occurrence): reason}; ``#`` starts a comment line, blank lines are skipped."""
     entries: dict[tuple[str, int, str, int], str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = line.split(maxsplit=4)
-        if len(parts) < 5:
-            raise ValueError(f"line {number}: want module line operator occurrence reason: {raw!r}")
-        module, lineno, operator, occurrence, reason = parts
-        entries[(module, int(lineno), operator, int(occurrence))] = reason
+        parts = line.split(maxsplit=3)
+        where = parts[0].rpartition(":")
+        if len(parts) < 4 or not where[0] or not where[2].isdigit() or not parts[2].isdigit():
+            raise ValueError(f"line {number}: want MODULE:LINE OPERATOR OCCURRENCE REASON: {raw!r}")
+        entries[(where[0], int(where[2]), parts[1], int(parts[2]))] = parts[3]
     return entries
 
 
@@ -283,6 +285,10 @@ def run_suite_in(copy: Path, timeout: float | None) -> Outcome:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         return Outcome("timed_out", time.perf_counter() - started, output[-2000:])
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM): the suite, in its own session, would run on
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     seconds = time.perf_counter() - started
     if proc.returncode == WRONG_COPY:
         raise RuntimeError(f"test run imported the wrong package:\n{output[-2000:]}")
@@ -327,6 +333,10 @@ def run_all(points: list[MutationPoint], copies: list[Path], timeout: float,
             f"{outcome.status} ({outcome.seconds:.1f} s)")
         return point, outcome, diff
 
+    if len(copies) == 1:
+        # in the main thread, so that an interrupt reaches run_suite_in and ends the suite
+        yield from map(one, points)
+        return
     with ThreadPoolExecutor(max_workers=len(copies)) as pool:
         yield from pool.map(one, points)
 
@@ -381,8 +391,14 @@ def _print_report(scores: list[ModuleScore]) -> None:
                   f"occurrence {survivor['occurrence']}\n{survivor['diff']}")
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows in a log file as it happens
+    signal.signal(signal.SIGTERM, _stop)  # the temporary copies are removed, the suite ended
     modules = _module_paths(args.module)
     equivalent = parse_equivalent(EQUIVALENT_FILE.read_text(encoding="utf-8"))
     plans: list[tuple[ModuleScore, list[MutationPoint]]] = []
