@@ -252,7 +252,6 @@ class Bench:
 
     def _combined_save(self, case: str, c: _CombinedCase) -> str:
         """Time the saves; return a directory holding every format's file, for the loads."""
-        from fluidspec.numba_kernels import arrays
         from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
@@ -295,9 +294,8 @@ class Bench:
                 f.write(ref.encode_combined(items))
 
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
-        run(case, "save", "numba",
-            lambda: numba_files.write_file(path(), arrays.encode_array(arrs, lods)), nbytes, n,
-            new_target)
+        run(case, "save", "numba", lambda: numba_files.save_combined(path(), arrs, lods), nbytes,
+            n, new_target)
 
         new_target()
         d = target["d"]
