@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import importlib.util
 import os
 import shlex
@@ -100,6 +101,9 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
 
 PADDLE_VERSIONS = ("2.6.2", "3.3.1")  # what `fluidspec paddle setup` installs; 2.6.2 is the default
 PADDLE_PYTHON_ENV = "FLUIDSPEC_PADDLE_PYTHON"
+# The protocol server Paddle's interpreter runs, as package data: found in an installed wheel as
+# in a checkout (the Paddle venv does not import fluidspec, it is handed this file's path).
+PADDLE_SERVER = Path(str(importlib.resources.files("fluidspec.conformance.paddle") / "server.py"))
 
 
 def paddle_venv_dir(version: str) -> Path:
@@ -127,7 +131,8 @@ def paddle_python(version: str, explicit: str | None = None) -> tuple[Path | Non
             path = Path(given)
             if path.is_file():
                 return path, source
-            return None, f"{source} {given} does not exist"
+            return None, (f"{source} {given} does not exist (point it at a Python with "
+                          f"paddlepaddle, or drop it and run `fluidspec paddle setup {version}`)")
     # The checkout's folder: conformance/ is the package directory in an editable install only.
     checkout = Path(__file__).resolve().parent.parent
     if version == "2.6.2" and (checkout / "pyproject.toml").is_file():
@@ -148,6 +153,5 @@ def _paddle(name: str) -> Adapter:
     python, why = paddle_python(version)
     if python is None:
         return _Unavailable(name, why)
-    # Package-relative, so it is found in an installed wheel as in a checkout.
-    server = Path(__file__).resolve().parent / "paddle" / "server.py"
-    return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(server))}", name=name)
+    return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(PADDLE_SERVER))}",
+                             name=name)

@@ -1,0 +1,62 @@
+"""fluidspec installed from its wheel into a fresh venv works away from the checkout.
+
+This is what a user gets from ``pip install fluidspec``: the spec chapters, the protocol schema,
+the vectors and known-failures files must come from inside the installed package.  The test
+builds the wheel, installs it with its dependencies from the package registry (a minute or two),
+and runs the command from a directory outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH or a checkout on sys.path would let the installed command import the
+    # repository's files instead of the wheel's.
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                  "-w", str(wheels), str(REPO)], cwd=tmp_path)
+    assert built.returncode == 0, built.stderr[-3000:]
+    (wheel,) = wheels.glob("fluidspec-*.whl")
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    installed = _run([str(bin_dir / "python"), "-m", "pip", "install", "-q",
+                      "--disable-pip-version-check", str(wheel)], cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = str(bin_dir / "fluidspec")
+    version = _run([command, "--version"], cwd=elsewhere)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip().startswith("fluidspec ")
+
+    run = _run([command, "conformance", "--impl", "reference", "--check",
+                "write_combined_bytes", "--quiet"], cwd=elsewhere)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "RESULT: ok" in run.stdout
+
+    # The package data is read from the install, not from the checkout.
+    where = _run([str(bin_dir / "python"), "-c",
+                  "import fluidspec.spec._clauses as c, fluidspec.conformance as k;"
+                  "print(c.CHAPTERS_DIR); print(k.KNOWN_FAILURES_DIR)"], cwd=elsewhere)
+    assert where.returncode == 0, where.stderr
+    for line in where.stdout.split():
+        assert Path(line).is_relative_to(env_dir) and Path(line).is_dir(), line
