@@ -334,7 +334,7 @@ def _write_run(temps: Sequence[str], chunks: Sequence[Any]) -> None:
 
 def _nbytes(chunk: Any) -> int:
     if isinstance(chunk, list):
-        return sum(memoryview(c).nbytes for c in chunk)
+        return sum(p.nbytes for p in chunk)  # see ``_writev_all``
     return memoryview(chunk).nbytes
 
 
@@ -360,20 +360,28 @@ _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
 def _writev_all(fd: int, parts: list[Any]) -> None:
-    """``parts`` in order, straight from their buffers: ``IOV_MAX`` at a time, and a short
-    write (Linux caps one call near 2 GiB) resumes inside the part it stopped in."""
-    i = 0
-    while i < len(parts):
+    """``parts`` (C-contiguous ndarrays or memoryviews) in order, straight from their buffers:
+    ``IOV_MAX`` at a time, and a short write (Linux caps one call near 2 GiB) resumes inside
+    the part it stopped in.  Sizes come from ``nbytes``: ``memoryview`` cannot describe every
+    dtype (bfloat16, float8), while ``os.writev`` only asks for the bytes."""
+    for i in range(0, len(parts), _IOV_MAX):
         batch = parts[i:i + _IOV_MAX]
         written = os.writev(fd, batch)
+        if written == sum(p.nbytes for p in batch):
+            continue
         for part in batch:
-            size = memoryview(part).nbytes
+            size = part.nbytes
             if written < size:
-                _write_all(fd, memoryview(part).cast("B")[written:])
+                _write_all(fd, _byte_view(part)[written:])
                 written = 0
             else:
                 written -= size
-            i += 1
+
+
+def _byte_view(part: Any) -> memoryview:
+    if isinstance(part, np.ndarray):  # via uint8: memoryview cannot describe bfloat16
+        part = part.reshape(-1).view(np.uint8)
+    return memoryview(part).cast("B")
 
 
 def write_file(path: str, data: Any) -> None:

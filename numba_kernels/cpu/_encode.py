@@ -311,10 +311,11 @@ def encode_parts(arrs: list[np.ndarray], meta: _Meta, uniform: bool
                  ) -> tuple[list[Any], list[int]]:
     """The combined stream as the buffers to write in order — each header (a view of one small
     arena) then the array itself — and where record i's parts start (``len(arrs) + 1``
-    indices).  No payload byte is copied: ``os.writev`` takes the arrays as they are, so a
-    save touches each payload byte once, on its way to the kernel."""
+    indices).  Every part is a C-contiguous ndarray or memoryview (``nbytes`` is its size).
+    No payload byte is copied:
+    ``os.writev`` takes the arrays as they are, so a save touches each payload byte once, on its
+    way to the kernel."""
     arena, hdr_pos, _ = _headers_for(meta)
-    arrs = _contiguous(arrs)
     n = len(arrs)
     parts: list[Any] = [None] * (2 * n)
     if uniform:
@@ -323,7 +324,7 @@ def encode_parts(arrs: list[np.ndarray], meta: _Meta, uniform: bool
         hm = memoryview(arena)
         starts = hdr_pos.tolist()
         parts[0::2] = [hm[a:b] for a, b in zip(starts, starts[1:], strict=False)]
-    parts[1::2] = arrs
+    parts[1::2] = _contiguous(arrs)
     return parts, list(range(0, 2 * n + 1, 2))
 
 
