@@ -163,6 +163,16 @@ def _in_annotation(node) -> bool:  # noqa: ANN001 - a parso node
     return False
 
 
+# A bare * or / in a signature (keyword-only, positional-only marker) is an operator token to
+# parso, and to cosmic-ray's binary-operator replacements, which turn it into a syntax error.
+_SIGNATURE_PARENTS = frozenset({"parameters", "typedargslist", "varargslist", "lambdef"})
+
+
+def _is_signature_marker(node) -> bool:  # noqa: ANN001 - a parso node
+    return node.type == "operator" and node.parent is not None and (
+        node.parent.type in _SIGNATURE_PARENTS)
+
+
 def _operators() -> Iterator[tuple[str, object]]:
     import cosmic_ray.plugins
 
@@ -188,7 +198,8 @@ def mutation_points(source: str, module: str) -> list[MutationPoint]:
         occurrence = 0
         for node in ast_nodes(tree):
             for (line, col), _end in operator.mutation_positions(node):
-                if not (skip_annotations and _in_annotation(node)):
+                if not (_is_signature_marker(node)
+                        or (skip_annotations and _in_annotation(node))):
                     points.append(MutationPoint(module, name, occurrence, line, col))
                 occurrence += 1
     return points
@@ -240,16 +251,20 @@ class ModuleScore:
     survived: int = 0
     timed_out: int = 0
     equivalent: int = 0
+    invalid: int = 0
     survivors: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def score(self) -> float | None:
-        return mutation_score(self.killed, self.timed_out, self.sampled, self.equivalent)
+        return mutation_score(self.killed, self.timed_out, self.sampled, self.equivalent,
+                              self.invalid)
 
 
-def mutation_score(killed: int, timed_out: int, sampled: int, equivalent: int) -> float | None:
-    """Share of the sampled non-equivalent mutants the suite detected; None when none is left."""
-    judged = sampled - equivalent
+def mutation_score(killed: int, timed_out: int, sampled: int, equivalent: int,
+                   invalid: int = 0) -> float | None:
+    """Share of the sampled mutants, less the equivalent and those that do not compile, that
+    the suite detected; None when none is left."""
+    judged = sampled - equivalent - invalid
     if judged < 0 or killed + timed_out > judged:
         raise ValueError("more mutants detected or equivalent than sampled")
     return None if judged == 0 else (killed + timed_out) / judged
@@ -268,7 +283,7 @@ def sample(points: list[MutationPoint], size: int | None, seed: int) -> list[Mut
 
 @dataclass
 class Outcome:
-    status: str  # killed | survived | timed_out
+    status: str  # killed | survived | timed_out | invalid (the mutant does not compile)
     seconds: float
     tail: str
 
@@ -300,9 +315,15 @@ def run_mutant(copy: Path, point: MutationPoint, timeout: float) -> tuple[Outcom
     target = copy / "fluidspec" / point.module
     original = target.read_text(encoding="utf-8")
     mutated = mutate(original, point)
+    diff = unified_diff(original, mutated, point.module)
+    try:
+        compile(mutated, point.module, "exec")
+    except SyntaxError as error:
+        # no test can be said to detect what Python refuses to load
+        return Outcome("invalid", 0.0, str(error)), diff
     target.write_text(mutated, encoding="utf-8")
     try:
-        return run_suite_in(copy, timeout), unified_diff(original, mutated, point.module)
+        return run_suite_in(copy, timeout), diff
     finally:
         target.write_text(original, encoding="utf-8")
 
@@ -380,11 +401,11 @@ def _baseline(copy: Path) -> float:
 
 def _print_report(scores: list[ModuleScore]) -> None:
     print(f"\n{'module':<26}{'total':>7}{'sampled':>9}{'killed':>8}{'survived':>10}"
-          f"{'timed out':>11}{'equiv.':>8}{'score':>8}")
+          f"{'timed out':>11}{'equiv.':>8}{'invalid':>9}{'score':>8}")
     for s in scores:
         shown = "n/a" if s.score is None else f"{100 * s.score:.0f}%"
         print(f"{s.module:<26}{s.total:>7}{s.sampled:>9}{s.killed:>8}{s.survived:>10}"
-              f"{s.timed_out:>11}{s.equivalent:>8}{shown:>8}")
+              f"{s.timed_out:>11}{s.equivalent:>8}{s.invalid:>9}{shown:>8}")
     for s in scores:
         for survivor in s.survivors:
             print(f"\nSURVIVED {survivor['where']} {survivor['operator']} "
@@ -433,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
                     score.killed += 1
                 elif outcome.status == "timed_out":
                     score.timed_out += 1
+                elif outcome.status == "invalid":
+                    score.invalid += 1
                 else:
                     score.survived += 1
                     score.survivors.append({"where": f"{point.module}:{point.line}",

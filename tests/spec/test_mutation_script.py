@@ -49,6 +49,7 @@ def test_score_excludes_equivalent_and_counts_timeouts_as_detected(ms):
     assert ms.mutation_score(killed=8, timed_out=1, sampled=12, equivalent=2) == 0.9
     assert ms.mutation_score(killed=0, timed_out=0, sampled=5, equivalent=0) == 0.0
     assert ms.mutation_score(killed=0, timed_out=0, sampled=3, equivalent=3) is None
+    assert ms.mutation_score(killed=3, timed_out=0, sampled=6, equivalent=1, invalid=1) == 0.75
     score = ms.ModuleScore("m", total=40, sampled=15, killed=11, survived=2, timed_out=1,
                            equivalent=1)
     assert score.score == 12 / 14
@@ -86,6 +87,15 @@ def test_annotations_are_no_mutation_points(ms):
     mutated = ms.mutate(source, bitor[0])
     assert "    d = a + b\n" in mutated
     assert mutated.replace("a + b", "a | b") == source
+
+
+def test_signature_markers_are_no_mutation_points(ms):
+    pytest.importorskip("cosmic_ray")
+    source = "def f(a, *, b):\n    return a * b\n"
+    star = [p for p in ms.mutation_points(source, "m.py")
+            if p.operator == "core/ReplaceBinaryOperator_Mul_Add"]
+    assert [(p.line, p.occurrence) for p in star] == [(2, 1)]
+    compile(ms.mutate(source, star[0]), "m.py", "exec")
 
 
 def test_committed_equivalent_entries_name_current_mutation_points(ms):
