@@ -9,6 +9,7 @@ and runs the command from a directory outside the repository.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -28,9 +29,14 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Completed
 
 @pytest.mark.slow
 def test_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and the
+    # working tree is shared with other runs.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", "site"))
     wheels = tmp_path / "wheels"
     built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                  "-w", str(wheels), str(REPO)], cwd=tmp_path)
+                  "-w", str(wheels), str(source)], cwd=tmp_path)
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = wheels.glob("fluidspec-*.whl")
 
