@@ -80,6 +80,22 @@ def _from_object(obj: Any, spec: str) -> Adapter:
     return obj
 
 
+def _import_path(spec: str) -> Any:
+    """The object ``module:attr.attr`` names; a ValueError (a usage error to the CLI) when the
+    module cannot be imported or lacks the attribute, since the path is the user's."""
+    module, _, attr = spec.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+    except ImportError as exc:
+        raise ValueError(f"--impl {spec}: cannot import {module} ({exc})") from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"--impl {spec}: {module} has no attribute {attr}") from None
+    return obj
+
+
 def resolve(spec: str, *, place: str = "cpu") -> Adapter:
     """The adapter named by one ``--impl`` value."""
     if spec.startswith("cmd:"):
@@ -90,11 +106,7 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
         if ep.name == spec:
             return _from_object(ep.load(), spec)
     if ":" in spec:
-        module, _, attr = spec.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return _from_object(obj, spec)
+        return _from_object(_import_path(spec), spec)
     known = ", ".join([*BUILTIN, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))])
     raise ValueError(f"unknown implementation {spec!r} (known: {known}; or module:attr, cmd:COMMAND)")
 

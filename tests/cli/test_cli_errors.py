@@ -73,6 +73,10 @@ USAGE_ERRORS = [
     (["conformance", "--impl", "reference", "--paddle-python", "empty-dir"], 2, "is a directory"),
     (["conformance", "--impl", "no-such-impl", "--check", "write_combined_bytes"], 2,
      "unknown implementation"),
+    (["conformance", "--impl", "no_such_module:adapter", "--check", "write_combined_bytes"], 2,
+     "cannot import no_such_module"),
+    (["conformance", "--impl", "json:no_such_attr", "--check", "write_combined_bytes"], 2,
+     "has no attribute no_such_attr"),
     (["conformance", "--profile", "slow"], 2, "--profile"),
     # bench (the checks run before any timing)
     (["bench", "--json", "empty-dir"], 2, "is a directory"),
