@@ -128,6 +128,8 @@ def _known_failures(given: str | None, shipped: Path) -> tuple[Path, Path | None
         return path, None
     if path.is_file():
         return shipped, path
+    if path.exists():
+        raise UsageError(f"--known-failures {given}: not a regular file or directory")
     raise UsageError(f"--known-failures {given}: no such file or directory")
 
 

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if not args.atol >= 0:  # also NaN, which would make every value differ
+        raise UsageError(f"--atol {args.atol:g}: expected a tolerance of 0 or more")
     for given, what in ((args.a, "A"), (args.b, "B")):
         # A missing save is MISSING_FILE of the error taxonomy (ERR-001), reported below.
         if Path(given).exists():

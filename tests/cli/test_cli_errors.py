@@ -56,6 +56,8 @@ USAGE_ERRORS = [
     (["diff", "/dev/null", "empty-dir"], 2, "not a regular file or directory"),
     (["diff", "empty-dir", "empty-dir", "--names", "binary"], 2, "--names"),
     (["diff", "empty-dir", "empty-dir", "--atol", "x"], 2, "--atol"),
+    (["diff", "empty-dir", "empty-dir", "--atol", "-1"], 2, "--atol -1"),
+    (["diff", "empty-dir", "empty-dir", "--atol", "nan"], 2, "--atol nan"),
     # conformance
     (["conformance", "--impl", "reference", "--check", "no_such_check"], 2, "unknown check"),
     (["conformance", "--impl", "reference", "--clause", "NOPE-001"], 2, "unknown clause"),
@@ -67,6 +69,8 @@ USAGE_ERRORS = [
     (["conformance", "--impl", "reference", "--claim", "empty-dir"], 2, "--claim"),
     (["conformance", "--impl", "reference", "--known-failures", "missing.txt"], 2,
      "--known-failures"),
+    (["conformance", "--impl", "reference", "--known-failures", "/dev/null"], 2,
+     "not a regular file"),
     (["conformance", "--impl", "reference", "--min-coverage", "101"], 2, "--min-coverage"),
     (["conformance", "--impl", "reference", "--paddle-python", "missing-python"], 2,
      "--paddle-python"),
