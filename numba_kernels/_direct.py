@@ -28,19 +28,20 @@ class Planned:
     """One record's header, read from ``fd`` (kept open: a concurrent save may replace the
     path, never the open file)."""
 
-    __slots__ = ("fd", "path", "code", "shape", "lod", "data_off", "nbytes")
+    __slots__ = ("fd", "path", "var", "code", "shape", "lod", "data_off", "nbytes")
 
-    def __init__(self, fd: int, path: str, code: int, shape: tuple[int, ...],
+    # One field per header value: the record's whole description, filled in one place.
+    def __init__(self, fd: int, path: str, var: str | None, code: int, shape: tuple[int, ...],
                  lod: list[list[int]], data_off: int, nbytes: int) -> None:
-        self.fd, self.path, self.code, self.shape, self.lod = fd, path, code, shape, lod
-        self.data_off, self.nbytes = data_off, nbytes
+        self.fd, self.path, self.var, self.code, self.shape = fd, path, var, code, shape
+        self.lod, self.data_off, self.nbytes = lod, data_off, nbytes
 
     @property
     def dtype(self) -> np.dtype:
         return DTYPE_BY_CODE[self.code]
 
 
-def plan_read(fd: int, path: str, size: int) -> Planned | None:
+def plan_read(fd: int, path: str, var: str | None, size: int) -> Planned | None:
     """The header of the file's one dense record, or None (see the module doc)."""
     window = np.empty(min(_HEAD, size), np.uint8)
     if os.preadv(fd, [window], 0) != len(window):
@@ -54,7 +55,7 @@ def plan_read(fd: int, path: str, size: int) -> Planned | None:
     if data_off + nbytes != size:  # truncated or trailing bytes: the whole-file path says which
         return None
     code, shape, lod = _header_fields(window, data_off)
-    return Planned(fd, path, code, shape, lod, data_off, nbytes)
+    return Planned(fd, path, var, code, shape, lod, data_off, nbytes)
 
 
 def _header_fields(head: np.ndarray, end: int) -> tuple[int, tuple[int, ...], list[list[int]]]:
@@ -94,5 +95,6 @@ def read_into(planned: Planned, out: np.ndarray) -> None:
         got = os.preadv(planned.fd, [view[done:]], planned.data_off + done)
         if got <= 0:
             raise MissingFileError("file changed while being read", path=planned.path,
+                                   var=planned.var,
                                    expected=f"{planned.nbytes} bytes", found=f"{done} bytes")
         done += got

@@ -380,7 +380,7 @@ def _plan_direct(var: Any, path: str, fd: int, size: int, combined: bool
     """The header of a big dense file whose every check passes, else None (whole-file path)."""
     if size < _direct.DIRECT_MIN or int(var.type) != int(VarType.LOD_TENSOR):
         return None
-    planned = _direct.plan_read(fd, path, size)
+    planned = _direct.plan_read(fd, path, var.name, size)
     if planned is None or (combined and var.dtype is not None and int(var.dtype) != planned.code):
         return None
     return planned if _shape_problem(var, planned.shape) is None else None
@@ -392,12 +392,30 @@ def _read_one_combined(var: Any, path: str) -> _Loaded:
 
 
 def _fill_direct(plans: list[tuple[_Loaded, _direct.Planned]], to_device: bool) -> None:
-    """Each payload into the scope's tensor when it matches, else a fresh array; several files
-    by a few threads (``preadv`` releases the GIL), the first failure in variable order wins."""
+    """Each payload into the scope's tensor when it matches, else into a fresh array.
+
+    The fresh arrays are filled first: a read failing there (the only failures left after every
+    check: an I/O error, or a file truncated in place by another program — this package's saves
+    never truncate, they rename) leaves the scope untouched.  Only then are the in-place
+    tensors filled; a read error among those is the one case that can leave a tensor partly
+    overwritten."""
+    fresh, in_place = [], []
     for item, planned in plans:
         existing = None if to_device else _fluid.existing_array(item.var, planned.dtype,
                                                                   planned.shape)
-        item.array = existing if existing is not None else np.empty(planned.shape, planned.dtype)
+        if existing is None:
+            item.array = np.empty(planned.shape, planned.dtype)
+            fresh.append((item, planned))
+        else:
+            item.array = existing
+            in_place.append((item, planned))
+    _read_all(fresh)
+    _read_all(in_place)
+
+
+def _read_all(plans: list[tuple[_Loaded, _direct.Planned]]) -> None:
+    """Several files by a few threads (``preadv`` releases the GIL); every read finishes
+    before the first failure in variable order is raised."""
     if len(plans) < 2:
         for item, planned in plans:
             _direct.read_into(planned, item.array)

@@ -256,3 +256,141 @@ def test_failed_save_keeps_the_previous_save(tmp_path):
             nio.save_vars(None, tmp_path, program, vars=[a, b])
         assert err.value.id == "UNINITIALIZED"
         assert tree(tmp_path) == before
+
+
+# ------------------------------------------------------------- direct reads and writev saves
+
+BIG = 1 << 19  # float32 elements: 2 MiB, above numba_kernels' direct-read threshold
+
+
+def _program_with(names, shape, dtype="float32", parameter=False):
+    program = Program()
+    block = program.global_block()
+    for name in names:
+        if parameter:
+            block.create_parameter(name=name, shape=shape, dtype=dtype)
+        else:
+            block.create_var(name=name, shape=shape, dtype=dtype, persistable=True)
+    return program
+
+
+@pytest.mark.parametrize("filename", [None, "all"])
+def test_big_load_reads_into_the_existing_tensor_when_dtype_and_shape_match(tmp_path, filename):
+    """SEL-LOAD-003: the value lands in the scope's own array (as Paddle's TensorFromStream
+    reuses a matching allocation); on a dtype or shape mismatch a fresh array replaces it and
+    the old one is left as it was."""
+    program = _program_with(["w"], [BIG])
+    saved = np.arange(BIG, dtype=np.float32)
+    scope = Scope()
+    with scope_guard(scope):
+        scope.var("w").get_tensor().set(saved)
+        nio.save_persistables(None, str(tmp_path), program, filename=filename)
+        tensor = scope.var("w").get_tensor()
+        tensor.set(np.zeros(BIG, np.float32))
+        same = tensor._value()
+        nio.load_persistables(None, str(tmp_path), program, filename=filename)
+        assert tensor._value() is same
+        np.testing.assert_array_equal(same, saved)
+
+        for other in (np.zeros(BIG, np.float64), np.zeros((2, BIG // 2), np.float32)):
+            tensor.set(other)
+            old = tensor._value()
+            nio.load_persistables(None, str(tmp_path), program, filename=filename)
+            assert tensor._value() is not old
+            assert not old.any()
+            np.testing.assert_array_equal(tensor._value(), saved)
+            assert tensor._value().dtype == np.float32
+
+
+def test_writev_saves_are_byte_identical_to_the_encoder(tmp_path):
+    """FMT-COMB-001, SEL-FILE-001/002: headers and arrays written with writev give exactly the
+    bytes ``arrays.encode`` gives, for uniform, mixed, LoD, 0-d and non-contiguous tensors."""
+    from fluidspec.numba_kernels import arrays, files
+
+    values = {
+        "a": np.arange(12, dtype=np.float32).reshape(3, 4),
+        "b": np.arange(20, dtype=np.int64).reshape(4, 5)[:, ::2],  # not contiguous
+        "c": np.array(7, np.int32),
+        "d": np.arange(6, dtype=">f8"),  # big-endian: converted (FMT-REC-007)
+        "e": np.ones((3, 2), np.float16),
+    }
+    lods = {"e": [[0, 1, 3]]}
+    names = sorted(values)
+    expected = arrays.encode([values[n] for n in names], [lods.get(n, []) for n in names])
+    program = Program()
+    block = program.global_block()
+    scope = Scope()
+    with scope_guard(scope):
+        for name, value in values.items():
+            block.create_var(name=name, shape=list(value.shape), persistable=True,
+                             dtype=str(value.dtype.newbyteorder("=")))
+            tensor = scope.var(name).get_tensor()
+            tensor.set(value)
+            if name in lods:
+                tensor.set_lod(lods[name])
+        nio.save_persistables(None, str(tmp_path / "sep"), program)
+        nio.save_persistables(None, str(tmp_path / "one"), program, filename="all")
+    assert (tmp_path / "one" / "all").read_bytes() == expected
+    for name in names:
+        assert (tmp_path / "sep" / name).read_bytes() == arrays.encode(
+            [values[name]], [lods.get(name, [])])
+    uniform = [np.full((4, 4), i, np.float32) for i in range(300)]
+    files.save_combined(str(tmp_path / "u"), uniform)
+    assert (tmp_path / "u").read_bytes() == arrays.encode(uniform)
+    many = [np.full(3, i % 100, np.int8) for i in range(1500)]  # more parts than IOV_MAX
+    files.save_combined(str(tmp_path / "m"), many)
+    assert (tmp_path / "m").read_bytes() == arrays.encode(many)
+
+
+def test_threaded_direct_load_failing_on_one_variable_names_it_and_keeps_the_scope(
+        tmp_path, monkeypatch):
+    """SEL-LOAD-003: several big files are read by a thread pool after every header passed its
+    checks.  When a file is truncated in place between its header check and its payload read
+    (by another program: this package's saves rename, never truncate), the error names that
+    variable and no scope value changed — not even the tensors that would be filled in place,
+    since fresh arrays are filled first.  A file cut short before the load is caught by the
+    checks, also naming the first bad variable in order."""
+    from fluidspec.numba_kernels import _direct
+
+    names = ["v0", "v1", "v2", "v3"]
+    program = _program_with(names, [BIG])
+    scope = Scope()
+    with scope_guard(scope):
+        for i, name in enumerate(names):
+            scope.var(name).get_tensor().set(np.full(BIG, i + 1, np.float32))
+        nio.save_persistables(None, str(tmp_path), program)
+        for name in names:  # v1 and v2 will need fresh arrays (float64 in the scope now)
+            dtype = np.float64 if name in ("v1", "v2") else np.float32
+            scope.var(name).get_tensor().set(np.zeros(BIG, dtype))
+        before = {name: scope.find_var(name).get_tensor()._value() for name in names}
+
+        def assert_unchanged() -> None:
+            for name in names:
+                value = scope.find_var(name).get_tensor()._value()
+                assert value is before[name]
+                assert not value.any()
+
+        real_plan = _direct.plan_read
+
+        def plan_then_truncate(fd, path, var, size):
+            planned = real_plan(fd, path, var, size)
+            if var == "v2":
+                os.truncate(path, size - 4)  # the same inode the load holds open
+            return planned
+
+        monkeypatch.setattr(_direct, "plan_read", plan_then_truncate)
+        with pytest.raises(FluidSpecError) as info:
+            nio.load_persistables(None, str(tmp_path), program)
+        assert type(info.value).__name__ == "MissingFileError"
+        assert info.value.var == "v2"
+        assert_unchanged()
+        monkeypatch.undo()
+
+        for bad in ("v3", "v1"):
+            path = tmp_path / bad
+            path.write_bytes(path.read_bytes()[:-4])
+        with pytest.raises(FluidSpecError) as info:
+            nio.load_persistables(None, str(tmp_path), program)
+        assert type(info.value).__name__ == "TruncatedError"
+        assert info.value.var == "v1"
+        assert_unchanged()
