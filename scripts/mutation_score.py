@@ -193,10 +193,10 @@ def mutation_points(source: str, module: str) -> list[MutationPoint]:
 
     skip_annotations = "from __future__ import annotations" in source
     points: list[MutationPoint] = []
+    nodes = list(ast_nodes(get_ast(source)))  # mutation_positions only reads the tree
     for name, operator in _operators():
-        tree = get_ast(source)
         occurrence = 0
-        for node in ast_nodes(tree):
+        for node in nodes:
             for (line, col), _end in operator.mutation_positions(node):
                 if not (_is_signature_marker(node)
                         or (skip_annotations and _in_annotation(node))):
@@ -329,12 +329,12 @@ def run_mutant(copy: Path, point: MutationPoint, timeout: float) -> tuple[Outcom
 
 
 def _make_copies(root: Path, count: int) -> list[Path]:
-    copies = []
-    for index in range(count):
-        copy = root / f"copy{index}"
-        lay_out_installed(copy)
+    # every copy from the first, so that all of them hold the same snapshot of the tree
+    first = root / "copy0"
+    lay_out_installed(first)
+    copies = [first] + [Path(shutil.copytree(first, root / f"copy{i}")) for i in range(1, count)]
+    for copy in copies:
         verify_copy(copy)
-        copies.append(copy)
     return copies
 
 
@@ -416,15 +416,13 @@ def _stop(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows in a log file as it happens
-    signal.signal(signal.SIGTERM, _stop)  # the temporary copies are removed, the suite ended
-    modules = _module_paths(args.module)
-    equivalent = parse_equivalent(EQUIVALENT_FILE.read_text(encoding="utf-8"))
-    plans: list[tuple[ModuleScore, list[MutationPoint]]] = []
+def _plan(modules: list[str], source_root: Path, args: argparse.Namespace,
+          equivalent: dict[tuple[str, int, str, int], str]
+          ) -> list[tuple[ModuleScore, list[MutationPoint]]]:
+    """Per module: its score record and the drawn mutants to run (equivalent ones left out)."""
+    plans = []
     for module in modules:
-        points = mutation_points((REPO / module).read_text(encoding="utf-8"), module)
+        points = mutation_points((source_root / module).read_text(encoding="utf-8"), module)
         drawn = sample(points, args.sample, args.seed)
         known = {p.key for p in points}
         for stale in sorted(k for k in equivalent if k[0] == module and k not in known):
@@ -432,15 +430,39 @@ def main(argv: list[str] | None = None) -> int:
         score = ModuleScore(module, total=len(points), sampled=len(drawn))
         score.equivalent = sum(p.key in equivalent for p in drawn)
         plans.append((score, [p for p in drawn if p.key not in equivalent]))
-        if args.list:
-            for p in drawn:
-                print(f"{module}:{p.line}:{p.col} {p.operator} {p.occurrence}")
+    return plans
+
+
+def _tally(score: ModuleScore, point: MutationPoint, outcome: Outcome, diff: str) -> None:
+    if outcome.status == "survived":
+        score.survived += 1
+        score.survivors.append({"where": f"{point.module}:{point.line}",
+                                "operator": point.operator, "occurrence": point.occurrence,
+                                "diff": diff})
+    else:
+        setattr(score, outcome.status, getattr(score, outcome.status) + 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows in a log file as it happens
+    signal.signal(signal.SIGTERM, _stop)  # the temporary copies are removed, the suite ended
+    modules = _module_paths(args.module)
+    equivalent = parse_equivalent(EQUIVALENT_FILE.read_text(encoding="utf-8"))
     if args.list:
+        for score, points in _plan(modules, REPO, args, equivalent):
+            print(f"{score.module}: {score.total} mutants, {score.sampled} drawn, "
+                  f"{score.equivalent} of them listed equivalent")
+            for p in points:
+                print(f"{p.module}:{p.line}:{p.col} {p.operator} {p.occurrence}")
         return 0
 
     with tempfile.TemporaryDirectory(prefix="fluidspec-mutation-") as tmp:
         copies = _make_copies(Path(tmp), max(1, args.jobs))
         print(f"copies: {', '.join(str(c) for c in copies)} (fluidspec.reference verified there)")
+        # Mutation points come from the copy, which is the working tree at one moment: the
+        # repository's files may change while the run goes on.
+        plans = _plan(modules, copies[0] / "fluidspec", args, equivalent)
         baseline = _baseline(copies[0])
         timeout = TIMEOUT_FACTOR * baseline
         print(f"baseline: passes in {baseline:.1f} s; timeout per mutant {timeout:.0f} s")
@@ -450,17 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{score.module}: {len(points)} mutants to run")
             for point, outcome, diff in run_all(points, copies, timeout, print):
                 runs += 1
-                if outcome.status == "killed":
-                    score.killed += 1
-                elif outcome.status == "timed_out":
-                    score.timed_out += 1
-                elif outcome.status == "invalid":
-                    score.invalid += 1
-                else:
-                    score.survived += 1
-                    score.survivors.append({"where": f"{point.module}:{point.line}",
-                                            "operator": point.operator,
-                                            "occurrence": point.occurrence, "diff": diff})
+                _tally(score, point, outcome, diff)
         elapsed = time.perf_counter() - started
     scores = [s for s, _ in plans]
     _print_report(scores)
@@ -470,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({
             "sample": args.sample, "seed": args.seed, "baseline_s": round(baseline, 2),
+            "seconds_per_mutant": round(elapsed / runs, 1) if runs else None,
             "modules": [{**asdict(s), "score": s.score} for s in scores],
         }, indent=2) + "\n")
     return 0
