@@ -280,9 +280,12 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         with no_gc():
             for item, array in zip(loaded, cpu.arrays_of(*bulk, True), strict=True):
                 item.array, item.owned = array, True
-    with no_gc():
-        for item in loaded:
-            _assign(item)
+    if loaded:
+        fluid = _fluid.namespace(loaded[0].var)  # one namespace and scope for the whole load
+        scope = fluid.global_scope()
+        with no_gc():
+            for item in loaded:
+                _assign(item, fluid, scope)
     return None
 
 
@@ -291,7 +294,7 @@ def _read_combined(ordered: list[Any], data: Any, path: Any
     """SEL-LOAD-005: records matched to the sorted names by position, once ``cpu.parse``
     has found exactly one per name (format.md §1.6)."""
     names = [v.name for v in ordered]
-    declared = [None if v.dtype is None else int(v.dtype) for v in ordered]
+    declared = [None if d is None else int(d) for d in (v.dtype for v in ordered)]
     u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
                                declared_types=declared)
     codes = parsed.codes.tolist()
@@ -448,10 +451,9 @@ def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
     return None
 
 
-def _assign(item: _Loaded) -> None:
+def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:
     """SEL-LOAD-003: the value goes into the existing holder object."""
-    fluid = _fluid.namespace(item.var)
-    holder = fluid.global_scope().var(item.var.name)
+    holder = scope.var(item.var.name)
     array = item.array if item.owned else item.array.copy()
     if item.rows is not None:
         if not _fluid.kind_of(holder._holder, "SelectedRows"):
