@@ -53,7 +53,9 @@ __all__ = [
     "DecodedTensor",
     "DecodedSelectedRows",
     "encode_lod_tensor",
+    "lod_tensor_parts",
     "encode_selected_rows",
+    "selected_rows_parts",
     "encode_combined",
     "encode_tensor_desc",
     "read_lod_tensor_header",
@@ -454,10 +456,17 @@ def _as_little_endian(array: np.ndarray, var: Any) -> tuple[np.ndarray, int]:
     return array, row.code
 
 
-def _encode_tensor_part(array: np.ndarray, data_type: int) -> list[bytes]:
+def _payload(array: np.ndarray) -> memoryview:
+    """The array's elements in C order (FMT-REC-005), as a view of the array itself: no copy
+    unless the array is not C-contiguous.  Viewed as uint8 because memoryview cannot describe
+    every dtype (bfloat16, float8); ``reshape(-1)`` keeps a 0-d array's one element."""
+    contiguous = array if array.flags.c_contiguous else np.ascontiguousarray(array)
+    return memoryview(contiguous.reshape(-1).view(np.uint8))
+
+
+def _encode_tensor_part(array: np.ndarray, data_type: int) -> list[Buffer]:
     desc = encode_tensor_desc(data_type, array.shape)
-    # tobytes(order="C") keeps 0-d arrays 0-d (FMT-REC-005) and copes with any strides.
-    return [struct.pack("<Ii", TENSOR_VERSION, len(desc)), desc, array.tobytes(order="C")]
+    return [struct.pack("<Ii", TENSOR_VERSION, len(desc)), desc, _payload(array)]
 
 
 def encode_lod_tensor(
@@ -469,6 +478,16 @@ def encode_lod_tensor(
     ``data_type`` overrides the code taken from the dtype.  Only an element type of the same
     size is accepted: it is how a true UINT16 tensor (code 36) is written (FMT-DTYPE-003).
     """
+    return b"".join(lod_tensor_parts(array, lod, var=var, data_type=data_type))
+
+
+def lod_tensor_parts(
+    array: Any, lod: Sequence[Sequence[int]] | None = None, *, var: str | None = None,
+    data_type: int | None = None,
+) -> list[Buffer]:
+    """The record of ``encode_lod_tensor`` as the buffers that make it, in order: the header
+    pieces, then a view of the array's own memory, so that a file writer sends the payload
+    without copying it."""
     array = np.asarray(array)
     lod = _normalise_lod(lod, var)
     problem = check_lod(lod, array.shape)  # FMT-LOD-002: writers refuse invalid LoDs
@@ -488,7 +507,7 @@ def encode_lod_tensor(
             )
         code = int(data_type)
     head = struct.pack("<I", LOD_TENSOR_VERSION) + _encode_lod(lod)
-    return b"".join([head, *_encode_tensor_part(array, code)])
+    return [head, *_encode_tensor_part(array, code)]
 
 
 def _check_lfs(cur: _Cursor) -> None:
@@ -589,12 +608,20 @@ def encode_selected_rows(
 
     Row ids and the height must fit in an i64 (FMT-SR-004).
     """
+    return b"".join(selected_rows_parts(array, rows, height, var=var))
+
+
+def selected_rows_parts(
+    array: Any, rows: Sequence[int], height: int, *, var: str | None = None
+) -> list[Buffer]:
+    """The record of ``encode_selected_rows`` as its buffers, the payload a view of the array
+    (see ``lod_tensor_parts``)."""
     rows = [_int64(r, "a row id", var) for r in rows]
     height = _int64(height, "the height", var)
     array, code = _as_little_endian(np.asarray(array), var)
     head = struct.pack("<IQ", SELECTED_ROWS_VERSION, len(rows))
     body = np.asarray(rows, dtype="<i8").tobytes() + struct.pack("<q", height)
-    return b"".join([head, body, *_encode_tensor_part(array, code)])
+    return [head, body, *_encode_tensor_part(array, code)]
 
 
 def read_selected_rows_header(
@@ -652,7 +679,7 @@ def decode_selected_rows(
 
 def encode_combined(items: Iterable[tuple[Any, Sequence[Sequence[int]] | None]]) -> bytes:
     """Concatenate dense-tensor records, in the order given (callers sort by name, FMT-COMB-001)."""
-    return b"".join(encode_lod_tensor(array, lod) for array, lod in items)
+    return b"".join(part for array, lod in items for part in lod_tensor_parts(array, lod))
 
 
 def combined_record_headers(

@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from fluidspec.spec.errors import MissingFileError, UnsafeNameError
+
+Buffer = bytes | bytearray | memoryview
 
 __all__ = [
     "name_components",
@@ -119,13 +121,19 @@ def check_writable_target(dirname: Path, path: Path, *, var: str | None = None) 
         current = current.parent
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed over it (SEL-SAVE-008)."""
+def atomic_write(path: Path, data: Buffer | Sequence[Buffer]) -> None:
+    """Write ``data`` (one buffer, or buffers written one after the other) to ``path``
+    through a temporary file renamed over it (SEL-SAVE-008).
+
+    Buffers are written as they are: a record's payload is a view of its array, and a buffered
+    file passes a write bigger than its buffer straight to the OS, so no payload is copied.
+    """
+    parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".fluidspec-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines(parts)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -133,10 +141,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def read_bytes(path: Path, *, var: str | None = None) -> bytes:
+def read_bytes(path: Path, *, var: str | None = None) -> bytearray:
     """The bytes of the file a load needs; MISSING_FILE when it is absent (SEL-LOAD-001)."""
     if not path.is_file():
         found = "a directory" if path.is_dir() else "nothing"
         raise MissingFileError("a file the load needs does not exist", path=path, var=var,
                                expected="a regular file", found=found)
-    return path.read_bytes()
+    with path.open("rb", buffering=0) as handle:
+        # readinto a buffer of the file's size: one read, no growing and no second copy
+        data = bytearray(os.fstat(handle.fileno()).st_size)
+        got = handle.readinto(data)
+    del data[got:]  # the file shrank while being read: a short file, which decoding reports
+    return data

@@ -19,12 +19,13 @@ import numpy as np
 
 from fluidspec.reference import _files
 from fluidspec.reference._codec import (
+    Buffer,
     combined_record_headers,
     decode_lod_tensor,
     decode_selected_rows,
     decode_tensor_file,
-    encode_lod_tensor,
-    encode_selected_rows,
+    lod_tensor_parts,
+    selected_rows_parts,
 )
 from fluidspec.reference._framework import Parameter, Program, Variable, default_main_program
 from fluidspec.reference._scope import LoDTensor, ScopeVar, SelectedRows, global_scope
@@ -143,8 +144,9 @@ def _first_per_name(selected: list[Variable]) -> list[Variable]:
 # Save
 
 
-def _encode_value(var: Variable, holder: ScopeVar | None, combined: bool) -> bytes:
-    """The record of ``var``'s runtime value (SEL-SAVE-005), or UNINITIALIZED (SEL-SAVE-006)."""
+def _encode_value(var: Variable, holder: ScopeVar | None, combined: bool) -> list[Buffer]:
+    """The record of ``var``'s runtime value (SEL-SAVE-005), or UNINITIALIZED (SEL-SAVE-006),
+    as its buffers: the payload is a view of the scope's array, written without a copy."""
     if holder is None or not holder.is_initialized():
         raise UninitializedVarError(
             "a selected variable has no value in the scope", var=var.name,
@@ -158,10 +160,10 @@ def _encode_value(var: Variable, holder: ScopeVar | None, combined: bool) -> byt
                     "a SelectedRows value is stored only in separate files (FMT-SR-002)",
                     var=var.name, expected="a dense tensor", found="SelectedRows",
                 )
-            return encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
-                                        value.height(), var=var.name)
+            return selected_rows_parts(value.get_tensor()._value(var.name), value.rows(),
+                                       value.height(), var=var.name)
         assert isinstance(value, LoDTensor)
-        return encode_lod_tensor(value._value(var.name), value.lod(), var=var.name)
+        return lod_tensor_parts(value._value(var.name), value.lod(), var=var.name)
     except FluidSpecError as exc:
         raise exc.with_context(var=var.name) from None
 
@@ -170,10 +172,11 @@ def _encode_value(var: Variable, holder: ScopeVar | None, combined: bool) -> byt
 class SavePlan:
     """What a save will write, fully checked and encoded (SEL-SAVE-008).
 
-    ``stream`` is the memory-mode result; otherwise ``files`` lists (path, bytes) to write.
+    ``stream`` is the memory-mode result; otherwise ``files`` lists (path, buffers) to write,
+    each file the concatenation of its buffers.
     """
 
-    files: list[tuple[Path, bytes]]
+    files: list[tuple[Path, list[Buffer]]]
     stream: bytes | None = None
 
     def write(self) -> bytes | None:
@@ -205,17 +208,17 @@ def plan_save(
     scope = global_scope()
     if combined:
         ordered = _sorted_unique(selected)
-        stream = b"".join(_encode_value(v, scope.find_var(v.name), True) for v in ordered)
+        parts = [part for v in ordered for part in _encode_value(v, scope.find_var(v.name), True)]
         if to_memory:
-            return SavePlan([], stream)
+            return SavePlan([], b"".join(parts))
         root = _files.checked_dirname(dirname)
         target = _files.resolve(root, filename, what="filename")
         _files.check_writable_target(root, target)
-        return SavePlan([(target, stream)])
+        return SavePlan([(target, parts)])
     root = _files.checked_dirname(dirname)
     unique = _first_per_name(selected)
     _files.check_no_prefix_collisions(v.name for v in unique)
-    planned: list[tuple[Path, bytes]] = []
+    planned: list[tuple[Path, list[Buffer]]] = []
     for var in unique:  # SEL-FILE-001
         target = _files.resolve(root, var.name, var=var.name)
         _files.check_writable_target(root, target, var=var.name)
