@@ -72,6 +72,11 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
            builtin: int | None) -> list[Any]:
     """The selection (SEL-CAND-001/002): explicit ``vars`` as given, else the candidates that
     pass ``predicate`` (``builtin`` names it when it is one of ours; None selects all)."""
+    if program is None:
+        program = _fluid.namespace().default_main_program()
+    elif not _fluid.kind_of(program, "Program"):  # also when vars is given, as Paddle checks it first
+        raise InvalidArgumentError("main_program must be a Program or None", expected="Program",
+                                   found=type(program).__name__)
     if vars is not None:
         chosen = list(vars)
         for item in chosen:
@@ -79,11 +84,6 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
                 raise InvalidArgumentError("vars must hold Variables", expected="Variable",
                                            found=repr(item)[:60])
         return chosen
-    if program is None:
-        program = _fluid.namespace().default_main_program()
-    elif not _fluid.kind_of(program, "Program"):
-        raise InvalidArgumentError("main_program must be a Program or None", expected="Program",
-                                   found=type(program).__name__)
     candidates = list(program.list_vars())
     if predicate is not None and builtin is None:
         return [v for v in candidates if predicate(v)]

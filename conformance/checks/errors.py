@@ -4,14 +4,16 @@ inputs must be refused with a taxonomy error, and the CLI must report it.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 from hypothesis import strategies as st
 
 from fluidspec.conformance import strategies as fs
-from fluidspec.conformance._case import TensorValue, VarSpec
+from fluidspec.conformance._case import TensorValue, Value, VarSpec
 from fluidspec.conformance._context import CheckContext
+from fluidspec.conformance._diagnose import diagnose_record
 from fluidspec.conformance._helpers import (
     NOT_TAXONOMY,
     load_file,
@@ -30,13 +32,19 @@ def check_mutations_give_taxonomy_errors(ctx: CheckContext) -> None:
     @ctx.given(fs.tensor_values(paddle2=True), st.data())
     def prop(value: TensorValue, data: st.DataObject) -> None:
         raw = bytearray(record_bytes(value.array, value.lod))
+        desc_span = _desc_span(bytes(raw), value.lod)
+        flipped = []
         for _ in range(data.draw(st.integers(1, 3), label="flips")):
             i = data.draw(st.integers(0, len(raw) - 1), label="at")
             raw[i] ^= 1 << data.draw(st.integers(0, 7), label="bit")
-        if data.draw(st.booleans(), label="cut"):
+            flipped.append(i)
+        whole = not data.draw(st.booleans(), label="cut")
+        if not whole:
             raw = raw[: data.draw(st.integers(0, len(raw)), label="len")]
         out = load_file(ctx, bytes(raw), var=VarSpec("t", shape=None, persistable=True))
         if out.ok:
+            if whole and not any(i in desc_span for i in flipped):
+                _judge_accepted(bytes(raw), out.scope.get("t"))
             return
         if out.error_id in NOT_TAXONOMY:
             err = out.error or {}
@@ -47,6 +55,28 @@ def check_mutations_give_taxonomy_errors(ctx: CheckContext) -> None:
                 f"{out.error_id} names neither the file nor the variable: {err}")
 
     prop()
+
+
+def _desc_span(raw: bytes, lod: list[list[int]]) -> range:
+    """Where the desc size and the TensorDesc lie: a flip there may leave a valid but differently
+    encoded desc (FMT-DESC-002), which need not re-encode to the same bytes."""
+    at = 12 + sum(8 + 8 * len(level) for level in lod) + 4
+    return range(at, at + 4 + struct.unpack_from("<i", raw, at)[0])
+
+
+def _judge_accepted(raw: bytes, loaded: Value | None) -> None:
+    """A whole file with a canonical desc that loads must load as exactly what it says: writing
+    the loaded value again gives the same bytes.  An accepted flip of a version byte, or a value
+    read from the wrong place, fails here instead of counting as a pass."""
+    if not isinstance(loaded, TensorValue):
+        raise fail("ERR-001", f"the load of mutated bytes {raw[:64].hex()} succeeded without a "
+                              f"tensor value")
+    again = record_bytes(np.asarray(loaded.array), loaded.lod)
+    if again != raw:
+        diag = diagnose_record(again, raw)
+        clause, why = diag if diag else ("ERR-001", "other bytes")
+        raise fail(clause, f"mutated bytes {raw[:64].hex()} loaded as a value whose record "
+                           f"differs from them: {why}")
 
 
 @check("ERR-003", apis=("save_vars",))

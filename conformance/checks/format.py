@@ -492,3 +492,23 @@ def check_write_foreign_layouts(ctx: CheckContext) -> None:
                              out.memory or b"")
     if diag:
         raise fail(*diag)
+
+
+@check("FMT-DTYPE-001", apis=("save_vars",))
+def check_element_codes_written(ctx: CheckContext) -> None:
+    """Each Fluid dtype is written under its own code of the table, for a variable declared with
+    that same dtype (so a wrong code is the table's fault, not a declared-vs-runtime mix-up)."""
+    from fluidspec.conformance._oracle import element_code
+
+    names = ("bool", "int16", "int32", "int64", "float16", "float32", "float64", "uint8", "int8",
+             "complex64", "complex128")
+    values = {n: TensorValue((np.arange(6) % 2).astype(n).reshape(2, 3)) for n in names}
+    d = save_separate(ctx, values, clause="FMT-DTYPE-001")
+    for name, value in values.items():
+        raw = Path(d, name).read_bytes()
+        at = 12 + 4 + 4  # no LoD: lod version + level count, tensor version, desc size
+        require(raw[at:at + 1] == b"\x08", "FMT-DESC-001", f"{name}: desc does not start 08")
+        code = raw[at + 1]
+        require(code == element_code(value.array.dtype), "FMT-DTYPE-001",
+                f"{name} written with element type {code}, the table says "
+                f"{element_code(value.array.dtype)}")

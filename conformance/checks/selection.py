@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, reject, settings
@@ -40,8 +41,10 @@ from fluidspec.conformance._helpers import (
     files_under,
     load_combined,
     program_of,
+    python_api,
     record_count_cases,
     refused_by_sel_save_009,
+    save_separate,
     var_for,
 )
 from fluidspec.conformance._oracle import (
@@ -748,3 +751,107 @@ def check_vars_beat_predicate(ctx: CheckContext) -> None:
         expect_ok(back, "SEL-CAND-002", f"load_vars {what}")
         expect_values({vars_[0]: {"a": a, "p": p}[vars_[0]], other: kept}, back.scope,
                       "SEL-CAND-002", f"load_vars {what}")
+
+
+_HOLDER_KINDS = ("FEED_MINIBATCH", "FETCH_LIST", "READER")
+
+
+@check("SEL-CAND-003", apis=("save_persistables", "load_persistables", "save_vars"))
+def check_is_persistable_skips_holders(ctx: CheckContext) -> None:
+    """Persistable feed, fetch and reader holders are not persistables: saving and loading
+    persistables of a program that has them touches the tensor only, and does not fail."""
+    a = TensorValue(np.arange(4, dtype=np.float32))
+    holders = tuple(VarSpec(k.lower(), kind=k, dtype=None, shape=None, persistable=True)
+                    for k in _HOLDER_KINDS)
+    program = ProgramSpec(vars=(var_for("a", a), *holders))
+    for api, args in (("save_persistables", {}), ("save_vars", {"vars": None,
+                                                                 "predicate": "is_persistable"})):
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program, {"a": a}, Call(api, {"dirname": d, "filename": None, **args}))
+        expect_ok(out, "SEL-CAND-003", f"{api} of a program with persistable {_HOLDER_KINDS}")
+        require(files_under(d) == {"a"}, "SEL-CAND-003",
+                f"{api} wrote {sorted(files_under(d))}, expected only ['a']")
+    # Loading reads the suite's own record: the bytes are the format chapter's business.
+    d = ctx.fresh_dir("in")
+    os.makedirs(d)
+    Path(d, "a").write_bytes(record_bytes(a.array))
+    kept = TensorValue(np.zeros(4, np.float32))
+    back = ctx.run(program, {"a": kept}, Call("load_persistables", {"dirname": d,
+                                                                    "filename": None}))
+    expect_ok(back, "SEL-CAND-003", f"load_persistables of a program with {_HOLDER_KINDS}")
+    expect_values({"a": a}, back.scope, "SEL-CAND-003", "load_persistables")
+
+
+@check("SEL-SAVE-007", "SEL-SAVE-003", apis=("load_vars",))
+def check_unsupported_kinds_on_load(ctx: CheckContext) -> None:
+    """Loading refuses the kinds saving refuses (before reading or changing anything), and skips
+    RAW variables the way saving does."""
+    a = TensorValue(np.arange(3, dtype=np.float32))
+    d = ctx.fresh_dir("in")
+    os.makedirs(d)
+    Path(d, "a").write_bytes(record_bytes(a.array))
+    kept = TensorValue(np.full(3, 9, np.float32))
+    for kind in ("FEED_MINIBATCH", "FETCH_LIST", "READER", "LOD_TENSOR_ARRAY", "STEP_SCOPES"):
+        program = ProgramSpec(vars=(var_for("a", a), VarSpec("z", kind=kind, dtype=None,
+                                                             shape=None, persistable=True)))
+        out = ctx.run(program, {"a": kept}, Call("load_vars", {
+            "dirname": d, "filename": None, "vars": ["a", "z"], "predicate": None}))
+        expect_error(out, "UNSUPPORTED_VAR_TYPE", "SEL-SAVE-007", f"load_vars of [a, a {kind}]")
+        expect_values({"a": kept}, out.scope, "SEL-LOAD-003", f"a failed load with a {kind}")
+    program = ProgramSpec(vars=(var_for("a", a), VarSpec("r", kind="RAW", dtype=None, shape=None,
+                                                         persistable=True)))
+    out = ctx.run(program, {"a": kept}, Call("load_vars", {
+        "dirname": d, "filename": None, "vars": ["r", "a"], "predicate": None}))
+    expect_ok(out, "SEL-SAVE-003", "load_vars of [a RAW, a] (the RAW one has no file)")
+    expect_values({"a": a}, out.scope, "SEL-SAVE-003", "load_vars of [RAW, a]")
+
+
+@check("SEL-FILE-001", apis=("save_vars", "load_vars"))
+def check_slash_names_make_directories(ctx: CheckContext) -> None:
+    """'/' in a name separates directories: the files are exactly dirname/<name>, no flattened
+    or escaped name, and they load back by the same names."""
+    values = {n: TensorValue(np.full(2, i, np.int32))
+              for i, n in enumerate(("enc/layer.0/w", "enc/b", "top", "x y.é"))}
+    d = save_separate(ctx, values, clause="SEL-FILE-001")
+    require(files_under(d) == set(values), "SEL-FILE-001",
+            f"separate files {sorted(files_under(d))}, expected {sorted(values)}")
+
+
+def _error_id_of(fn: Any) -> str | None:
+    """The taxonomy id ``fn()`` raised, ``"ok"`` when it returned, else the exception's type."""
+    try:
+        fn()
+    except Exception as exc:
+        return getattr(exc, "id", None) or type(exc).__name__
+    return "ok"
+
+
+@check("SEL-CAND-001", apis=("save_vars", "load_vars", "save_persistables"),
+       needs=("fluid_objects",))
+def check_main_program_defaults(ctx: CheckContext) -> None:
+    """main_program=None means default_main_program() (under program_guard, the guarded one) for
+    saves and loads; a main_program that is not a Program is INVALID_ARGUMENT, also with vars."""
+    fluid, io = python_api(ctx)
+    main, startup = fluid.Program(), fluid.Program()
+    scope = fluid.Scope()
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    d = ctx.fresh_dir("o")
+    with fluid.program_guard(main, startup), fluid.scope_guard(scope):
+        var = main.global_block().create_var(name="a", shape=[2, 3], dtype="float32",
+                                             persistable=True)
+        scope.var("a").get_tensor().set(a, fluid.CPUPlace())
+        exe = fluid.Executor(fluid.CPUPlace())
+        io.save_persistables(exe, d)
+        require(files_under(d) == {"a"}, "SEL-CAND-001",
+                f"save_persistables(main_program=None) under program_guard wrote "
+                f"{sorted(files_under(d))}, expected ['a']")
+        scope.var("a").get_tensor().set(np.zeros((2, 3), np.float32), fluid.CPUPlace())
+        io.load_vars(exe, d, predicate=io.is_persistable)
+        got = np.array(scope.find_var("a").get_tensor())
+        require(got.tolist() == a.tolist(), "SEL-CAND-001",
+                f"load_vars(main_program=None) loaded {got.tolist()}, expected {a.tolist()}")
+        for api in (io.save_vars, io.load_vars):
+            found = _error_id_of(lambda api=api: api(exe, d, main_program="main", vars=[var]))
+            require(found == "INVALID_ARGUMENT", "SEL-CAND-001",
+                    f"{api.__name__}(main_program='main', vars=[a]) gave {found}, "
+                    f"expected INVALID_ARGUMENT")

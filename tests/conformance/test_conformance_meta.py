@@ -15,7 +15,7 @@ from fluidspec import spec
 from fluidspec.conformance._case import PROTOCOL
 from fluidspec.conformance._runner import run_suite
 from fluidspec.conformance.checks import all_checks as checks
-from fluidspec.conformance.toys import BROKEN, ToyAdapter
+from fluidspec.conformance.toys import ALSO_FAILS, BROKEN, BROKEN_SHOULD, ToyAdapter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,8 @@ def test_every_check_names_existing_clauses():
 
 @pytest.fixture(scope="module")
 def toy_report():
-    return run_suite([ToyAdapter(), *(cls() for cls in BROKEN)], profile="quick")
+    return run_suite([ToyAdapter(), *(cls() for cls in BROKEN), *(cls() for cls in BROKEN_SHOULD)],
+                     profile="quick")
 
 
 def _must_failures(report, impl):
@@ -51,7 +52,17 @@ def test_correct_toy_passes_every_must_clause(toy_report):
 
 @pytest.mark.parametrize("cls", list(BROKEN), ids=lambda c: c.__name__)
 def test_broken_toy_fails_on_exactly_its_clause(toy_report, cls):
-    assert _must_failures(toy_report, cls.name) == {BROKEN[cls]}
+    failing = _must_failures(toy_report, cls.name)
+    assert BROKEN[cls] in failing
+    assert failing - {BROKEN[cls]} <= ALSO_FAILS.get(cls, frozenset())
+
+
+@pytest.mark.parametrize("cls", list(BROKEN_SHOULD), ids=lambda c: c.__name__)
+def test_toy_broken_on_a_should_clause_fails_it_and_no_must_clause(toy_report, cls):
+    failing = {s.clause for s in toy_report.clause_statuses()
+               if s.impl == cls.name and s.status == "fail"}
+    assert BROKEN_SHOULD[cls] in failing
+    assert _must_failures(toy_report, cls.name) == set()
 
 
 def test_known_failures_excuse_should_clauses_and_stale_entries_are_reported(tmp_path):
