@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import io
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -66,6 +68,7 @@ if not os.path.realpath(ref.__file__).startswith(os.path.realpath(os.environ["MU
     raise SystemExit({WRONG_COPY})
 from fluidspec.conformance._runner import run_suite
 report = run_suite(["reference"], profile="ci")
+print(report.verdict()[1])
 raise SystemExit(1 if report.failed else 0)
 """
 
@@ -81,14 +84,26 @@ def _lint_imports_module():  # noqa: ANN202 - a module object
 
 # --- the copy --------------------------------------------------------------------------------
 
-def lay_out_installed(target: Path, pyproject: Path = REPO / "pyproject.toml") -> None:
-    """Copy every installed package, its package data included, to where a wheel puts it.
+def snapshot(rev: str, target: Path) -> None:
+    """The repository's files at commit ``rev``, written under ``target``."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev],
+                             capture_output=True, check=True).stdout
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+
+
+def lay_out_installed(target: Path, source_root: Path = REPO) -> None:
+    """Copy every package ``source_root/pyproject.toml`` installs, its package data included,
+    to where a wheel puts it.
 
     A package's own files and its folders that are not themselves packages (spec/chapters,
     conformance/vectors, conformance/known-failures, ...) are copied; caches are not, so no
     stale bytecode of the repository's files can stand in for a mutated source.
     """
-    folders = _lint_imports_module().package_folders(pyproject)
+    lint_imports = _lint_imports_module()
+    folders = {package: source_root / folder.relative_to(lint_imports.REPO) for package, folder
+               in lint_imports.package_folders(source_root / "pyproject.toml").items()}
     package_folders_set = set(folders.values())
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package, folder in folders.items():
@@ -328,10 +343,14 @@ def run_mutant(copy: Path, point: MutationPoint, timeout: float) -> tuple[Outcom
         target.write_text(original, encoding="utf-8")
 
 
-def _make_copies(root: Path, count: int) -> list[Path]:
-    # every copy from the first, so that all of them hold the same snapshot of the tree
+def _make_copies(root: Path, count: int, rev: str | None) -> list[Path]:
+    # every copy from the first, so that all of them hold the same snapshot
     first = root / "copy0"
-    lay_out_installed(first)
+    if rev is None:
+        lay_out_installed(first)
+    else:
+        snapshot(rev, root / "source")
+        lay_out_installed(first, root / "source")
     copies = [first] + [Path(shutil.copytree(first, root / f"copy{i}")) for i in range(1, count)]
     for copy in copies:
         verify_copy(copy)
@@ -386,6 +405,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
     parser.add_argument("--json", type=Path, help="write the results to this file")
+    parser.add_argument("--rev", default="HEAD",
+                        help="the commit to measure (default HEAD; uncommitted edits left out)")
+    parser.add_argument("--tree", action="store_true",
+                        help="measure the working tree as it is instead of a commit")
     parser.add_argument("--list", action="store_true",
                         help="only count and list the mutation points, run nothing")
     return parser
@@ -450,18 +473,23 @@ def main(argv: list[str] | None = None) -> int:
     modules = _module_paths(args.module)
     equivalent = parse_equivalent(EQUIVALENT_FILE.read_text(encoding="utf-8"))
     if args.list:
-        for score, points in _plan(modules, REPO, args, equivalent):
-            print(f"{score.module}: {score.total} mutants, {score.sampled} drawn, "
-                  f"{score.equivalent} of them listed equivalent")
-            for p in points:
-                print(f"{p.module}:{p.line}:{p.col} {p.operator} {p.occurrence}")
+        with tempfile.TemporaryDirectory(prefix="fluidspec-mutation-") as tmp:
+            source = REPO
+            if not args.tree:
+                source = Path(tmp) / "source"
+                snapshot(args.rev, source)
+            for score, points in _plan(modules, source, args, equivalent):
+                print(f"{score.module}: {score.total} mutants, {score.sampled} drawn, "
+                      f"{score.equivalent} of them listed equivalent")
+                for p in points:
+                    print(f"{p.module}:{p.line}:{p.col} {p.operator} {p.occurrence}")
         return 0
 
     with tempfile.TemporaryDirectory(prefix="fluidspec-mutation-") as tmp:
-        copies = _make_copies(Path(tmp), max(1, args.jobs))
+        copies = _make_copies(Path(tmp), max(1, args.jobs), None if args.tree else args.rev)
         print(f"copies: {', '.join(str(c) for c in copies)} (fluidspec.reference verified there)")
-        # Mutation points come from the copy, which is the working tree at one moment: the
-        # repository's files may change while the run goes on.
+        # Mutation points come from the copy: the commit, or the working tree at one moment
+        # (its files may change while the run goes on).
         plans = _plan(modules, copies[0] / "fluidspec", args, equivalent)
         baseline = _baseline(copies[0])
         timeout = TIMEOUT_FACTOR * baseline

@@ -121,6 +121,16 @@ def test_copy_is_laid_out_as_installed_and_imported_from(ms, tmp_path):
     ms.verify_copy(copy)
 
 
+def test_copy_of_a_commit_holds_that_commits_files(ms, tmp_path):
+    ms.snapshot("HEAD", tmp_path / "source")
+    ms.lay_out_installed(tmp_path / "site", tmp_path / "source")
+    committed = ms.subprocess.run(["git", "-C", str(REPO), "show", "HEAD:reference/_io.py"],
+                                  capture_output=True, text=True, check=True).stdout
+    copied = tmp_path / "site" / "fluidspec" / "reference" / "_io.py"
+    assert copied.read_text(encoding="utf-8") == committed
+    assert (tmp_path / "site" / "fluidspec" / "spec" / "protocol.schema.json").is_file()
+
+
 def test_verify_copy_refuses_a_folder_the_package_does_not_come_from(ms, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="outside the copy"):
