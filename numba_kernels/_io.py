@@ -355,9 +355,12 @@ def _read_direct(variables: list[Any], paths: list[str], combined: bool, to_devi
     fds: list[int] = []
     try:
         sizes = []
-        for var, path in zip(variables, paths, strict=True):
-            fds.append(_files.open_for_read(path, var.name))
-            sizes.append(_files.regular_size(fds[-1], path, var.name))
+        try:
+            for var, path in zip(variables, paths, strict=True):
+                fds.append(_files.open_for_read(path, var.name))
+                sizes.append(_files.regular_size(fds[-1], path, var.name))
+        except FluidSpecError:  # a missing file: the error of a variable before it may win,
+            return None  # which the variable-by-variable path finds
         if max(sizes, default=0) < _direct.DIRECT_MIN:
             return None
         items: list[_Loaded] = []

@@ -394,3 +394,26 @@ def test_threaded_direct_load_failing_on_one_variable_names_it_and_keeps_the_sco
         assert type(info.value).__name__ == "TruncatedError"
         assert info.value.var == "v1"
         assert_unchanged()
+
+
+@pytest.mark.parametrize("size", [4, BIG], ids=["small", "big"])
+def test_separate_load_reports_the_first_bad_variable_before_a_later_missing_file(tmp_path,
+                                                                                  size):
+    """SEL-LOAD-001/003: ``a`` is cut short and ``b`` is missing; as in the reference (which
+    reads variable by variable), ``a``'s TRUNCATED wins over ``b``'s MISSING_FILE, also when
+    the direct path opens every file before reading any."""
+    outcomes = []
+    for mod in (rio, nio):
+        program = _program_with(["a", "b"], [size])
+        root = tmp_path / mod.__name__
+        scope = Scope()
+        with scope_guard(scope):
+            for name in ("a", "b"):
+                scope.var(name).get_tensor().set(np.ones(size, np.float32))
+            rio.save_persistables(None, str(root), program)
+            (root / "a").write_bytes((root / "a").read_bytes()[:-2])
+            (root / "b").unlink()
+            with pytest.raises(FluidSpecError) as info:
+                mod.load_persistables(None, str(root), program)
+        outcomes.append((info.value.id, info.value.var))
+    assert outcomes == [("TRUNCATED", "a")] * 2
