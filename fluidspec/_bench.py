@@ -317,7 +317,6 @@ class Bench:
         return d
 
     def _combined_load(self, case: str, c: _CombinedCase, d: str) -> None:
-        from fluidspec.numba_kernels import arrays
         from fluidspec.numba_kernels import files as numba_files
         from fluidspec.reference import codec as ref
 
@@ -347,8 +346,7 @@ class Bench:
             lambda: ref.decode_combined(Path(d, "combined").read_bytes(), n, copy=False),
             nbytes, n)
         run(case, "load", "numba",
-            lambda: arrays.decode(numba_files.read_file(os.path.join(d, "combined")), count=n),
-            nbytes, n)
+            lambda: numba_files.load_combined(os.path.join(d, "combined"), n), nbytes, n)
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
         """One file per tensor: saves and loads beside their peers and the plain-files limit."""

@@ -5,19 +5,26 @@ it without a Program (the benchmarks of ``fluidspec bench``).
   replace (SEL-SAVE-008); ``read_file(path)`` — the whole file as one ``uint8`` array.
 * ``save_combined(path, arrays, lods)`` — the combined stream written with one ``os.writev`` of
   the headers and the arrays themselves (no copy of the payload), atomically replaced.
+* ``load_combined(path, count)`` — the ``count`` records at ``path`` as ``(array, lod)`` pairs
+  of arrays they own: a file of one big record is read header first and then straight into a
+  fresh array (``_direct``); any other file whole, parsed in one pass and copied out aligned.
 * ``save_dense(root, names, arrays, lods)`` / ``load_dense(paths, names)`` — one file per
   variable (SEL-FILE-001): every record encoded into one buffer before the first file is
   touched, and every file read back into one arena and parsed in one pass.
 """
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
-from fluidspec.numba_kernels import cpu
+import numpy as np
+
+from fluidspec.numba_kernels import _direct, _files, cpu
 from fluidspec.numba_kernels._files import read_file, write_chunks, write_file
 from fluidspec.numba_kernels._separate import load_dense, save_dense
 
-__all__ = ["write_file", "read_file", "save_combined", "save_dense", "load_dense"]
+__all__ = ["write_file", "read_file", "save_combined", "load_combined", "save_dense",
+           "load_dense"]
 
 
 def save_combined(path: str, arrays: Sequence[Any], lods: Sequence[Any] | None = None) -> None:
@@ -26,3 +33,19 @@ def save_combined(path: str, arrays: Sequence[Any], lods: Sequence[Any] | None =
         arrs, meta, uniform = cpu.plan(arrays, lods, None, None)
         parts, _ = cpu.encode_parts(arrs, meta, uniform)
     write_chunks([path], [parts])
+
+
+def load_combined(path: str, count: int) -> list[tuple[np.ndarray, list[list[int]]]]:
+    """The ``count`` records of the combined stream at ``path`` (SEL-LOAD-005, FMT-COMB-001)."""
+    fd = _files.open_for_read(path, None)
+    try:
+        size = _files.regular_size(fd, path, None)
+        planned = (_direct.plan_read(fd, path, None, size)
+                   if count == 1 and size >= _direct.DIRECT_MIN else None)
+        if planned is not None:  # anything it declines gets the whole-file path and its error
+            out = np.empty(planned.shape, planned.dtype)
+            _direct.read_into(planned, out)
+            return [(out, planned.lod)]
+    finally:
+        os.close(fd)
+    return cpu.decode(read_file(path), True, count, path=path)

@@ -196,3 +196,35 @@ def test_combined_and_separate_saves_of_bfloat16_and_0d_match_the_reference(tmp_
         outcomes.append([(root / "all").read_bytes(), (root / "sep" / "w").read_bytes(),
                          (root / "sep" / "v").read_bytes()])
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("arrays", [
+    [np.arange(1 << 19, dtype=np.float32).reshape(2, -1)],  # one big record: read directly
+    [np.arange(6, dtype=np.int64), np.ones((2, 2), np.float16)],  # whole-file path
+], ids=["direct", "whole-file"])
+def test_load_combined_gives_owned_aligned_arrays_equal_to_decode(tmp_path, arrays):
+    from fluidspec.numba_kernels import arrays as narrays
+    from fluidspec.numba_kernels import files
+
+    target = tmp_path / "combined"
+    lods = [[[0, 1, arrays[0].shape[0]]]] + [[]] * (len(arrays) - 1)
+    target.write_bytes(narrays.encode(arrays, lods))
+    loaded = files.load_combined(str(target), len(arrays))
+    assert len(loaded) == len(arrays)
+    for (array, lod), want, want_lod in zip(loaded, arrays, lods, strict=True):
+        np.testing.assert_array_equal(array, want)
+        assert array.dtype == want.dtype and lod == want_lod
+        assert array.flags.owndata or array.base is not None
+        assert array.flags.aligned and array.flags.writeable
+
+
+def test_load_combined_of_a_cut_big_file_raises_truncated(tmp_path):
+    from fluidspec.numba_kernels import arrays as narrays
+    from fluidspec.numba_kernels import files
+    from fluidspec.spec.errors import FluidSpecError
+
+    target = tmp_path / "combined"
+    target.write_bytes(narrays.encode([np.zeros(1 << 19, np.float32)])[:-1])
+    with pytest.raises(FluidSpecError) as info:
+        files.load_combined(str(target), 1)
+    assert info.value.id == "TRUNCATED"
