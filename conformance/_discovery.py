@@ -26,7 +26,7 @@ __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "PADDLE_VERSIONS", "resolve", "builti
            "paddle_python", "paddle_venv_dir"]
 
 ENTRY_POINT_GROUP = "fluidspec.implementations"
-BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2")
+BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2", "paddle-3.3.1")
 
 
 class _Unavailable:
@@ -60,7 +60,7 @@ def _builtin(name: str, place: str) -> Adapter:
     if name == "numba":
         # numba_kernels runs on the reference's Program/Scope objects.
         return FluidAdapter("numba", "fluidspec.reference", "fluidspec.numba_kernels.io", place=place)
-    if name == "paddle-2.6.2":
+    if name.startswith("paddle-"):
         return _paddle(name)
     # numba-cuda-sim: NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the
     # kernels run in their own process behind the protocol.
@@ -113,6 +113,8 @@ def resolve(spec: str, *, place: str = "cpu") -> Adapter:
 
 PADDLE_VERSIONS = ("2.6.2", "3.3.1")  # what `fluidspec paddle setup` installs; 2.6.2 is the default
 PADDLE_PYTHON_ENV = "FLUIDSPEC_PADDLE_PYTHON"
+# The venvs scripts/_paddle_env.sh makes in a development checkout (CI's), by Paddle version.
+CHECKOUT_PADDLE_VENVS = {"2.6.2": ".venv-paddle", "3.3.1": ".venv-paddle3"}
 # The protocol server Paddle's interpreter runs, as package data: found in an installed wheel as
 # in a checkout (the Paddle venv does not import fluidspec, it is handed this file's path).
 PADDLE_SERVER = Path(str(importlib.resources.files("fluidspec.conformance.paddle") / "server.py"))
@@ -133,7 +135,8 @@ def paddle_python(version: str, explicit: str | None = None) -> tuple[Path | Non
     """The interpreter that runs Paddle ``version`` and where it came from, or (None, why not).
 
     Looked for in this order: ``explicit`` (``--paddle-python``), ``$FLUIDSPEC_PADDLE_PYTHON``,
-    a development checkout's ``.venv-paddle`` (CI's), the managed venv in the user cache.  An
+    a development checkout's venv (``CHECKOUT_PADDLE_VENVS``, CI's), the managed venv in the
+    user cache.  An
     explicit choice that does not exist is an answer, not a reason to fall through: running
     some other Paddle than the one asked for would judge the wrong implementation.
     """
@@ -147,10 +150,11 @@ def paddle_python(version: str, explicit: str | None = None) -> tuple[Path | Non
                           f"paddlepaddle, or drop it and run `fluidspec paddle setup {version}`)")
     # The checkout's folder: conformance/ is the package directory in an editable install only.
     checkout = Path(__file__).resolve().parent.parent
-    if version == "2.6.2" and (checkout / "pyproject.toml").is_file():
-        dev = _venv_python(checkout / ".venv-paddle")
+    dev_venv = CHECKOUT_PADDLE_VENVS.get(version)
+    if dev_venv and (checkout / "pyproject.toml").is_file():
+        dev = _venv_python(checkout / dev_venv)
         if dev.is_file():
-            return dev, ".venv-paddle"
+            return dev, dev_venv
     managed = _venv_python(paddle_venv_dir(version))
     if managed.is_file():
         return managed, "fluidspec paddle setup"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fluidspec import _cli, _cmd_paddle
-from fluidspec.conformance import paddle_python, paddle_venv_dir, resolve
+from fluidspec.conformance import _discovery, paddle_python, paddle_venv_dir, resolve
 
 
 @pytest.fixture
@@ -20,6 +20,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty user cache, no $FLUIDSPEC_PADDLE_PYTHON."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("FLUIDSPEC_PADDLE_PYTHON", raising=False)
+    # The checkout's own Paddle venvs (scripts/_paddle_env.sh) would be found before the cache.
+    monkeypatch.setattr(_discovery, "CHECKOUT_PADDLE_VENVS", {})
     return tmp_path / "cache"
 
 
@@ -47,7 +49,6 @@ def test_explicit_interpreter_comes_first(cache, monkeypatch, tmp_path) -> None:
 
 
 def test_nothing_found_names_the_command_that_fixes_it(cache, monkeypatch) -> None:
-    # 3.3.1 has no .venv-paddle fallback (that folder holds 2.6.2), so only the cache counts.
     python, why = paddle_python("3.3.1")
     assert python is None and "fluidspec paddle setup 3.3.1" in why
     assert _cli.main(["paddle", "where", "3.3.1"]) == 1
