@@ -98,14 +98,15 @@ def test_signature_markers_are_no_mutation_points(ms):
     compile(ms.mutate(source, star[0]), "m.py", "exec")
 
 
-def test_committed_equivalent_entries_name_current_mutation_points(ms):
-    pytest.importorskip("cosmic_ray")
+def test_committed_equivalent_file_names_modules_and_operators_that_exist(ms):
+    # Whether each entry still names a mutation point is the script's to report (a warning
+    # per stale entry): an edit above a listed line would otherwise fail this test for
+    # whoever made it.
+    cosmic_ray_plugins = pytest.importorskip("cosmic_ray.plugins")
     entries = ms.parse_equivalent(ms.EQUIVALENT_FILE.read_text(encoding="utf-8"))
-    modules = {module for module, *_ in entries}
-    assert modules <= set(ms.MODULES.values())
-    points = {p.key for module in modules
-              for p in ms.mutation_points((REPO / module).read_text(encoding="utf-8"), module)}
-    assert set(entries) - points == set()
+    assert {module for module, *_ in entries} <= set(ms.MODULES.values())
+    assert {operator for _, _, operator, _ in entries} <= set(
+        cosmic_ray_plugins.operator_names())
 
 
 def test_copy_is_laid_out_as_installed_and_imported_from(ms, tmp_path):
