@@ -52,6 +52,11 @@ _PROTOCOL_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 
+# Paddle 3.x defaults to PIR, which has no ProgramDesc, no block.create_var and drops save_vars'
+# predicate; the legacy IR is chosen only by this variable set before `import paddle`
+# (paddle.set_flags at run time does not switch).  Paddle 2.6.2 reads it too, with 0 its default.
+os.environ["FLAGS_enable_pir_api"] = "0"
+
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -75,7 +80,22 @@ _HOLDER_DTYPES["uint16"] = np.dtype("uint16")  # FMT-DTYPE-003: numpy uint16 is 
 _ELEMENT_NAMES = {"BOOL": "bool", "INT8": "int8", "INT16": "int16", "INT32": "int32",
                   "INT64": "int64", "UINT8": "uint8", "FP16": "float16", "FP32": "float32",
                   "FP64": "float64", "BF16": "bfloat16", "COMPLEX64": "complex64",
-                  "COMPLEX128": "complex128"}
+                  "COMPLEX128": "complex128", "FP8_E4M3FN": "float8_e4m3fn",
+                  "FP8_E5M2": "float8_e5m2", "UINT16": "uint16", "UINT32": "uint32",
+                  "UINT64": "uint64"}
+
+# Element types numpy cannot hold, which only Paddle 3.x has (FMT-DTYPE-001): str(tensor._dtype())
+# -> (protocol dtype name, bytes per element).  Paddle 3.3.1 loads them, but np.array() of such a
+# tensor fails ("cannot be expose to Python" for UINT16/32/64) or, for FP8, returns float32 values
+# read past the 1-byte elements (measured), so their bytes are taken from Paddle's own serialisation
+# of the loaded tensor instead (save_dense_tensor_to_memory: the element data is the record's tail).
+_RAW_ONLY_DTYPES = {"paddle.float8_e4m3fn": ("float8_e4m3fn", 1),
+                    "paddle.float8_e5m2": ("float8_e5m2", 1),
+                    "VarType.UINT16": ("uint16", 2), "VarType.UINT32": ("uint32", 4),
+                    "VarType.UINT64": ("uint64", 8)}
+
+# Paddle 3.x renamed the tensor variable kinds; the protocol keeps the Fluid names.
+_KIND_NAMES = {"DENSE_TENSOR": "LOD_TENSOR", "DENSE_TENSOR_ARRAY": "LOD_TENSOR_ARRAY"}
 
 # (pattern in Paddle's message, taxonomy id).  First match wins; see the module docstring.
 PADDLE_ERRORS: list[tuple[str, str]] = [
@@ -90,7 +110,7 @@ PADDLE_ERRORS: list[tuple[str, str]] = [
     (r"shape does not match", "SHAPE_MISMATCH"),
     (r"Tensor holds no memory|to be saved is not initialized", "UNINITIALIZED"),
     (r"SelectedRows can not be load with load_combine", "UNSUPPORTED_VAR_TYPE"),
-    (r"provided LoD is invalid", "INVALID_LOD"),
+    (r"provided (Legacy)?LoD is invalid", "INVALID_LOD"),  # 3.x says "LegacyLoD"
     (r"element number must be equal or greater than zero", "SIZE_OVERFLOW"),
     (r"doesn't exist in pruned inference program", "INVALID_ARGUMENT"),
     (r"Failed to parse program_desc", "BAD_PROGRAM"),
@@ -183,8 +203,22 @@ def get_value(scope: Any, name: str, kind: str | None) -> dict[str, Any] | None:
     if not tensor._is_initialized():
         return None
     out = {"kind": "LOD_TENSOR", "lod": [[int(o) for o in level] for level in tensor.lod()]}
-    out.update(_array_to_json(np.array(tensor), tensor._dtype() == paddle.bfloat16))
+    raw_only = _RAW_ONLY_DTYPES.get(str(tensor._dtype()))
+    if raw_only is None:
+        out.update(_array_to_json(np.array(tensor), tensor._dtype() == paddle.bfloat16))
+        return out
+    name, itemsize = raw_only
+    shape = [int(d) for d in tensor.shape()]
+    nbytes = int(np.prod(shape, dtype=np.int64)) * itemsize
+    record = bytes(paddle.base.core.save_dense_tensor_to_memory(tensor))
+    out.update({"dtype": name, "shape": shape,
+                "data": base64.b64encode(record[len(record) - nbytes:]).decode("ascii")})
     return out
+
+
+def kind_name(var_type: Any) -> str:
+    """The protocol's (Fluid) name of a variable kind, from Paddle's VarType."""
+    return _KIND_NAMES.get(var_type.name, var_type.name)
 
 
 # ------------------------------------------------------------------------------------------
@@ -264,7 +298,7 @@ def program_to_json(program: Any) -> dict[str, Any]:
     for bi, block in enumerate(program.blocks):
         blocks.append({"parent": int(block.parent_idx)})
         for v in block.vars.values():
-            kind = v.type.name
+            kind = kind_name(v.type)
             entry: dict[str, Any] = {"name": v.name, "block": bi, "kind": kind, "dtype": None,
                                      "shape": None, "lod_level": 0,
                                      "persistable": bool(v.persistable),
@@ -398,7 +432,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         names = list(dict.fromkeys([*initial, *kinds]))
         if loaded is not None:
             for v in loaded.list_vars():
-                kinds.setdefault(v.name, v.type.name)
+                kinds.setdefault(v.name, kind_name(v.type))
                 names.append(v.name)
         after = {}
         for name in dict.fromkeys(names):
