@@ -141,13 +141,19 @@ def check_model_desc(desc: Any, raw: bytes, feeds: list[str], targets: list[str]
     require([f if f in targets else scaled.get(f, f) for f in fetched] == targets, "INF-SAVE-005",
             f"fetch ops fetch {fetched}, expected {targets}")
     kinds = {v.name: v.type.type for v in desc.blocks[0].vars}
+    persistable = {v.name: v.persistable for v in desc.blocks[0].vars}
     from fluidspec.spec import VarType
 
     if feeds:
         require(kinds.get("feed") == VarType.FEED_MINIBATCH, "INF-SAVE-004",
                 f"var 'feed' has kind {kinds.get('feed')}, expected FEED_MINIBATCH")
+        require(persistable.get("feed") is True, "INF-SAVE-004", "var 'feed' is not persistable")
+    else:
+        require("feed" not in kinds and n == 0, "INF-SAVE-004",
+                "no feeds, yet a feed var or feed ops were added")
     require(kinds.get("fetch") == VarType.FETCH_LIST, "INF-SAVE-005",
             f"var 'fetch' has kind {kinds.get('fetch')}, expected FETCH_LIST")
+    require(persistable.get("fetch") is True, "INF-SAVE-005", "var 'fetch' is not persistable")
     for b in desc.blocks:
         for v in b.vars:
             require(not v.is_parameter and not v.stop_gradient, "INF-SAVE-006",
@@ -442,3 +448,47 @@ def check_inference_path_prefix(ctx: CheckContext) -> None:
 
 
 register_vectors("INF")
+
+
+def _sub_block_case() -> tuple[ProgramSpec, dict[str, Value]]:
+    """x -(+p.w1)-> h -scale-> mid -scale-> h2; conditional_block(Input=[mid]) -> y, its sub-block
+    computing y = h2 + p.w2.  h2 and p.w2 are read only inside the sub-block."""
+    values: dict[str, Value] = {p: TensorValue(np.full(2, i + 1, np.float32))
+                                for i, p in enumerate(("p.w1", "p.w2", "p.dead"))}
+    vars_ = [VarSpec(n, shape=(-1, 2)) for n in ("x", "h", "mid", "h2", "y", "dead")]
+    vars_ += [var_for(p, v, param=True) for p, v in values.items()]
+    ops = (
+        OpSpec("elementwise_add", {"X": ("x",), "Y": ("p.w1",)}, {"Out": ("h",)}),
+        OpSpec("scale", {"X": ("h",)}, {"Out": ("mid",)}, {"scale": 3.0}),
+        OpSpec("scale", {"X": ("mid",)}, {"Out": ("h2",)}, {"scale": 2.0}),
+        OpSpec("conditional_block", {"Input": ("mid",)}, {"Out": ("y",)},
+               {"sub_block": {"block": 1}}),
+        OpSpec("elementwise_add", {"X": ("h2",), "Y": ("p.w2",)}, {"Out": ("y",)}, block=1),
+        OpSpec("scale", {"X": ("p.dead",)}, {"Out": ("dead",)}, {"scale": 1.0}),
+    )
+    return ProgramSpec(vars=tuple(vars_), ops=ops, blocks=(-1, 0)), values
+
+
+@check("INF-SAVE-002", apis=("save_inference_model",))
+def check_inference_prune_mid_feed_and_sub_blocks(ctx: CheckContext) -> None:
+    """Pruning cuts at a feed in the middle of the graph (what only feeds it is dropped) and
+    keeps what an op's sub-block reads (the op making h2, parameter p.w2)."""
+    program, values = _sub_block_case()
+    d = ctx.fresh_dir("m")
+    out = ctx.run(program, values, Call("save_inference_model", {
+        "dirname": d, "feeded_var_names": ["mid"], "target_vars": ["y"],
+        "model_filename": None, "params_filename": None}))
+    expect_ok(out, "INF-SAVE-002", "save_inference_model fed at 'mid', a conditional_block target")
+    params = files_under(d) - {"__model__"}
+    require(params == {"p.w2"}, "INF-SAVE-002",
+            f"saved parameters {sorted(params)}, expected ['p.w2'] (p.w1 feeds only what the "
+            f"feed replaces; p.w2 is read in the sub-block)")
+    desc, _ = _model(Path(d, "__model__"))
+    made = {n for o in desc.blocks[0].ops if o.type not in ("feed", "fetch")
+            for n in _args(o, "outputs", "Out")}
+    require({"h2", "y"} <= made, "INF-SAVE-002",
+            f"block 0 ops make {sorted(made)}: the ops making h2 (read in the sub-block) and y "
+            f"must be kept")
+    require(not made & {"h", "mid", "dead"}, "INF-SAVE-002",
+            f"block 0 ops make {sorted(made & {'h', 'mid', 'dead'})}: ops before the feed 'mid' "
+            f"or not needed by the target must be pruned")

@@ -238,3 +238,35 @@ def check_concurrent_saves(ctx: CheckContext) -> None:
             f"{wrong[:5]} ({len(wrong)} of {len(expected)})")
     left = sorted(files_under(d) - set(expected))
     require(not left, "SAFE-ATOMIC-001", f"temporary files left behind: {left[:5]}")
+
+
+@check("SAFE-PATH-001", apis=("load_vars", "load_persistables", "load_inference_model"))
+def check_unsafe_names_on_load(ctx: CheckContext) -> None:
+    """Loads apply the name rules too: a variable named '../outside' is UNSAFE_NAME for
+    load_vars, load_persistables and load_inference_model (whose names come from the model file),
+    even when dirname/../outside exists and holds a valid record; the scope is left alone."""
+    from fluidspec.spec.framework_pb2 import ProgramDesc, VarType
+
+    t = TensorValue(np.arange(3, dtype=np.float32))
+    name = "../outside"
+    sandbox = ctx.fresh_dir("sandbox")
+    inner = os.path.join(sandbox, "in")
+    os.makedirs(inner)
+    Path(sandbox, "outside").write_bytes(record_bytes(t.array))
+    program = ProgramSpec(vars=(var_for(name, t),))
+    for api, args in (("load_vars", {"vars": [name], "predicate": None}),
+                      ("load_persistables", {})):
+        out = ctx.run(program, {}, Call(api, {"dirname": inner, "filename": None, **args}))
+        expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001", f"{api} of var {name!r}")
+        require(name not in out.scope, "SEL-LOAD-003", f"{api} of {name!r} set a value")
+    desc = ProgramDesc()
+    block = desc.blocks.add(idx=0, parent_idx=-1)
+    var = block.vars.add(name=name, persistable=True)
+    var.type.type = VarType.LOD_TENSOR
+    var.type.lod_tensor.tensor.data_type = VarType.FP32
+    var.type.lod_tensor.tensor.dims.append(3)
+    Path(inner, "__model__").write_bytes(desc.SerializeToString())
+    out = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": inner, "model_filename": None, "params_filename": None}))
+    expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001",
+                 f"load_inference_model of a model whose persistable is named {name!r}")

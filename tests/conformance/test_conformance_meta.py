@@ -142,3 +142,31 @@ def test_a_failure_charged_to_an_untagged_clause_still_fails_it():
     assert status["SEL-SAVE-001"] == "fail"
     assert [s.clause for s in report.must_failures] == ["SEL-SAVE-001"]
     assert report.failed
+
+
+@pytest.fixture(scope="module")
+def broken_fluid_report():
+    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+
+    # Only the checks of the clauses these break: the whole suite per implementation is minutes.
+    clauses = sorted({c for clause, also in BROKEN_ANYWHERE.values() for c in (clause, *also)})
+    return run_suite([cls() for cls in BROKEN_ANYWHERE], profile="quick", clauses=clauses)
+
+
+def _broken_fluid_cases():
+    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+
+    return list(BROKEN_ANYWHERE)
+
+
+@pytest.mark.parametrize("cls", _broken_fluid_cases(), ids=lambda c: c.__name__)
+def test_broken_fluid_implementation_fails_on_its_clause(broken_fluid_report, cls):
+    """Reference-wrapping implementations with one rule changed (inference, safety, errors,
+    selection defaults) fail their clause, and no MUST clause but the ones that slip also breaks."""
+    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+
+    clause, also = BROKEN_ANYWHERE[cls]
+    failing = {s.clause: s.tier for s in broken_fluid_report.clause_statuses()
+               if s.impl == cls.name and s.status == "fail"}
+    assert clause in failing
+    assert {c for c, tier in failing.items() if tier == "MUST"} - {clause} <= also
