@@ -156,6 +156,39 @@ class BrokenFetchVarNotPersistable(PatchedReference):
         return [(_inference, "_add_feed_fetch", adding)]
 
 
+class BrokenProgramVersion(PatchedReference):
+    """Writes ProgramDesc.version 2.6.2 as 262, digits run together (breaks PROG-VER-001)."""
+
+    name = "broken-program-version"
+
+    def patches(self, call: Call) -> list[tuple[Any, str, Any]]:
+        from fluidspec.reference import _inference
+
+        return [(_inference, "PADDLE_2_6_2_PROGRAM_VERSION", 262)]
+
+
+class BrokenGuardIgnoresStartup(BrokenFluid):
+    """program_guard switches the main program only; its startup_program argument is silently
+    ignored (breaks API-MODEL-001)."""
+
+    name = "broken-guard-ignores-startup"
+
+    def _load(self) -> None:
+        if self._io is not None:
+            return
+        super()._load()
+        fluid = self._fluid
+        real = fluid.program_guard
+
+        @contextlib.contextmanager
+        def program_guard(main_program: Any, startup_program: Any = None) -> Iterator[None]:
+            with real(main_program):
+                yield
+
+        own = {n: getattr(fluid, n) for n in dir(fluid) if not n.startswith("__")}
+        self._fluid = SimpleNamespace(**{**own, "program_guard": program_guard})
+
+
 class BrokenPruneIgnoresSubBlocks(PatchedReference):
     """Prunes by the ops' own inputs, not what their sub-blocks read (breaks INF-SAVE-002)."""
 
@@ -244,6 +277,8 @@ class BrokenDefaultProgramIsEmpty(BrokenFluid):
 BROKEN_ANYWHERE: dict[type[BrokenFluid], tuple[str, frozenset[str]]] = {
     BrokenKeepsIsParameter: ("INF-SAVE-006", frozenset({"INF-LOAD-004"})),
     BrokenPruneIgnoresSubBlocks: ("INF-SAVE-002", frozenset()),
+    BrokenProgramVersion: ("PROG-VER-001", frozenset()),
+    BrokenGuardIgnoresStartup: ("API-MODEL-001", frozenset()),
     BrokenFetchVarNotPersistable: ("INF-SAVE-005", frozenset()),
     BrokenLoadJoinsNames: ("SAFE-PATH-001", frozenset()),
     BrokenWritesInPlace: ("SAFE-ATOMIC-001", frozenset()),

@@ -63,6 +63,7 @@ __all__ = [
     "unsorted",
     "BROKEN",
     "ALSO_FAILS",
+    "BrokenI32Sizes",
 ]
 
 _VALUE_KINDS = ("LOD_TENSOR", "SELECTED_ROWS")
@@ -639,6 +640,22 @@ class BrokenPartialLoad(ToyAdapter):
         return {**before, **self._partial}
 
 
+class BrokenI32Sizes(ToyAdapter):
+    """Holds dims and LoD offsets in i32, so a save of one past 2**31 - 1 is refused
+    (breaks SAFE-LARGE-001)."""
+
+    name = "toy-i32-sizes"
+
+    def validate(self, value: Value) -> None:
+        from fluidspec.spec.errors import SizeOverflowError
+
+        super().validate(value)
+        sizes = [*np.asarray(value.array).shape,
+                 *(x for level in getattr(value, "lod", ()) for x in level)]
+        if any(int(x) >= 1 << 31 for x in sizes):
+            raise SizeOverflowError("a dim or LoD offset does not fit an i32", found=max(sizes))
+
+
 def toy() -> ToyAdapter:
     return ToyAdapter()
 
@@ -688,6 +705,7 @@ BROKEN_SHOULD: dict[type[ToyAdapter], str] = {
     BrokenWritesBeforeChecking: "SEL-SAVE-006",
     BrokenShortReadUnclassified: "FMT-SAFE-001",
     BrokenPartialLoad: "SEL-LOAD-003",
+    BrokenI32Sizes: "SAFE-LARGE-001",
 }
 
 

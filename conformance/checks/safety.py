@@ -126,17 +126,32 @@ def check_record_count(ctx: CheckContext) -> None:
 
 @check("SAFE-LARGE-001", apis=("save_vars", "load_vars"))
 def check_64bit_sizes(ctx: CheckContext) -> None:
-    """A dim and LoD offsets beyond 2**32 survive a round trip (zero-size, so nothing to allocate)."""
-    big = (1 << 33) + 5
-    value = TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, big]])
-    values = {"t": value}
+    """Dims and LoD offsets at 2**31, 2**32 + 1 and 2**33 + 5 (past i32, u32 and both) survive a
+    round trip through separate files and a combined stream, file and memory (zero-size, so
+    nothing to allocate)."""
+    values = {f"t{i}": TensorValue(np.zeros((big, 0), dtype=np.float32), [[0, 1, big]])
+              for i, big in enumerate((1 << 31, (1 << 32) + 1, (1 << 33) + 5))}
     d = save_separate(ctx, values, clause="SAFE-LARGE-001")
-    raw = Path(d, "t").read_bytes()
-    if raw != record_bytes(value.array, value.lod):
-        raise fail("SAFE-LARGE-001", f"record with a 2**33 dim differs: {raw.hex()}")
-    out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
-    expect_ok(out, "SAFE-LARGE-001", "loading a record with a 2**33 dim")
-    expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")
+    for name, value in values.items():
+        raw = Path(d, name).read_bytes()
+        if raw != record_bytes(value.array, value.lod):
+            raise fail("SAFE-LARGE-001", f"record with a {value.array.shape[0]} dim differs: "
+                                         f"{raw.hex()}")
+        out = load_file(ctx, raw, var=var_for("t", value, shape=(-1, 0)))
+        expect_ok(out, "SAFE-LARGE-001", f"loading a record with a {value.array.shape[0]} dim")
+        expect_values({"t": value}, out.scope, "SAFE-LARGE-001", "64-bit dim round trip")
+    specs = [var_for(n, v, shape=(-1, 0)) for n, v in values.items()]
+    stream = b"".join(record_bytes(values[n].array, values[n].lod) for n in sorted(values))
+    saved = ctx.run(ProgramSpec(vars=tuple(specs)), values, Call("save_vars", {
+        "dirname": None, "filename": None, "vars": list(values), "predicate": None}))
+    expect_ok(saved, "SAFE-LARGE-001", "memory save of records with dims past 2**31")
+    require(saved.result.get("memory") == stream, "SAFE-LARGE-001",
+            "the memory save of records with dims past 2**31 differs from the records")
+    for memory in (False, True):
+        out = load_combined(ctx, stream, specs, memory=memory)
+        expect_ok(out, "SAFE-LARGE-001", f"combined load ({'memory' if memory else 'file'}) "
+                                         f"of dims past 2**31")
+        expect_values(values, out.scope, "SAFE-LARGE-001", "64-bit combined round trip")
 
 
 @check("SAFE-LARGE-002", apis=("load_inference_model",))
