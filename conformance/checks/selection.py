@@ -855,3 +855,37 @@ def check_main_program_defaults(ctx: CheckContext) -> None:
             require(found == "INVALID_ARGUMENT", "SEL-CAND-001",
                     f"{api.__name__}(main_program='main', vars=[a]) gave {found}, "
                     f"expected INVALID_ARGUMENT")
+
+
+@check("SEL-LOAD-003", apis=("load_vars",))
+def check_failed_load_leaves_scope(ctx: CheckContext) -> None:
+    """A load that fails on its 3rd record — bad version, or cut short in the data — changes no
+    value, not even those of the 1st and 2nd, in separate files, a combined file and memory.  The
+    records are big (over 1 MiB) and match the scope's tensors in dtype and shape: that is where a
+    reader is tempted to read straight into the scope's tensors."""
+    n = (1 << 20) // 4 + 16
+    values = {k: TensorValue(np.full(n, i + 1, np.float32)) for i, k in enumerate("abc")}
+    kept = {k: TensorValue(np.full(n, -7, np.float32)) for k in values}
+    specs = [var_for(k, v) for k, v in values.items()]
+    good = {k: record_bytes(v.array) for k, v in values.items()}
+    # A load that accepts the bad record breaks the format rule first.
+    bad = {"bad version": (b"\1" + good["c"][1:], "FMT-REC-001"),
+           "cut data": (good["c"][:-4], "FMT-SAFE-001")}
+    program = ProgramSpec(vars=tuple(specs))
+    for what, (third, refused_by) in bad.items():
+        d = ctx.fresh_dir("in")
+        os.makedirs(d)
+        for k in "ab":
+            Path(d, k).write_bytes(good[k])
+        Path(d, "c").write_bytes(third)
+        outs = {"separate files": ctx.run(program, kept, Call("load_vars", {
+            "dirname": d, "filename": None, "vars": list(values), "predicate": None}))}
+        stream = good["a"] + good["b"] + third
+        for memory in (False, True):
+            outs["memory" if memory else "a combined file"] = load_combined(
+                ctx, stream, specs, memory=memory, scope=kept)
+        for mode, out in outs.items():
+            require(not out.ok, refused_by, f"{mode}: a load whose 3rd record has a {what} "
+                                            f"succeeded")
+            expect_values(kept, out.scope, "SEL-LOAD-003",
+                          f"{mode}: the scope after a load failing on the 3rd record ({what})")
