@@ -417,3 +417,49 @@ def test_separate_load_reports_the_first_bad_variable_before_a_later_missing_fil
                 mod.load_persistables(None, str(root), program)
         outcomes.append((info.value.id, info.value.var))
     assert outcomes == [("TRUNCATED", "a")] * 2
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated-and-missing"])
+def test_threaded_many_file_load_reports_the_first_bad_variable_and_keeps_the_scope(tmp_path,
+                                                                                      damage):
+    """SEL-LOAD-001/003: 300 small files are opened and read by a thread pool; the error is
+    the reference's (first bad variable in order) and no scope value changes."""
+    names = [f"v{i:03d}" for i in range(300)]
+    program = _program_with(names, [4])
+    outcomes = []
+    for mod in (rio, nio):
+        root = tmp_path / mod.__name__
+        scope = Scope()
+        with scope_guard(scope):
+            for i, name in enumerate(names):
+                scope.var(name).get_tensor().set(np.full(4, i, np.float32))
+            rio.save_persistables(None, str(root), program)
+            for name in names:
+                scope.var(name).get_tensor().set(np.zeros(4, np.float32))
+            (root / "v200").unlink()
+            if damage == "truncated-and-missing":
+                (root / "v100").write_bytes((root / "v100").read_bytes()[:-1])
+            with pytest.raises(FluidSpecError) as info:
+                mod.load_persistables(None, str(root), program)
+            assert all(not scope.find_var(n).get_tensor()._value().any() for n in names)
+        outcomes.append((info.value.id, info.value.var))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == (("MISSING_FILE", "v200") if damage == "missing"
+                           else ("TRUNCATED", "v100"))
+
+
+def test_threaded_many_file_load_matches_the_saved_values(tmp_path):
+    names = [f"v{i:03d}" for i in range(300)]
+    program = _program_with(names, [3, 2])
+    scope = Scope()
+    with scope_guard(scope):
+        for i, name in enumerate(names):
+            scope.var(name).get_tensor().set(np.full((3, 2), i, np.int64 if i % 2 else np.float32))
+        nio.save_persistables(None, str(tmp_path), program)
+        fresh = Scope()
+        with scope_guard(fresh):
+            nio.load_persistables(None, str(tmp_path), program)
+            for i, name in enumerate(names):
+                value = fresh.find_var(name).get_tensor()._value()
+                assert value.dtype == (np.int64 if i % 2 else np.float32)
+                np.testing.assert_array_equal(value, np.full((3, 2), i))
