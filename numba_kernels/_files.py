@@ -1,8 +1,9 @@
 """File I/O of numba_kernels: one write per file, atomic replace, arena reads.
 
-* Writing (SEL-SAVE-008): every byte is encoded before the first file is touched; each file is
-  written with a single ``os.write`` of its slice of one encoded buffer into a temporary file in
-  the destination directory, then ``os.replace``d over the target, so a target is always either
+* Writing (SEL-SAVE-008): every record is planned and checked before the first file is touched;
+  each file is written with one ``os.write`` (or ``os.writev`` of its headers and the arrays
+  themselves, so no payload is copied) into a temporary file in the destination directory —
+  many files by a few threads — then ``os.replace``d over the target, so a target is always either
   its old or its new complete content.  A failure removes the temporaries it made; temporaries
   a killed save left behind are removed by the next save into the same directory, judged dead by
   a lock on the save's lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).

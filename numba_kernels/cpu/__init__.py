@@ -5,7 +5,8 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
 
 * Encode: ``plan(arrays, lods, data_types, names)`` checks and flattens the inputs into
   ``(arrs, meta, uniform)``; ``encode_to_bytes`` / ``encode_into`` / ``encoded_size`` then write
-  (or size) the combined stream.  ``layout`` computes every record's header and payload offsets
+  (or size) the combined stream, and ``encode_parts`` lists its buffers (headers, then the arrays
+  themselves) for ``os.writev``.  ``layout`` computes every record's header and payload offsets
   (the CUDA encoder runs it too, so both paths place bytes identically).
 * Decode: ``parse(buffer, count, ...)`` checks every record and returns ``(uint8 view, Parsed)``;
   ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
