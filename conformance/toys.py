@@ -64,6 +64,8 @@ __all__ = [
     "BROKEN",
     "ALSO_FAILS",
     "BrokenI32Sizes",
+    "BrokenWrappersDropFilename",
+    "BrokenDtypeBeforeCount",
 ]
 
 _VALUE_KINDS = ("LOD_TENSOR", "SELECTED_ROWS")
@@ -656,6 +658,51 @@ class BrokenI32Sizes(ToyAdapter):
             raise SizeOverflowError("a dim or LoD offset does not fit an i32", found=max(sizes))
 
 
+class BrokenWrappersDropFilename(ToyAdapter):
+    """save_params / save_persistables / load_params / load_persistables do not pass
+    ``filename`` on to save_vars / load_vars, so they always use separate files
+    (breaks SEL-FILE-002 for the wrappers, which are save_vars/load_vars with the same
+    arguments, SEL-CAND-003)."""
+
+    name = "toy-wrappers-drop-filename"
+
+    def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
+        if call.api.endswith(("_params", "_persistables")) and call.get("dirname") is not None:
+            call = Call(call.api, {**call.args, "filename": None})
+        return super().run(program, scope, call)
+
+
+class BrokenDtypeBeforeCount(ToyAdapter):
+    """Checks each combined record's dtype as it reads it, and the record count only at the
+    end, so a stream both short and shifted is DTYPE_MISMATCH (breaks SAFE-MISMATCH-001)."""
+
+    name = "toy-dtype-before-count"
+
+    def _load_combined(self, chosen: list[VarSpec], dirname: str | None, filename: str | None,
+                       memory: bytes | None) -> dict[str, Value]:
+        from fluidspec.reference import codec
+        from fluidspec.spec.errors import DtypeMismatchError
+
+        raw = memory
+        if dirname is not None:
+            if not os.path.isfile(os.path.join(dirname, filename or "")):
+                return super()._load_combined(chosen, dirname, filename, memory)
+            with open(os.path.join(dirname, filename), "rb") as fh:
+                raw = fh.read()
+        by_name = {v.name: v for v in chosen}
+        offset = 0
+        for name in sorted(by_name):
+            if offset >= len(raw):
+                break
+            record = codec.decode_lod_tensor(raw, offset)
+            declared = by_name[name].dtype
+            if declared is not None and dtype_from_name(declared) != record.array.dtype:
+                raise DtypeMismatchError("record dtype differs", var=name, expected=declared,
+                                         found=record.array.dtype.name)
+            offset = record.header.end
+        return super()._load_combined(chosen, dirname, filename, memory)
+
+
 def toy() -> ToyAdapter:
     return ToyAdapter()
 
@@ -686,6 +733,7 @@ BROKEN: dict[type[ToyAdapter], str] = {
     BrokenFlatFileNames: "SEL-FILE-001",
     BrokenShapeChecksEveryVar: "SEL-LOAD-002",
     BrokenEmptyFilenameCombined: "SEL-LOAD-006",
+    BrokenWrappersDropFilename: "SEL-FILE-002",
 }
 
 #: MUST clauses a broken toy may fail besides its own: the same slip seen by the checks of
@@ -706,6 +754,7 @@ BROKEN_SHOULD: dict[type[ToyAdapter], str] = {
     BrokenShortReadUnclassified: "FMT-SAFE-001",
     BrokenPartialLoad: "SEL-LOAD-003",
     BrokenI32Sizes: "SAFE-LARGE-001",
+    BrokenDtypeBeforeCount: "SAFE-MISMATCH-001",
 }
 
 

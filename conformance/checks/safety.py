@@ -285,3 +285,23 @@ def check_unsafe_names_on_load(ctx: CheckContext) -> None:
         "dirname": inner, "model_filename": None, "params_filename": None}))
     expect_error(out, "UNSAFE_NAME", "SAFE-PATH-001",
                  f"load_inference_model of a model whose persistable is named {name!r}")
+
+
+@check("SAFE-MISMATCH-001", apis=("load_vars",))
+def check_mismatch_order(ctx: CheckContext) -> None:
+    """With several things wrong, the count is reported before a dtype, and a dtype before a
+    Parameter's shape — whichever record each is found in — from a file and from memory."""
+    f32 = TensorValue(np.arange(4, dtype=np.float32))
+    i32 = TensorValue(np.arange(4, dtype=np.int32))
+    two_f32 = record_bytes(f32.array) * 2
+    # 3 variables, 2 whole records; the first record's dtype is not a's.
+    short = ([var_for("a", i32), var_for("b", f32), var_for("c", f32)], two_f32,
+             "RECORD_COUNT_MISMATCH", "2 float32 records for [a int32, b, c]")
+    # 2 records for 2 variables: a is a Parameter declared [9] (shape wrong), b is declared int32.
+    typed = ([var_for("a", f32, param=True, shape=(9,)), var_for("b", i32)], two_f32,
+             "DTYPE_MISMATCH", "a float32 record for b int32 after a Parameter a of another shape")
+    for vars_, blob, want, what in (short, typed):
+        for memory in (False, True):
+            out = load_combined(ctx, blob, vars_, memory=memory)
+            expect_error(out, want, "SAFE-MISMATCH-001",
+                         f"{what} ({'memory' if memory else 'file'})")
