@@ -189,6 +189,23 @@ class BrokenGuardIgnoresStartup(BrokenFluid):
         self._fluid = SimpleNamespace(**{**own, "program_guard": program_guard})
 
 
+class BrokenCopiesInputStream(BrokenFluid):
+    """Copies a combined stream given as bytes into a bytearray and back before decoding it
+    (breaks SAFE-MEM-001: a load allocates for the bytes it has once, plus the values)."""
+
+    name = "broken-copies-input-stream"
+
+    def wrap(self, io: Any) -> dict[str, Callable[..., Any]]:
+        def load_vars(executor: Any, dirname: Any, *args: Any, filename: Any = None,
+                      **kw: Any) -> Any:
+            if dirname is None and isinstance(filename, (bytes, bytearray, memoryview)):
+                scratch = bytearray(filename)
+                filename = bytes(scratch)
+            return io.load_vars(executor, dirname, *args, filename=filename, **kw)
+
+        return {"load_vars": load_vars}
+
+
 class BrokenPruneIgnoresSubBlocks(PatchedReference):
     """Prunes by the ops' own inputs, not what their sub-blocks read (breaks INF-SAVE-002)."""
 
@@ -277,6 +294,7 @@ class BrokenDefaultProgramIsEmpty(BrokenFluid):
 BROKEN_ANYWHERE: dict[type[BrokenFluid], tuple[str, frozenset[str]]] = {
     BrokenKeepsIsParameter: ("INF-SAVE-006", frozenset({"INF-LOAD-004"})),
     BrokenPruneIgnoresSubBlocks: ("INF-SAVE-002", frozenset()),
+    BrokenCopiesInputStream: ("SAFE-MEM-001", frozenset()),
     BrokenProgramVersion: ("PROG-VER-001", frozenset()),
     BrokenGuardIgnoresStartup: ("API-MODEL-001", frozenset()),
     BrokenFetchVarNotPersistable: ("INF-SAVE-005", frozenset()),

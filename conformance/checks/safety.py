@@ -6,6 +6,7 @@ rename, record-count mismatches that must leave the scope unchanged, and sizes b
 from __future__ import annotations
 
 import os
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from fluidspec.conformance._helpers import (
 )
 from fluidspec.conformance._oracle import (
     record_bytes,
+    varint,
 )
 from fluidspec.conformance._registry import check
 from fluidspec.conformance._subprocess import SubprocessAdapter
@@ -305,3 +307,58 @@ def check_mismatch_order(ctx: CheckContext) -> None:
             out = load_combined(ctx, blob, vars_, memory=memory)
             expect_error(out, want, "SAFE-MISMATCH-001",
                          f"{what} ({'memory' if memory else 'file'})")
+
+
+def _peak_of(run: Any) -> tuple[Any, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = run()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@check("SAFE-MEM-001", apis=("load_vars",), needs=("fluid_objects",))
+def check_whole_load_memory(ctx: CheckContext) -> None:
+    """A whole load of 8 MiB (combined file, memory, separate files) allocates at most the bytes
+    read plus the values plus 1 MiB — plus the values once more, for the adapter's copy of the
+    scope it reports; a combined stream whose last record claims 2**40 elements fails having
+    allocated at most the bytes read plus 1 MiB.  Measured in-process only."""
+    from fluidspec.conformance._adapter import FluidAdapter
+
+    if not isinstance(ctx.impl, FluidAdapter):
+        raise Skip("allocation is measured only for in-process Python implementations")
+    n, mib = 1 << 20, 1 << 20
+    values = {k: TensorValue(np.full(n, i, np.float32)) for i, k in enumerate("ab")}
+    specs = [var_for(k, v) for k, v in values.items()]
+    records = {k: record_bytes(v.array) for k, v in values.items()}
+    stream = records["a"] + records["b"]
+    d = ctx.fresh_dir("in")
+    os.makedirs(d)
+    for k, raw in records.items():
+        Path(d, k).write_bytes(raw)
+    Path(d, "__params__").write_bytes(stream)
+    nbytes = 8 * n
+    program = ProgramSpec(vars=tuple(specs))
+    for mode, args, read in (
+            ("a combined file", {"dirname": d, "filename": "__params__"}, len(stream)),
+            ("memory", {"dirname": None, "filename": None, "memory": stream}, 0),
+            ("separate files", {"dirname": d, "filename": None}, len(stream))):
+        call = Call("load_vars", {"vars": list(values), "predicate": None, **args})
+        ctx.run(program, {}, call)  # first: what a first call loads or compiles is not the load's
+        out, peak = _peak_of(lambda call=call: ctx.run(program, {}, call))
+        expect_ok(out, "SAFE-MEM-001", f"load from {mode}")
+        require(peak <= read + 2 * nbytes + mib, "SAFE-MEM-001",
+                f"a load of {nbytes} bytes of values from {mode} peaked at {peak} bytes")
+    desc = b"\x08\x05\x10" + varint(1 << 40)  # float32, one dim of 2**40
+    lying = records["a"] + struct.pack("<IQIi", 0, 0, 0, len(desc)) + desc + bytes(16)
+    for memory in (False, True):
+        load_combined(ctx, lying, [specs[0], var_for("z", values["b"])], memory=memory)
+        out, peak = _peak_of(lambda memory=memory: load_combined(
+            ctx, lying, [specs[0], var_for("z", values["b"])], memory=memory))
+        require(not out.ok, "FMT-SAFE-001", "a last record claiming 2**40 elements loaded")
+        require(peak <= (0 if memory else len(lying)) + mib, "SAFE-MEM-001",
+                f"a failed load of {len(lying)} bytes ({'memory' if memory else 'file'}) whose "
+                f"last record claims 2**40 elements peaked at {peak} bytes")
