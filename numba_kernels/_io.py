@@ -159,7 +159,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
             _files.write_file(target, packed)
         else:  # headers and the arrays themselves, one writev: no copy of the payload
             with no_gc():
-                parts, _ = cpu.encode_parts(arrs, meta, uniform)
+                parts = cpu.encode_runs(arrs, meta, uniform)
             _files.write_chunks([target], [parts])
         return None
     root = _files.checked_dirname(dirname)

@@ -31,7 +31,7 @@ def save_combined(path: str, arrays: Sequence[Any], lods: Sequence[Any] | None =
     """``arrays`` as one combined stream at ``path`` (SEL-FILE-002, SEL-SAVE-008)."""
     with cpu.no_gc():
         arrs, meta, uniform = cpu.plan(arrays, lods, None, None)
-        parts, _ = cpu.encode_parts(arrs, meta, uniform)
+        parts = cpu.encode_runs(arrs, meta, uniform)
     write_chunks([path], [parts])
 
 

@@ -33,6 +33,7 @@ from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_cod
 from fluidspec.numba_kernels.cpu._encode import (
     encode_into,
     encode_parts,
+    encode_runs,
     encode_to_bytes,
     encoded_size,
     plan,
@@ -42,7 +43,7 @@ from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.numba_kernels.cpu._layout import layout
 
 __all__ = [
-    "plan", "encode_to_bytes", "encode_parts", "encode_into", "encoded_size", "layout",
+    "plan", "encode_to_bytes", "encode_parts", "encode_runs", "encode_into", "encoded_size", "layout",
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",

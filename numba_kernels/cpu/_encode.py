@@ -328,6 +328,54 @@ def encode_parts(arrs: list[np.ndarray], meta: _Meta, uniform: bool
     return parts, list(range(0, 2 * n + 1, 2))
 
 
+# A record below this size is copied into a run instead of being its own iovec: the kernel's
+# per-segment cost makes writev of 20,000 1-KiB segments ~5x slower than writing the same bytes
+# at once (measured here: 14 ms vs 2.5 ms for 10,000 x 1 KiB), while a copy of a small record
+# costs less than its segment.  Runs are at most about _RUN_BYTES, so the staging is bounded by
+# the small records' own size.
+_PACK_BELOW = 1 << 16
+_RUN_BYTES = 1 << 20
+
+
+def encode_runs(arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> list[Any]:
+    """The combined stream as buffers for ``os.writev``: each big record's header, then its
+    array itself (no copy of a big payload); runs of small records joined by one C-level join
+    each.  Concatenated, they are the bytes of ``encode_to_bytes``."""
+    parts, _ = encode_parts(arrs, meta, uniform)
+    n = len(arrs)
+    if n == 0:
+        return parts
+    if uniform:
+        record = parts[0].nbytes + parts[1].nbytes
+        if record >= _PACK_BELOW:
+            return parts
+        header = parts[0].tobytes()
+        per_run = max(1, _RUN_BYTES // max(record, 1))
+        payloads = parts[1::2]
+        return [memoryview(header.join([b"", *payloads[k:k + per_run]]))
+                for k in range(0, n, per_run)]
+    out: list[Any] = []
+    run: list[Any] = []
+    run_bytes = 0
+    for i in range(0, 2 * n, 2):
+        header, payload = parts[i], parts[i + 1]
+        size = header.nbytes + payload.nbytes
+        if size >= _PACK_BELOW:
+            if run:
+                out.append(memoryview(b"".join(run)))
+                run, run_bytes = [], 0
+            out += (header, payload)
+            continue
+        run += (header, payload)
+        run_bytes += size
+        if run_bytes >= _RUN_BYTES:
+            out.append(memoryview(b"".join(run)))
+            run, run_bytes = [], 0
+    if run:
+        out.append(memoryview(b"".join(run)))
+    return out
+
+
 def encoded_size(arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> int:
     _, hdr_len, nbytes = layout(meta.codes, SIZES, meta.dims, meta.dims_off, meta.lvl_off,
                                 meta.lvl_len)
