@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu import _parse
-from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES
+from fluidspec.numba_kernels import cpu
+from fluidspec.numba_kernels.cpu import DTYPE_BY_CODE, SIZES
 from fluidspec.spec.errors import MissingFileError
 
 DIRECT_MIN = 1 << 20  # below this a whole-file read and one copy cost less than two reads
@@ -47,9 +47,9 @@ def plan_read(fd: int, path: str, var: str | None, size: int) -> Planned | None:
     if os.preadv(fd, [window], 0) != len(window):
         return None
     state = np.zeros(4, np.int64)
-    status = _parse.walk(window, 0, 1, False, SIZES, _parse.LFS_MAGIC, _E, _E, _E, _E, state,
+    status = cpu.walk(window, 0, 1, False, SIZES, cpu.LFS_MAGIC, _E, _E, _E, _E, state,
                          False, _E, _E, _E, _E, _E, _E, _E, _E, _E)
-    if status[0] != _parse.TRUNCATED or status[5] != _parse.W_DATA:
+    if status[0] != cpu.TRUNCATED or status[5] != cpu.W_DATA:
         return None  # the record fits the window (small), or the header has a problem
     data_off, nbytes = int(status[2]), int(status[3])
     if data_off + nbytes != size:  # truncated or trailing bytes: the whole-file path says which

@@ -41,10 +41,13 @@ from fluidspec.numba_kernels.cpu._encode import (
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.numba_kernels.cpu._layout import layout
+from fluidspec.numba_kernels.cpu._parse import LFS_MAGIC, TRUNCATED, W_DATA, walk
 
 __all__ = [
     "plan", "encode_to_bytes", "encode_parts", "encode_runs", "encode_into", "encoded_size", "layout",
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",
+    # the parse kernel itself, for reading one record's header from a bounded window
+    "walk", "LFS_MAGIC", "TRUNCATED", "W_DATA",
 ]

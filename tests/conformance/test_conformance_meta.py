@@ -146,7 +146,7 @@ def test_a_failure_charged_to_an_untagged_clause_still_fails_it():
 
 @pytest.fixture(scope="module")
 def broken_fluid_report():
-    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+    from broken_reference import BROKEN_ANYWHERE
 
     # Only the checks of the clauses these break: the whole suite per implementation is minutes.
     clauses = sorted({c for clause, also in BROKEN_ANYWHERE.values() for c in (clause, *also)})
@@ -154,7 +154,7 @@ def broken_fluid_report():
 
 
 def _broken_fluid_cases():
-    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+    from broken_reference import BROKEN_ANYWHERE
 
     return list(BROKEN_ANYWHERE)
 
@@ -163,7 +163,7 @@ def _broken_fluid_cases():
 def test_broken_fluid_implementation_fails_on_its_clause(broken_fluid_report, cls):
     """Reference-wrapping implementations with one rule changed (inference, safety, errors,
     selection defaults) fail their clause, and no MUST clause but the ones that slip also breaks."""
-    from fluidspec.conformance.broken import BROKEN_ANYWHERE
+    from broken_reference import BROKEN_ANYWHERE
 
     clause, also = BROKEN_ANYWHERE[cls]
     failing = {s.clause: s.tier for s in broken_fluid_report.clause_statuses()

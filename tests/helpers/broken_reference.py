@@ -3,7 +3,9 @@
 Each class wraps the reference (``fluidspec.reference``) behind a small io object with one rule
 changed, the kind of slip a real reader or writer makes; ``BROKEN`` maps it to the MUST clause the
 suite must fail it on (tests/conformance/test_conformance_broken.py).  The var/param toys that
-need no Fluid objects live in ``conformance.toys``.
+need no Fluid objects live in ``conformance.toys``.  These live with the tests, not in the
+package: they reach into the reference's private modules to change one rule, which nothing
+shipped may do (``.importlinter``).
 """
 
 from __future__ import annotations
