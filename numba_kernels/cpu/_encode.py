@@ -341,19 +341,23 @@ def encode_runs(arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> list[Any]
     """The combined stream as buffers for ``os.writev``: each big record's header, then its
     array itself (no copy of a big payload); runs of small records joined by one C-level join
     each.  Concatenated, they are the bytes of ``encode_to_bytes``."""
-    parts, _ = encode_parts(arrs, meta, uniform)
     n = len(arrs)
-    if n == 0:
+    if uniform and n:  # one header for all: runs straight from the caller's list of arrays
+        arena, _, nbytes = _headers_for(meta)
+        record = len(arena) + int(nbytes[0])
+        if record < _PACK_BELOW:
+            header = arena.tobytes()
+            per_run = max(1, _RUN_BYTES // max(record, 1))
+            try:
+                return [memoryview(header.join([b"", *arrs[k:k + per_run]]))
+                        for k in range(0, n, per_run)]
+            except (TypeError, ValueError, BufferError):  # a non-contiguous array
+                arrs = _contiguous(arrs)
+                return [memoryview(header.join([b"", *arrs[k:k + per_run]]))
+                        for k in range(0, n, per_run)]
+    parts, _ = encode_parts(arrs, meta, uniform)
+    if n == 0 or uniform:
         return parts
-    if uniform:
-        record = parts[0].nbytes + parts[1].nbytes
-        if record >= _PACK_BELOW:
-            return parts
-        header = parts[0].tobytes()
-        per_run = max(1, _RUN_BYTES // max(record, 1))
-        payloads = parts[1::2]
-        return [memoryview(header.join([b"", *payloads[k:k + per_run]]))
-                for k in range(0, n, per_run)]
     out: list[Any] = []
     run: list[Any] = []
     run_bytes = 0

@@ -230,7 +230,8 @@ def test_load_combined_of_a_cut_big_file_raises_truncated(tmp_path):
     assert info.value.id == "TRUNCATED"
 
 
-@pytest.mark.parametrize("case", ["uniform-small", "uniform-big", "mixed-runs", "empty"])
+@pytest.mark.parametrize("case", ["uniform-small", "uniform-big", "mixed-runs",
+                                  "uniform-strided", "empty"])
 def test_encode_runs_written_with_writev_are_the_encoders_bytes(tmp_path, case):
     """Small records are packed into runs, big payloads sent as the arrays themselves; either
     way the file holds exactly the encoder's stream."""
@@ -242,6 +243,8 @@ def test_encode_runs_written_with_writev_are_the_encoders_bytes(tmp_path, case):
         "mixed-runs": ([np.full(i % 700, i, np.int16 if i % 3 else np.float64)
                         for i in range(3000)] + [np.arange(40000, dtype=np.float32)]
                        + _mixed_arrays()[0], None),
+        "uniform-strided": ([np.arange(4800, dtype=np.float32).reshape(300, 16)[i, ::2]
+                             for i in range(300)], None),  # not contiguous: copied, same bytes
         "empty": ([], None),
     }[case]
     arrs, meta, uni = cpu.plan(arrays, lods, None, None)
