@@ -502,9 +502,18 @@ def check_element_codes_written(ctx: CheckContext) -> None:
 
     names = ("bool", "int16", "int32", "int64", "float16", "float32", "float64", "uint8", "int8",
              "complex64", "complex128")
-    values = {n: TensorValue((np.arange(6) % 2).astype(n).reshape(2, 3)) for n in names}
-    d = save_separate(ctx, values, clause="FMT-DTYPE-001")
-    for name, value in values.items():
+    judged = 0
+    for name in names:
+        # One save per dtype: a separate-files save may refuse bool and complex (SEL-SAVE-009,
+        # as Paddle's save kernel does), which must not keep the other dtypes from being judged.
+        value = TensorValue((np.arange(6) % 2).astype(name).reshape(2, 3))
+        d = ctx.fresh_dir("codes")
+        call = Call("save_vars", {"dirname": d, "filename": None, "vars": [name],
+                                  "predicate": None})
+        out = ctx.run(program_of({name: value}), {name: value}, call)
+        if refused_by_sel_save_009(out, {name: value}, call):
+            continue
+        expect_ok(out, "FMT-DTYPE-001", f"saving a {name} tensor")
         raw = Path(d, name).read_bytes()
         at = 12 + 4 + 4  # no LoD: lod version + level count, tensor version, desc size
         require(raw[at:at + 1] == b"\x08", "FMT-DESC-001", f"{name}: desc does not start 08")
@@ -512,3 +521,6 @@ def check_element_codes_written(ctx: CheckContext) -> None:
         require(code == element_code(value.array.dtype), "FMT-DTYPE-001",
                 f"{name} written with element type {code}, the table says "
                 f"{element_code(value.array.dtype)}")
+        judged += 1
+    require(judged >= len(names) - 3, "FMT-DTYPE-001",
+            f"only {judged} of {len(names)} dtypes could be saved to separate files")

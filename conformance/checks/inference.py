@@ -451,18 +451,22 @@ register_vectors("INF")
 
 
 def _sub_block_case() -> tuple[ProgramSpec, dict[str, Value]]:
-    """x -(+p.w1)-> h -scale-> mid -scale-> h2; conditional_block(Input=[mid]) -> y, its sub-block
+    """x -(+p.w1)-> h -scale-> mid -scale-> h2; conditional_block(Cond=Input=[mid]) -> y, its sub-block
     computing y = h2 + p.w2.  h2 and p.w2 are read only inside the sub-block."""
     values: dict[str, Value] = {p: TensorValue(np.full(2, i + 1, np.float32))
                                 for i, p in enumerate(("p.w1", "p.w2", "p.dead"))}
     vars_ = [VarSpec(n, shape=(-1, 2)) for n in ("x", "h", "mid", "h2", "y", "dead")]
     vars_ += [var_for(p, v, param=True) for p, v in values.items()]
+    vars_ += [VarSpec("cb_scope", kind="STEP_SCOPES", dtype=None, shape=None)]
     ops = (
         OpSpec("elementwise_add", {"X": ("x",), "Y": ("p.w1",)}, {"Out": ("h",)}),
         OpSpec("scale", {"X": ("h",)}, {"Out": ("mid",)}, {"scale": 3.0}),
         OpSpec("scale", {"X": ("mid",)}, {"Out": ("h2",)}, {"scale": 2.0}),
-        OpSpec("conditional_block", {"Input": ("mid",)}, {"Out": ("y",)},
-               {"sub_block": {"block": 1}}),
+        # Paddle builds a conditional_block only with its Cond input and Scope output (any vars
+        # will do here: the program is saved, never run).
+        OpSpec("conditional_block", {"Cond": ("mid",), "Input": ("mid",)},
+               {"Out": ("y",), "Scope": ("cb_scope",)},
+               {"sub_block": {"block": 1}, "is_scalar_condition": False}),
         OpSpec("elementwise_add", {"X": ("h2",), "Y": ("p.w2",)}, {"Out": ("y",)}, block=1),
         OpSpec("scale", {"X": ("p.dead",)}, {"Out": ("dead",)}, {"scale": 1.0}),
     )

@@ -12,6 +12,7 @@ raises AssertionError when Paddle behaved as the spec asks.  The tests require:
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -326,28 +327,13 @@ def demo_selected_rows_combined_crash(tmp: str) -> str:
     return "the process died of SIGSEGV"
 
 
-def demo_conditional_block_needs_cond(tmp: str) -> str:
-    env = _Env(tmp)
-    block = env.prog.global_block()
-    sub = env.prog._create_block(parent_idx=0)
-    env.prog._rollback()
-    mid, y = env.var("mid", [-1, 2]), env.var("y", [-1, 2])
-    try:
-        block.append_op(type="conditional_block", inputs={"Input": [mid]},
-                        outputs={"Out": [y]}, attrs={"sub_block": sub})
-    except AssertionError as exc:
-        return _raised(exc, "Input Cond not found")
-    raise AssertionError("conditional_block without Cond was accepted")
-
-
-def demo_no_separate_save_kernel_for_bool(tmp: str) -> str:
-    import numpy as np
-
-    env = _Env(tmp)
-    v = env.var("b", dtype="bool")
-    env.put("b", np.array([True, False]))
-    return _raised(env.call(env.io.save_vars, tmp, vars=[v]),
-                   "no kernels which are registered in the save operator")
+def demo_prune_drops_sub_block_reads(tmp: str) -> str:
+    script = Path(__file__).with_name("paddle_prune_sub_block.py")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.strip().splitlines()[-1]
+    pruned = json.loads(out)
+    assert pruned["ops"] == ["conditional_block"] and "p.w2" not in pruned["vars"], pruned
+    return f"pruned block 0: {out}"
 
 
 DEMONSTRATIONS = {
@@ -382,12 +368,10 @@ DEMONSTRATIONS = {
     "SEL-SAVE-007": demo_selected_rows_combined_crash,
     "SEL-SAVE-008": demo_failed_save_destroys_good_save,
     "SEL-SAVE-010": demo_raw_only_combined_save,
-    # MUST clauses the suite fails on Paddle 3.3.1: never excused, shown here so the failing set is
-    # exactly what Paddle does.  INF-SAVE-002: Paddle's Operator refuses a conditional_block without
-    # its Cond input, so the suite's sub-block program cannot be built.  FMT-DTYPE-001: the table
-    # check saves bool/complex to separate files, which Paddle has no save kernel for.
-    "INF-SAVE-002": demo_conditional_block_needs_cond,
-    "FMT-DTYPE-001": demo_no_separate_save_kernel_for_bool,
+    # A MUST clause the suite fails on Paddle 3.3.1: never excused, shown here so the failing set
+    # is exactly what Paddle does.  Pruning keeps a conditional_block but not what its sub-block
+    # reads beyond its Input slot (as 2.6.2).
+    "INF-SAVE-002": demo_prune_drops_sub_block_reads,
 }
 
 
@@ -399,7 +383,6 @@ if __name__ == "__main__":
 # ------------------------------------------------------------------------------------------
 # The tests (run in fluidspec's own venv)
 
-import json  # noqa: E402
 
 import pytest  # noqa: E402
 
