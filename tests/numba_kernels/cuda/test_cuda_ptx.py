@@ -44,8 +44,9 @@ def importable_numba_kernels(folder: Path) -> Path:
 def test_every_kernel_compiles_to_ptx_for_cc90(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["PYTHONPATH"] = str(importable_numba_kernels(tmp_path))
-    done = subprocess.run([str(PTX_PYTHON), "-m", "fluidspec.numba_kernels.cuda._ptx"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    # Not from the repository root: its fluidspec/ folder (the CLI) would shadow the one made here.
+    done = subprocess.run([str(PTX_PYTHON), "-m", "fluidspec.numba_kernels.cuda._ptx"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     for name, _, _ in KERNEL_SIGNATURES:
         assert f"ptx {name}: ok, cc 9.0" in done.stdout
