@@ -7,7 +7,7 @@
 * ``conformance.strategies`` — public Hypothesis strategies for names, dtypes, shapes, LoD,
   programs and save cases.
 * ``conformance.run_suite`` — run every check (``select_checks``) against implementations, giving
-  a ``SuiteReport`` (``render_text`` for people); ``fluidspec conformance`` is its command line,
+  a ``SuiteReport`` (``render_text`` for people, ``junit_xml`` for CI systems); ``fluidspec conformance`` is its command line,
   ``conformance.pytest_plugin`` its pytest face.  The checks live in ``conformance.checks``, one
   module per spec chapter.
 """
@@ -33,6 +33,7 @@ from fluidspec.conformance._discovery import (
     paddle_venv_dir,
     resolve,
 )
+from fluidspec.conformance._junit import junit_xml
 from fluidspec.conformance._known_failures import KNOWN_FAILURES_DIR
 from fluidspec.conformance._registry import Check
 from fluidspec.conformance._report import CheckResult, SuiteReport, render_text
@@ -68,5 +69,6 @@ __all__ = [
     "CheckResult",
     "SuiteReport",
     "render_text",
+    "junit_xml",
     "KNOWN_FAILURES_DIR",
 ]

@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=("ci", "thorough"), default="ci",
                         help="Hypothesis effort: ci (derandomized, few examples) or thorough")
     parser.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    parser.add_argument("--junit-xml", metavar="FILE",
+                        help="write the report as JUnit XML here (one test case per clause and "
+                             "implementation), for CI systems")
     parser.add_argument("--check", action="append", metavar="ID",
                         help="run only this check (repeatable); ids are in --list")
     parser.add_argument("--clause", action="append", metavar="ID",
@@ -79,6 +82,7 @@ def main(args: argparse.Namespace) -> int:
         KNOWN_FAILURES_DIR,
         all_checks,
         builtin_names,
+        junit_xml,
         render_text,
         run_suite,
     )
@@ -104,18 +108,24 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"fluidspec conformance: {exc}", file=sys.stderr)
         return 2
-    if args.json:
+    written = []
+    for option, path, text in (
+            ("--json", args.json, lambda: json.dumps(report.to_json(), indent=1,
+                                                     ensure_ascii=False)),
+            ("--junit-xml", args.junit_xml, lambda: junit_xml(report))):
+        if not path:
+            continue
         try:
-            Path(args.json).write_text(json.dumps(report.to_json(), indent=1,
-                                                  ensure_ascii=False), encoding="utf-8")
+            Path(path).write_text(text(), encoding="utf-8")
         except OSError as exc:
-            print(f"fluidspec conformance: cannot write --json {args.json}: {exc.strerror}",
+            print(f"fluidspec conformance: cannot write {option} {path}: {exc.strerror}",
                   file=sys.stderr)
             print(render_text(report))
             return 2
+        written.append(f"{'JSON' if option == '--json' else 'JUnit XML'} report: {path}")
     print(render_text(report))
-    if args.json:
-        print(f"JSON report: {args.json}")
+    for line in written:
+        print(line)
     return report.verdict()[0]
 
 
@@ -144,6 +154,8 @@ def _check_options(args: argparse.Namespace, checks: list) -> dict | None:
         raise UsageError(problem)
     if args.json:
         writable_file(args.json, "--json")
+    if args.junit_xml:
+        writable_file(args.junit_xml, "--junit-xml")
     if args.paddle_python:
         existing_input(args.paddle_python, "--paddle-python", kind="file")
         # The adapter is resolved inside the runner; the variable is how it learns the path.

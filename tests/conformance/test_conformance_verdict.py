@@ -219,3 +219,30 @@ def test_pytest_plugin_exits_3_when_claimed_clauses_were_not_exercised(tmp_path)
     lowered = subprocess.run([*command, "--fluidspec-min-coverage", "0"], capture_output=True,
                              text=True, cwd=tmp_path, timeout=300, env=env)
     assert lowered.returncode == 0, lowered.stdout[-800:]
+
+
+def test_cli_junit_xml_has_a_case_per_clause_and_implementation(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "r.xml"
+    run = _cli("--impl", "fluidspec.conformance.toys:BrokenVersionField", "--check",
+               "write_combined_bytes", "--check", "selected_rows_file", "--junit-xml", str(out))
+    assert run.returncode == EXIT_FAILED, run.stdout[-600:]
+    suite = ET.parse(out).getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert cases["FMT-REC-001"].find("failure") is not None
+    assert "reproduce:" in cases["FMT-REC-001"].find("failure").text
+    assert cases["FMT-COMB-001"].find("failure") is None
+    assert "PROTO-HELLO-001" not in cases  # not selected: left out
+    assert int(suite.get("tests")) == len(cases) and int(suite.get("failures")) >= 1
+
+
+def test_junit_xml_reports_unexercised_clauses_as_errors():
+    import xml.etree.ElementTree as ET
+
+    from fluidspec.conformance import junit_xml
+
+    report = run_suite([_AnswersNothing()], only=["write_combined_bytes"])
+    root = ET.fromstring(junit_xml(report))
+    case = next(c for c in root.iter("testcase") if c.get("name") == "FMT-COMB-001")
+    assert case.find("error") is not None
