@@ -160,42 +160,54 @@ def check_model_desc(desc: Any, raw: bytes, feeds: list[str], targets: list[str]
                     f"saved var {v.name!r} keeps is_parameter/stop_gradient")
 
 
+def _inference_round_trip(ctx: CheckContext, case: InferenceCase, model_filename: str | None,
+                          params_filename: str | None) -> None:
+    """One save_inference_model → load_inference_model round trip of ``case``."""
+    model_file = os.path.basename(model_filename) if model_filename else "__model__"
+    d = ctx.fresh_dir("m")
+    call = Call("save_inference_model", {
+        "dirname": d, "feeded_var_names": case.feeds, "target_vars": case.targets,
+        "model_filename": model_filename, "params_filename": params_filename})
+    out = ctx.run(case.program, case.values, call)
+    expect_ok(out, "INF-SAVE-008", "save_inference_model")
+    returned = out.result.get("fetch_names")
+    written = files_under(d)
+    params = {os.path.basename(params_filename)} if params_filename else case.kept
+    expected = {model_file} | params
+    for extra in sorted(written - expected):
+        raise fail("INF-SAVE-002" if extra.startswith("p.") else "INF-SAVE-008",
+                   f"wrote {extra!r} (expected {sorted(expected)})")
+    for missing in sorted(expected - written):
+        raise fail("INF-SAVE-008", f"did not write {missing!r} (wrote {sorted(written)})")
+    desc, raw = _model(Path(d, model_file))
+    check_model_desc(desc, raw, case.feeds, case.targets)
+    fetched = fetch_names(desc)
+    require(returned in (None, fetched), "INF-SAVE-001",
+            f"returned {returned}, the model fetches {fetched}")
+    back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
+        "dirname": d, "model_filename": model_filename, "params_filename": params_filename}))
+    expect_ok(back, "INF-LOAD-002", "load_inference_model")
+    require(back.result.get("feed_target_names") == case.feeds, "INF-LOAD-003",
+            f"feed names {back.result.get('feed_target_names')}, expected {case.feeds}")
+    require(back.result.get("fetch_target_names") == fetched, "INF-LOAD-003",
+            f"fetch names {back.result.get('fetch_target_names')}, the model fetches {fetched}")
+    expect_values({p: case.values[p] for p in case.kept}, back.scope, "INF-LOAD-002",
+                  "persistables loaded with the model")
+
+
 @check("INF-SAVE-002", "INF-SAVE-004", "INF-SAVE-005", "INF-SAVE-006", "INF-SAVE-008",
        "INF-LOAD-003", "PROG-SCHEMA-001", "PROG-SER-001", "PROG-VER-001", apis=_INF)
 def check_inference_round_trip(ctx: CheckContext) -> None:
     """Pruned persistables are saved; feed/fetch ops and names keep the caller's order."""
 
-    @ctx.given(inference_cases(), st.sampled_from([None, "__params__", "sub/params.bin"]))
-    def prop(case: InferenceCase, params_filename: str | None) -> None:
-        d = ctx.fresh_dir("m")
-        call = Call("save_inference_model", {
-            "dirname": d, "feeded_var_names": case.feeds, "target_vars": case.targets,
-            "model_filename": None, "params_filename": params_filename})
-        out = ctx.run(case.program, case.values, call)
-        expect_ok(out, "INF-SAVE-008", "save_inference_model")
-        returned = out.result.get("fetch_names")
-        written = files_under(d)
-        params = {os.path.basename(params_filename)} if params_filename else case.kept
-        expected = {"__model__"} | params
-        for extra in sorted(written - expected):
-            raise fail("INF-SAVE-002" if extra.startswith("p.") else "INF-SAVE-008",
-                       f"wrote {extra!r} (expected {sorted(expected)})")
-        for missing in sorted(expected - written):
-            raise fail("INF-SAVE-008", f"did not write {missing!r} (wrote {sorted(written)})")
-        desc, raw = _model(Path(d, "__model__"))
-        check_model_desc(desc, raw, case.feeds, case.targets)
-        fetched = fetch_names(desc)
-        require(returned in (None, fetched), "INF-SAVE-001",
-                f"returned {returned}, the model fetches {fetched}")
-        back = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
-            "dirname": d, "model_filename": None, "params_filename": params_filename}))
-        expect_ok(back, "INF-LOAD-002", "load_inference_model")
-        require(back.result.get("feed_target_names") == case.feeds, "INF-LOAD-003",
-                f"feed names {back.result.get('feed_target_names')}, expected {case.feeds}")
-        require(back.result.get("fetch_target_names") == fetched, "INF-LOAD-003",
-                f"fetch names {back.result.get('fetch_target_names')}, the model fetches {fetched}")
-        expect_values({p: case.values[p] for p in case.kept}, back.scope, "INF-LOAD-002",
-                      "persistables loaded with the model")
+    # Each case is saved three times: files left to their defaults, both named, both named
+    # with a folder (only the basename counts), so an implementation that ignores
+    # model_filename or params_filename on save or on load fails on its first example.
+    @ctx.given(inference_cases())
+    def prop(case: InferenceCase) -> None:
+        for model_filename, params_filename in ((None, None), ("net", "__params__"),
+                                                ("sub/model.bin", "sub/params.bin")):
+            _inference_round_trip(ctx, case, model_filename, params_filename)
 
     prop()
 

@@ -14,6 +14,7 @@ file not replaced) show up.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -889,3 +890,91 @@ def check_failed_load_leaves_scope(ctx: CheckContext) -> None:
                                             f"succeeded")
             expect_values(kept, out.scope, "SEL-LOAD-003",
                           f"{mode}: the scope after a load failing on the 3rd record ({what})")
+
+
+# The four wrappers in every mode.  The properties above draw the API and the layout, so a
+# wrapper that ignores its filename or memory argument could slip through a small profile;
+# these two checks call each wrapper in each mode with fixed values, and compare with bytes
+# the spec computes.
+
+def _wrapper_program() -> tuple[ProgramSpec, dict[str, Value]]:
+    """A Parameter ``w``, a persistable ``m`` and a non-persistable ``x``."""
+    values: dict[str, Value] = {
+        "w": TensorValue(np.arange(4, dtype=np.float32).reshape(2, 2)),
+        "m": TensorValue(np.array([7, -8, 9], dtype=np.int64)),
+        "x": TensorValue(np.array([0.5, 1.5], dtype=np.float64)),
+    }
+    program = ProgramSpec(vars=(var_for("w", values["w"], param=True), var_for("m", values["m"]),
+                                replace(var_for("x", values["x"]), persistable=False)))
+    return program, values
+
+
+_WRAPPER_SELECTS = {"params": ["w"], "persistables": ["m", "w"]}
+_WRAPPER_MODES = (("separate", None), ("combined", "all.bin"), ("memory", None))
+
+
+@check("SEL-CAND-003", "SEL-SAVE-001", "SEL-FILE-001", "SEL-FILE-002", "SEL-FILE-003",
+       apis=("save_params", "save_persistables"))
+def check_save_wrappers_in_every_mode(ctx: CheckContext) -> None:
+    """save_params / save_persistables write their selection separately, into the named combined
+    file, or to memory, byte for byte as the spec computes."""
+    program, values = _wrapper_program()
+    for which, names in _WRAPPER_SELECTS.items():
+        api = f"save_{which}"
+        records = {n: value_bytes(values[n]) for n in names}
+        for mode, filename in _WRAPPER_MODES:
+            d = ctx.fresh_dir("w")
+            out = ctx.run(program, values, Call(api, {
+                "dirname": None if mode == "memory" else d, "filename": filename}))
+            what = f"{api} ({mode}{f', filename={filename!r}' if filename else ''})"
+            expect_ok(out, "SEL-SAVE-001", what)
+            written = files_under(d)
+            if mode == "separate":
+                require(written == set(names), "SEL-CAND-003" if written else "SEL-FILE-001",
+                        f"{what} wrote {sorted(written)}, expected {names}")
+                for n in names:
+                    require(Path(d, n).read_bytes() == records[n], "SEL-FILE-001",
+                            f"{what}: file {n!r} does not hold its variable's record")
+                continue
+            if mode == "combined":
+                require(written == {filename}, "SEL-FILE-002",
+                        f"{what} wrote {sorted(written)}, expected only {filename!r}")
+                found = Path(d, filename).read_bytes()
+            else:
+                require(not written and out.result.get("memory") is not None, "SEL-FILE-003",
+                        f"{what} wrote files {sorted(written)} and returned "
+                        f"{'no bytes' if out.result.get('memory') is None else 'bytes'}")
+                found = out.memory
+            diag = diagnose_combined(records, found)
+            if diag:
+                raise fail("SEL-CAND-003" if diag[0] in ("FMT-REC-006", "FMT-COMB-002")
+                           else diag[0], f"{what}: {diag[1]}")
+
+
+@check("SEL-CAND-003", "SEL-SAVE-001", "SEL-FILE-002", "SEL-FILE-003",
+       apis=("load_params", "load_persistables"))
+def check_load_wrappers_in_every_mode(ctx: CheckContext) -> None:
+    """load_params / load_persistables read separate files, the named combined file, or the given
+    bytes, and set exactly their selection."""
+    program, values = _wrapper_program()
+    for which, names in _WRAPPER_SELECTS.items():
+        api = f"load_{which}"
+        stream = b"".join(value_bytes(values[n]) for n in sorted(names))
+        for mode, filename in _WRAPPER_MODES:
+            d = ctx.fresh_dir("w")
+            os.makedirs(d)
+            args: dict[str, Any] = {"dirname": d, "filename": filename}
+            if mode == "separate":
+                for n in names:
+                    Path(d, n).write_bytes(value_bytes(values[n]))
+            elif mode == "combined":
+                Path(d, filename).write_bytes(stream)
+            else:
+                args = {"dirname": None, "filename": None, "memory": stream}
+            what = f"{api} ({mode}{f', filename={filename!r}' if filename else ''})"
+            back = ctx.run(program, {}, Call(api, args))
+            expect_ok(back, "SEL-SAVE-001" if mode == "separate" else
+                      "SEL-FILE-002" if mode == "combined" else "SEL-FILE-003", what)
+            expect_values({n: values[n] for n in names}, back.scope, "SEL-CAND-003", what)
+            extra = sorted(set(back.scope) - set(names))
+            require(not extra, "SEL-CAND-003", f"{what} also set {extra}")
