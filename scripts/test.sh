@@ -7,6 +7,7 @@ source scripts/_setup.sh
 # Real PaddlePaddle 2.6.2 in its own venv (.venv-paddle), for tests/live/test_paddle_live.py and the
 # conformance run against Paddle.  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
+if [ "${FLUIDSPEC_SKIP_BROWSER:-0}" != "1" ]; then source scripts/_browser_env.sh; fi
 
 # The CUDA kernels need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
 echo "== installing fluidspec[cuda] into .venv"
