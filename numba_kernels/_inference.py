@@ -214,8 +214,9 @@ def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None
                 expected="bytes, bytes",
                 found=f"{type(model_filename).__name__}, {type(params_filename).__name__}")
         program = _parse_program(executor, model_filename)
+        result = _result(program, None)
         load_vars(executor, None, program, None, is_persistable, params_filename)
-        return _result(program)
+        return result
     root = _files.checked_dirname(dirname)
     params_name: str | None
     if not os.path.isdir(root):
@@ -235,8 +236,10 @@ def load_inference_model(dirname: Any, executor: Any, model_filename: Any = None
             params_name = os.path.basename(_prefer(root, base, ".pdiparams"))
     data = _files.read_file(model_path)
     program = _parse_program(executor, data.tobytes(), model_path)
+    # Targets that do not resolve make the model unusable: found before any parameter is read.
+    result = _result(program, model_path)
     load_vars(executor, root, program, None, is_persistable, params_name)
-    return _result(program)
+    return result
 
 
 def _parse_program(executor: Any, binary: Any, path: str | None = None) -> Any:
@@ -250,8 +253,12 @@ def _parse_program(executor: Any, binary: Any, path: str | None = None) -> Any:
         raise
 
 
-def _result(program: Any) -> list[Any]:
-    feeds = program.desc.get_feed_target_names()  # INF-LOAD-003: ordered by col
-    glob = program.global_block()
-    fetches = [glob.var(name) for name in program.desc.get_fetch_target_names()]
+def _result(program: Any, path: str | None) -> list[Any]:
+    """``[program, feeds, fetches]``; a BAD_PROGRAM names the model file (INF-LOAD-001)."""
+    try:
+        feeds = program.desc.get_feed_target_names()  # INF-LOAD-003: ordered by col
+        glob = program.global_block()
+        fetches = [glob.var(name) for name in program.desc.get_fetch_target_names()]
+    except FluidSpecError as err:
+        raise err.with_context(path=path) from None
     return [program, feeds, fetches]

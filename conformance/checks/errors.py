@@ -4,6 +4,7 @@ inputs must be refused with a taxonomy error, and the CLI must report it.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -11,18 +12,21 @@ import numpy as np
 from hypothesis import strategies as st
 
 from fluidspec.conformance import strategies as fs
-from fluidspec.conformance._case import TensorValue, Value, VarSpec
+from fluidspec.conformance._case import Outcome, SelectedRowsValue, TensorValue, Value, VarSpec
 from fluidspec.conformance._context import CheckContext
 from fluidspec.conformance._diagnose import diagnose_record
 from fluidspec.conformance._helpers import (
     NOT_TAXONOMY,
+    load_combined,
     load_file,
+    record_count_cases,
     save_separate,
 )
-from fluidspec.conformance._oracle import record_bytes
+from fluidspec.conformance._oracle import record_bytes, selected_rows_bytes
 from fluidspec.conformance._registry import check
 from fluidspec.conformance._vector_replay import register_vectors
-from fluidspec.conformance._verdict import fail, require
+from fluidspec.conformance._verdict import Skip, fail, require
+from fluidspec.conformance.checks.format import BAD_INPUTS
 
 
 @check("ERR-001", "ERR-002", apis=("load_vars",))
@@ -77,6 +81,106 @@ def _judge_accepted(raw: bytes, loaded: Value | None) -> None:
         clause, why = diag if diag else ("ERR-001", "other bytes")
         raise fail(clause, f"mutated bytes {raw[:64].hex()} loaded as a value whose record "
                            f"differs from them: {why}")
+
+
+# ERR-002's facts for each crafted input of the format checks (and a few more below): the
+# offset the error must give, and the numbers its ``found`` / ``expected`` must state.  The
+# offsets follow from the record layout (format.md §1.1): the LoD-tensor version at 0, the level
+# count at 4, the tensor version at 12, the desc size at 16, the desc at 20 (no LoD).
+_FACTS: dict[str, tuple[int, int | None, int | None]] = {
+    # what: (offset, found, expected)
+    "LoD-tensor version 1": (0, 1, None),
+    "tensor version 2": (12, 2, None),
+    "LoD-tensor version 0x00000100": (0, 0x100, None),
+    "LoD-tensor version 0x01000000": (0, 0x01000000, None),
+    "tensor version 0x00000100": (12, 0x100, None),
+    "tensor version 0x01000000": (12, 0x01000000, None),
+    "desc size larger than the file": (20, 30, 4000),
+    "desc is not protobuf": (20, None, None),
+    "desc without data_type": (20, None, None),
+    "data_type 99": (20, None, None),
+    "negative desc size": (16, -1, None),
+    "desc size one past the end": (20, 6, 7),
+    "data_type LOD_TENSOR (7)": (20, 7, None),
+    "data_type STRING (25)": (20, 25, None),
+    "LoD level of 12 bytes": (12, 12, None),
+    "LoD [[0,5,3]] on 2 rows": (4, None, None),
+    "LoD ending past the rows": (4, None, None),
+    "LoD [[0,2,1,2]] on 2 rows (decreasing)": (4, None, None),
+    "LoD [[0,1],[0,1,2]] on 2 rows (levels disagree)": (4, None, None),
+    "level count 2**60": (4, None, 1 << 60),
+    "level byte size 2**40": (20, 38, 1 << 40),
+    "negative dim": (20, None, None),
+    "dims [2**62, 4] (product wraps to 0)": (20, None, None),
+    "dims [2**20, 2**20] with no data": (30, 0, 1 << 42),
+    "a Git LFS pointer": (0, None, None),
+    "a Git LFS pointer cut after 4 bytes": (0, None, None),
+    "a Git LFS pointer cut after 9 bytes": (0, None, None),
+    "text 'version 2' (not a pointer)": (0, 0x73726576, None),
+    "a separate file with 3 extra bytes": (50, 3, None),
+    "a TensorDesc of 65 dims": (20, 65, None),
+    # record_count_cases(): two records of 34 bytes each, the second's data at 60.
+    "a combined stream whose last record is cut inside its data": (60, 6, 8),
+    "2 records followed by 2 stray bytes": (68, 2, None),
+    "2 records followed by a whole record and a cut one": (68, 49, None),
+    # SelectedRows (2 rows): version 0..4, row count 4..12, rows 12..28, height 28..36, then
+    # the tensor; 66 bytes in all.
+    "a SelectedRows file with 3 extra bytes": (66, 3, None),
+    "a SelectedRows claiming 9 rows in 54 bytes": (4, 54, None),
+}
+
+
+def _states(text: object, number: int) -> bool:
+    """``text`` holds ``number`` as a whole decimal number (``3`` is not in ``30 bytes``)."""
+    return re.search(rf"(?<![\d-]){re.escape(str(number))}(?!\d)", str(text or "")) is not None
+
+
+def _fact_problems(what: str, error: dict, facts: tuple[int, int | None, int | None]) -> list[str]:
+    offset, found, expected = facts
+    problems = []
+    if error.get("offset") != offset:
+        problems.append(f"offset {error.get('offset')!r}, expected {offset}")
+    if found is not None and not _states(error.get("found"), found):
+        problems.append(f"found {error.get('found')!r} does not state {found}")
+    if expected is not None and not _states(error.get("expected"), expected):
+        problems.append(f"expected {error.get('expected')!r} does not state {expected}")
+    return [f"{what}: {p}" for p in problems]
+
+
+@check("ERR-002", apis=("load_vars",))
+def check_error_facts(ctx: CheckContext) -> None:
+    """The offset, expected and found of each refusal of a crafted input are the exact facts
+    ERR-002 defines — judged wherever the input is refused with the error its clause names."""
+    judged: list[str] = []
+    problems: list[str] = []
+
+    def judge(what: str, out: Outcome, ids: tuple[str, ...]) -> None:
+        if out.ok or out.error_id not in ids:  # the format clause's failure, judged there
+            return
+        judged.append(what)
+        problems.extend(_fact_problems(what, out.error or {}, _FACTS[what]))
+
+    for _clause, what, raw, ids in BAD_INPUTS:
+        judge(what, load_file(ctx, raw, var=VarSpec("t", shape=(-1, 3), persistable=True)), ids)
+    for what, raw, vars_, error_id, _clause in record_count_cases():
+        if what in _FACTS:
+            for memory in (False, True):
+                judge(what, load_combined(ctx, raw, vars_, memory=memory), (error_id,))
+    if "selected_rows" in ctx.claims:
+        sr = selected_rows_bytes(SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5))
+        sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2),
+                         persistable=True)
+        for what, raw, ids in (
+                ("a SelectedRows file with 3 extra bytes", sr + b"\0\0\0", ("TRAILING_BYTES",)),
+                ("a SelectedRows claiming 9 rows in 54 bytes",
+                 sr[:4] + struct.pack("<Q", 9) + sr[12:], ("TRUNCATED",))):
+            judge(what, load_file(ctx, raw, name="sr", var=sr_var), ids)
+    if not judged:
+        raise Skip("no crafted input was refused with the error its clause names; "
+                   "there were no facts to judge")
+    if problems:
+        raise fail("ERR-002", f"{len(problems)} of the errors for crafted inputs give other "
+                              f"facts: " + "; ".join(problems[:6]))
 
 
 @check("ERR-003", apis=("save_vars",))

@@ -184,6 +184,13 @@ def check_selected_rows_file(ctx: CheckContext) -> None:
         expect_values(values, back.scope, "FMT-SR-001", "SelectedRows round trip")
 
     prop()
+    # The drawn values are small; a file of more than 256 bytes catches a reader that compares
+    # the record's end with the file size by identity (CPython caches only small ints).
+    big = SelectedRowsValue(np.arange(80, dtype=np.float32).reshape(40, 2), list(range(40)), 64)
+    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
+    out = load_file(ctx, selected_rows_bytes(big), name="sr", var=sr_var)
+    expect_ok(out, "FMT-SR-001", f"loading a {len(selected_rows_bytes(big))}-byte SelectedRows file")
+    expect_values({"sr": big}, out.scope, "FMT-SR-001", "a 40-row SelectedRows file")
 
 
 @check("FMT-SR-002", "SEL-SAVE-007", apis=("save_vars", "load_vars"), needs=("selected_rows",))
@@ -267,7 +274,7 @@ def _with_desc(desc: bytes, data: bytes = b"") -> bytes:
     return struct.pack("<IQIi", 0, 0, 0, len(desc)) + desc + data
 
 
-_BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
+BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
     ("FMT-REC-001", "LoD-tensor version 1", struct.pack("<I", 1) + _GOOD[4:], ("BAD_VERSION",)),
     ("FMT-REC-003", "tensor version 2", _GOOD[:12] + struct.pack("<I", 2) + _GOOD[16:],
      ("BAD_VERSION",)),
@@ -300,6 +307,12 @@ _BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
      ("INVALID_LOD",)),
     ("FMT-LOD-003", "LoD ending past the rows", struct.pack("<IQQ2Q", 0, 1, 16, 0, 7) + _GOOD[12:],
      ("INVALID_LOD",)),
+    # Starts at 0 and ends at the row count, so only the non-decreasing rule refuses it.
+    ("FMT-LOD-003", "LoD [[0,2,1,2]] on 2 rows (decreasing)",
+     struct.pack("<IQQ4Q", 0, 1, 32, 0, 2, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
+    # Each level is valid alone; level 0 ends at 1 but level 1 has 2 items.
+    ("FMT-LOD-003", "LoD [[0,1],[0,1,2]] on 2 rows (levels disagree)",
+     struct.pack("<IQQ2QQ3Q", 0, 2, 16, 0, 1, 24, 0, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
     ("FMT-LOD-004", "level count 2**60", struct.pack("<IQ", 0, 1 << 60) + _GOOD[12:],
      ("TRUNCATED", "SIZE_OVERFLOW")),
     ("FMT-LOD-004", "level byte size 2**40", struct.pack("<IQQ", 0, 1, 1 << 40) + _GOOD[12:],
@@ -323,7 +336,7 @@ _BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
 
 
 def _bad_input_check(clause: str) -> None:
-    cases = [c for c in _BAD_INPUTS if c[0] == clause]
+    cases = [c for c in BAD_INPUTS if c[0] == clause]
 
     def run(ctx: CheckContext) -> None:
         for cl, what, raw, ids in cases:
@@ -335,7 +348,7 @@ def _bad_input_check(clause: str) -> None:
     check(clause, apis=("load_vars",))(run)
 
 
-for _clause in dict.fromkeys(c[0] for c in _BAD_INPUTS):
+for _clause in dict.fromkeys(c[0] for c in BAD_INPUTS):
     _bad_input_check(_clause)
 
 
@@ -417,6 +430,15 @@ def check_selected_rows_limits(ctx: CheckContext) -> None:
     lying = struct.pack("<IQ", 0, 1 << 58) + struct.pack("<q", 0) * 3
     out = load_file(ctx, lying, name="sr", var=sr_var)
     expect_error(out, "TRUNCATED", "FMT-SR-003", "a SelectedRows claiming 2**58 rows")
+
+
+@check("FMT-COMB-003", apis=("load_vars",), needs=("selected_rows",))
+def check_selected_rows_file_trailing_bytes(ctx: CheckContext) -> None:
+    """A SelectedRows file must end where its record ends, as a dense one must."""
+    sr = SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5)
+    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
+    out = load_file(ctx, selected_rows_bytes(sr) + b"\0\0\0", name="sr", var=sr_var)
+    expect_error(out, "TRAILING_BYTES", "FMT-COMB-003", "a SelectedRows file with 3 extra bytes")
 
 
 @check("FMT-SR-004", apis=("load_vars", "save_vars"), needs=("selected_rows",))

@@ -334,13 +334,37 @@ def check_inference_bad_model(ctx: CheckContext) -> None:
     no_blocks = ProgramDesc().SerializeToString()
     for what, raw in (("garbage bytes", b"\xff\xfe not a program"),
                       ("a tensor record", record_bytes(np.ones(3, np.float32))),
-                      ("a ProgramDesc without blocks", no_blocks)):
+                      ("a ProgramDesc without blocks", no_blocks),
+                      ("fetch ops with cols 0 and 2", _fetch_cols_program([0, 2]))):
         d = ctx.fresh_dir("m")
         os.makedirs(d)
         Path(d, "__model__").write_bytes(raw)
         out = ctx.run(ProgramSpec(), {}, Call("load_inference_model", {
             "dirname": d, "model_filename": None, "params_filename": None}))
         expect_error(out, "BAD_PROGRAM", "INF-LOAD-001", f"__model__ holding {what}")
+        named = str((out.error or {}).get("path") or "")
+        require(os.path.basename(named) == "__model__", "INF-LOAD-001",
+                f"the BAD_PROGRAM error for __model__ holding {what} names {named!r}, "
+                f"not the model file")
+
+
+def _fetch_cols_program(cols: list[int]) -> bytes:
+    """A ProgramDesc whose only flaw is its fetch ops' ``col`` attributes (INF-LOAD-001)."""
+    from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
+
+    desc = ProgramDesc()
+    block = desc.blocks.add(idx=0, parent_idx=-1)
+    block.vars.add(name="fetch", persistable=True).type.type = VarType.FETCH_LIST
+    for i, col in enumerate(cols):
+        var = block.vars.add(name=f"y{i}")
+        var.type.type = VarType.LOD_TENSOR
+        var.type.lod_tensor.tensor.data_type = VarType.FP32
+        var.type.lod_tensor.tensor.dims.extend([-1, 2])
+        op = block.ops.add(type="fetch")
+        op.inputs.add(parameter="X", arguments=[f"y{i}"])
+        op.outputs.add(parameter="Out", arguments=["fetch"])
+        op.attrs.add(name="col", type=AttrType.INT, i=col)
+    return desc.SerializeToString()
 
 
 @check("INF-LOAD-002", "INF-LOAD-004", apis=_INF)
