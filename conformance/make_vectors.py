@@ -108,10 +108,10 @@ def _valid_cases() -> list[dict[str, Any]]:
 
 
 def _invalid_cases() -> list[dict[str, Any]]:
-    from fluidspec.conformance.checks.format import _BAD_INPUTS
+    from fluidspec.conformance.checks.format import BAD_INPUTS
 
     out = []
-    for i, (clause, what, raw, ids) in enumerate(_BAD_INPUTS):
+    for i, (clause, what, raw, ids) in enumerate(BAD_INPUTS):
         out.append({"id": f"bad-{i:02d}-{clause.lower()}", "kind": "tensor_file",
                     "description": what, "clauses": [clause, "ERR-001"], "raw": raw,
                     "error": ids[0] if len(ids) == 1 else list(ids)})

@@ -307,12 +307,6 @@ BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
      ("INVALID_LOD",)),
     ("FMT-LOD-003", "LoD ending past the rows", struct.pack("<IQQ2Q", 0, 1, 16, 0, 7) + _GOOD[12:],
      ("INVALID_LOD",)),
-    # Starts at 0 and ends at the row count, so only the non-decreasing rule refuses it.
-    ("FMT-LOD-003", "LoD [[0,2,1,2]] on 2 rows (decreasing)",
-     struct.pack("<IQQ4Q", 0, 1, 32, 0, 2, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
-    # Each level is valid alone; level 0 ends at 1 but level 1 has 2 items.
-    ("FMT-LOD-003", "LoD [[0,1],[0,1,2]] on 2 rows (levels disagree)",
-     struct.pack("<IQQ2QQ3Q", 0, 2, 16, 0, 1, 24, 0, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
     ("FMT-LOD-004", "level count 2**60", struct.pack("<IQ", 0, 1 << 60) + _GOOD[12:],
      ("TRUNCATED", "SIZE_OVERFLOW")),
     ("FMT-LOD-004", "level byte size 2**40", struct.pack("<IQQ", 0, 1, 1 << 40) + _GOOD[12:],
@@ -332,6 +326,12 @@ BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
     ("FMT-COMB-003", "a separate file with 3 extra bytes", _GOOD + b"\0\0\0", ("TRAILING_BYTES",)),
     ("FMT-DESC-005", "a TensorDesc of 65 dims", _with_desc(b"\x08\x05" + b"\x10\x01" * 65, b"\0" * 4),
      ("BAD_TENSOR_DESC",)),
+    # Starts at 0 and ends at the row count, so only the non-decreasing rule refuses it.
+    ("FMT-LOD-003", "LoD [[0,2,1,2]] on 2 rows (decreasing)",
+     struct.pack("<IQQ4Q", 0, 1, 32, 0, 2, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
+    # Each level is valid alone; level 0 ends at 1 but level 1 has 2 items.
+    ("FMT-LOD-003", "LoD [[0,1],[0,1,2]] on 2 rows (levels disagree)",
+     struct.pack("<IQQ2QQ3Q", 0, 2, 16, 0, 1, 24, 0, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
 ]
 
 

@@ -933,8 +933,9 @@ def check_save_wrappers_in_every_mode(ctx: CheckContext) -> None:
                 require(written == set(names), "SEL-CAND-003" if written else "SEL-FILE-001",
                         f"{what} wrote {sorted(written)}, expected {names}")
                 for n in names:
-                    require(Path(d, n).read_bytes() == records[n], "SEL-FILE-001",
-                            f"{what}: file {n!r} does not hold its variable's record")
+                    diag = diagnose_record(records[n], Path(d, n).read_bytes())
+                    if diag:
+                        raise fail(diag[0], f"{what}: file {n!r}: {diag[1]}")
                 continue
             if mode == "combined":
                 require(written == {filename}, "SEL-FILE-002",
