@@ -23,10 +23,10 @@ from fluidspec.conformance._adapter import Adapter, AdapterUnavailable, FluidAda
 from fluidspec.conformance._subprocess import SubprocessAdapter
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "PADDLE_VERSIONS", "resolve", "builtin_names",
-           "paddle_python", "paddle_venv_dir"]
+           "paddle_python", "paddle_venv_dir", "openvino_python"]
 
 ENTRY_POINT_GROUP = "fluidspec.implementations"
-BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2", "paddle-3.3.1")
+BUILTIN = ("reference", "numba", "numba-cuda-sim", "paddle-2.6.2", "paddle-3.3.1", "openvino")
 
 
 class _Unavailable:
@@ -62,6 +62,8 @@ def _builtin(name: str, place: str) -> Adapter:
         return FluidAdapter("numba", "fluidspec.reference", "fluidspec.numba_kernels.io", place=place)
     if name.startswith("paddle-"):
         return _paddle(name)
+    if name == "openvino":
+        return _openvino()
     # numba-cuda-sim: NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the
     # kernels run in their own process behind the protocol.
     if importlib.util.find_spec("numba_cuda") is None:
@@ -171,3 +173,33 @@ def _paddle(name: str) -> Adapter:
         return _Unavailable(name, why)
     return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(PADDLE_SERVER))}",
                              name=name)
+
+
+OPENVINO_PYTHON_ENV = "FLUIDSPEC_OPENVINO_PYTHON"
+# OpenVINO's Paddle frontend, a reader only (conformance/openvino/server.py), in the venv
+# scripts/_openvino_env.sh makes; its known failures are conformance/known-failures/openvino.txt.
+OPENVINO_SERVER = Path(str(importlib.resources.files("fluidspec.conformance.openvino")
+                           / "server.py"))
+
+
+def openvino_python() -> tuple[Path | None, str]:
+    """The interpreter with openvino: ``$FLUIDSPEC_OPENVINO_PYTHON``, else the checkout's
+    ``.venv-openvino``; or (None, why not)."""
+    given = os.environ.get(OPENVINO_PYTHON_ENV)
+    if given:
+        if Path(given).is_file():
+            return Path(given), f"${OPENVINO_PYTHON_ENV}"
+        return None, f"${OPENVINO_PYTHON_ENV} {given} does not exist"
+    dev = _venv_python(Path(__file__).resolve().parent.parent / ".venv-openvino")
+    if dev.is_file():
+        return dev, ".venv-openvino"
+    return None, ("no OpenVINO interpreter found (run `bash scripts/_openvino_env.sh` in the "
+                  f"checkout, or give one with ${OPENVINO_PYTHON_ENV})")
+
+
+def _openvino() -> Adapter:
+    python, why = openvino_python()
+    if python is None:
+        return _Unavailable("openvino", why)
+    return SubprocessAdapter(f"{shlex.quote(str(python))} {shlex.quote(str(OPENVINO_SERVER))}",
+                             name="openvino")
