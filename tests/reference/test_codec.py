@@ -660,3 +660,17 @@ def test_sniffing_reports_selected_rows_only_when_dense_reading_fails():
     assert (header.kind, header.rows, header.height) == ("SelectedRows", [1, 7, 3], 10)
     with pytest.raises(errors.InvalidLodError):  # rows [1,7,3] read as LoD level sizes
         codec.read_records(sr + b"\x00")
+
+
+def test_sniffing_takes_a_selected_rows_record_only_when_it_is_the_whole_input():
+    """FMT-SNIFF-001: one SelectedRows record (of more than 256 bytes, past CPython's cached ints)
+    is reported as such; with a byte after it, the dense-tensor error is reported instead."""
+    rows = list(range(40))
+    record = codec.encode_selected_rows(np.ones((40, 2), np.float32), rows, 64)
+    assert len(record) > 256
+    assert [h.kind for h in codec.read_records(record)] == ["SelectedRows"]
+    with pytest.raises(errors.FluidSpecError) as sniffed:
+        codec.read_records(record + b"\0")
+    with pytest.raises(errors.FluidSpecError) as dense:
+        codec.read_lod_tensor_header(record + b"\0", 0)
+    assert (sniffed.value.id, sniffed.value.offset) == (dense.value.id, dense.value.offset)
