@@ -73,7 +73,10 @@ _DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "bf16": "bfloat
 OPENVINO_ERRORS: list[tuple[str, str]] = [
     (r"Model file doesn't exist|Cannot open file for constant value|Could not open the file|"
      r"weight file doesn't exist", "MISSING_FILE"),
-    (r"wasn't successfully read", "TRUNCATED"),
+    (r"wasn't successfully read|Failed to read TensorDesc data", "TRUNCATED"),
+    (r"TensorDesc size is invalid", "BAD_TENSOR_DESC"),
+    (r"Cannot convert PDPD type", "UNSUPPORTED_DTYPE"),
+    (r"var_desc\.type\(\)\.type\(\) == \S*LOD_TENSOR", "UNSUPPORTED_VAR_TYPE"),
     (r"Model can't be parsed|Unable to read the model|Only Support Paddle greater than",
      "BAD_PROGRAM"),
 ]
@@ -106,9 +109,11 @@ def error_of(exc: BaseException, model_path: str | None = None,
     if (error == "MISSING_FILE" and "weight file doesn't exist" in text and params_path
             and os.path.isfile(params_path)):
         error = "TRUNCATED"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # OpenVINO wraps its text in "Exception from <file>" and "FrontEnd API failed with" lines.
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not re.match(
+        r"Exception from |FrontEnd API failed with \w+:?$", ln.strip())]
     out: dict[str, Any] = {"error": error, "type": type(exc).__name__,
-                           "message": (lines[-1] if lines else "")[:2000]}
+                           "message": " ".join(lines)[:2000]}
     if error == "BAD_PROGRAM" and model_path:
         out["path"] = model_path
     elif error in ("TRUNCATED", "MISSING_FILE") and params_path:
@@ -167,8 +172,9 @@ def read_inference_model(call: Mapping[str, Any], scratch: str) -> tuple[Any, An
         return fe.convert(fe.load(dirname)), fe.decode(fe.load(dirname))
     model_path = os.path.join(dirname, model_name or "__model__")
     params_path = os.path.join(dirname, params_name)
+    # A missing params file is OpenVINO's to report: a model without persistables needs none
+    # (a Fluid save of no persistables writes no file).
     _require_file(model_path)
-    _require_file(params_path)
     link = _linked_pair(scratch, model_path, params_path)
     return fe.convert(fe.load(link)), fe.decode(fe.load(link))
 
