@@ -1,8 +1,11 @@
-"""Write conformance vectors with REAL PaddlePaddle 2.6.2 (static mode, legacy "Fluid" IR).
+"""Write conformance vectors with REAL PaddlePaddle (static mode, legacy "Fluid" IR): 2.6.2 or 3.3.1.
 
-    .venv-paddle/bin/python conformance/paddle/generate_vectors.py OUTDIR
+    .venv-paddle/bin/python conformance/paddle/generate_vectors.py OUTDIR     # 2.6.2
+    .venv-paddle3/bin/python conformance/paddle/generate_vectors.py OUTDIR    # 3.3.1
 
-(``bash scripts/paddle_vectors.sh`` creates the venv and regenerates conformance/vectors/paddle-2.6.2/.)
+(``bash scripts/paddle_vectors.sh [VERSION]`` creates the venv and regenerates
+conformance/vectors/paddle-VERSION/.)  Paddle 3 writes the legacy ProgramDesc only with
+``FLAGS_enable_pir_api=0`` set before ``import paddle``; this script sets it.
 
 Runs inside ``.venv-paddle`` and imports only paddle, numpy and the standard library.  Every value
 Paddle is asked to save is made here from fixed formulas, and the manifest's expected values are
@@ -26,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+# Paddle 3's default PIR mode writes JSON programs; the legacy ProgramDesc needs this before import
+# (Paddle 2.6.2 ignores it).
+os.environ.setdefault("FLAGS_enable_pir_api", "0")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _paddle_kit as kit  # noqa: E402
 import paddle  # noqa: E402
@@ -138,9 +144,12 @@ class Vectors:
                 "version": paddle.__version__,
                 "generator": GENERATOR,
                 "numpy": np.__version__,
-                "notes": "Paddle static mode, legacy ProgramDesc IR. Ops are created with an "
-                         "empty op_callstack (the generator stubs Paddle's stack capture) so that "
-                         "model files do not embed absolute paths of the machine that made them.",
+                "notes": "Paddle static mode, legacy ProgramDesc IR"
+                         + (" (FLAGS_enable_pir_api=0 before import paddle)"
+                            if not paddle.__version__.startswith("2.") else "")
+                         + ". Ops are created with an empty op_callstack (the generator stubs "
+                         "Paddle's stack capture) so that model files do not embed absolute "
+                         "paths of the machine that made them.",
             },
             "vectors": self.entries,
         }

@@ -1,8 +1,11 @@
-"""The committed Paddle-2.6.2-written vectors (conformance/vectors/paddle-2.6.2/) against fluidspec.
+"""The committed Paddle-written vectors (conformance/vectors/paddle-2.6.2/ and paddle-3.3.1/) against
+fluidspec.
 
-No Paddle needed: the files were written by real Paddle 2.6.2 (``bash scripts/paddle_vectors.sh``)
-and the expected values are the inputs the generator gave Paddle, so these tests check fluidspec's
-decoder against Paddle's bytes and fluidspec's encoder against Paddle's writer (byte for byte).
+No Paddle needed: the files were written by real Paddle 2.6.2 and 3.3.1 (legacy IR; ``bash
+scripts/paddle_vectors.sh VERSION``) and the expected values are the inputs the generator gave
+Paddle, so these tests check fluidspec's decoder against Paddle's bytes and fluidspec's encoder
+against Paddle's writer (byte for byte).  Both sets hold the same vector ids; every test runs on
+each (the ``paddle_version`` fixture).
 
 Clauses: FMT-REC-001..007, FMT-DESC-001, FMT-DTYPE-001..003, FMT-LOD-001/002, FMT-SR-001/002,
 FMT-COMB-001 (what each vector checks is listed in its manifest entry), PROG-SCHEMA-001 and
@@ -12,6 +15,7 @@ PROG-SER-001 for the inference models.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +27,36 @@ from fluidspec import spec
 from fluidspec.reference import _codec
 from fluidspec.spec.framework_pb2 import ProgramDesc
 
-VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "vectors" / "paddle-2.6.2"
-MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
+VERSIONS = ("2.6.2", "3.3.1")
+_ROOT = Path(__file__).resolve().parents[2] / "conformance" / "vectors"
+
+
+def _load_set(version: str) -> tuple[Path, dict[str, Any]]:
+    root = _ROOT / f"paddle-{version}"
+    return root, json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+
+
+# The set the running test reads; the autouse fixture below points these at each set in turn.
+# Collection (the vector ids of the parametrizations) uses the first set: both hold the same ids
+# (test_both_sets_hold_the_same_vectors).
+VECTORS, MANIFEST = _load_set(VERSIONS[0])
 KINDS = {"tensor_file", "combined", "memory", "selected_rows_file", "save_dir", "inference_model"}
 BY_ID = {v["id"]: v for v in MANIFEST["vectors"]}
+
+
+@pytest.fixture(autouse=True, params=VERSIONS, ids=lambda v: f"paddle-{v}")
+def paddle_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    root, manifest = _load_set(request.param)
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "VECTORS", root)
+    monkeypatch.setattr(module, "MANIFEST", manifest)
+    monkeypatch.setattr(module, "BY_ID", {v["id"]: v for v in manifest["vectors"]})
+    return request.param
+
+
+def test_both_sets_hold_the_same_vectors() -> None:
+    ids = [[v["id"] for v in _load_set(version)[1]["vectors"]] for version in VERSIONS]
+    assert all(each == ids[0] for each in ids)
 
 
 def _ids(*kinds: str) -> list[str]:
@@ -71,10 +101,10 @@ def _check_combined(data: bytes, vars_: list[dict[str, Any]], order: list[str], 
 # The manifest itself
 
 
-def test_manifest_schema() -> None:
+def test_manifest_schema(paddle_version: str) -> None:
     assert MANIFEST["schema"] == "fluidspec-vectors/1"
     assert MANIFEST["provenance"]["implementation"] == "paddlepaddle"
-    assert MANIFEST["provenance"]["version"] == "2.6.2"
+    assert MANIFEST["provenance"]["version"] == paddle_version
     assert MANIFEST["provenance"]["generator"] == "conformance/paddle/generate_vectors.py"
     known_clauses = {c.id for c in spec.clauses()}
     seen: set[str] = set()
@@ -218,13 +248,16 @@ def _col(op: Any) -> int:
 
 
 @pytest.mark.parametrize("vid", _ids("inference_model"))
-def test_inference_model_files(vid: str) -> None:
+def test_inference_model_files(vid: str, paddle_version: str) -> None:
     vec = BY_ID[vid]
     exp = vec["expected"]
     root = VECTORS / exp["dirname"]
     assert sorted(p.name for p in root.iterdir()) == exp["files_written"]
     desc = _program(vec)
-    assert desc.version.version == spec.PADDLE_2_6_2_PROGRAM_VERSION == 2006002  # PROG-VER-001
+    # PROG-VER-001: each release writes its own version (2.6.2 -> 2006002, 3.3.1 -> 3003001).
+    assert desc.version.version == spec.program_version(*map(int, paddle_version.split(".")))
+    if paddle_version == "2.6.2":
+        assert desc.version.version == spec.PADDLE_2_6_2_PROGRAM_VERSION
     ops = desc.blocks[0].ops
     feeds = sorted((op for op in ops if op.type == "feed"), key=_col)
     fetches = sorted((op for op in ops if op.type == "fetch"), key=_col)
