@@ -455,6 +455,21 @@ def check_selected_rows_i64(ctx: CheckContext) -> None:
         "dirname": d, "filename": None, "vars": ["sr"], "predicate": None}))
     expect_error(out, "INVALID_ARGUMENT", "FMT-SR-004", "a SelectedRows of height 2**63")
     require(not Path(d, "sr").exists(), "FMT-SR-004", "a file was written for height 2**63")
+    # The edges of i64 are written as they are; one past them is refused.
+    program = ProgramSpec(vars=(sr_var,))
+    for rows, height, ok in (([-(1 << 63), (1 << 63) - 1], -(1 << 63), True),
+                             ([-(1 << 63) - 1], 4, False), ([0], -(1 << 63) - 1, False)):
+        edge = SelectedRowsValue(np.ones((len(rows), 2), np.float32), rows, height)
+        what = f"a SelectedRows with rows {rows} and height {height}"
+        d = ctx.fresh_dir("o")
+        out = ctx.run(program, {"sr": edge}, Call("save_vars", {
+            "dirname": d, "filename": None, "vars": ["sr"], "predicate": None}))
+        if not ok:
+            expect_error(out, "INVALID_ARGUMENT", "FMT-SR-004", what)
+            continue
+        expect_ok(out, "FMT-SR-004", what)
+        require(Path(d, "sr").read_bytes() == selected_rows_bytes(edge), "FMT-SR-004",
+                f"{what}: the file is not the record the spec gives")
 
 
 register_vectors("FMT")
