@@ -8,6 +8,9 @@ source scripts/_setup.sh
 # conformance run against Paddle.  FLUIDSPEC_SKIP_PADDLE=1 skips it (those tests then skip).
 if [ "${FLUIDSPEC_SKIP_PADDLE:-0}" != "1" ]; then source scripts/_paddle_env.sh; fi
 if [ "${FLUIDSPEC_SKIP_BROWSER:-0}" != "1" ]; then source scripts/_browser_env.sh; fi
+# OpenVINO (its Paddle frontend: a reader-only implementation) in .venv-openvino;
+# FLUIDSPEC_SKIP_OPENVINO=1 skips it (tests/live/test_openvino_live.py then skips).
+source scripts/_openvino_env.sh
 
 # The CUDA kernels need numba-cuda + cuda-bindings (the 'cuda' extra) even to simulate.
 echo "== installing fluidspec[cuda] into .venv"
