@@ -674,3 +674,11 @@ def test_sniffing_takes_a_selected_rows_record_only_when_it_is_the_whole_input()
     with pytest.raises(errors.FluidSpecError) as dense:
         codec.read_lod_tensor_header(record + b"\0", 0)
     assert (sniffed.value.id, sniffed.value.offset) == (dense.value.id, dense.value.offset)
+
+
+def test_header_readers_start_at_the_first_byte_by_default():
+    """The public header readers' ``offset`` defaults to 0: the record at the start of the buffer."""
+    dense = codec.encode_lod_tensor(np.arange(3, dtype=np.int32))
+    assert codec.read_lod_tensor_header(dense).end == len(dense)
+    sr = codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5)
+    assert codec.read_selected_rows_header(sr).end == len(sr)
