@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("fluidspec._cmd_bench", "time numba_kernels beside numpy, pickle, safetensors, reference, Paddle"),
     "diff": ("fluidspec._cmd_diff", "compare two saves variable by variable (exit 0 when equal)"),
     "conformance": ("fluidspec._cmd_conformance", "run the conformance suite clause by clause"),
+    "matrix": ("fluidspec._cmd_matrix", "the compatibility matrix: suite and interop grid of every implementation"),
     "paddle": ("fluidspec._cmd_paddle", "set up real PaddlePaddle for --impl paddle-2.6.2 (setup, where)"),
 }
 
