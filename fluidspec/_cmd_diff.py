@@ -1,4 +1,5 @@
-"""``fluidspec diff A B [--names N] [--atol X] [--json]``: exit 0 equal, 1 different, 2 error."""
+"""``fluidspec diff A B [--names N] [--atol X] [--rtol R] [--json]``: exit 0 identical, 1 different,
+2 for a user error (and for a save that cannot be read)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "line, or a comma-separated list; sorted, as savers write them")
     parser.add_argument("--atol", type=float, default=0.0,
                         help="values that differ by at most this much count as equal (default 0)")
+    parser.add_argument("--rtol", type=float, default=0.0,
+                        help="relative tolerance: values a, b are equal when |a - b| <= atol + "
+                        "rtol * |b| (default 0)")
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
+def _check_not_empty(given: str, what: str) -> None:
+    """Two empty directories are not two identical saves: there is nothing to compare."""
+    p = Path(given)
+    if p.is_dir() and not any(f.is_file() for f in p.rglob("*")):
+        raise UsageError(f"{what} {given}: the directory holds no files to compare")
+
+
 def main(args: argparse.Namespace) -> int:
-    if not args.atol >= 0:  # also NaN, which would make every value differ
-        raise UsageError(f"--atol {args.atol:g}: expected a tolerance of 0 or more")
+    for option in ("atol", "rtol"):
+        if not getattr(args, option) >= 0:  # also NaN, which would make every value differ
+            raise UsageError(f"--{option} {getattr(args, option):g}: expected a tolerance of 0 "
+                             "or more")
     for given, what in ((args.a, "A"), (args.b, "B")):
         # A missing save is MISSING_FILE of the error taxonomy (ERR-001), reported below.
         if Path(given).exists():
@@ -34,7 +47,9 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         names = names_from(args.names) if args.names else None
-        result = diff_saves(args.a, args.b, names, args.atol)
+        for given, what in ((args.a, "A"), (args.b, "B")):
+            _check_not_empty(given, what)
+        result = diff_saves(args.a, args.b, names, args.atol, args.rtol)
     except FluidSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

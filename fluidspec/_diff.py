@@ -8,7 +8,13 @@ written to a file; each is read with ``fluidspec.reference.codec`` into ``name -
   directory) gives ``file#0``, ``file#1``, … unless names are given for it;
 * a file: its records in order.  Combined streams carry no names (FMT-COMB-001), so records are
   named ``#0``, ``#1``, … unless names are given — then they are the given names **sorted**, the
-  order every saver writes (FMT-COMB-001).
+  order every saver writes (FMT-COMB-001).  Without ``--names``, a combined file with a program
+  beside it (``X.pdmodel``/``X.json`` for ``X.pdiparams``, ``__model__`` for ``__params__``) is
+  named from that program when its count and shapes fit (``fluidspec._record_names``).
+
+Programs (``__model__``, ``.pdmodel``, PIR ``.json``) are compared as programs
+(``fluidspec._program_diff``): two program files, or the programs at the same relative path in
+two directories.  Values are read in chunks (``fluidspec._values``), never whole.
 """
 
 from __future__ import annotations
@@ -17,28 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from fluidspec import _program_view
+from fluidspec import _detect, _pir_view, _program_diff, _program_view, _record_names
 from fluidspec._usage import UsageError
-from fluidspec.reference.codec import decode_lod_tensor, decode_selected_rows, read_records
+from fluidspec._values import ValueSource, compare_sources, map_file
+from fluidspec.reference.codec import RecordHeader, read_records
 from fluidspec.spec.errors import MissingFileError, RecordCountMismatchError
 
 __all__ = ["SavedVar", "VarChange", "SaveDiff", "read_save", "names_from", "diff_saves"]
 
-# Variable kinds a saver never writes (SEL-*: feed/fetch holders and raw vars are not data).
-_NOT_SAVED = {"FEED_MINIBATCH", "FETCH_LIST", "RAW", "READER", "STEP_SCOPES"}
-
-
 @dataclass
 class SavedVar:
-    """One saved variable as read back: kind, element type, dims, LoD, values."""
+    """One saved variable as read back: kind, element type, dims, LoD, where its values are."""
 
     kind: str
     dtype: str
     dims: list[int]
     lod: list[list[int]]
-    array: np.ndarray
+    values: ValueSource
     rows: list[int] | None = None
     height: int | None = None
 
@@ -74,10 +75,23 @@ class SaveDiff:
     only_in_b: list[str]
     changed: list[VarChange]
     same: list[str]
+    program_changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def differences(self) -> int:
+        """Variables added, removed or changed, plus differences between the programs."""
+        return (len(self.only_in_a) + len(self.only_in_b) + len(self.changed)
+                + len(self.program_changes))
 
     @property
     def equal(self) -> bool:
-        return not (self.only_in_a or self.only_in_b or self.changed)
+        return self.differences == 0
+
+    @property
+    def summary(self) -> str:
+        """The last line of the human view, for CI logs to grep."""
+        return "diff: identical" if self.equal else f"diff: {self.differences} difference(s)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +102,9 @@ class SaveDiff:
             "added": self.only_in_b,
             "changed": [c.to_json() for c in self.changed],
             "same": self.same,
+            "program_changes": self.program_changes,
+            "notes": self.notes,
+            "differences": self.differences,
         }
 
     def render(self) -> str:
@@ -106,8 +123,11 @@ class SaveDiff:
         if unnamed and len(unnamed) < len(self.only_in_a) + len(self.only_in_b):
             lines.append("hint: a combined file's records have no names (FMT-COMB-001); "
                          "give them with --names to compare them with named variables")
+        lines += [f"program: {d}" for d in self.program_changes]
+        lines += [f"note: {n}" for n in self.notes]
         verdict = "equal" if self.equal else "different"
         lines.append(f"{len(self.same)} variable(s) identical; saves are {verdict}")
+        lines.append(self.summary)
         return "\n".join(lines)
 
 
@@ -115,18 +135,24 @@ class SaveDiff:
 # Reading
 
 
-def _records(buf: bytes, shown: str) -> list[SavedVar]:
-    """Every record of ``buf`` decoded, each as a SavedVar (FMT-SNIFF-001 via read_records)."""
-    out = []
-    for h in read_records(buf, path=shown):
-        if h.kind == "SelectedRows":
-            sr = decode_selected_rows(buf, h.offset, path=shown, copy=False)
-            out.append(SavedVar(h.kind, h.data_type_name, list(h.dims), [], sr.array,
-                                list(sr.rows), sr.height))
-        else:
-            t = decode_lod_tensor(buf, h.offset, path=shown, copy=False)
-            out.append(SavedVar(h.kind, h.data_type_name, list(h.dims), t.lod, t.array))
-    return out
+def _read_headers(file: Path) -> list[RecordHeader]:
+    """The records of ``file``, read from an mmap (only header pages are touched)."""
+    shown = str(file)
+    with file.open("rb") as fh:
+        head = fh.read(_detect.HEAD_SIZE)
+    identity = _detect.identify(file, head, file.stat().st_size)
+    if identity is not None:
+        raise _detect.not_a_tensor_file(identity, shown)
+    # The map is not closed here: an error's traceback may still hold views of it; it goes
+    # with the last reference (headers hold plain ints and lists, no views).
+    return read_records(map_file(file), path=shown)
+
+
+def _records(file: Path) -> list[SavedVar]:
+    """Every record of ``file``, each as a SavedVar (FMT-SNIFF-001 via read_records)."""
+    return [SavedVar(h.kind, h.data_type_name, list(h.dims), h.lod if h.kind != "SelectedRows"
+                     else [], ValueSource.of(file, h), h.rows, h.height)
+            for h in _read_headers(file)]
 
 
 def _name_records(records: list[SavedVar], names: list[str] | None, prefix: str,
@@ -143,36 +169,77 @@ def _name_records(records: list[SavedVar], names: list[str] | None, prefix: str,
     return dict(zip(names, records, strict=True))
 
 
+def _companion_names(file: Path, records: list[SavedVar]) -> list[str] | None:
+    """Names from the program beside a combined file, when they fit its records."""
+    program = _record_names.companion_program(file)
+    if program is None:
+        return None
+    names, _ = _record_names.match_names(_record_names.program_names(program),
+                                         [r.dims for r in records], str(program))
+    return names
+
+
+def program_of(file: Path) -> dict[str, Any] | None:
+    """The view of ``file`` when it is a program (ProgramDesc or PIR JSON), else None."""
+    with file.open("rb") as fh:
+        head = fh.read(_detect.HEAD_SIZE)
+    if _detect.is_pir_json(head):
+        return _pir_view.pir_view(file.read_bytes(), str(file))
+    return _program_view.dispatch(file, str(file))
+
+
+def _is_side_file(file: Path) -> bool:
+    # paddle.jit.save's pickled parameter attributes (Paddle 2.x): not a variable.
+    return file.name.endswith(".pdiparams.info")
+
+
 def read_save(path: str | Path, names: list[str] | None = None) -> dict[str, SavedVar]:
     """``name -> SavedVar`` for a directory, a combined file or a memory dump (module docstring)."""
     root = Path(path)
     if not root.exists():
         raise MissingFileError("no such file or directory", path=root)
     if root.is_file():
-        return _name_records(_records(root.read_bytes(), str(root)), names, "", str(root))
+        records = _records(root)
+        return _name_records(records, names if names is not None
+                             else _companion_names(root, records), "", str(root))
     out: dict[str, SavedVar] = {}
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        if _program_view.dispatch(file, str(file)) is not None:
-            continue  # programs are not variables
+        if _is_side_file(file) or program_of(file) is not None:
+            continue  # programs are compared by read_programs
         rel = file.relative_to(root).as_posix()
-        records = _records(file.read_bytes(), str(file))
-        if len(records) == 1:
+        records = _records(file)
+        given = _companion_names(file, records) if names is None else names
+        if len(records) == 1 and (names is not None or given is None):
             out[rel] = records[0]
         else:
-            out.update(_name_records(records, names, rel, str(file)))
+            out.update(_name_records(records, given, rel, str(file)))
+    return out
+
+
+def read_programs(path: str | Path) -> dict[str, dict[str, Any]]:
+    """``relative path -> program view`` of every program under a directory (or the file)."""
+    root = Path(path)
+    if root.is_file():
+        view = program_of(root)
+        return {} if view is None else {root.name: view}
+    out = {}
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        view = program_of(file)
+        if view is not None:
+            out[file.relative_to(root).as_posix()] = view
     return out
 
 
 def names_from(spec_text: str) -> list[str]:
     """Names for ``--names``: a program file (its saved persistables, as save_inference_model
-    writes them), a text file with one name per line, or a comma-separated list."""
+    writes them; or a PIR ``.json``'s parameters), a text file with one name per line, or a
+    comma-separated list."""
     source = Path(spec_text)
     if source.is_file():
         buf = source.read_bytes()
-        if _program_view.is_program_name(source) or _program_view.sniff_program(buf):
-            view = _program_view.program_view(buf, str(source))
-            return [v["name"] for v in view["blocks"][0]["vars"]
-                    if v["persistable"] and v["kind"] not in _NOT_SAVED]
+        if (_program_view.is_program_name(source) or _program_view.sniff_program(buf)
+                or _detect.is_pir_json(buf[: _detect.HEAD_SIZE])):
+            return [n.name for n in _record_names.program_names(source)]
         try:
             text = buf.decode("utf-8")
         except UnicodeDecodeError:
@@ -186,36 +253,7 @@ def names_from(spec_text: str) -> list[str]:
 # Comparing
 
 
-def _compare_values(a: np.ndarray, b: np.ndarray, atol: float) -> tuple[int, Any]:
-    """(number of elements that differ by more than ``atol``, their max abs difference).
-
-    Integers are subtracted in unsigned 64-bit so that no difference overflows; floating types
-    (including bfloat16/float8, whose numpy kind is "V") in float64 or complex128, where NaN
-    equals NaN and NaN versus a number differs (its difference is reported as nan).
-    """
-    if a.dtype.kind == "b":
-        count = int(np.count_nonzero(a != b))
-        return count, (1 if count else None)
-    if a.dtype.kind in "iu":
-        wide = np.uint64
-        diff = np.where(a >= b, a.astype(wide) - b.astype(wide), b.astype(wide) - a.astype(wide))
-        differ = diff > atol
-        count = int(np.count_nonzero(differ))
-        return count, (int(diff[differ].max()) if count else None)
-    wide_t = np.complex128 if a.dtype.kind == "c" else np.float64
-    fa, fb = a.astype(wide_t), b.astype(wide_t)
-    nan_a, nan_b = np.isnan(fa), np.isnan(fb)
-    diff = np.abs(np.where(nan_a | nan_b, 0, fa - fb))
-    differ = (nan_a ^ nan_b) | (diff > atol)
-    count = int(np.count_nonzero(differ))
-    if not count:
-        return 0, None
-    if np.any(nan_a ^ nan_b):
-        return count, float("nan")
-    return count, float(diff[differ].max())
-
-
-def _compare(name: str, a: SavedVar, b: SavedVar, atol: float) -> VarChange | None:
+def _compare(name: str, a: SavedVar, b: SavedVar, atol: float, rtol: float) -> VarChange | None:
     change = VarChange(name)
     if a.kind != b.kind:
         change.changes.append(f"kind {a.kind} -> {b.kind}")
@@ -230,23 +268,49 @@ def _compare(name: str, a: SavedVar, b: SavedVar, atol: float) -> VarChange | No
     if a.height != b.height:
         change.changes.append(f"height {a.height} -> {b.height}")
     # Values are comparable element by element only when type and shape agree.
-    if a.dtype == b.dtype and a.dims == b.dims:
-        change.numel = int(a.array.size)
-        change.values_differ, change.max_abs_diff = _compare_values(a.array, b.array, atol)
+    if a.dtype == b.dtype and a.dims == b.dims and a.values.count == b.values.count:
+        change.numel = a.values.count
+        change.values_differ, change.max_abs_diff = compare_sources(a.values, b.values, atol, rtol)
     return change if change.changes or change.values_differ else None
 
 
+def _compare_programs(a: str | Path, b: str | Path) -> tuple[list[str], list[str]]:
+    """(differences, notes) between the programs of two saves, matched by relative path."""
+    left, right = read_programs(a), read_programs(b)
+    if Path(a).is_file() and Path(b).is_file() and len(left) == len(right) == 1:
+        left, right = {"program": next(iter(left.values()))}, {"program": next(iter(right.values()))}
+    differences = []
+    for rel in sorted(left.keys() & right.keys()):
+        prefix = "" if rel == "program" else f"{rel}: "
+        differences += [prefix + d for d in _program_diff.compare_programs(left[rel], right[rel])]
+    # A program beside the data on one side only is a note, not a difference of the variables.
+    notes = [f"program {rel} only in A (not compared)" for rel in sorted(left.keys() - right.keys())]
+    notes += [f"program {rel} only in B (not compared)" for rel in sorted(right.keys() - left.keys())]
+    return differences, notes
+
+
 def diff_saves(a: str | Path, b: str | Path, names: list[str] | None = None,
-               atol: float = 0.0) -> SaveDiff:
-    """Compare save ``a`` with save ``b``; raises a taxonomy error when either cannot be read."""
+               atol: float = 0.0, rtol: float = 0.0) -> SaveDiff:
+    """Compare save ``a`` with save ``b``; raises a taxonomy error when either cannot be read.
+
+    Two program files are compared as programs; directories have their variables and their
+    programs (matched by relative path) compared.
+    """
+    a_file_program = Path(a).is_file() and program_of(Path(a)) is not None
+    b_file_program = Path(b).is_file() and program_of(Path(b)) is not None
+    if a_file_program != b_file_program:
+        raise UsageError(f"{a if a_file_program else b} is a program and "
+                         f"{b if a_file_program else a} is not: compare a program with a program")
+    programs, notes = _compare_programs(a, b)
+    if a_file_program:
+        return SaveDiff(str(a), str(b), [], [], [], [], programs, notes)
     left, right = read_save(a, names), read_save(b, names)
     changed, same = [], []
     for name in sorted(left.keys() & right.keys()):
-        change = _compare(name, left[name], right[name], atol)
+        change = _compare(name, left[name], right[name], atol, rtol)
         if change is None:
             same.append(name)
         else:
             changed.append(change)
     return SaveDiff(str(a), str(b), sorted(left.keys() - right.keys()),
-                    sorted(right.keys() - left.keys()), changed, same)
-
+                    sorted(right.keys() - left.keys()), changed, same, programs, notes)
