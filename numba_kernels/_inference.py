@@ -15,7 +15,12 @@ from fluidspec.numba_kernels import _files, _fluid
 from fluidspec.numba_kernels._io import _save, is_persistable, load_vars
 from fluidspec.spec import PADDLE_2_6_2_PROGRAM_VERSION, PROGRAM_ONLY_WARNING, VarType
 from fluidspec.spec import framework_pb2 as pb
-from fluidspec.spec.errors import FluidSpecError, InvalidArgumentError, MissingFileError
+from fluidspec.spec.errors import (
+    BadProgramError,
+    FluidSpecError,
+    InvalidArgumentError,
+    MissingFileError,
+)
 
 
 def _feed_names(feeded_var_names: Any) -> list[str]:
@@ -257,8 +262,13 @@ def _result(program: Any, path: str | None) -> list[Any]:
     """``[program, feeds, fetches]``; a BAD_PROGRAM names the model file (INF-LOAD-001)."""
     try:
         feeds = program.desc.get_feed_target_names()  # INF-LOAD-003: ordered by col
-        glob = program.global_block()
-        fetches = [glob.var(name) for name in program.desc.get_fetch_target_names()]
+        fetch_names = program.desc.get_fetch_target_names()
     except FluidSpecError as err:
         raise err.with_context(path=path) from None
-    return [program, feeds, fetches]
+    glob = program.global_block()
+    for name in [*feeds, *fetch_names]:
+        if not glob.has_var(name):
+            raise BadProgramError("a feed/fetch target is not a variable of the global block",
+                                  path=path, var=name, expected="a declared variable",
+                                  found="none")
+    return [program, feeds, [glob.var(name) for name in fetch_names]]

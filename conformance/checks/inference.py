@@ -335,7 +335,11 @@ def check_inference_bad_model(ctx: CheckContext) -> None:
     for what, raw in (("garbage bytes", b"\xff\xfe not a program"),
                       ("a tensor record", record_bytes(np.ones(3, np.float32))),
                       ("a ProgramDesc without blocks", no_blocks),
-                      ("fetch ops with cols 0 and 2", _fetch_cols_program([0, 2]))):
+                      ("fetch ops with cols 0 and 2", _fetch_cols_program([0, 2])),
+                      ("a fetch of an undeclared variable",
+                       _fetch_cols_program([0], declared=False)),
+                      ("a feed into an undeclared variable",
+                       _fetch_cols_program([0], feed_undeclared=True))):
         d = ctx.fresh_dir("m")
         os.makedirs(d)
         Path(d, "__model__").write_bytes(raw)
@@ -348,18 +352,28 @@ def check_inference_bad_model(ctx: CheckContext) -> None:
                 f"not the model file")
 
 
-def _fetch_cols_program(cols: list[int]) -> bytes:
-    """A ProgramDesc whose only flaw is its fetch ops' ``col`` attributes (INF-LOAD-001)."""
+def _fetch_cols_program(cols: list[int], *, declared: bool = True,
+                        feed_undeclared: bool = False) -> bytes:
+    """A ProgramDesc with fetch ops of the given ``col`` attributes, reading ``y<i>`` (declared or
+    not), and with ``feed_undeclared`` a feed op writing a variable the block does not declare:
+    each flaw is one INF-LOAD-001 names."""
     from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
 
     desc = ProgramDesc()
     block = desc.blocks.add(idx=0, parent_idx=-1)
     block.vars.add(name="fetch", persistable=True).type.type = VarType.FETCH_LIST
+    if feed_undeclared:
+        block.vars.add(name="feed", persistable=True).type.type = VarType.FEED_MINIBATCH
+        op = block.ops.add(type="feed")
+        op.inputs.add(parameter="X", arguments=["feed"])
+        op.outputs.add(parameter="Out", arguments=["x_undeclared"])
+        op.attrs.add(name="col", type=AttrType.INT, i=0)
     for i, col in enumerate(cols):
-        var = block.vars.add(name=f"y{i}")
-        var.type.type = VarType.LOD_TENSOR
-        var.type.lod_tensor.tensor.data_type = VarType.FP32
-        var.type.lod_tensor.tensor.dims.extend([-1, 2])
+        if declared:
+            var = block.vars.add(name=f"y{i}")
+            var.type.type = VarType.LOD_TENSOR
+            var.type.lod_tensor.tensor.data_type = VarType.FP32
+            var.type.lod_tensor.tensor.dims.extend([-1, 2])
         op = block.ops.add(type="fetch")
         op.inputs.add(parameter="X", arguments=[f"y{i}"])
         op.outputs.add(parameter="Out", arguments=["fetch"])
