@@ -47,8 +47,9 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         names = names_from(args.names) if args.names else None
-        for given, what in ((args.a, "A"), (args.b, "B")):
-            _check_not_empty(given, what)
+        if Path(args.a).exists() and Path(args.b).exists():  # a missing one is MISSING_FILE
+            for given, what in ((args.a, "A"), (args.b, "B")):
+                _check_not_empty(given, what)
         result = diff_saves(args.a, args.b, names, args.atol, args.rtol)
     except FluidSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)

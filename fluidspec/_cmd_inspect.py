@@ -1,4 +1,4 @@
-"""``fluidspec inspect PATH [--json]``."""
+"""``fluidspec inspect PATH [--json] [--values] [--program FILE]``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ import os
 import sys
 from pathlib import Path
 
-from fluidspec._usage import UsageError
+from fluidspec._usage import UsageError, existing_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="a tensor file, a combined file, or a directory of saved files")
     parser.add_argument("--json", action="store_true",
                         help="print JSON Lines: one JSON object per record or program file")
+    parser.add_argument("--values", action="store_true",
+                        help="per-record value statistics (min, max, mean, NaN and Inf counts, "
+                        "first elements), read in chunks")
+    parser.add_argument("--program", metavar="FILE",
+                        help="the program (__model__, .pdmodel or PIR .json) whose saved "
+                        "variables name the records of a combined file; by default the one "
+                        "beside it (X.pdmodel / X.json for X.pdiparams, __model__ for __params__)")
 
 
 def _check_input(path: str) -> None:
@@ -32,12 +39,22 @@ def _check_input(path: str) -> None:
         raise UsageError(f"{path}: not a regular file or directory (a device, pipe or socket)")
 
 
+def _check_program(program: str | None, path: str) -> Path | None:
+    if program is None:
+        return None
+    if Path(path).is_dir():
+        raise UsageError(f"--program {program}: names the records of one file, and {path} is "
+                         "a directory")
+    return existing_input(program, "--program", kind="file")
+
+
 def main(args: argparse.Namespace) -> int:
     _check_input(args.path)
+    program = _check_program(args.program, args.path)
     from fluidspec._inspect import run
 
     try:
-        return run(args.path, args.json)
+        return run(args.path, args.json, program=program, values=args.values)
     except BrokenPipeError:
         # `fluidspec inspect big_dir | head`: the reader left; stop quietly, not with a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,7 +16,8 @@ from pathlib import Path
 from fluidspec.spec import LFS_POINTER_PREFIX
 from fluidspec.spec.errors import NotATensorFileError
 
-__all__ = ["HEAD_SIZE", "Identity", "identify", "is_pir_json", "not_a_tensor_file"]
+__all__ = ["HEAD_SIZE", "Identity", "identify", "is_pir_json", "is_side_file",
+           "not_a_tensor_file"]
 
 #: How much of a file identification reads: enough for every magic and for ONNX's first fields.
 HEAD_SIZE = 4096
@@ -90,6 +91,12 @@ def _looks_like_safetensors(head: bytes, size: int) -> bool:
     return 2 <= length <= size - 8 and head[8:9] == b"{"
 
 
+def is_side_file(path: Path) -> bool:
+    """paddle.jit.save's ``.pdiparams.info`` (Paddle 2.x): kept beside a model, holding no
+    variable; a directory scan passes over it instead of failing on it."""
+    return path.name.endswith(".pdiparams.info")
+
+
 def _pickle_identity(path: Path) -> Identity:
     name = path.name
     if name.endswith(".pdiparams.info"):
@@ -127,5 +134,4 @@ def identify(path: Path, head: bytes, size: int) -> Identity | None:
 
 def not_a_tensor_file(identity: Identity, path: Path | str) -> NotATensorFileError:
     """The taxonomy error (FMT-SAFE-004) for a file :func:`identify` named."""
-    return NotATensorFileError(identity.message, path=path, offset=0,
-                               expected="a tensor record", found=identity.what)
+    return NotATensorFileError(identity.message, path=path, offset=0)

@@ -188,11 +188,6 @@ def program_of(file: Path) -> dict[str, Any] | None:
     return _program_view.dispatch(file, str(file))
 
 
-def _is_side_file(file: Path) -> bool:
-    # paddle.jit.save's pickled parameter attributes (Paddle 2.x): not a variable.
-    return file.name.endswith(".pdiparams.info")
-
-
 def read_save(path: str | Path, names: list[str] | None = None) -> dict[str, SavedVar]:
     """``name -> SavedVar`` for a directory, a combined file or a memory dump (module docstring)."""
     root = Path(path)
@@ -204,7 +199,7 @@ def read_save(path: str | Path, names: list[str] | None = None) -> dict[str, Sav
                              else _companion_names(root, records), "", str(root))
     out: dict[str, SavedVar] = {}
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        if _is_side_file(file) or program_of(file) is not None:
+        if _detect.is_side_file(file) or program_of(file) is not None:
             continue  # programs are compared by read_programs
         rel = file.relative_to(root).as_posix()
         records = _records(file)
@@ -277,7 +272,9 @@ def _compare(name: str, a: SavedVar, b: SavedVar, atol: float, rtol: float) -> V
 def _compare_programs(a: str | Path, b: str | Path) -> tuple[list[str], list[str]]:
     """(differences, notes) between the programs of two saves, matched by relative path."""
     left, right = read_programs(a), read_programs(b)
-    if Path(a).is_file() and Path(b).is_file() and len(left) == len(right) == 1:
+    if len(left) == len(right) == 1 and left.keys() != right.keys():
+        # One program on each side (two program files; model.pdmodel beside model.json) are
+        # the two saves' programs whatever their names.
         left, right = {"program": next(iter(left.values()))}, {"program": next(iter(right.values()))}
     differences = []
     for rel in sorted(left.keys() & right.keys()):

@@ -1,8 +1,12 @@
 """``fluidspec inspect``: show what saved files hold, record by record, with annotated headers.
 
 A file is read as a stream of dense-tensor records, or as one SelectedRows record when that
-fails (FMT-SNIFF-001); program files go to ``fluidspec._program_view`` (PROG-SNIFF-001).  Only
-the pure-Python codec is imported (no numba), so the command starts fast.
+fails (FMT-SNIFF-001); program files go to ``fluidspec._program_view`` (PROG-SNIFF-001) and
+Paddle 3 PIR ``.json`` programs to ``fluidspec._pir_view``; files of other formats are named by
+``fluidspec._detect``.  The records of a combined file are named from the program beside it
+(``fluidspec._record_names``).  Files are mapped, not read: only header pages are touched, and
+``--values`` reads the data in chunks (``fluidspec._values``).  Only the pure-Python codec is
+imported (no numba), so the command starts fast.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from fluidspec import _program_view
+from fluidspec import _detect, _pir_view, _program_view, _record_names
+from fluidspec._values import ValueSource, map_file, value_stats
 from fluidspec.reference.codec import RecordHeader, read_lod_tensor_header, read_records
-from fluidspec.spec.errors import FluidSpecError, MissingFileError
+from fluidspec.spec.errors import FluidSpecError, MissingFileError, TruncatedError
 
 __all__ = ["FileReport", "scan", "inspect_path", "run"]
 
 _LIST_SHOWN = 8  # longest LoD level / row list the human view prints in full
+_HEX_SHOWN = 16  # bytes of a field the human view prints
 
 
 @dataclass
@@ -33,7 +39,22 @@ class FileReport:
     program: dict[str, Any] | None = None
     error: FluidSpecError | None = None
     os_error: str | None = None  # the file could not be read at all (permissions, ...)
-    buf: bytes = b""
+    buf: Any = b""  # the file's bytes: an mmap (or b"" when empty)
+    names: list[str] | None = None  # of the records, from the program beside a combined file
+    note: str | None = None  # why the records are left unnamed
+    values: list[dict[str, Any]] | None = None  # --values: statistics per record
+
+    def record_json(self, i: int, h: RecordHeader) -> dict[str, Any]:
+        """The ``--json`` object of record ``i``: its header, name and value statistics."""
+        out = h.to_json(str(self.path))
+        if self.names is not None:
+            out = {"path": out.pop("path"), "name": self.names[i], **out}
+        if self.values is not None and i < len(self.values):
+            out["values"] = self.values[i]
+        return out
+
+    def records_json(self) -> list[dict[str, Any]]:
+        return [self.record_json(i, h) for i, h in enumerate(self.headers)]
 
 
 # Formats people mistake for Fluid tensor files (paddle.save's pickle, python/paddle/framework/io.py
@@ -59,27 +80,66 @@ def _files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file())
 
 
-def _inspect_file(file: Path) -> FileReport:
-    shown = str(file)
+def _open(report: FileReport) -> bool:
+    """Fill in what the file is when it is not tensor data; True when its records are to be read."""
+    file, shown = report.path, str(report.path)
+    with file.open("rb") as fh:
+        head = fh.read(_detect.HEAD_SIZE)
+    report.size = file.stat().st_size
+    if report.size == 0:
+        report.error = TruncatedError(
+            "the file is empty: nothing was saved in it (save it again, or copy it again)",
+            path=shown, offset=0, expected="a tensor record", found="0 bytes")
+        return False
+    if _detect.is_pir_json(head):
+        report.program = _pir_view.pir_view(file.read_bytes(), shown)
+        return False
+    identity = _detect.identify(file, head, report.size)
+    if identity is not None:
+        report.error = _detect.not_a_tensor_file(identity, shown)
+        return False
+    # Program files are not tensor records: fluidspec._program_view reads them (PROG-SNIFF-001).
+    report.program = _program_view.dispatch(file, shown)
+    if report.program is not None:
+        return False
+    report.buf = map_file(file)
+    return True
+
+
+def _name_records(report: FileReport, program: Path | None) -> None:
+    """Names for a combined file's records from ``program`` or the program beside the file."""
+    source = program or _record_names.companion_program(report.path)
+    if source is None or not report.headers:
+        return
+    try:
+        saved = _record_names.program_names(source)
+    except (FluidSpecError, OSError) as exc:
+        report.note = f"{source} gives no names: {exc}"
+        return
+    report.names, report.note = _record_names.match_names(
+        saved, [h.dims for h in report.headers], str(source))
+
+
+def _inspect_file(file: Path, program: Path | None = None, values: bool = False) -> FileReport:
     report = FileReport(file)
     try:
-        # Program files are not tensor records: fluidspec._program_view reads them (PROG-SNIFF-001).
-        report.program = _program_view.dispatch(file, shown)
-        if report.program is not None:
+        if not _open(report):
             return report
-        report.buf = file.read_bytes()
     except FluidSpecError as exc:
         report.error = exc
         return report
     except OSError as exc:
-        report.os_error = f"cannot read {shown}: {exc.strerror or exc}"
+        report.os_error = f"cannot read {file}: {exc.strerror or exc}"
         return report
-    report.size = len(report.buf)
     try:
-        report.headers = read_records(report.buf, path=shown)
+        report.headers = read_records(report.buf, path=str(file))
     except FluidSpecError as exc:
         report.error = exc
         report.headers = _records_before(report.buf, exc.offset)
+        return report
+    _name_records(report, program)
+    if values:
+        report.values = [value_stats(ValueSource.of(file, h)) for h in report.headers]
     return report
 
 
@@ -103,14 +163,27 @@ def _records_before(buf: bytes, offset: int | None) -> list[RecordHeader]:
     return headers
 
 
-def scan(path: str | Path) -> Iterator[FileReport]:
-    """One report per file: ``path`` itself, or every file under it in sorted order."""
+def scan(path: str | Path, program: Path | None = None,
+         values: bool = False) -> Iterator[FileReport]:
+    """One report per file: ``path`` itself, or every file under it in sorted order.
+
+    ``program`` names the records of ``path`` (a file); ``values`` adds value statistics.
+    """
     root = Path(path)
     if not root.exists():
         yield FileReport(root, error=MissingFileError("no such file or directory", path=root))
         return
-    for file in [root] if root.is_file() else _files_under(root):
-        yield _inspect_file(file)
+    if root.is_file():
+        yield _inspect_file(root, program, values)
+        return
+    for file in _files_under(root):
+        if _detect.is_side_file(file):
+            yield FileReport(file, program={
+                "path": str(file), "kind": "JitSaveInfo", "size": file.stat().st_size,
+                "note": "paddle.jit.save's pickled parameter attributes (Paddle 2.x); no "
+                        "variables in it"})
+        else:
+            yield _inspect_file(file, program, values)
 
 
 def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpecError]]:
@@ -126,11 +199,11 @@ def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpec
     for report in scan(path):
         if report.error is not None:
             errors.append(report.error)
-            records.extend(h.to_json(str(report.path)) for h in report.headers)
+            records.extend(report.records_json())
         elif report.program is not None:
             records.append(report.program)
         else:
-            records.extend(h.to_json(str(report.path)) for h in report.headers)
+            records.extend(report.records_json())
     return records, errors
 
 
@@ -138,9 +211,9 @@ def inspect_path(path: str | Path) -> tuple[list[dict[str, Any]], list[FluidSpec
 # Human-readable view
 
 
-def _hex(raw: bytes, limit: int = 16) -> str:
-    shown = " ".join(f"{b:02x}" for b in raw[:limit])
-    return shown + (f" … ({len(raw)} bytes)" if len(raw) > limit else "")
+def _hex(raw: bytes, size: int) -> str:
+    shown = " ".join(f"{b:02x}" for b in raw[:_HEX_SHOWN])
+    return shown + (f" … ({size} bytes)" if size > _HEX_SHOWN else "")
 
 
 def _short(values: list[int]) -> str:
@@ -149,15 +222,16 @@ def _short(values: list[int]) -> str:
     return f"[{', '.join(map(str, values[:_LIST_SHOWN]))}, … ({len(values)} values)]"
 
 
-def _annotated_fields(buf: bytes, h: RecordHeader) -> list[tuple[int, bytes, str]]:
-    """(offset, bytes, meaning) for every header field of a record, then its data.
+def _annotated_fields(buf: Any, h: RecordHeader) -> list[tuple[int, bytes, int, str]]:
+    """(offset, first bytes, size, meaning) for every header field of a record, then its data.
 
     The fields are those of the grammars in spec/chapters/format.md §1.1 and §1.5.
     """
-    out: list[tuple[int, bytes, str]] = []
+    out: list[tuple[int, bytes, int, str]] = []
 
     def add(at: int, size: int, meaning: str) -> None:
-        out.append((at, buf[at : at + size], meaning))
+        # Only the bytes shown are sliced: a 1 GiB data field is not copied to print 16 of them.
+        out.append((at, bytes(buf[at : at + min(size, _HEX_SHOWN)]), size, meaning))
 
     if h.kind == "SelectedRows":
         rows = h.rows or []
@@ -190,15 +264,25 @@ def _render_file(report: FileReport) -> str:
                  f"{report.error.offset}, {report.size} bytes"]
     else:
         lines = [f"{report.path}: {len(report.headers)} record(s), {report.size} bytes"]
-    for h in report.headers:
+    if report.names is not None:
+        lines[0] += ", names from the program"
+    for i, h in enumerate(report.headers):
         lod = f" lod {_short_lod(h.lod)}" if h.lod else ""
         extra = (f" rows {_short(h.rows or [])} height {h.height}"
                  if h.kind == "SelectedRows" else "")
-        lines.append(f"  record at {h.offset}: {h.kind} {h.data_type_name} {h.dims}{lod}{extra}, "
-                     f"{h.data_nbytes} data bytes at {h.data_offset}")
-        for at, raw, meaning in _annotated_fields(report.buf, h):
-            lines.append(f"    {at:08x}  {_hex(raw):<64}  {meaning}")
+        name = f" ({report.names[i]})" if report.names is not None else ""
+        lines.append(f"  record at {h.offset}{name}: {h.kind} {h.data_type_name} {h.dims}{lod}"
+                     f"{extra}, {h.data_nbytes} data bytes at {h.data_offset}")
+        if report.values is not None and i < len(report.values):
+            lines.append(f"    values: {_render_stats(report.values[i])}")
+        for at, raw, size, meaning in _annotated_fields(report.buf, h):
+            lines.append(f"    {at:08x}  {_hex(raw, size):<64}  {meaning}")
     return "\n".join(lines)
+
+
+def _render_stats(stats: dict[str, Any]) -> str:
+    return (f"min {stats['min']}, max {stats['max']}, mean {stats['mean']}, "
+            f"NaN {stats['nan']}, Inf {stats['inf']}, first {stats['first']}")
 
 
 def _short_lod(lod: list[list[int]]) -> str:
@@ -209,37 +293,51 @@ def _short_lod(lod: list[list[int]]) -> str:
 # The command
 
 
-def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def _report_failure(report: FileReport, as_json: bool, out: TextIO, err: TextIO) -> None:
+    if report.headers:  # the good records before the point of failure
+        if as_json:
+            _write_json_lines(report.records_json(), out)
+        else:
+            print(_render_file(report), file=out)
+    out.flush()  # keep the human view and the errors in file order on a terminal
+    print(f"error: {report.error or report.os_error}", file=err)
+    hint = lookalike(bytes(report.buf[:8])) if report.error is not None else None
+    if hint:
+        print(f"  hint: the file looks like {hint}", file=err)
+
+
+def _render_program(view: dict[str, Any]) -> str:
+    if view["kind"] == "JitSaveInfo":
+        return f"{view['path']}: {view['note']}, {view['size']} bytes"
+    if view["kind"] == "PIRProgram":
+        return _pir_view.render_pir(view)
+    return _program_view.render_program(view)
+
+
+def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr, *,
+        program: Path | None = None, values: bool = False) -> int:
     """The ``inspect`` command; returns the exit status (1 when any file is bad or unreadable).
 
     Errors go to ``err`` as ``error: ID: message (file, offset, ...; expected ..., found ...)``,
     never as a traceback; ``--json`` output on ``out`` stays valid JSON Lines either way (ERR-003).
+    Records left unnamed although a program was there get a ``note:`` line on ``err`` saying why.
     """
     failed = False
-    for report in scan(path):
-        records: list[dict[str, Any]] = []
+    for report in scan(path, program, values):
         if report.error is not None or report.os_error is not None:
             failed = True
-            if report.headers:  # the good records before the point of failure
-                if as_json:
-                    _write_json_lines((h.to_json(str(report.path)) for h in report.headers), out)
-                else:
-                    print(_render_file(report), file=out)
-            out.flush()  # keep the human view and the errors in file order on a terminal
-            print(f"error: {report.error or report.os_error}", file=err)
-            hint = lookalike(report.buf) if report.error is not None else None
-            if hint:
-                print(f"  hint: the file looks like {hint}", file=err)
-        elif as_json:
-            if report.program is not None:
-                records.append(report.program)
-            else:
-                records.extend(h.to_json(str(report.path)) for h in report.headers)
+            _report_failure(report, as_json, out, err)
+            continue
+        if as_json:
+            _write_json_lines([report.program] if report.program is not None
+                              else report.records_json(), out)
         elif report.program is not None:
-            print(_program_view.render_program(report.program), file=out)
+            print(_render_program(report.program), file=out)
         else:
             print(_render_file(report), file=out)
-        _write_json_lines(records, out)
+        if report.note:
+            out.flush()
+            print(f"note: {report.note}", file=err)
     return 1 if failed else 0
 
 
