@@ -204,7 +204,7 @@ _STYLE = """<style>
   vertical-align: top; min-width: 6em; }
 .compat-table thead th { position: sticky; top: 0; background: var(--md-default-bg-color, #fff); }
 .compat-fail { background: #fde2e2; }
-.compat-ok a, .compat-pass { color: inherit; }
+.compat-table td a { text-decoration: underline dotted; }
 .compat-pass { background: #e3f6e3; }
 .compat-unavailable, .compat-not-claimed { color: #777; }
 .compat-clauses { margin: 0.4em 0; }
