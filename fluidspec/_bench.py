@@ -29,9 +29,11 @@ import numpy as np
 
 CASES = ("1x256MiB-f32-combined", "10000x1KiB-f32-combined", "10000x1KiB-f32-separate",
          "mixed-dtypes-lod-combined", "jit")
-IMPLS = ("limit-memcpy-fresh", "limit-memcpy-prealloc", "limit-python-files", "numpy", "pickle",
-         "safetensors", "reference", "numba", "paddle-2.6.2")
-OPS = ("encode", "decode", "decode-copy", "save", "load", "warm-start")
+IMPLS = ("limit-memcpy-fresh", "limit-memcpy-prealloc", "limit-python-files", "numpy",
+         "numpy-fromfile", "pickle", "safetensors", "reference", "numba", "paddle-2.6.2",
+         "numba-floor", "python-pass", "fluidspec-inspect")
+OPS = ("encode", "decode", "decode-copy", "save", "load", "warm-start", "first-save", "cli-start")
+SCHEMA = 2  # 2: targets carry value_min and verdict; jit has first-save and cli-start
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -328,6 +330,9 @@ class Bench:
                 return f.read()
 
         run(case, "load", "limit-python-files", plain_read, nbytes, n)
+        if n == 1:  # the same file's bytes, read by numpy into a new array
+            run(case, "load", "numpy-fromfile",
+                lambda: np.fromfile(os.path.join(d, "combined"), np.uint8), nbytes, n)
         if not has_bf16:
             def npy_load() -> list[np.ndarray]:
                 with open(os.path.join(d, "npy"), "rb") as f:
@@ -451,17 +456,34 @@ class Bench:
         run(case, "load", "numba", numba_load, nbytes, n)
 
     def warm_start(self) -> None:
+        """Fresh processes: the JIT-cache warm start, the first save beside the numba floor
+        (import numba, first call of one trivial cached function), and ``fluidspec inspect``
+        beside ``python -c pass``."""
+        small = "[np.zeros((2, 3), np.float32)]"
         code = {
             "numba": "import numpy as np; from fluidspec.numba_kernels import arrays as A; "
-                     "A.decode(A.encode([np.zeros((2, 3), np.float32)]))",
+                     f"A.decode(A.encode({small}))",
             "reference": "import numpy as np; from fluidspec.reference import codec as C; "
-                         "C.decode_combined(C.encode_combined([(np.zeros((2, 3), np.float32), None)]))",
+                         "C.decode_combined(C.encode_combined([(np.zeros((2, 3), np.float32), "
+                         "None)]))",
         }
         for impl, src in code.items():
-            def spawn(src: str = src) -> None:
-                subprocess.run([sys.executable, "-c", src], check=True, cwd=REPO)
-
-            self.run("jit", "warm-start", impl, spawn, 24, 1)
+            self.run("jit", "warm-start", impl, _spawner(["-c", src]), 24, 1)
+        self.flush()
+        Path(self.tmp, "_numba_floor.py").write_text(
+            "import numba\n\n\n@numba.njit(cache=True)\ndef one(x):\n    return x + 1\n",
+            encoding="utf-8")
+        floor = f"import sys; sys.path.insert(0, {self.tmp!r}); import _numba_floor; " \
+                "_numba_floor.one(1)"
+        first = os.path.join(self.tmp, "first-save")
+        save = ("import numpy as np; from fluidspec.numba_kernels import files; "
+                f"files.save_combined({first!r}, {small})")
+        self.run("jit", "first-save", "numba-floor", _spawner(["-c", floor]), 24, 1)
+        self.run("jit", "first-save", "numba", _spawner(["-c", save]), 24, 1)
+        self.flush()
+        self.run("jit", "cli-start", "python-pass", _spawner(["-c", "pass"]), 24, 1)
+        self.run("jit", "cli-start", "fluidspec-inspect",
+                 _spawner(["-m", "fluidspec", "inspect", first], quiet=True), 24, 1)
         self.flush()
 
     def paddle(self, sizes: dict[str, dict[str, int]]) -> None:
@@ -480,6 +502,15 @@ class Bench:
             return
         for row in json.loads(proc.stdout.strip().splitlines()[-1]):
             self.results.append(Result(**row))
+
+
+def _spawner(argv: list[str], quiet: bool = False) -> Callable[[], None]:
+    """A fresh ``python`` process running ``argv``: one timing of a process start."""
+    def spawn() -> None:
+        subprocess.run([sys.executable, *argv], check=True, cwd=REPO,
+                       stdout=subprocess.DEVNULL if quiet else None)
+
+    return spawn
 
 
 def _safetensors() -> Any:
@@ -599,45 +630,12 @@ def _fmt(seconds: float) -> str:
 
 
 def targets(results: list[Result]) -> list[dict[str, Any]]:
-    """The issue's targets, each with the measured figure and met / missed."""
-    out: list[dict[str, Any]] = []
+    """The targets with their verdicts (``fluidspec._bench_targets``)."""
+    from fluidspec import _bench_targets
 
-    def ratio(name: str, case: str, op: str, slow: str, fast: str, need: float) -> None:
-        a, b = _find(results, case, op, slow), _find(results, case, op, fast)
-        if a and b and _same_size(a, b):
-            value = a.median_s / b.median_s
-            out.append({"target": name, "value": round(value, 3), "need": f">= {need}",
-                        "met": value >= need})
-        else:
-            out.append({"target": name, "value": None, "need": f">= {need}", "met": None})
-
-    big, small, sep = CASES[0], CASES[1], CASES[2]
-    ratio("encode 1x256MiB: throughput vs fresh numpy copy", big, "encode",
-          "limit-memcpy-fresh", "numba", 0.9)
-    ratio("encode 1x256MiB: speed-up over Paddle save-to-memory", big, "encode",
-          "paddle-2.6.2", "numba", 15)
-    ratio("decode 1x256MiB zero-copy: speed-up over Paddle load-from-memory", big, "decode",
-          "paddle-2.6.2", "numba", 100)
-    ratio("decode-copy 1x256MiB: throughput vs fresh numpy copy", big, "decode-copy",
-          "limit-memcpy-fresh", "numba", 0.9)
-    for op in ("encode", "decode"):
-        r = _find(results, small, op, "numba")
-        per = r.median_s / r.count * 1e6 if r else None
-        out.append({"target": f"10000x1KiB combined {op}: µs per tensor",
-                    "value": None if per is None else round(per, 3), "need": "<= 1.0",
-                    "met": None if per is None else per <= 1.0})
-    a, b = _find(results, sep, "save", "numba"), _find(results, sep, "save", "limit-python-files")
-    value = a.median_s / b.median_s if a and b else None
-    out.append({"target": "10000x1KiB separate save: time vs plain Python loop",
-                "value": None if value is None else round(value, 3), "need": "<= 1.2",
-                "met": None if value is None else value <= 1.2})
-    r = _find(results, "jit", "warm-start", "numba")
-    out.append({"target": "warm start with JIT cache (s)",
-                "value": None if r is None else round(r.median_s, 3), "need": "<= 0.5",
-                "met": None if r is None else r.median_s <= 0.5})
-    return out
+    return _bench_targets.judge_all(results)
 
 
 def to_json(results: list[Result], notes: list[str]) -> dict[str, Any]:
-    return {"results": [asdict(r) for r in results], "notes": notes,
+    return {"schema": SCHEMA, "results": [asdict(r) for r in results], "notes": notes,
             "targets": targets(results)}

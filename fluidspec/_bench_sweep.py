@@ -1,0 +1,254 @@
+"""``fluidspec bench --sweep``: how save and load scale with the size of one tensor and with the
+number of tensors.
+
+Sizes run 1 KiB to 1 GiB in powers of 4 (one float32 tensor in a combined file); counts run 1 to
+100,000 in powers of 10 (tensors of 1 KiB, combined and one file each).  numba_kernels, the
+reference and a plain write/read of the same bytes are timed side by side at every point, round
+by round (``_bench.Bench``).  ``scaling`` turns two points of a curve into the figure the targets
+and the docs use: time per byte (or per tensor) at the largest point over that at a smaller one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+SIZES = tuple(KIB * 4 ** k for k in range(11))  # 1 KiB .. 1 GiB
+COUNTS = (1, 10, 100, 1000, 10_000, 100_000)
+SWEEP_CASES = ("sweep-size-combined", "sweep-count-combined", "sweep-count-separate")
+SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
+SIZE_STEP = 16  # per byte at the largest size vs at 1/16 of it: 1 GiB vs 64 MiB
+COUNT_STEP = 10  # per tensor at the largest count vs at 1/10 of it
+SCALING_BOUND = 1.3
+
+
+def parse_size(text: str) -> int:
+    """``1MiB``, ``64KiB``, ``1GiB`` or a plain number of bytes."""
+    units = {"kib": KIB, "mib": MIB, "gib": GIB, "b": 1, "": 1}
+    t = text.strip().lower()
+    for suffix in ("kib", "mib", "gib", "b", ""):
+        if t.endswith(suffix) and t[:len(t) - len(suffix)].strip().isdigit():
+            return int(t[:len(t) - len(suffix)]) * units[suffix]
+    raise ValueError(f"not a size: {text!r} (say 1MiB, 64KiB, 1GiB or a number of bytes)")
+
+
+def default_max_size(tmp: str) -> tuple[int, str]:
+    """The largest size the machine has room for: a quarter of the available memory and of
+    the free disk (the tensor, its encoded copy and the files of three writers), at most 1 GiB."""
+    disk = shutil.disk_usage(tmp).free // 4
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            avail = next(int(line.split()[1]) * KIB for line in f
+                         if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        avail = GIB * 4
+    room = min(disk, avail // 4, GIB)
+    size = max((s for s in SIZES if s <= room), default=SIZES[0])
+    why = "1 GiB, the sweep's top" if size == GIB else (
+        f"capped by {'free disk' if disk < avail // 4 else 'available memory'}: "
+        f"{size // MIB} MiB")
+    return size, why
+
+
+def scaling(rows: Iterable[dict[str, Any]], case: str, op: str, impl: str, per: str,
+            step: int, at: int | None = None) -> dict[str, Any] | None:
+    """Time per unit at the largest point (or ``at``) over time per unit at 1/``step`` of it.
+
+    ``per`` is ``"bytes"`` (time per byte, along a size sweep) or ``"count"`` (time per
+    tensor, along a count sweep).  Returns ``{"at", "vs", "ratio", "ratio_min"}`` — medians and
+    minima — or None when either point is missing.  1.0 is linear scaling; above it, each
+    unit costs more at the larger point.
+    """
+    points = {r[per]: r for r in rows if (r["case"], r["op"], r["impl"]) == (case, op, impl)}
+    if not points:
+        return None
+    top = max(points) if at is None else at
+    low = top // step
+    if top not in points or low not in points or low <= 0:
+        return None
+    hi, lo = points[top], points[low]
+    ratio = (hi["median_s"] / top) / (lo["median_s"] / low)
+    ratio_min = (hi["min_s"] / top) / (lo["min_s"] / low)
+    return {"at": top, "vs": low, "ratio": round(ratio, 4), "ratio_min": round(ratio_min, 4)}
+
+
+def sweep_targets(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """numba's scaling, save and load: per byte at 1 GiB within 1.3x of that at 64 MiB; per
+    tensor at 100,000 within 1.3x of that at 10,000.  Below the nominal top (a capped sweep) the
+    ratio at the top reached is shown, and the target is "not measured"."""
+    out = []
+    plans = [("sweep-size-combined", "bytes", SIZE_STEP, GIB, "per byte at 1 GiB / at 64 MiB")]
+    plans += [(case, "count", COUNT_STEP, COUNTS[-1],
+               f"per tensor at 100,000 / at 10,000 ({case.rsplit('-', 1)[1]})")
+              for case in SWEEP_CASES[1:]]
+    for case, per, step, nominal, label in plans:
+        for op in ("save", "load"):
+            s = scaling(rows, case, op, "numba", per, step)
+            t: dict[str, Any] = {"target": f"sweep {op}: time {label}", "case": case, "op": op,
+                                 "impl": "numba", "kind": "ratio<=", "bound": SCALING_BOUND,
+                                 "need": f"<= {SCALING_BOUND:g}", "value": None,
+                                 "value_min": None, "met": None}
+            if s is None:
+                t["verdict"] = "not measured (sweep points missing)"
+            else:
+                t.update(value=s["ratio"], value_min=s["ratio_min"])
+                if s["at"] != nominal:
+                    t["verdict"] = f"not measured (sweep stops at {s['at']:,}; ratio there shown)"
+                else:
+                    t["met"] = s["ratio"] <= SCALING_BOUND
+                    t["verdict"] = "met" if t["met"] else "not met"
+            out.append(t)
+    return out
+
+
+def _tensor(nbytes: int) -> np.ndarray:
+    return np.arange(nbytes // 4, dtype=np.float32)
+
+
+def _size_point(bench: Any, nbytes: int) -> None:
+    from fluidspec.numba_kernels import files as numba_files
+    from fluidspec.reference import codec as ref
+
+    arrs = [_tensor(nbytes)]
+    encoded = ref.encode_combined([(arrs[0], None)])
+    _combined_point(bench, SWEEP_CASES[0], arrs, encoded, numba_files, ref)
+
+
+def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: bytes,
+                    numba_files: Any, ref: Any) -> None:
+    n, nbytes = len(arrs), sum(a.nbytes for a in arrs)
+    target: dict[str, str] = {}
+
+    def new_target() -> None:
+        target["d"] = bench.fresh_dir()
+
+    def path() -> str:
+        return os.path.join(target["d"], "combined")
+
+    def plain_write() -> None:
+        with open(path(), "wb") as f:
+            f.write(encoded)
+
+    def ref_save() -> None:
+        with open(path(), "wb") as f:
+            for a in arrs:
+                f.writelines(ref.lod_tensor_parts(a, None))
+
+    bench.run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
+    bench.run(case, "save", "reference", ref_save, nbytes, n, new_target)
+    bench.run(case, "save", "numba", lambda: numba_files.save_combined(path(), arrs), nbytes, n,
+              new_target)
+    bench.flush()
+    keep = os.path.join(bench.tmp, f"{case}-{n}-{nbytes}")
+    Path(keep).write_bytes(encoded)
+    bench.run(case, "load", "limit-python-files", lambda: Path(keep).read_bytes(), nbytes, n)
+    bench.run(case, "load", "reference",
+              lambda: ref.decode_combined(Path(keep).read_bytes(), n, copy=False), nbytes, n)
+    bench.run(case, "load", "numba", lambda: numba_files.load_combined(keep, n), nbytes, n)
+    bench.flush()
+    os.remove(keep)
+
+
+def _count_points(bench: Any, count: int) -> None:
+    from fluidspec.numba_kernels import files as numba_files
+    from fluidspec.reference import codec as ref
+
+    arrs = [np.full(256, i, np.float32) for i in range(count)]
+    encoded = ref.encode_combined([(a, None) for a in arrs])
+    _combined_point(bench, SWEEP_CASES[1], arrs, encoded, numba_files, ref)
+    _separate_point(bench, arrs, numba_files, ref)
+
+
+def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: Any) -> None:
+    case, n = SWEEP_CASES[2], len(arrs)
+    nbytes = sum(a.nbytes for a in arrs)
+    names = [f"v{i:06d}" for i in range(n)]
+    records = [ref.encode_lod_tensor(a) for a in arrs]
+    target: dict[str, str] = {}
+
+    def new_target() -> None:
+        target["d"] = bench.fresh_dir()
+
+    def plain_write() -> None:
+        for name, rec in zip(names, records, strict=True):
+            with open(os.path.join(target["d"], name), "wb") as f:
+                f.write(rec)
+
+    def ref_save() -> None:
+        for name, a in zip(names, arrs, strict=True):
+            with open(os.path.join(target["d"], name), "wb") as f:
+                f.writelines(ref.lod_tensor_parts(a))
+
+    bench.run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
+    bench.run(case, "save", "reference", ref_save, nbytes, n, new_target)
+    bench.run(case, "save", "numba", lambda: numba_files.save_dense(target["d"], names, arrs),
+              nbytes, n, new_target)
+    bench.flush()
+    keep = os.path.join(bench.tmp, f"separate-{n}")
+    os.makedirs(keep)
+    target["d"] = keep
+    plain_write()
+    paths = [os.path.join(keep, name) for name in names]
+
+    def plain_read() -> list[bytes]:
+        out = []
+        for p in paths:
+            with open(p, "rb") as f:
+                out.append(f.read())
+        return out
+
+    bench.run(case, "load", "limit-python-files", plain_read, nbytes, n)
+    bench.run(case, "load", "reference",
+              lambda: [ref.decode_tensor_file(Path(p).read_bytes(), copy=False) for p in paths],
+              nbytes, n)
+    bench.run(case, "load", "numba", lambda: numba_files.load_dense(paths, names), nbytes, n)
+    bench.flush()
+    shutil.rmtree(keep, ignore_errors=True)
+
+
+def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], None],
+              repeats: int = 3) -> dict[str, Any]:
+    """The sweep's JSON part: ``{"sizes", "counts", "max_size", "max_size_why", "repeats",
+    "results", "scaling"}`` (results in ``_bench.Result``'s schema)."""
+    from fluidspec import _bench, numba_kernels
+
+    numba_kernels.warm_up()
+    bench = _bench.Bench(quick=True, progress=progress)
+    bench.repeats = repeats
+    try:
+        if max_size is None:
+            max_size, why = default_max_size(bench.tmp)
+        else:
+            why = "--max-size"
+        sizes = [s for s in SIZES if s <= max_size]
+        counts = [c for c in COUNTS if c <= max_count]
+        for nbytes in sizes:
+            _size_point(bench, nbytes)
+        for count in counts:
+            _count_points(bench, count)
+    finally:
+        bench.cleanup()
+    rows = [asdict(r) for r in bench.results]
+    return {"sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
+            "max_count": max_count, "repeats": repeats, "results": rows,
+            "scaling": scaling_table(rows), "notes": bench.notes}
+
+
+def scaling_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every implementation's scaling on every sweep curve (the docs print this)."""
+    out = []
+    for case in SWEEP_CASES:
+        per, step = ("bytes", SIZE_STEP) if case == SWEEP_CASES[0] else ("count", COUNT_STEP)
+        for op in ("save", "load"):
+            for impl in SWEEP_IMPLS:
+                s = scaling(rows, case, op, impl, per, step)
+                if s is not None:
+                    out.append({"case": case, "op": op, "impl": impl, "per": per, **s})
+    return out

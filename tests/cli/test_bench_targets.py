@@ -1,0 +1,75 @@
+"""``fluidspec bench``'s targets: verdicts from hand-made results, and the CLI printing them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from fluidspec import _bench_targets as bt
+
+BIG = "1x256MiB-f32-combined"
+
+
+def _row(case: str, op: str, impl: str, median: float, low: float, nbytes: int = 1 << 28,
+         count: int = 1) -> dict:
+    return {"case": case, "op": op, "impl": impl, "median_s": median, "min_s": low,
+            "max_s": median * 2, "bytes": nbytes, "count": count}
+
+
+def _target(name_start: str) -> bt.Target:
+    return next(t for t in bt.TARGETS if t.name.startswith(name_start))
+
+
+def test_save_is_judged_against_the_faster_of_numpy_and_a_plain_write():
+    t = _target("save 1x256MiB")
+    rows = [_row(BIG, "save", "numba", 0.22, 0.2), _row(BIG, "save", "numpy", 0.4, 0.3),
+            _row(BIG, "save", "limit-python-files", 0.2, 0.19)]
+    v = bt.judge(t, rows)
+    assert (v["value"], v["value_min"], v["met"], v["verdict"]) == (1.1, 1.0526, True, "met")
+    rows[0] = _row(BIG, "save", "numba", 0.25, 0.2)
+    assert bt.judge(t, rows)["verdict"] == "not met"
+
+
+def test_paddle_targets_without_paddle_are_not_measured_never_met():
+    rows = [_row(BIG, "load", "numba", 0.1, 0.1), _row(BIG, "load", "numpy-fromfile", 0.2, 0.2)]
+    v = bt.judge(_target("load 1x256MiB: time / Paddle"), rows)
+    assert v["met"] is None and v["verdict"] == "not measured (no Paddle)"
+    assert bt.judge(_target("load 1x256MiB: time / numpy.fromfile"), rows)["value"] == 0.5
+    rows.append(_row(BIG, "load", "paddle-2.6.2", 0.05, 0.05, count=1000))  # another size
+    v = bt.judge(_target("load 1x256MiB: time / Paddle"), rows)
+    assert v["met"] is None and "same size" in v["verdict"]
+
+
+def test_offsets_per_tensor_and_speeds():
+    rows = [_row("jit", "first-save", "numba", 0.6, 0.5, 24),
+            _row("jit", "first-save", "numba-floor", 0.5, 0.45, 24),
+            _row("10000x1KiB-f32-combined", "encode", "numba", 0.02, 0.01, 10240000, 10000),
+            _row(BIG, "encode", "numba", 0.1, 0.1), _row(BIG, "encode", "limit-memcpy-fresh",
+                                                         0.08, 0.09)]
+    v = bt.judge(_target("first save"), rows)
+    assert (v["value"], v["value_min"], v["met"]) == (0.1, 0.05, True)
+    v = bt.judge(_target("encode 10000x1KiB"), rows)
+    assert (v["value"], v["value_min"], v["met"]) == (2.0, 1.0, False)
+    v = bt.judge(_target("encode 1x256MiB: throughput"), rows)
+    assert (v["value"], v["value_min"], v["met"]) == (0.8, 0.9, False)
+    assert len(bt.judge_all(rows)) == len(bt.TARGETS)
+
+
+def test_the_cli_prints_every_target_with_a_verdict(tmp_path):
+    out = tmp_path / "bench.json"
+    out.write_text(json.dumps({"sweep": {"kept": True}}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluidspec", "bench", "--quick", "--only", "jit", "--json",
+         str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["sweep"] == {"kept": True} and data["schema"] >= 2
+    names = [t["target"] for t in data["targets"]]
+    assert names == [t.name for t in bt.TARGETS]
+    by = {t["target"]: t for t in data["targets"]}
+    assert by[_target("first save").name]["verdict"] in ("met", "not met")
+    assert by[_target("fluidspec inspect").name]["verdict"] in ("met", "not met")
+    assert by[_target("save 1x256MiB").name]["verdict"] == "not measured (numba not run)"
+    for name in names:
+        assert name in proc.stdout
