@@ -166,16 +166,26 @@ def _inference_args(layout: str, work: Path) -> dict[str, Any]:
             "params_filename": "params" if combined else None}
 
 
+#: What a wrong load of the model breaks, charged to the reader or (when the oracle, reading the
+#: same files, is wrong the same way) to the writer.
+_INFERENCE_CLAUSES = {"feeds": ("INF-LOAD-003", "INF-SAVE-004"),
+                      "fetches": ("INF-LOAD-003", "INF-SAVE-005"),
+                      "values": ("INF-LOAD-002", "INF-SAVE-008"),
+                      "error": ("INF-LOAD-002", "INF-SAVE-008")}
+
+
 def _inference_loaded(model: InferenceModel, back: Outcome, fetched: list[str]
                       ) -> tuple[str, str] | None:
-    """What is wrong with a load of the model: (clause, what), or None."""
+    """What is wrong with a load of the model: (a key of ``_INFERENCE_CLAUSES``, what), or None."""
+    if not back.ok:
+        return "error", f"load_inference_model failed: {_error(back)}"
     feeds, fetches = back.result.get("feed_target_names"), back.result.get("fetch_target_names")
     if feeds != model.feeds:
-        return "INF-LOAD-003", f"feed names {feeds}, expected {model.feeds}"
+        return "feeds", f"feed names {feeds}, expected {model.feeds}"
     if fetches != fetched:
-        return "INF-LOAD-003", f"fetch names {fetches}, the model fetches {fetched}"
+        return "fetches", f"fetch names {fetches}, the model fetches {fetched}"
     wrong = _compare({p: model.values[p] for p in model.kept}, back.scope)
-    return None if wrong is None else ("INF-LOAD-002", wrong[1])
+    return None if wrong is None else ("values", wrong[1])
 
 
 def _inference_cell(writer: Side, reader: Side, layout: str, work: Path,
@@ -197,21 +207,17 @@ def _inference_cell(writer: Side, reader: Side, layout: str, work: Path,
     except Exception:
         return _fault("writer", "PROG-SCHEMA-001", f"{model_path.name} is not a ProgramDesc")
     back = reader.adapter.run(ProgramSpec(), {}, Call("load_inference_model", args))
-    wrong = _inference_loaded(model, back, fetched) if back.ok else None
-    if back.ok and wrong is None:
+    wrong = _inference_loaded(model, back, fetched)
+    if wrong is None:
         return {"status": "pass"}
-    # Whoever's reading the oracle repeats is not at fault: the oracle reading the files
-    # wrongly too means the files are wrong.
-    again = oracle.run(ProgramSpec(), {}, Call("load_inference_model", args))
-    oracle_wrong = _inference_loaded(model, again, fetched) if again.ok else (
-        "INF-LOAD-002", f"the reference cannot load them either: {_error(again)}")
-    if oracle_wrong is not None and oracle is not reader.adapter:
-        return _fault("writer", oracle_wrong[0], f"{writer.name} wrote a model: {oracle_wrong[1]}")
-    if not back.ok:
-        return _fault("reader", "INF-LOAD-002",
-                      f"{reader.name} load_inference_model failed: {_error(back)}")
-    assert wrong is not None
-    return _fault("reader", wrong[0], f"{reader.name} loaded {wrong[1]}")
+    # The oracle reading the same files wrongly too means the files are wrong.
+    again = back if reader.adapter is oracle else oracle.run(
+        ProgramSpec(), {}, Call("load_inference_model", args))
+    oracle_wrong = _inference_loaded(model, again, fetched)
+    if oracle_wrong is not None:
+        return _fault("writer", _INFERENCE_CLAUSES[oracle_wrong[0]][1],
+                      f"{writer.name} wrote a model the reference reads wrongly: {oracle_wrong[1]}")
+    return _fault("reader", _INFERENCE_CLAUSES[wrong[0]][0], f"{reader.name}: {wrong[1]}")
 
 
 def _cell(writer: Side, reader: Side, layout: str, oracle: Adapter) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,20 @@ class _AddsOneOnLoad(_Reference):
         return out
 
 
+class _FlipsAWeightByte(_Reference):
+    """The reference, but the last byte of the parameters an inference save writes is flipped
+    (a broken writer)."""
+
+    def run(self, program: ProgramSpec, scope: Mapping[str, Value], call: Call) -> Outcome:
+        out = super().run(program, scope, call)
+        if call.api == "save_inference_model" and out.ok:
+            path = Path(call.get("dirname"), call.get("params_filename") or "w")
+            raw = bytearray(path.read_bytes())
+            raw[-1] ^= 0x40
+            path.write_bytes(bytes(raw))
+        return out
+
+
 class _CannotStart:
     name = "absent"
 
@@ -95,6 +110,18 @@ def test_a_reader_that_changes_values_fails_as_the_reader_in_every_layout():
         assert bad["status"] == "fail" and bad["at_fault"] == "reader", bad
         assert bad["clause"], bad
         assert cells[(layout, "adds-one", "reference")]["status"] == "pass"
+
+
+def test_a_writer_of_wrong_inference_parameters_fails_as_the_writer():
+    grid = run_interop(["reference", _FlipsAWeightByte("flips")],
+                       layouts=["inference-dir", "inference-combined"])
+    cells = _cells(grid)
+    for layout in ("inference-dir", "inference-combined"):
+        for reader in ("reference", "flips"):
+            bad = cells[(layout, "flips", reader)]
+            assert (bad["status"], bad["at_fault"], bad["clause"]) == (
+                "fail", "writer", "INF-SAVE-008"), bad
+        assert cells[(layout, "reference", "flips")]["status"] == "pass"
 
 
 def test_a_reader_only_implementation_is_a_column_and_never_a_row():
