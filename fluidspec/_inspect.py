@@ -314,7 +314,7 @@ def _render_program(view: dict[str, Any]) -> str:
     return _program_view.render_program(view)
 
 
-def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr, *,
+def run(path: str, as_json: bool, out: TextIO | None = None, err: TextIO | None = None, *,
         program: Path | None = None, values: bool = False) -> int:
     """The ``inspect`` command; returns the exit status (1 when any file is bad or unreadable).
 
@@ -322,6 +322,8 @@ def run(path: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.st
     never as a traceback; ``--json`` output on ``out`` stays valid JSON Lines either way (ERR-003).
     Records left unnamed although a program was there get a ``note:`` line on ``err`` saying why.
     """
+    # Looked up per call, not bound at import, so a redirected sys.stdout is honoured.
+    out, err = out or sys.stdout, err or sys.stderr
     failed = False
     for report in scan(path, program, values):
         if report.error is not None or report.os_error is not None:
