@@ -8,8 +8,6 @@ known-failures file, the bench JSON and files this module writes itself.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
 import shlex
@@ -17,11 +15,18 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+from performance import (  # noqa: F401  (re-exported: the hook and tests/docs call them here)
+    BENCH_JSON,
+    load_bench,
+    load_bench_document,
+    performance_images,
+    performance_page,
+    performance_png,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN_FAILURES = ROOT / "conformance" / "known-failures" / "paddle-2.6.2.txt"
-BENCH_JSON = ROOT / "docs" / "data" / "bench.json"
 
 # A directive line in a hand-written page: replaced by the command and its real output.
 # ``=> N`` states the exit status the page expects (default 0); any other status fails the build.
@@ -195,144 +200,7 @@ def departures_page() -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Performance: table and plot from the bench JSON
-
-
-def load_bench(path: Path = BENCH_JSON) -> list[dict[str, Any]] | None:
-    """The ``results`` of a bench JSON (None when there is none), checked against the schema."""
-    document = load_bench_document(path)
-    return None if document is None else document["results"]
-
-
-def load_bench_document(path: Path = BENCH_JSON) -> dict[str, Any] | None:
-    """The whole bench JSON: ``results`` and, when the bench wrote them, ``notes`` and ``targets``."""
-    if not path.is_file():
-        return None
-    document = json.loads(path.read_text(encoding="utf-8"))
-    results = document["results"]
-    required = {"case", "op", "impl", "median_s", "min_s", "max_s", "bytes", "count"}
-    for row in results:
-        missing = required - row.keys()
-        if missing:
-            raise ValueError(f"{path}: a result lacks {sorted(missing)}: {row}")
-    return document
-
-
-def _throughput(row: dict[str, Any]) -> float:
-    """MB/s (10**6 bytes per second) at the median time."""
-    return row["bytes"] / row["median_s"] / 1e6 if row["median_s"] > 0 else float("inf")
-
-
-def performance_page(results: list[dict[str, Any]] | None,
-                     document: dict[str, Any] | None = None) -> str:
-    lines = [
-        "# Performance",
-        "",
-        "Generated at build time from `docs/data/bench.json`, the output of",
-        "`fluidspec bench --json` (schema: `{\"results\": [{case, op, impl, median_s, min_s, max_s,",
-        "bytes, count}]}`; `count` is the number of tensors).  Refresh it with the full run, or",
-        "`--quick` (smaller sizes, fewer repeats, under a minute) to check that it works:",
-        "",
-        "```sh",
-        ".venv/bin/fluidspec bench --json docs/data/bench.json",
-        "```",
-        "",
-    ]
-    if not results:
-        lines += [
-            "!!! warning \"No benchmark results recorded yet\"",
-            "    `docs/data/bench.json` is absent, so there is no table and no plot.  Run the",
-            "    command above and rebuild the docs.",
-            "",
-        ]
-        return "\n".join(lines)
-    lines += [
-        f"{len(results)} measurements.  Times are medians, minima and maxima over the runs; throughput",
-        "is the bytes of the case over the median time.  The numbers describe the machine that wrote",
-        "the JSON: the committed file was written on the project's shared 2-core development machine",
-        "while other jobs ran, so compare implementations with each other, not with other machines.",
-        "",
-        "![Throughput per case, operation and implementation](performance.png)",
-        "",
-        "| case | op | impl | median | min | max | bytes | tensors | MB/s (median) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in sorted(results, key=lambda r: (r["case"], r["op"], r["impl"])):
-        lines.append(
-            f"| {r['case']} | {r['op']} | {r['impl']} | {_seconds(r['median_s'])} | "
-            f"{_seconds(r['min_s'])} | {_seconds(r['max_s'])} | {r['bytes']:,} | {r['count']} | "
-            f"{_throughput(r):,.1f} |"
-        )
-    targets = (document or {}).get("targets") or []
-    if targets:
-        lines += ["", "## Targets", "", "The bench's own performance targets, as it judged them:", "",
-                  "| target | value | needed | met |", "|---|---:|---|---|"]
-        for t in targets:
-            met = "yes" if t.get("met") else "**no**"
-            lines.append(f"| {t.get('target')} | {t.get('value')} | {t.get('need')} | {met} |")
-    notes = (document or {}).get("notes") or []
-    if notes:
-        lines += ["", "## Notes from the run", ""]
-        lines += [f"* {str(n).replace('|', '/')}" for n in notes]
-    return "\n".join(lines) + "\n"
-
-
-def _seconds(s: float) -> str:
-    if s >= 1:
-        return f"{s:.3f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3f} ms"
-    return f"{s * 1e6:.1f} µs"
-
-
-_NOT_THROUGHPUT_OPS = frozenset({"warm-start"})
-
-
-def performance_png(results: list[dict[str, Any]]) -> bytes:
-    """Horizontal bars of MB/s per (case, op), one bar per implementation that ran it.
-
-    Warm-start rows time the first call after a process starts (JIT cache loading), not
-    moving bytes, so they have no meaningful throughput and are left to the table.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.patches import Patch
-
-    rows = [r for r in results
-            if r["bytes"] > 0 and r["median_s"] > 0 and r["op"] not in _NOT_THROUGHPUT_OPS]
-    groups = sorted({(r["case"], r["op"]) for r in rows})
-    impls = sorted({r["impl"] for r in rows})
-    colours = {impl: plt.get_cmap("tab10")(i % 10) for i, impl in enumerate(impls)}
-    ys, xs, cs, ticks, labels = [], [], [], [], []
-    y = 0.0
-    for case, op in groups:
-        present = sorted((r for r in rows if (r["case"], r["op"]) == (case, op)),
-                         key=lambda r: r["impl"])
-        ticks.append(y + (len(present) - 1) / 2)
-        labels.append(f"{case}\n{op}")
-        for r in present:
-            ys.append(y)
-            xs.append(_throughput(r))
-            cs.append(colours[r["impl"]])
-            y += 1
-        y += 1.2  # gap between groups
-    fig, ax = plt.subplots(figsize=(9.5, 0.6 + 0.14 * y))
-    ax.barh(ys, xs, height=0.85, color=cs)
-    ax.set_yticks(ticks)
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("throughput, MB/s at the median time (log scale)")
-    ax.legend(handles=[Patch(color=colours[i], label=i) for i in impls], fontsize=7,
-              loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    buf = io.BytesIO()
-    # No timestamp in the PNG, so the same JSON gives the same bytes.
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+# Performance: the page and its charts live in ``performance.py`` (imported above, for the hook)
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,7 +210,6 @@ def performance_png(results: list[dict[str, Any]]) -> bytes:
 def write_samples(root: Path) -> None:
     """The files the pages' ``<!-- fluidspec: ... -->`` directives run commands on."""
     import numpy as np
-
     from fluidspec.reference.codec import encode_lod_tensor
     from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
 

@@ -36,9 +36,8 @@ def on_files(files: Files, config: Any) -> Files:
     pages["performance.md"] = generate.performance_page(results, document)
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
-    if results:
-        files.append(File.generated(config, "performance.png",
-                                    content=generate.performance_png(results)))
+    for name, png in generate.performance_images(document).items():
+        files.append(File.generated(config, name, content=png))
     return files
 
 
