@@ -210,6 +210,7 @@ def departures_page() -> str:
 def write_samples(root: Path) -> None:
     """The files the pages' ``<!-- fluidspec: ... -->`` directives run commands on."""
     import numpy as np
+
     from fluidspec.reference.codec import encode_lod_tensor
     from fluidspec.spec.framework_pb2 import AttrType, ProgramDesc, VarType
 
