@@ -682,3 +682,11 @@ def test_header_readers_start_at_the_first_byte_by_default():
     assert codec.read_lod_tensor_header(dense).end == len(dense)
     sr = codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5)
     assert codec.read_selected_rows_header(sr).end == len(sr)
+
+
+def test_header_dicts_carry_rows_and_height_only_for_selected_rows():
+    """What ``fluidspec inspect --json`` prints per record: a dense record has no rows/height."""
+    dense = codec.read_records(codec.encode_lod_tensor(np.arange(3, dtype=np.int32)))[0].to_dict()
+    assert "rows" not in dense and "height" not in dense
+    sr = codec.read_records(codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5))
+    assert (sr[0].to_dict()["rows"], sr[0].to_dict()["height"]) == ([0, 3], 5)
