@@ -686,7 +686,7 @@ def test_header_readers_start_at_the_first_byte_by_default():
 
 def test_header_dicts_carry_rows_and_height_only_for_selected_rows():
     """What ``fluidspec inspect --json`` prints per record: a dense record has no rows/height."""
-    dense = codec.read_records(codec.encode_lod_tensor(np.arange(3, dtype=np.int32)))[0].to_dict()
+    dense = codec.read_records(codec.encode_lod_tensor(np.arange(3, dtype=np.int32)))[0].to_json()
     assert "rows" not in dense and "height" not in dense
     sr = codec.read_records(codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5))
-    assert (sr[0].to_dict()["rows"], sr[0].to_dict()["height"]) == ([0, 3], 5)
+    assert (sr[0].to_json()["rows"], sr[0].to_dict()["height"]) == ([0, 3], 5)
