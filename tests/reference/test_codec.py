@@ -689,4 +689,4 @@ def test_header_dicts_carry_rows_and_height_only_for_selected_rows():
     dense = codec.read_records(codec.encode_lod_tensor(np.arange(3, dtype=np.int32)))[0].to_json()
     assert "rows" not in dense and "height" not in dense
     sr = codec.read_records(codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5))
-    assert (sr[0].to_json()["rows"], sr[0].to_dict()["height"]) == ([0, 3], 5)
+    assert (sr[0].to_json()["rows"], sr[0].to_json()["height"]) == ([0, 3], 5)
