@@ -100,7 +100,8 @@ def sweep_targets(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 t.update(value=s["ratio"], value_min=s["ratio_min"])
                 if s["at"] != nominal:
-                    t["verdict"] = f"not measured (sweep stops at {s['at']:,}; ratio there shown)"
+                    t["verdict"] = (f"not measured (the sweep stops at {s['at']:,}: the "
+                                    f"ratio shown is {s['at']:,} vs {s['vs']:,})")
                 else:
                     t["met"] = s["ratio"] <= SCALING_BOUND
                     t["verdict"] = "met" if t["met"] else "not met"

@@ -131,7 +131,7 @@ def _targets_section(document: dict[str, Any]) -> list[str]:
     if targets or sweep_targets:
         lines += ["Measured is the median figure (the minima's in brackets); a target whose",
                   "measurements are missing is not measured, never met.", "",
-                  "| target | measured | target | met |", "|---|---:|---|---|"]
+                  "| target | measured | needs | met |", "|---|---:|---|---|"]
         for t in targets + sweep_targets:
             lines.append(f"| {_cell(t.get('target'))} | {_measured(t)} | {_cell(t.get('need'))} "
                          f"| {_verdict(t)} |")
