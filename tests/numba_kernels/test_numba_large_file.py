@@ -37,19 +37,24 @@ var = program.global_block().create_var(name="big", shape=[n], dtype="uint8",
 scope = Scope()
 ok = True
 with scope_guard(scope):
+    # Tensor.set and np.asarray(tensor) copy, as Paddle's do: the harness fills and reads the
+    # stored array itself (_value), so that it adds no second copy of its own to the peak.
     if mode == "save":
-        array = np.empty(n, np.uint8)
-        array[:] = 7  # every page touched: the tensor is in the peak
+        tensor = scope.var("big").get_tensor()
+        tensor.set(np.empty(n, np.uint8))  # the source's pages are never touched
+        stored = tensor._value()
+        stored[:] = 7  # every page touched: the tensor is in the peak
         for i, v in marks.items():
-            array[int(i)] = v
-        scope.var("big").get_tensor().set(array)
+            stored[int(i)] = v
         nio.save_vars(None, root, program, vars=[var], filename="big.pdiparams")
     else:
         nio.load_vars(None, root, program, vars=[var], filename="big.pdiparams")
-        got = np.asarray(scope.find_var("big").get_tensor())
+        got = scope.find_var("big").get_tensor()._value()
         ok = got.shape == (n,) and got.dtype == np.uint8
         ok = ok and all(int(got[int(i)]) == v for i, v in marks.items())
-        ok = ok and int(got[1 << 20]) == 7 and int(got[n - 2]) == 7
+        step = 64 << 20  # compared a slice at a time: no 4 GiB temporary
+        sevens = sum(int(np.count_nonzero(got[k:k + step] == 7)) for k in range(0, n, step))
+        ok = ok and sevens == n - len(marks)
 print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "ok": ok}))
 """
 
