@@ -690,3 +690,14 @@ def test_header_dicts_carry_rows_and_height_only_for_selected_rows():
     assert "rows" not in dense and "height" not in dense
     sr = codec.read_records(codec.encode_selected_rows(np.ones((2, 2), np.float32), [0, 3], 5))
     assert (sr[0].to_json()["rows"], sr[0].to_json()["height"]) == ([0, 3], 5)
+
+
+def test_decode_combined_without_a_count_reads_every_record_to_the_end():
+    """The public reader of a combined stream whose variables are not known (``fluidspec inspect``)."""
+    arrays = [np.arange(3, dtype=np.float32), np.arange(4, dtype=np.int64).reshape(2, 2)]
+    stream = b"".join(codec.encode_lod_tensor(a) for a in arrays)
+    decoded = codec.decode_combined(stream)
+    assert len(decoded) == 2
+    for got, want in zip(decoded, arrays, strict=True):
+        assert_same_array(got.array, want)
+    assert codec.decode_combined(b"") == []
