@@ -5,13 +5,13 @@ timed side by side: one untimed warm-up call each, then ``repeats`` rounds in wh
 once, so that the machine's drift (other processes, page cache, memory pressure) hits them all
 alike.  The median, min and max are reported, with ratios to the memcpy limit and to numba.  File saves always go to a new, empty directory (rewriting existing
 files on ext4 measures the file system's flush policy, not the writer).
-Real Paddle 2.6.2 is timed in its own process when ``.venv-paddle`` exists.
+Real Paddle 2.6.2 is timed when ``.venv-paddle`` exists: in its own process (a worker,
+``_bench_paddle.py``), but in the same rounds as the others, one request per timing.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import pickle
 import shutil
@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from fluidspec._bench_paddle_peer import IMPL as PADDLE
+from fluidspec._bench_paddle_peer import Elapsed, PaddlePeer
 
 CASES = ("1x256MiB-f32-combined", "10000x1KiB-f32-combined", "10000x1KiB-f32-separate",
          "mixed-dtypes-lod-combined", "jit")
@@ -83,6 +86,9 @@ class Bench:
         self._dirs = 0
         self._in_run: list[str] | None = None
         self._pending: list[Any] = []
+        self._paddle_plan: dict[str, tuple[tuple[str, ...], int, int, bool]] = {}
+        self._paddle_ready = ""
+        self.peer: Any = None  # the Paddle worker (_bench_paddle_peer), when there is one
 
     # ---------------------------------------------------------------- helpers
     def fresh_dir(self) -> str:
@@ -98,6 +104,8 @@ class Bench:
         """Queue one implementation of (case, op); a group is timed when the next one starts."""
         if self._pending and self._pending[0][:2] != (case, op):
             self.flush()
+        if impl == "numba":  # Paddle joins the group where the plan says
+            self._paddle(case, op, nbytes, count)
         self._pending.append((case, op, impl, fn, nbytes, count, setup, repeats))
 
     def flush(self) -> None:
@@ -140,8 +148,10 @@ class Bench:
             if setup:
                 setup()
             t0 = time.perf_counter()
-            fn()
-            return time.perf_counter() - t0
+            out = fn()
+            elapsed = time.perf_counter() - t0
+            # a peer timed in its own process reports its own time (without the pipe)
+            return out.seconds if isinstance(out, Elapsed) else elapsed
         except Exception as exc:  # a peer that cannot do this case (dtype, ...)
             self.notes.append(f"{case} {op} {impl}: skipped ({type(exc).__name__}: "
                               f"{str(exc)[:80]})")
@@ -152,9 +162,29 @@ class Bench:
             self._in_run = None
 
     def cleanup(self) -> None:
+        if self.peer is not None:
+            self.peer.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---------------------------------------------------------------- cases
+    def with_paddle(self, case: str, ops: tuple[str, ...], n: int, elems: int,
+                    separate: bool) -> None:
+        """Queue Paddle 2.6.2 for ``ops`` of ``case`` beside the others (call after the
+        others' ``run`` of the same op, before the group is flushed)."""
+        self._paddle_plan[case] = (ops, n, elems, separate)
+
+    def _paddle(self, case: str, op: str, nbytes: int, n: int) -> None:
+        plan = self._paddle_plan.get(case)
+        if plan is None or op not in plan[0] or self.peer is None:
+            return
+        if self._paddle_ready != case:
+            if not self.peer.prepare(case, plan[1], plan[2], plan[3]):
+                self.notes.append(f"paddle-2.6.2 skipped: {self.peer.why_not}")
+                self._paddle_plan.pop(case)
+                return
+            self._paddle_ready = case
+        self.run(case, op, PADDLE, self.peer.timer(op), nbytes, n)
+
     def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
         """One combined stream of ``arrs``: encode, decode, save and load, each beside its
         peers and limits."""
@@ -486,23 +516,6 @@ class Bench:
                  _spawner(["-m", "fluidspec", "inspect", first], quiet=True), 24, 1)
         self.flush()
 
-    def paddle(self, sizes: dict[str, dict[str, int]]) -> None:
-        python = REPO / ".venv-paddle" / "bin" / "python"
-        if not python.exists():
-            self.notes.append("paddle-2.6.2 skipped: no Paddle environment at .venv-paddle "
-                              "(create it with scripts/_paddle_env.sh)")
-            return
-        self.progress("paddle-2.6.2 (own process)")
-        cfg = {"cases": sizes, "repeats": 1 if self.quick else self.repeats, "tmp": self.tmp}
-        # stderr passes through: Paddle prints one progress line per (case, op)
-        proc = subprocess.run([str(python), str(REPO / "fluidspec" / "_bench_paddle.py"),
-                               json.dumps(cfg)], stdout=subprocess.PIPE, text=True)
-        if proc.returncode != 0:
-            self.notes.append(f"paddle-2.6.2 failed with exit status {proc.returncode}")
-            return
-        for row in json.loads(proc.stdout.strip().splitlines()[-1]):
-            self.results.append(Result(**row))
-
 
 def _spawner(argv: list[str], quiet: bool = False) -> Callable[[], None]:
     """A fresh ``python`` process running ``argv``: one timing of a process start."""
@@ -556,8 +569,19 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
         n_small = 10000
         if quick:
             bench.notes.append("--quick: 1x256MiB case shrunk to 32 MiB, separate case to 2000 "
-                               "files (bytes/count say so); 3 repeats instead of 7; Paddle: 1 "
-                               "timed run after its warm-up, 1000-tensor cases (no ratios to those)")
+                               "files (bytes/count say so); 3 repeats instead of 7")
+        peer = PaddlePeer(bench.tmp) if wanted & set(CASES[:3]) else None
+        if peer is None:
+            pass
+        elif peer.present:
+            bench.peer = peer
+            bench.with_paddle(CASES[0], ("encode", "decode", "save", "load"), 1, big_elems,
+                              False)
+            bench.with_paddle(CASES[1], ("encode", "decode", "save", "load"), n_small, 256,
+                              False)
+            bench.with_paddle(CASES[2], ("save", "load"), n_sep, 256, True)
+        else:
+            bench.notes.append(f"paddle-2.6.2 skipped: {peer.why_not}")
         if CASES[0] in wanted:
             big = [np.arange(big_elems, dtype=np.float32)]
             bench.combined(CASES[0], big, None)
@@ -572,14 +596,6 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
             bench.combined(CASES[3], arrs, lods)
         if CASES[4] in wanted:
             bench.warm_start()
-        paddle_cases = {
-            CASES[0]: {"n": 1, "elems": big_elems, "separate": False},
-            CASES[1]: {"n": 1000 if quick else n_small, "elems": 256, "separate": False},
-            CASES[2]: {"n": 1000 if quick else n_sep, "elems": 256, "separate": True},
-        }
-        paddle_cases = {k: v for k, v in paddle_cases.items() if k in wanted}
-        if paddle_cases:
-            bench.paddle(paddle_cases)
     finally:
         bench.cleanup()
     return bench.results, bench.notes

@@ -1,18 +1,25 @@
-"""Paddle 2.6.2 side of ``fluidspec bench``: run as a script inside ``.venv-paddle``.
+"""Paddle 2.6.2 side of ``fluidspec bench``: a worker run inside ``.venv-paddle``.
 
 Imports only paddle, numpy and the standard library (the Paddle environment has nothing else).
-Reads a JSON config from argv[1] — ``{"cases": {name: {"n": int, "elems": int}}, "repeats": k,
-"tmp": dir}`` — and prints one JSON list of results in the schema of ``_bench``.  Every timing is
-taken here, in Paddle's own process, after one untimed warm-up call.
+It answers one JSON request per line on stdin, one JSON reply per line, so that the bench can
+time Paddle in the same rounds as every other implementation (interleaved, not one after the
+other); each timing is taken here, around the Paddle call alone:
+
+* ``{"op": "prepare", "case": str, "n": int, "elems": int, "separate": bool, "tmp": dir}``:
+  build the program and scope (``n`` float32 variables of ``elems`` each, ``v00000`` ...,
+  values ``arange + i``) and the files the loads read -> ``{"ok": true}``
+* ``{"op": "time", "what": "encode" | "decode" | "save" | "load"}`` -> ``{"s": seconds}``;
+  each save goes to a new directory, removed after the timing
+* ``{"op": "quit"}``
+
+Anything Paddle prints goes to stderr: the replies have the original stdout to themselves.
 """
 
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,76 +28,87 @@ import paddle
 paddle.enable_static()
 
 
-def _time(fn: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None
-          ) -> list[float]:
-    if setup:
-        setup()
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        if setup:
-            setup()
+class Case:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.io = paddle.static.io
+        place = paddle.CPUPlace()
+        n, elems = spec["n"], spec["elems"]
+        self.tmp, self.separate = spec["tmp"], spec["separate"]
+        self.filename = None if self.separate else "combined"
+        self.program = paddle.static.Program()
+        scope = paddle.static.global_scope()
+        self.exe = paddle.static.Executor(place)
+        block = self.program.global_block()
+        self.vars = []
+        for i in range(n):
+            name = f"v{i:05d}"
+            shape = [elems] if n == 1 else [16, elems // 16]
+            self.vars.append(block.create_var(name=name, shape=shape, dtype="float32",
+                                              persistable=True))
+            value = np.arange(elems, dtype=np.float32).reshape(shape) + i
+            scope.var(name).get_tensor().set(value, place)
+        self.counter = 0
+        self.saved = self.new_dir()
+        self.save(self.saved)
+        self.blob = None if self.separate else self.io.save_vars(
+            self.exe, None, self.program, vars=self.vars)
+
+    def new_dir(self) -> str:
+        self.counter += 1
+        return os.path.join(self.tmp, f"paddle-{os.getpid()}-{self.counter}")
+
+    def save(self, dirname: str) -> None:
+        self.io.save_vars(self.exe, dirname, self.program, vars=self.vars,
+                          filename=self.filename)
+
+    def timed(self, what: str) -> float:
+        if what == "save":
+            target = self.new_dir()
+            t0 = time.perf_counter()
+            self.save(target)
+            elapsed = time.perf_counter() - t0
+            shutil.rmtree(target, ignore_errors=True)
+            return elapsed
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
+        if what == "load":
+            self.io.load_vars(self.exe, self.saved, self.program, vars=self.vars,
+                              filename=self.filename)
+        elif what == "encode" and not self.separate:
+            self.io.save_vars(self.exe, None, self.program, vars=self.vars)
+        elif what == "decode" and not self.separate:
+            self.io.load_vars(self.exe, None, self.program, vars=self.vars, filename=self.blob)
+        else:
+            raise ValueError(f"no such timing: {what}")
+        return time.perf_counter() - t0
 
-
-def _case(case: str, spec: dict[str, Any], repeats: int, tmp: str, out: list[dict[str, Any]]
-          ) -> None:
-    io = paddle.static.io
-    place = paddle.CPUPlace()
-    n, elems, separate = spec["n"], spec["elems"], spec["separate"]
-    main_prog = paddle.static.Program()
-    scope = paddle.static.global_scope()
-    exe = paddle.static.Executor(place)
-    block = main_prog.global_block()
-    variables = []
-    for i in range(n):
-        name = f"v{i:05d}"
-        shape = [elems] if n == 1 else [16, elems // 16]
-        variables.append(block.create_var(name=name, shape=shape, dtype="float32",
-                                          persistable=True))
-        scope.var(name).get_tensor().set(np.arange(elems, dtype=np.float32).reshape(shape) + i,
-                                         place)
-    counter = [0]
-    target = {"d": ""}
-
-    def new_target() -> None:
-        counter[0] += 1
-        target["d"] = os.path.join(tmp, f"paddle-{case}-{counter[0]}")
-
-    def record(op: str, times: list[float]) -> None:
-        out.append({"case": case, "op": op, "impl": "paddle-2.6.2",
-                    "median_s": statistics.median(times), "min_s": min(times),
-                    "max_s": max(times), "bytes": n * elems * 4, "count": n})
-        print(f"  paddle {case} {op}: {statistics.median(times):.4f} s", file=sys.stderr,
-              flush=True)
-
-    filename = None if separate else "combined"
-    if not separate:
-        blob = io.save_vars(exe, None, main_prog, vars=variables)
-        record("encode", _time(lambda: io.save_vars(exe, None, main_prog, vars=variables),
-                               repeats))
-        record("decode", _time(lambda: io.load_vars(exe, None, main_prog, vars=variables,
-                                                    filename=blob), repeats))
-    record("save", _time(lambda: io.save_vars(exe, target["d"], main_prog, vars=variables,
-                                              filename=filename), repeats, new_target))
-    new_target()
-    io.save_vars(exe, target["d"], main_prog, vars=variables, filename=filename)
-    record("load", _time(lambda: io.load_vars(exe, target["d"], main_prog, vars=variables,
-                                              filename=filename), repeats))
-    for name in os.listdir(tmp):
-        if name.startswith("paddle-"):
-            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+    def close(self) -> None:
+        shutil.rmtree(self.saved, ignore_errors=True)
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
-    out: list[dict[str, Any]] = []
-    for case, spec in cfg["cases"].items():
-        _case(case, spec, cfg["repeats"], cfg["tmp"], out)
-    print(json.dumps(out))
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # Paddle's own prints land on stderr
+    case = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["op"] == "quit":
+                break
+            if request["op"] == "prepare":
+                if case is not None:
+                    case.close()
+                case = None  # the same names: the next case's values replace these
+                case = Case(request)
+                reply: dict[str, Any] = {"ok": True}
+            else:
+                assert case is not None, "time before prepare"
+                reply = {"s": case.timed(request["what"])}
+        except Exception as exc:  # reported to the bench, which notes and skips Paddle
+            reply = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+    if case is not None:
+        case.close()
 
 
 if __name__ == "__main__":
