@@ -298,3 +298,78 @@ def render_directive(args: str, cwd: Path, expected: int = 0) -> str:
 def expand_directives(markdown: str, cwd: Path) -> str:
     return DIRECTIVE.sub(
         lambda m: render_directive(m["args"], cwd, int(m["code"] or 0)), markdown)
+
+
+# --------------------------------------------------------------------------------------------
+# Pages whose shell blocks run: the tutorial and the command pages
+
+# A fenced block: info string and body (the same shape tests/docs/test_docs.py extracts).
+FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+# Placed right after a ```sh block: replaced by that block's real output.  ``=> N`` states the
+# exit status the page expects (default 0); any other status fails the build.
+OUTPUT_MARK = re.compile(r"^<!-- output(?: => (?P<code>\d+))? -->$", re.MULTILINE)
+#: Pages whose ``sh`` blocks are executed, in order with their ``python`` blocks.
+RUN_PAGES = ("tutorial.md", "cli/")
+
+
+def is_run_page(uri: str) -> bool:
+    return any(uri == p or (p.endswith("/") and uri.startswith(p)) for p in RUN_PAGES)
+
+
+def shell_env() -> dict[str, str]:
+    """``fluidspec`` of this interpreter's environment first on PATH, the checkout importable."""
+    bindir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
+                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                COLUMNS="100")
+
+
+def run_shell(script: str, cwd: Path) -> tuple[int, str]:
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True,
+                          env=shell_env(), timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def run_page(markdown: str, cwd: Path, name: str = "page") -> list[tuple[int, str, int]]:
+    """Execute a page's ``python`` and ``sh`` blocks in order in ``cwd``.
+
+    Python blocks share one namespace; a failing one raises.  Returns, for each ``sh`` block,
+    (offset of the block's end in ``markdown``, output, exit status); a status other than the
+    one its ``<!-- output => N -->`` mark expects (0 without a mark) raises.
+    """
+    namespace: dict[str, object] = {"__name__": f"docs_{name}"}
+    outputs: list[tuple[int, str, int]] = []
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        for m in FENCE.finditer(markdown):
+            lang = m["info"].strip().split(" ")[0]
+            line = markdown[: m.start()].count("\n") + 2
+            if lang == "python":
+                exec(compile(m["body"], f"{name}:{line}", "exec"), namespace)
+            elif lang == "sh":
+                mark = OUTPUT_MARK.match(markdown, m.end() + 1)
+                expected = int(mark["code"] or 0) if mark else 0
+                code, output = run_shell(m["body"], cwd)
+                if code != expected:
+                    raise RuntimeError(f"{name}:{line}: the sh block exited {code}, the page "
+                                       f"expects {expected}:\n{m['body']}\n{output}")
+                outputs.append((m.end(), output, code))
+    finally:
+        os.chdir(old)
+    return outputs
+
+
+def expand_run_page(markdown: str, cwd: Path, name: str = "page") -> str:
+    """The page with each ``<!-- output -->`` mark replaced by its sh block's real output."""
+    pieces: list[str] = []
+    last = 0
+    for end, output, code in run_page(markdown, cwd, name):
+        mark = OUTPUT_MARK.match(markdown, end + 1)
+        if mark is None:
+            continue
+        status = "" if code == 0 else f"\n(exit status {code})"
+        pieces += [markdown[last:end + 1], f"```text\n{output.rstrip()}{status}\n```"]
+        last = mark.end()
+    pieces.append(markdown[last:])
+    return "".join(pieces)

@@ -43,6 +43,13 @@ def on_files(files: Files, config: Any) -> Files:
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
     assert _samples is not None
+    if generate.is_run_page(page.file.src_uri):
+        # Each such page runs in its own empty directory, as its reader would.
+        workdir = Path(tempfile.mkdtemp(prefix="fluidspec-page-"))
+        try:
+            markdown = generate.expand_run_page(markdown, workdir, page.file.src_uri)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     return generate.expand_directives(markdown, _samples)
 
 

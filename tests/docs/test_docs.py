@@ -27,7 +27,7 @@ sys.path.insert(0, str(DOCS / "_gen"))
 
 import generate  # noqa: E402
 
-_FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+_FENCE = generate.FENCE
 
 
 def _pages() -> list[Path]:
@@ -238,3 +238,70 @@ def test_every_clause_id_a_page_mentions_exists():
     stale = {(str(p.relative_to(DOCS)), cid) for p in _pages()
              for cid in shaped.findall(p.read_text(encoding="utf-8")) if cid not in known}
     assert stale == set()
+
+
+# --------------------------------------------------------------------------------------------
+# Pages whose shell blocks run (the tutorial, the command pages): see generate.run_page
+
+_RUN_PAGES = [p for p in _pages() if generate.is_run_page(p.relative_to(DOCS).as_posix())]
+_TIMING = re.compile(r"\d+(?:\.\d+)? ?(?:s|ms|µs)\b")
+
+
+def _sh_blocks(text: str) -> list[str]:
+    return [m["body"] for m in generate.FENCE.finditer(text)
+            if m["info"].strip().split(" ")[0] == "sh"]
+
+
+def test_the_run_pages_are_the_tutorial_and_one_per_command():
+    names = {p.relative_to(DOCS).as_posix() for p in _RUN_PAGES}
+    assert {"tutorial.md", "cli/index.md", "cli/sample.md", "cli/conformance.md",
+            "cli/bench.md", "cli/paddle.md", "cli/matrix.md"} <= names
+    for page in _RUN_PAGES:
+        assert _sh_blocks(page.read_text(encoding="utf-8")), page
+
+
+def test_run_page_shows_output_and_holds_the_page_to_its_exit_status(tmp_path):
+    page = ("```python\nopen('f', 'w').write('hi')\n```\n"
+            "```sh\ncat f\n```\n<!-- output -->\n"
+            "```sh\necho gone >&2; exit 3\n```\n<!-- output => 3 -->\nend\n")
+    expanded = generate.expand_run_page(page, tmp_path)
+    assert "```sh\ncat f\n```\n```text\nhi\n```\n" in expanded
+    assert "```text\ngone\n(exit status 3)\n```\nend\n" in expanded
+    assert "<!-- output" not in expanded
+    with pytest.raises(RuntimeError, match="exited 3, the page expects 0"):
+        generate.run_page(page.replace(" => 3", ""), tmp_path)
+    with pytest.raises(RuntimeError, match="exited 0, the page expects 1"):
+        generate.run_page("```sh\ntrue\n```\n<!-- output => 1 -->\n", tmp_path)
+
+
+@pytest.mark.parametrize("page", _RUN_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_block_of_a_run_page_runs(page, tmp_path):
+    """Python and shell blocks in order, in an empty directory, `fluidspec` on PATH; each shell
+    block exits with the status its page shows (run_page raises otherwise)."""
+    text = page.read_text(encoding="utf-8")
+    outputs = generate.run_page(text, tmp_path, str(page.relative_to(DOCS)))
+    assert len(outputs) == len(_sh_blocks(text))
+    assert all(output.strip() for _, output, _ in outputs), "a shell block printed nothing"
+
+
+def test_built_run_pages_show_what_the_commands_print(site, tmp_path):
+    """The outputs under the shell blocks of the built pages are what the blocks print now
+    (timings aside, which differ from run to run)."""
+    out, proc, _ = site
+    assert proc.returncode == 0
+    for page in _RUN_PAGES:
+        rel = page.relative_to(DOCS)
+        workdir = tmp_path / rel.stem
+        workdir.mkdir()
+        text = page.read_text(encoding="utf-8")
+        built = rel.parent if rel.name == "index.md" else rel.with_suffix("")
+        html = (out / built / "index.html").read_text(encoding="utf-8")
+        plain = re.sub(r"<[^>]+>", "", html).replace("&gt;", ">").replace("&lt;", "<")
+        plain = plain.replace("&amp;", "&").replace("&quot;", '"').replace("&#39;", "'")
+        assert "<!-- output" not in html
+        for end, output, _ in generate.run_page(text, workdir, str(rel)):
+            if not generate.OUTPUT_MARK.match(text, end + 1):
+                continue
+            for line in output.strip().splitlines():
+                if line.strip() and not _TIMING.search(line):
+                    assert line in plain, (str(rel), line)
