@@ -20,8 +20,9 @@ from fluidspec._usage import UsageError, writable_file
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes and fewer repeats (under a minute)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+                        help="smaller sizes and fewer repeats (minutes, not tens of minutes)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON (an existing bench JSON keeps the "
+                             "other part: the sweep, or the plain run's results)")
     parser.add_argument("--only", action="append", metavar="CASE",
                         help="run only this case (repeatable); default: every case")
     parser.add_argument("--sweep", action="store_true",
