@@ -121,6 +121,9 @@ def identify(path: Path, head: bytes, size: int) -> Identity | None:
         return Identity("a Git LFS pointer", "fetch the file itself with `git lfs pull`")
     if is_pir_json(head):
         return Identity("a Paddle 3 PIR program (JSON)", "fluidspec inspect summarises it")
+    if path.suffix == ".json" and head.lstrip()[:1] in (b"{", b"["):
+        return Identity('a JSON file but not a Paddle 3 PIR program (no "magic": "pir")',
+                        "a Paddle 3 program starts with {\"base_code\": {\"magic\": \"pir\"")
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5 and (
             path.name.endswith((".pdparams", ".pdopt", ".pdiparams.info"))):
         return _pickle_identity(path)

@@ -40,6 +40,12 @@ _BOOKKEEPING_ATTRS = frozenset(
 )
 
 
+# ``blocks`` (field 1, length-delimited): the first byte of a ProgramDesc as protobuf writes it.
+_BLOCKS_TAG = b"\x0a"
+# Files smaller than this are sniffed whatever their first byte (a hand-made program may order
+# its fields otherwise); larger ones only when they start with _BLOCKS_TAG.
+_SNIFF_ANY_BELOW = 64 << 20
+
 
 def is_program_name(path: str | Path) -> bool:
     """PROG-SNIFF-001: ``__model__``, ``*.pdmodel`` and ``*.main_program`` are programs by name."""
@@ -277,13 +283,17 @@ def dispatch(file: Path, shown: str) -> dict[str, Any] | None:
     program only when the tensor reading cannot succeed — its first byte is not 0, the first
     byte of every tensor record's u32 version (FMT-REC-001, FMT-SR-001) — and its bytes pass
     :func:`sniff_program`.  Files that start with 0 are left to the tensor reader unread, so
-    large parameter files are not read twice.
+    large parameter files are not read twice.  A large file is read whole only when it starts
+    as every serialized ProgramDesc does (protobuf writes fields in number order, and ``blocks``
+    is field 1), so a big file of another kind costs no more memory than its first byte.
     """
     if is_program_name(file):
         return program_view(file.read_bytes(), shown)
     with file.open("rb") as fh:
         first = fh.read(1)
     if first in (b"", b"\x00"):
+        return None
+    if first != _BLOCKS_TAG and file.stat().st_size > _SNIFF_ANY_BELOW:
         return None
     buf = file.read_bytes()
     return program_view(buf, shown) if sniff_program(buf) else None

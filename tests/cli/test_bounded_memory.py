@@ -73,3 +73,15 @@ def test_diff_of_two_1_gib_files_stays_under_300_mb(params: tuple[Path, Path]) -
     assert f"1 of {ELEMENTS} values differ, max abs difference 1.5" in out
     assert out.rstrip().endswith("diff: 1 difference(s)")
     assert rss < 300 * MB, rss / MB
+
+
+def test_a_1_gib_file_of_another_kind_is_not_read_whole(tmp_path: Path) -> None:
+    """Its first byte rules out tensor data and a ProgramDesc (which starts with field 1,
+    blocks): the error comes from the first bytes, not from reading 1 GiB."""
+    other = tmp_path / "blob"
+    with other.open("wb") as fh:
+        fh.write(b"\x01\x00\x00\x00")
+        fh.truncate(GIB)
+    status, rss, out = _peak("inspect", str(other))
+    assert status == 1 and "BAD_VERSION" in out
+    assert rss < 200 * MB, rss / MB

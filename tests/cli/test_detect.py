@@ -47,7 +47,8 @@ def inspect(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
      ("model.pdparams", pickle.dumps({"w": [1.0]}, protocol=4), "a paddle.save pickle"),
      ("model.pdopt", pickle.dumps({"m": [1.0]}, protocol=2), "optimizer state"),
      ("model.pdiparams.info", pickle.dumps({}, protocol=2), "paddle.jit.save"),
-     ("w", b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 4\n", "Git LFS")],
+     ("w", b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 4\n", "Git LFS"),
+     ("config.json", b'{"dtype": "float32"}', "not a Paddle 3 PIR program")],
 )
 def test_other_formats_are_named_in_one_line(tmp_path: Path, name: str, data: bytes,
                                              says: str) -> None:
