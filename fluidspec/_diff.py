@@ -126,7 +126,8 @@ class SaveDiff:
         lines += [f"program: {d}" for d in self.program_changes]
         lines += [f"note: {n}" for n in self.notes]
         verdict = "equal" if self.equal else "different"
-        lines.append(f"{len(self.same)} variable(s) identical; saves are {verdict}")
+        if self.same or self.changed or self.only_in_a or self.only_in_b:  # not two programs
+            lines.append(f"{len(self.same)} variable(s) identical; saves are {verdict}")
         lines.append(self.summary)
         return "\n".join(lines)
 
@@ -272,7 +273,7 @@ def _compare(name: str, a: SavedVar, b: SavedVar, atol: float, rtol: float) -> V
 def _compare_programs(a: str | Path, b: str | Path) -> tuple[list[str], list[str]]:
     """(differences, notes) between the programs of two saves, matched by relative path."""
     left, right = read_programs(a), read_programs(b)
-    if len(left) == len(right) == 1 and left.keys() != right.keys():
+    if len(left) == len(right) == 1 and (left.keys() != right.keys() or Path(a).is_file()):
         # One program on each side (two program files; model.pdmodel beside model.json) are
         # the two saves' programs whatever their names.
         left, right = {"program": next(iter(left.values()))}, {"program": next(iter(right.values()))}
