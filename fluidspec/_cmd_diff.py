@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -56,8 +57,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         raise UsageError(f"{exc.filename}: {exc.strerror}") from exc
-    if args.json:
-        print(json.dumps(result.to_json(), indent=2))
-    else:
-        print(result.render())
+    try:
+        print(json.dumps(result.to_json(), indent=2) if args.json else result.render())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `fluidspec diff a b | head`: the reader left; the verdict still sets the status.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if result.equal else 1

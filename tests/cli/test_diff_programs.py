@@ -118,3 +118,16 @@ def test_empty_directories_are_not_identical_saves(tmp_path: Path, capsys) -> No
     (tmp_path / "b").mkdir()
     assert cli(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "holds no files" in capsys.readouterr().err
+
+
+def test_diff_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    a = _write(tmp_path / "a.pdmodel", _program([MATMUL]))
+    b = _write(tmp_path / "b.pdmodel", _program([MATMUL, RELU]))
+    proc = subprocess.Popen([sys.executable, "-m", "fluidspec", "diff", str(a), str(b)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader leaves before the first line
+    assert proc.wait(timeout=120) == 1 and proc.stderr.read() == b""
