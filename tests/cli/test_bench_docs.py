@@ -1,0 +1,58 @@
+"""The performance page from bench JSONs old and new: targets table, charts, "not measured"."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "_gen"))
+
+import performance  # noqa: E402
+
+
+def _row(case: str, op: str, impl: str, median: float, nbytes: int = 1 << 20,
+         count: int = 1) -> dict:
+    return {"case": case, "op": op, "impl": impl, "median_s": median, "min_s": median,
+            "max_s": median, "bytes": nbytes, "count": count}
+
+
+ROWS = [_row("c", "save", "limit-python-files", 0.1), _row("c", "save", "numba", 0.25),
+        _row("c", "save", "paddle-2.6.2", 0.5, count=1000), _row("c", "encode", "numba", 0.1)]
+
+
+def test_an_old_json_without_targets_or_sweep_says_not_measured():
+    page = performance.performance_page(ROWS, {"results": ROWS})
+    assert "The targets are not measured" in page
+    assert "Scaling with size and count" in page and "Not measured: this JSON has no sweep" in page
+    assert "![Each implementation as a multiple of its workload's limit](performance.png)" in page
+    assert "performance-sweep.png" not in page
+
+
+def test_targets_rows_carry_the_verdict():
+    targets = [{"target": "t1", "value": 1.5, "value_min": 1.25, "need": "<= 1.15", "met": False,
+                "verdict": "not met"},
+               {"target": "t2", "value": None, "value_min": None, "need": "<= 1", "met": None,
+                "verdict": "not measured (no Paddle)"}]
+    page = performance.performance_page(ROWS, {"schema": 2, "results": ROWS, "targets": targets})
+    assert "| t1 | 1.5 (1.25) | <= 1.15 | **no** |" in page
+    assert "| t2 | - | <= 1 | not measured (no Paddle) |" in page
+
+
+def test_workloads_are_multiples_of_their_limit_at_its_size():
+    # numba 0.25 / 0.1; Paddle ran another count and encode has no limit: both left out
+    assert performance.workloads(ROWS) == [("c", "save", [("numba", 2.5)])]
+
+
+def test_images_for_what_the_document_has():
+    pytest.importorskip("matplotlib", reason="the docs extra is installed by scripts/_setup.sh")
+    sweep = {"sizes": [1024, 4096], "counts": [1, 10], "max_size_why": "--max-size",
+             "results": [_row("sweep-size-combined", "save", "numba", 0.01, s) for s in
+                         (1024, 4096)], "scaling": []}
+    images = performance.performance_images({"results": ROWS, "sweep": sweep})
+    assert sorted(images) == ["performance-sweep.png", "performance.png"]
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in images.values())
+    assert performance.performance_images({"results": ROWS}).keys() == {"performance.png"}
+    page = performance.performance_page(ROWS, {"results": ROWS, "sweep": sweep})
+    assert "![Throughput against size and against count](performance-sweep.png)" in page
