@@ -199,6 +199,9 @@ def record_count_cases() -> list[tuple[str, bytes, list[VarSpec], str, str]]:
          "RECORD_COUNT_MISMATCH", "SEL-LOAD-004"),
         ("2 records followed by a whole record and a cut one", a + b + c + a[:9], two,
          "TRAILING_BYTES", "FMT-COMB-002"),
+        # More stray bytes than the expected records hold (89 after 68).
+        ("2 records followed by two whole records and a cut one", a + b + c + c + a[:9], two,
+         "TRAILING_BYTES", "FMT-COMB-002"),
         ("2 whole records for 3 variables", a + b, three, "RECORD_COUNT_MISMATCH",
          "SEL-LOAD-004"),
     ]

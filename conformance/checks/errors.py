@@ -123,9 +123,11 @@ _FACTS: dict[str, tuple[int, int | None, int | None]] = {
     "a combined stream whose last record is cut inside its data": (60, 6, 8),
     "2 records followed by 2 stray bytes": (68, 2, None),
     "2 records followed by a whole record and a cut one": (68, 49, None),
+    "2 records followed by two whole records and a cut one": (68, 89, None),
+    "a separate file with 60 extra bytes": (50, 60, None),
     # SelectedRows (2 rows): version 0..4, row count 4..12, rows 12..28, height 28..36, then
     # the tensor; 66 bytes in all.
-    "a SelectedRows file with 3 extra bytes": (66, 3, None),
+    "a SelectedRows file with 70 extra bytes": (66, 70, None),
     "a SelectedRows claiming 9 rows in 54 bytes": (4, 54, None),
 }
 
@@ -171,7 +173,9 @@ def check_error_facts(ctx: CheckContext) -> None:
         sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2),
                          persistable=True)
         for what, raw, ids in (
-                ("a SelectedRows file with 3 extra bytes", sr + b"\0\0\0", ("TRAILING_BYTES",)),
+                # More stray bytes than the record holds, so (file size) % (record end) is not
+                # the count a reader must report.
+                ("a SelectedRows file with 70 extra bytes", sr + b"\0" * 70, ("TRAILING_BYTES",)),
                 ("a SelectedRows claiming 9 rows in 54 bytes",
                  sr[:4] + struct.pack("<Q", 9) + sr[12:], ("TRUNCATED",))):
             judge(what, load_file(ctx, raw, name="sr", var=sr_var), ids)

@@ -332,6 +332,9 @@ BAD_INPUTS: list[tuple[str, str, bytes, tuple[str, ...]]] = [
     # Each level is valid alone; level 0 ends at 1 but level 1 has 2 items.
     ("FMT-LOD-003", "LoD [[0,1],[0,1,2]] on 2 rows (levels disagree)",
      struct.pack("<IQQ2QQ3Q", 0, 2, 16, 0, 1, 24, 0, 1, 2) + _GOOD[12:], ("INVALID_LOD",)),
+    # More stray bytes than the record holds: the count of them is not (size % record end).
+    ("FMT-COMB-003", "a separate file with 60 extra bytes", _GOOD + b"\0" * 60,
+     ("TRAILING_BYTES",)),
 ]
 
 
