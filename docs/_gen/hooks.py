@@ -35,6 +35,12 @@ def on_files(files: Files, config: Any) -> Files:
     results = None if document is None else document["results"]
     pages["performance.md"] = generate.performance_page(results, document)
     for uri, text in pages.items():
+        written = files.get_file_from_path(uri)
+        if written is not None:
+            # A hand-written page of the same name keeps its text; the generated part follows it
+            # under the hand-written title.
+            text = written.content_string.rstrip() + "\n\n" + text.partition("\n")[2].lstrip()
+            files.remove(written)
         files.append(File.generated(config, uri, content=text))
     for name, png in generate.performance_images(document).items():
         files.append(File.generated(config, name, content=png))
