@@ -458,6 +458,31 @@ def check_inference_caller_program_unchanged(ctx: CheckContext) -> None:
             "save_inference_model changed the caller's program")
 
 
+@check("API-ARG-001", apis=("save_inference_model",), needs=("fluid_objects",))
+def check_inference_feed_names_type(ctx: CheckContext) -> None:
+    """feeded_var_names that are not a str or a list of str are INVALID_ARGUMENT, before anything
+    is written (a list holding a non-str as well as a non-list)."""
+    fluid, io = python_api(ctx)
+    program, values, _call = tiny_inference_case(ctx.fresh_dir("m"))
+    prog, pvars = _build(ctx, program)
+    scope = fluid.Scope()
+    for n, v in values.items():
+        scope.var(n).get_tensor().set(v.array, fluid.CPUPlace())
+    for bad in (["x", 3], 5, [b"x"]):
+        d = ctx.fresh_dir("m")
+        try:
+            with fluid.scope_guard(scope):
+                io.save_inference_model(d, bad, [pvars["y"]], fluid.Executor(fluid.CPUPlace()),
+                                        main_program=prog)
+            found = "no error"
+        except Exception as exc:  # the kind of error is what is judged
+            found = getattr(exc, "id", None) or type(exc).__name__
+        require(found == "INVALID_ARGUMENT", "API-ARG-001",
+                f"save_inference_model(feeded_var_names={bad!r}) gave {found}")
+        require(not files_under(d), "API-ARG-001",
+                f"feeded_var_names={bad!r} wrote {sorted(files_under(d))} before refusing")
+
+
 @check("INF-SAVE-010", apis=("save_inference_model", "load_inference_model"), needs=("fluid_objects",))
 def check_inference_to_memory(ctx: CheckContext) -> None:
     """dirname=None returns (model bytes, params bytes) that load_inference_model accepts."""
