@@ -1,8 +1,9 @@
 """``inspect`` names files of other formats in one error line (fluidspec/_detect.py).
 
-The ONNX and safetensors files are made by hand from the formats' public layouts (onnx/onnx.proto
-ModelProto; the safetensors header: u64 little-endian length, then JSON), so no dependency on
-either library is needed.
+Most ONNX and safetensors files here are made by hand from the formats' public layouts
+(onnx/onnx.proto ModelProto; the safetensors header: u64 little-endian length, then JSON); the two
+in tests/cli/data/other-formats/ were written by the libraries themselves (onnx 1.23.2,
+safetensors 0.8.0, its make_samples.py), so neither library is a dependency.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def _safetensors() -> bytes:
 
 PIR = json.dumps({"base_code": {"magic": "pir", "trainable": True, "version": 4},
                   "program": {"regions": []}}).encode()
+
+
+SAMPLES = Path(__file__).resolve().parent / "data" / "other-formats"
 
 
 def inspect(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -91,3 +95,12 @@ def test_a_pir_program_is_summarised(tmp_path: Path) -> None:
     result = inspect(tmp_path / "model.json", "--json")
     [view] = [json.loads(line) for line in result.stdout.splitlines()]
     assert view["kind"] == "PIRProgram" and view["parameters"] == [] and view["version"] == 4
+
+
+@pytest.mark.parametrize(("name", "says"), [("tiny.onnx", "an ONNX model"),
+                                            ("tiny.safetensors", "a safetensors file")])
+def test_files_written_by_the_formats_own_libraries_are_named(name: str, says: str) -> None:
+    result = inspect(SAMPLES / name)
+    assert result.returncode == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: NOT_A_TENSOR_FILE: this is ") and says in line
