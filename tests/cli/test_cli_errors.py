@@ -86,6 +86,13 @@ USAGE_ERRORS = [
     (["bench", "--json", "empty-dir"], 2, "is a directory"),
     (["bench", "--json", "missing-dir/b.json"], 2, "does not exist"),
     (["bench", "--only", "no_such_case"], 2, "unknown case"),
+    # matrix (the checks run before any implementation starts)
+    (["matrix", "--impl", "no-such-impl"], 2, "unknown implementation"),
+    (["matrix", "--out", "empty-dir"], 2, "is a directory"),
+    (["matrix", "--out", f"{NOT_A_DIR}/c.json"], 2, "does not exist"),
+    (["matrix", "--page", "missing-dir/c.md"], 2, "does not exist"),
+    (["matrix", "--profile", "slow"], 2, "--profile"),
+    (["bench", "--sweep", "--max-size", "lots"], 2, "--max-size"),
     # paddle
     (["paddle"], 2, "required: ACTION"),
     (["paddle", "setup", "9.9"], 2, "not supported"),
