@@ -20,11 +20,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], cwd: Path, timeout: int = 600, extra_env: dict[str, str] | None = None
+         ) -> subprocess.CompletedProcess[str]:
     # PYTHONPATH or a checkout on sys.path would let the installed command import the
-    # repository's files instead of the wheel's.
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    # repository's files instead of the wheel's; FLUIDSPEC_PADDLE_PYTHON would point at the
+    # checkout's Paddle instead of the managed one.
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"PYTHONPATH", "VIRTUAL_ENV", "FLUIDSPEC_PADDLE_PYTHON"}}
+    return subprocess.run(args, cwd=cwd, env={**env, **(extra_env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 @pytest.mark.slow
@@ -66,3 +70,15 @@ def test_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     assert where.returncode == 0, where.stderr
     for line in where.stdout.split():
         assert Path(line).is_relative_to(env_dir) and Path(line).is_dir(), line
+
+    # Real Paddle on the user's machine: a managed venv in the user's cache (here a fresh one),
+    # found by --impl paddle-2.6.2 without any option.
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    setup = _run([command, "paddle", "setup", "2.6.2"], cwd=elsewhere, extra_env=cache)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
+    where_paddle = _run([command, "paddle", "where"], cwd=elsewhere, extra_env=cache)
+    assert where_paddle.returncode == 0 and where_paddle.stdout.startswith(str(tmp_path / "cache"))
+    judged = _run([command, "conformance", "--impl", "paddle-2.6.2", "--check",
+                   "write_combined_bytes", "--quiet"], cwd=elsewhere, extra_env=cache)
+    assert judged.returncode == 0, judged.stdout[-3000:] + judged.stderr[-3000:]
+    assert "RESULT: ok" in judged.stdout
