@@ -26,7 +26,7 @@ from fluidspec.conformance._oracle import record_bytes, selected_rows_bytes
 from fluidspec.conformance._registry import check
 from fluidspec.conformance._vector_replay import register_vectors
 from fluidspec.conformance._verdict import Skip, fail, require
-from fluidspec.conformance.checks.format import BAD_INPUTS
+from fluidspec.conformance.checks.format import BAD_INPUTS, SR_VAR
 
 
 @check("ERR-001", "ERR-002", apis=("load_vars",))
@@ -170,15 +170,13 @@ def check_error_facts(ctx: CheckContext) -> None:
                 judge(what, load_combined(ctx, raw, vars_, memory=memory), (error_id,))
     if "selected_rows" in ctx.claims:
         sr = selected_rows_bytes(SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5))
-        sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2),
-                         persistable=True)
         for what, raw, ids in (
                 # More stray bytes than the record holds, so (file size) % (record end) is not
                 # the count a reader must report.
                 ("a SelectedRows file with 70 extra bytes", sr + b"\0" * 70, ("TRAILING_BYTES",)),
                 ("a SelectedRows claiming 9 rows in 54 bytes",
                  sr[:4] + struct.pack("<Q", 9) + sr[12:], ("TRUNCATED",))):
-            judge(what, load_file(ctx, raw, name="sr", var=sr_var), ids)
+            judge(what, load_file(ctx, raw, name="sr", var=SR_VAR), ids)
     if not judged:
         raise Skip("no crafted input was refused with the error its clause names; "
                    "there were no facts to judge")

@@ -40,6 +40,9 @@ from fluidspec.conformance._verdict import fail, require
 _FMT_WRITE = ("FMT-REC-001", "FMT-REC-002", "FMT-REC-003", "FMT-REC-004", "FMT-REC-005",
               "FMT-REC-006", "FMT-REC-007", "FMT-DESC-001", "FMT-DTYPE-002", "FMT-LOD-001")
 
+#: A float32 SelectedRows variable named ``sr``, as the SelectedRows checks declare it.
+SR_VAR = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
+
 
 @check(*_FMT_WRITE, apis=("save_vars",))
 def check_write_separate_bytes(ctx: CheckContext) -> None:
@@ -187,8 +190,7 @@ def check_selected_rows_file(ctx: CheckContext) -> None:
     # The drawn values are small; a file of more than 256 bytes catches a reader that compares
     # the record's end with the file size by identity (CPython caches only small ints).
     big = SelectedRowsValue(np.arange(80, dtype=np.float32).reshape(40, 2), list(range(40)), 64)
-    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
-    out = load_file(ctx, selected_rows_bytes(big), name="sr", var=sr_var)
+    out = load_file(ctx, selected_rows_bytes(big), name="sr", var=SR_VAR)
     expect_ok(out, "FMT-SR-001", f"loading a {len(selected_rows_bytes(big))}-byte SelectedRows file")
     expect_values({"sr": big}, out.scope, "FMT-SR-001", "a 40-row SelectedRows file")
 
@@ -429,9 +431,8 @@ def check_rank_64_accepted(ctx: CheckContext) -> None:
 @check("FMT-SR-003", apis=("load_vars",), needs=("selected_rows",))
 def check_selected_rows_limits(ctx: CheckContext) -> None:
     """A lying row count is TRUNCATED."""
-    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
     lying = struct.pack("<IQ", 0, 1 << 58) + struct.pack("<q", 0) * 3
-    out = load_file(ctx, lying, name="sr", var=sr_var)
+    out = load_file(ctx, lying, name="sr", var=SR_VAR)
     expect_error(out, "TRUNCATED", "FMT-SR-003", "a SelectedRows claiming 2**58 rows")
 
 
@@ -439,27 +440,25 @@ def check_selected_rows_limits(ctx: CheckContext) -> None:
 def check_selected_rows_file_trailing_bytes(ctx: CheckContext) -> None:
     """A SelectedRows file must end where its record ends, as a dense one must."""
     sr = SelectedRowsValue(np.ones((2, 2), np.float32), [0, 3], 5)
-    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
-    out = load_file(ctx, selected_rows_bytes(sr) + b"\0\0\0", name="sr", var=sr_var)
+    out = load_file(ctx, selected_rows_bytes(sr) + b"\0\0\0", name="sr", var=SR_VAR)
     expect_error(out, "TRAILING_BYTES", "FMT-COMB-003", "a SelectedRows file with 3 extra bytes")
 
 
 @check("FMT-SR-004", apis=("load_vars", "save_vars"), needs=("selected_rows",))
 def check_selected_rows_i64(ctx: CheckContext) -> None:
     """Any i64 height and rows load; a height past i64 is refused before writing."""
-    sr_var = VarSpec("sr", kind="SELECTED_ROWS", dtype="float32", shape=(-1, 2), persistable=True)
     odd = SelectedRowsValue(np.ones((2, 2), np.float32), [5, -3], -1)
-    out = load_file(ctx, selected_rows_bytes(odd), name="sr", var=sr_var)
+    out = load_file(ctx, selected_rows_bytes(odd), name="sr", var=SR_VAR)
     expect_ok(out, "FMT-SR-004", "rows [5, -3] with height -1")
     expect_values({"sr": odd}, out.scope, "FMT-SR-004", "odd rows and height")
     d = ctx.fresh_dir("o")
     big = SelectedRowsValue(np.ones((1, 2), np.float32), [0], 1 << 63)
-    out = ctx.run(ProgramSpec(vars=(sr_var,)), {"sr": big}, Call("save_vars", {
+    out = ctx.run(ProgramSpec(vars=(SR_VAR,)), {"sr": big}, Call("save_vars", {
         "dirname": d, "filename": None, "vars": ["sr"], "predicate": None}))
     expect_error(out, "INVALID_ARGUMENT", "FMT-SR-004", "a SelectedRows of height 2**63")
     require(not Path(d, "sr").exists(), "FMT-SR-004", "a file was written for height 2**63")
     # The edges of i64 are written as they are; one past them is refused.
-    program = ProgramSpec(vars=(sr_var,))
+    program = ProgramSpec(vars=(SR_VAR,))
     for rows, height, ok in (([-(1 << 63), (1 << 63) - 1], -(1 << 63), True),
                              ([-(1 << 63) - 1], 4, False), ([0], -(1 << 63) - 1, False)):
         edge = SelectedRowsValue(np.ones((len(rows), 2), np.float32), rows, height)
