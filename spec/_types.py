@@ -100,6 +100,11 @@ class ElementType:
         return _little_endian_dtype(self.dtype_name)
 
     @property
+    def from_ml_dtypes(self) -> bool:
+        """Whether the dtype comes from ml_dtypes (bfloat16, float8), imported only when used."""
+        return self.dtype_name in _ML_DTYPES
+
+    @property
     def paddle_2_readable(self) -> bool:
         """Whether Paddle 2.6.2's reader knows this enum value (FMT-DTYPE-004)."""
         return self.since != "3.x"
