@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from fluidspec import _bench_api
 from fluidspec._bench_paddle_peer import IMPL as PADDLE
 from fluidspec._bench_paddle_peer import Elapsed, PaddlePeer
 
@@ -34,7 +35,7 @@ CASES = ("1x256MiB-f32-combined", "10000x1KiB-f32-combined", "10000x1KiB-f32-sep
          "mixed-dtypes-lod-combined", "jit")
 IMPLS = ("limit-memcpy-fresh", "limit-memcpy-prealloc", "limit-python-files", "numpy",
          "numpy-fromfile", "pickle", "safetensors", "reference", "numba", "paddle-2.6.2",
-         "numba-floor", "python-pass", "fluidspec-inspect")
+         "numba-floor", "python-pass", "fluidspec-inspect", *_bench_api.IMPLS)
 OPS = ("encode", "decode", "decode-copy", "save", "load", "warm-start", "first-save", "cli-start")
 SCHEMA = 2  # 2: targets carry value_min and verdict; jit has first-save and cli-start
 REPO = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ class _CombinedCase:
     has_bf16: bool  # np.save cannot round-trip bfloat16: numpy is left out then
     st: Any  # safetensors' numpy API, or None when it is not installed
     tensors: dict[str, np.ndarray]
+    api: _bench_api.ApiCase | None = None  # save_params / load_params of a Program
 
 
 def _npy_bytes(arrs: list[np.ndarray]) -> bytes:
@@ -185,9 +187,11 @@ class Bench:
             self._paddle_ready = case
         self.run(case, op, PADDLE, self.peer.timer(op), nbytes, n)
 
-    def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None) -> None:
+    def combined(self, case: str, arrs: list[np.ndarray], lods: list[Any] | None,
+                 api: bool = False) -> None:
         """One combined stream of ``arrs``: encode, decode, save and load, each beside its
-        peers and limits."""
+        peers and limits; with ``api`` (equal float32 arrays, no LoD) also through
+        ``save_params`` / ``load_params`` and their floors (``_bench_api``)."""
         from fluidspec.numba_kernels import arrays
         from fluidspec.reference import codec as ref
 
@@ -198,7 +202,8 @@ class Bench:
         c = _CombinedCase(
             arrs, lods, items, encoded, sum(a.nbytes for a in arrs), n,
             any(a.dtype.kind == "V" or a.dtype.name == "bfloat16" for a in arrs),
-            _safetensors(), dict(zip([f"v{i:05d}" for i in range(n)], arrs, strict=True)))
+            _safetensors(), dict(zip([f"v{i:05d}" for i in range(n)], arrs, strict=True)),
+            _bench_api.ApiCase(arrs) if api else None)
         self._combined_encode(case, c)
         self._combined_decode(case, c)
         d = self._combined_save(case, c)
@@ -329,6 +334,16 @@ class Bench:
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
         run(case, "save", "numba", lambda: numba_files.save_combined(path(), arrs, lods), nbytes,
             n, new_target)
+        if c.api is not None:
+            def where() -> str:
+                return target["d"]
+
+            run(case, "save", _bench_api.NUMBA_API, c.api.numba_save(where), nbytes, n,
+                new_target)
+            run(case, "save", _bench_api.REFERENCE_API, c.api.reference_save(where), nbytes, n,
+                new_target)
+            run(case, "save", _bench_api.FLUID_OBJECTS, c.api.objects_save(path, encoded),
+                nbytes, n, new_target)
 
         new_target()
         d = target["d"]
@@ -383,6 +398,14 @@ class Bench:
             nbytes, n)
         run(case, "load", "numba",
             lambda: numba_files.load_combined(os.path.join(d, "combined"), n), nbytes, n)
+        if c.api is not None:
+            combined = os.path.join(d, "combined")
+            run(case, "load", _bench_api.READ_VIEWS,
+                _bench_api.read_views(combined, n, nbytes, c.api.shape), nbytes, n)
+            run(case, "load", _bench_api.NUMBA_API, c.api.numba_load(d), nbytes, n)
+            run(case, "load", _bench_api.REFERENCE_API, c.api.reference_load(d), nbytes, n)
+            run(case, "load", _bench_api.FLUID_OBJECTS, c.api.objects_load(combined, n, nbytes),
+                nbytes, n)
 
     def separate(self, case: str, arrs: list[np.ndarray]) -> None:
         """One file per tensor: saves and loads beside their peers and the plain-files limit."""
@@ -588,7 +611,7 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
             del big
         small = [np.full((16, 16), i, np.float32) for i in range(n_small)]
         if CASES[1] in wanted:
-            bench.combined(CASES[1], small, None)
+            bench.combined(CASES[1], small, None, api=True)
         if CASES[2] in wanted:
             bench.separate(CASES[2], small[:n_sep])
         if CASES[3] in wanted:

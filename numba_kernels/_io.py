@@ -1,9 +1,9 @@
 """save_vars / load_vars and their params / persistables wrappers (chapter ``selection``).
 
 The pipeline: ``_select`` plans the selection over a columnar table; values come from the
-global scope (API-SCOPE-001); every record is encoded by one ``_encode`` call before the first
-byte is written (SEL-SAVE-008); files go through ``_files`` (one write per file, atomic
-replace); loads parse whole buffers with the ``_parse`` kernel and check everything before the
+global scope (API-SCOPE-001); every record is planned and checked by one ``_encode`` call
+before the first byte is written (SEL-SAVE-008; what is left, copying payloads into runs, cannot
+fail on a checked plan); files go through ``_files`` (one write per file, atomic replace); loads parse whole buffers with the ``_parse`` kernel and check everything before the
 first scope value is replaced (SEL-LOAD-003).  Where a bulk step fails, the work is redone one
 variable at a time so that the error is the one a variable-by-variable implementation meets
 first — same taxonomy id, same variable.
@@ -62,50 +62,51 @@ def _scope(*objs: Any) -> Any:
 # ------------------------------------------------------------------------------------ save
 
 
-def _value_of(var: Any, scope: Any, combined: bool) -> Any:
-    """The scope value of ``var`` (SEL-SAVE-005): a LoDTensor or SelectedRows holder."""
-    holder = scope.find_var(var.name)
+def _value_of(name: str, scope: Any, combined: bool) -> Any:
+    """The scope value of variable ``name`` (SEL-SAVE-005): a LoDTensor or SelectedRows holder."""
+    holder = scope.find_var(name)
     if holder is None or not holder.is_initialized():  # SEL-SAVE-006
         raise UninitializedVarError(
-            "a selected variable has no value in the scope", var=var.name,
+            "a selected variable has no value in the scope", var=name,
             expected="a value set, computed or loaded before saving", found="none")
     value = holder._holder
     if combined and _fluid.kind_of(value, "SelectedRows"):  # FMT-SR-002
         raise UnsupportedVarTypeError(
-            "a SelectedRows value is stored only in separate files (FMT-SR-002)", var=var.name,
+            "a SelectedRows value is stored only in separate files (FMT-SR-002)", var=name,
             expected="a dense tensor", found="SelectedRows")
     return value
 
 
-def _collect(ordered: list[Any], combined: bool, before: Callable[[int, Any], None] | None = None
-             ) -> list[Any]:
-    """Values of ``ordered`` as (arrays, lods) for dense tensors; on a problem with variable k,
-    first surfaces any encoding error of variables before k (their order decides)."""
-    scope = _scope(ordered)
+def _collect(ordered: _select.Selection, combined: bool,
+             before: Callable[[int, str], None] | None = None) -> list[Any]:
+    """The scope values of ``ordered``; on a problem with variable k, first surfaces any
+    encoding error of variables before k (their order decides)."""
+    scope = _scope(ordered.vars)
+    names = ordered.names
     values: list[Any] = []
-    for k, var in enumerate(ordered):
+    for k, name in enumerate(names):
         try:
             if before is not None:
-                before(k, var)
-            values.append(_value_of(var, scope, combined))
+                before(k, name)
+            values.append(_value_of(name, scope, combined))
         except FluidSpecError:
-            _encode_prefix(ordered[:k], values)
+            _encode_prefix(names[:k], values)
             raise
     return values
 
 
-def _encode_prefix(ordered: list[Any], values: list[Any]) -> None:
+def _encode_prefix(names: list[str], values: list[Any]) -> None:
     """Encode (and discard) the values before a failing variable: their errors come first."""
-    for var, value in zip(ordered, values, strict=False):
+    for name, value in zip(names, values, strict=False):
         if _fluid.kind_of(value, "SelectedRows"):
-            encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
-                                 value.height(), name=var.name)
+            encode_selected_rows(value.get_tensor()._value(name), value.rows(),
+                                 value.height(), name=name)
         else:
-            cpu.plan([value._value(var.name)], [value.lod()], None, [var.name])
+            cpu.plan([value._value(name)], [value.lod()], None, [name])
 
 
-def _dense_inputs(ordered: list[Any], values: list[Any]) -> tuple[list[Any], list[Any]]:
-    arrays = [value._value(var.name) for var, value in zip(ordered, values, strict=True)]
+def _dense_inputs(names: list[str], values: list[Any]) -> tuple[list[Any], list[Any]]:
+    arrays = [value._value(name) for name, value in zip(names, values, strict=True)]
     lods = [value._lod for value in values]
     return arrays, lods
 
@@ -139,8 +140,8 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
     if combined:
         ordered = _select.sorted_unique(selected)  # SEL-SAVE-004
         values = _collect(ordered, True)
-        names = [v.name for v in ordered]
-        arrays, lods = _dense_inputs(ordered, values)
+        names = ordered.names
+        arrays, lods = _dense_inputs(names, values)
         on_device = cuda.any_on_device(arrays)
         if on_device:  # packed on the GPU, one copy to the host
             packed, _ = cuda.pack_to_host(arrays, lods, names=names)
@@ -164,39 +165,39 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         return None
     root = _files.checked_dirname(dirname)
     unique = _select.first_per_name(selected)
-    _check_prefixes([v.name for v in unique])
+    _check_prefixes(unique.names)
     paths: list[str] = []
     checker = _files.TargetChecker(root)
 
-    def path_of(_: int, var: Any) -> None:
-        target = os.path.join(root, *_files.safe_components(var.name))
-        checker.check(target, var.name)
+    def path_of(_: int, name: str) -> None:
+        target = os.path.join(root, *_files.safe_components(name))
+        checker.check(target, name)
         paths.append(target)
 
     values = _collect(unique, False, path_of)
-    chunks = _separate_records(unique, values)
+    chunks = _separate_records(unique.names, values)
     _files.write_chunks(paths, chunks)
     return None
 
 
-def _separate_records(unique: list[Any], values: list[Any]) -> list[Any]:
+def _separate_records(names: list[str], values: list[Any]) -> list[Any]:
     """One record per variable: dense ones in one encoder call, SelectedRows one by one."""
     dense = [i for i, v in enumerate(values) if not _fluid.kind_of(v, "SelectedRows")]
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
-        arrays, lods = _dense_inputs(unique, values)
+        arrays, lods = _dense_inputs(names, values)
         if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
-            data, bounds = cuda.pack_to_host(arrays, lods, names=[v.name for v in unique])
+            data, bounds = cuda.pack_to_host(arrays, lods, names=names)
             bounds = bounds.tolist()
             mv = memoryview(data)
             return [mv[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-        return _separate.record_parts(arrays, lods, [v.name for v in unique])
-    for i, (var, value) in enumerate(zip(unique, values, strict=True)):  # var order decides
+        return _separate.record_parts(arrays, lods, names)
+    for i, (name, value) in enumerate(zip(names, values, strict=True)):  # var order decides
         if _fluid.kind_of(value, "SelectedRows"):
-            chunks[i] = encode_selected_rows(value.get_tensor()._value(var.name), value.rows(),
-                                             value.height(), name=var.name)
+            chunks[i] = encode_selected_rows(value.get_tensor()._value(name), value.rows(),
+                                             value.height(), name=name)
         else:
-            data, _ = _separate.encode_records([value._value(var.name)], [value._lod], [var.name])
+            data, _ = _separate.encode_records([value._value(name)], [value._lod], [name])
             chunks[i] = data
     return chunks
 
@@ -217,12 +218,12 @@ def _check_target(root: str, target: str, var: str | None) -> None:
 
 
 class _Loaded:
-    __slots__ = ("var", "array", "lod", "path", "rows", "height", "owned")
+    __slots__ = ("var", "name", "array", "lod", "path", "rows", "height", "owned")
 
-    def __init__(self, var: Any, array: np.ndarray, lod: list[list[int]], path: Any,
+    def __init__(self, var: Any, name: str, array: np.ndarray, lod: list[list[int]], path: Any,
                  rows: list[int] | None = None, height: int | None = None,
                  owned: bool = False) -> None:
-        self.var, self.array, self.lod, self.path = var, array, lod, path
+        self.var, self.name, self.array, self.lod, self.path = var, name, array, lod, path
         self.rows, self.height, self.owned = rows, height, owned
 
 
@@ -267,8 +268,8 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
             return None
         root = _files.checked_dirname(dirname)
         unique = _select.first_per_name(selected)
-        paths = [os.path.join(root, *_files.safe_components(v.name, "variable name"))
-                 for v in unique]  # SEL-PATH-001 before any file is opened
+        paths = [os.path.join(root, *_files.safe_components(name, "variable name"))
+                 for name in unique.names]  # SEL-PATH-001 before any file is opened
         direct = _read_direct(unique, paths, False, cuda.loads_to_device(executor)
                               ) if len(unique) <= _DIRECT_MAX_VARS else None
         loaded, bulk = (direct, None) if direct is not None else _read_separate(unique, paths)
@@ -289,12 +290,12 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
     return None
 
 
-def _read_combined(ordered: list[Any], data: Any, path: Any
+def _read_combined(ordered: _select.Selection, data: Any, path: Any
                    ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
     """SEL-LOAD-005: records matched to the sorted names by position, once ``cpu.parse``
     has found exactly one per name (format.md §1.6)."""
-    names = [v.name for v in ordered]
-    declared = [None if d is None else int(d) for d in (v.dtype for v in ordered)]
+    names = ordered.names
+    declared = [None if d is None else int(d) for d in (v.dtype for v in ordered.vars)]
     u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
                                declared_types=declared)
     codes = parsed.codes.tolist()
@@ -308,36 +309,40 @@ def _read_combined(ordered: list[Any], data: Any, path: Any
     with no_gc():  # views until every check passed; _own() copies them in bulk after
         arrays = cpu.arrays_of(u8, parsed, False)
         lods = cpu.lods_of(u8, parsed)
-        loaded = [_Loaded(v, a, lod, path) for v, a, lod in zip(ordered, arrays, lods, strict=True)]
+        loaded = [_Loaded(v, name, a, lod, path) for v, name, a, lod in
+                  zip(ordered.vars, names, arrays, lods, strict=True)]
     return loaded, (u8, parsed)
 
 
-def _read_separate(unique: list[Any], paths: list[str]
+def _read_separate(unique: _select.Selection, paths: list[str]
                    ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
     """SEL-LOAD-007: each file read as its variable's declared kind; bulk when all dense."""
-    sr = int(VarType.SELECTED_ROWS)
-    if all(int(v.type) != sr for v in unique):
+    if _SELECTED_ROWS not in unique.kinds:
         try:
-            u8, parsed = _separate.index_dense(paths, [v.name for v in unique])
+            u8, parsed = _separate.index_dense(paths, unique.names)
         except FluidSpecError:
             pass  # redo one by one: the first variable's error in order is the answer
         else:
             with no_gc():
                 arrays = cpu.arrays_of(u8, parsed, False)
                 lods = cpu.lods_of(u8, parsed)
-                loaded = [_Loaded(v, a, lod, p) for v, a, lod, p in
-                          zip(unique, arrays, lods, paths, strict=True)]
+                loaded = [_Loaded(v, name, a, lod, p) for v, name, a, lod, p in
+                          zip(unique.vars, unique.names, arrays, lods, paths, strict=True)]
             return loaded, (u8, parsed)
-    return [_read_one_separate(var, path) for var, path in zip(unique, paths, strict=True)], None
+    return [_read_one_separate(var, name, kind, path) for var, name, kind, path in
+            zip(unique.vars, unique.names, unique.kinds, paths, strict=True)], None
 
 
-def _read_one_separate(var: Any, path: str) -> _Loaded:
-    data = _files.read_file(path, var.name)
-    if int(var.type) == int(VarType.SELECTED_ROWS):
-        array, rows, height = decode_selected_rows(data, path=path, name=var.name)
-        return _Loaded(var, array, [], path, rows, height)
-    array, lod = cpu.decode(data, False, 1, path=path, names=[var.name], whole_file=True)[0]
-    return _Loaded(var, array, lod, path)
+_SELECTED_ROWS = int(VarType.SELECTED_ROWS)
+
+
+def _read_one_separate(var: Any, name: str, kind: int, path: str) -> _Loaded:
+    data = _files.read_file(path, name)
+    if kind == _SELECTED_ROWS:
+        array, rows, height = decode_selected_rows(data, path=path, name=name)
+        return _Loaded(var, name, array, [], path, rows, height)
+    array, lod = cpu.decode(data, False, 1, path=path, names=[name], whole_file=True)[0]
+    return _Loaded(var, name, array, lod, path)
 
 
 # Above this many variables one arena read of every file beats a stat per file first.
@@ -345,8 +350,8 @@ _DIRECT_MAX_VARS = 64
 _READ_WORKERS = 4
 
 
-def _read_direct(variables: list[Any], paths: list[str], combined: bool, to_device: bool
-                 ) -> list[_Loaded] | None:
+def _read_direct(variables: _select.Selection, paths: list[str], combined: bool,
+                 to_device: bool) -> list[_Loaded] | None:
     """Loads where some file is big (``_direct``): every header read and every check made
     (SEL-LOAD-002/005) before the first payload byte lands — possibly in the scope's own
     tensor — so a failing load still leaves the scope unchanged (SEL-LOAD-003).  None when no
@@ -356,23 +361,25 @@ def _read_direct(variables: list[Any], paths: list[str], combined: bool, to_devi
     try:
         sizes = []
         try:
-            for var, path in zip(variables, paths, strict=True):
-                fds.append(_files.open_for_read(path, var.name))
-                sizes.append(_files.regular_size(fds[-1], path, var.name))
+            for name, path in zip(variables.names, paths, strict=True):
+                fds.append(_files.open_for_read(path, name))
+                sizes.append(_files.regular_size(fds[-1], path, name))
         except FluidSpecError:  # a missing file: the error of a variable before it may win,
             return None  # which the variable-by-variable path finds
         if max(sizes, default=0) < _direct.DIRECT_MIN:
             return None
         items: list[_Loaded] = []
         plans: list[tuple[_Loaded, _direct.Planned]] = []
-        for var, path, fd, size in zip(variables, paths, fds, sizes, strict=True):
-            planned = _plan_direct(var, path, fd, size, combined)
+        for var, name, kind, path, fd, size in zip(variables.vars, variables.names,
+                                                   variables.kinds, paths, fds, sizes,
+                                                   strict=True):
+            planned = _plan_direct(var, name, kind, path, fd, size, combined)
             if planned is None:
-                items.append(_read_one_combined(var, path) if combined
-                             else _read_one_separate(var, path))
+                items.append(_read_one_combined(var, name, kind, path) if combined
+                             else _read_one_separate(var, name, kind, path))
                 _check_shape(items[-1])
             else:
-                items.append(_Loaded(var, None, planned.lod, path, owned=True))
+                items.append(_Loaded(var, name, None, planned.lod, path, owned=True))
                 plans.append((items[-1], planned))
         _fill_direct(plans, to_device)
         return items
@@ -381,19 +388,20 @@ def _read_direct(variables: list[Any], paths: list[str], combined: bool, to_devi
             os.close(fd)
 
 
-def _plan_direct(var: Any, path: str, fd: int, size: int, combined: bool
+def _plan_direct(var: Any, name: str, kind: int, path: str, fd: int, size: int, combined: bool
                  ) -> _direct.Planned | None:
     """The header of a big dense file whose every check passes, else None (whole-file path)."""
-    if size < _direct.DIRECT_MIN or int(var.type) != int(VarType.LOD_TENSOR):
+    if size < _direct.DIRECT_MIN or kind != int(VarType.LOD_TENSOR):
         return None
-    planned = _direct.plan_read(fd, path, var.name, size)
+    planned = _direct.plan_read(fd, path, name, size)
     if planned is None or (combined and var.dtype is not None and int(var.dtype) != planned.code):
         return None
     return planned if _shape_problem(var, planned.shape) is None else None
 
 
-def _read_one_combined(var: Any, path: str) -> _Loaded:
-    loaded, _ = _read_combined([var], _files.read_file(path), path)
+def _read_one_combined(var: Any, name: str, kind: int, path: str) -> _Loaded:
+    loaded, _ = _read_combined(_select.Selection([var], [kind], [name]), _files.read_file(path),
+                               path)
     return loaded[0]
 
 
@@ -440,7 +448,7 @@ def _check_shape(item: _Loaded) -> None:
     if declared is not None:
         raise ShapeMismatchError(
             "a loaded Parameter's shape differs from its declared shape", path=item.path,
-            var=item.var.name, expected=declared, found=tuple(item.array.shape))
+            var=item.name, expected=declared, found=tuple(item.array.shape))
 
 
 def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -448,6 +456,8 @@ def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
     if not _fluid.kind_of(var, "Parameter"):
         return None
     declared = tuple(var.shape)
+    if declared == found:
+        return None
     if len(declared) != len(found) or any(d not in (-1, f) for d, f in
                                           zip(declared, found, strict=True)):
         return declared
@@ -456,7 +466,7 @@ def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
 
 def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:
     """SEL-LOAD-003: the value goes into the existing holder object."""
-    holder = scope.var(item.var.name)
+    holder = scope.var(item.name)
     array = item.array if item.owned else item.array.copy()
     if item.rows is not None:
         if not _fluid.kind_of(holder._holder, "SelectedRows"):

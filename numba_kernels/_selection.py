@@ -1,11 +1,11 @@
 # ruff: noqa: ANN001, ANN201, ANN202  (numba kernels: argument types come from numba, not hints)
 """Selection, planned over a columnar table of the candidate variables (chapter ``selection``).
 
-The Program's variables become three columns — kind code, persistable flag, Parameter flag —
-and one kernel evaluates the two built-in predicates (SEL-CAND-003) and the kind rules
-(SEL-SAVE-003 RAW dropped, SEL-SAVE-007 only LOD_TENSOR / SELECTED_ROWS, SelectedRows only in
-separate files) for all of them at once.  A user predicate is a Python callable and is called in
-Python, once per candidate (SEL-CAND-002).
+The Program's variables become columns — kind code and persistable flag, each read once per
+Variable — and kernels evaluate ``is_persistable`` (SEL-CAND-003) and the kind rules (SEL-SAVE-003
+RAW dropped, SEL-SAVE-007 only LOD_TENSOR / SELECTED_ROWS, SelectedRows only in separate files)
+for all of them at once.  ``is_parameter`` is the Variable's class, told in Python; a user
+predicate is a Python callable and is called in Python, once per candidate (SEL-CAND-002).
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ _NOT_PERSISTABLE_KINDS = (int(VarType.FEED_MINIBATCH), int(VarType.FETCH_LIST),
                           int(VarType.READER))
 
 
-def _mask(kinds, persistable, parameter, mode, out):
-    """``out[i]`` = candidate i passes the built-in predicate ``mode`` (SEL-CAND-003)."""
+def _mask(kinds, persistable, mode, out):
+    """``out[i]`` = candidate i passes the built-in predicate ``mode`` (SEL-CAND-003): every
+    candidate (ALL), or the persistable ones that are not feed, fetch or reader holders."""
     for i in range(kinds.shape[0]):
         if mode == 0:
             out[i] = 1
-        elif mode == 1:
-            out[i] = parameter[i]
         else:
             k = kinds[i]
             holder = k == 9 or k == 10 or k == 15  # FEED_MINIBATCH, FETCH_LIST, READER
@@ -60,16 +59,28 @@ def _first_bad_kind(kinds, combined):
 _first_bad_kind_k = kernel(_first_bad_kind)
 
 
-def columns(variables: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    kinds = np.fromiter((int(v.type) for v in variables), np.int64, len(variables))
-    persistable = np.fromiter((bool(v.persistable) for v in variables), np.uint8, len(variables))
-    parameter = np.fromiter((_fluid.kind_of(v, "Parameter") for v in variables), np.uint8,
-                            len(variables))
-    return kinds, persistable, parameter
+class Selection:
+    """Selected variables in selection order, with what is read from each Variable once: its
+    kind code, and (after ``sorted_unique`` / ``first_per_name``) its name.  Reading a Fluid
+    Variable's attribute costs a property call into its VarDesc; a load of 10,000 variables
+    would otherwise read each kind three times."""
+
+    __slots__ = ("vars", "kinds", "names")
+
+    def __init__(self, vars: list[Any], kinds: list[int], names: list[str] | None = None
+                 ) -> None:
+        self.vars, self.kinds, self.names = vars, kinds, names
+
+    def __len__(self) -> int:
+        return len(self.vars)
+
+
+def _kinds(variables: list[Any]) -> list[int]:
+    return [int(v.type) for v in variables]
 
 
 def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], Any] | None,
-           builtin: int | None) -> list[Any]:
+           builtin: int | None) -> Selection:
     """The selection (SEL-CAND-001/002): explicit ``vars`` as given, else the candidates that
     pass ``predicate`` (``builtin`` names it when it is one of ours; None selects all)."""
     if program is None:
@@ -83,44 +94,63 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
             if not _fluid.kind_of(item, "Variable"):
                 raise InvalidArgumentError("vars must hold Variables", expected="Variable",
                                            found=repr(item)[:60])
-        return chosen
+        return Selection(chosen, _kinds(chosen))
     candidates = list(program.list_vars())
     if predicate is not None and builtin is None:
-        return [v for v in candidates if predicate(v)]
-    kinds, persistable, parameter = columns(candidates)
-    mask = np.empty(len(candidates), np.uint8)
-    _mask_k(kinds, persistable, parameter, ALL if predicate is None else builtin, mask)
-    return [candidates[i] for i in np.flatnonzero(mask).tolist()]
+        chosen = [v for v in candidates if predicate(v)]
+        return Selection(chosen, _kinds(chosen))
+    if builtin == PARAMETERS:  # the kinds of the Parameters only
+        chosen = [v for v in candidates if _fluid.kind_of(v, "Parameter")]
+        return Selection(chosen, _kinds(chosen))
+    kinds = _kinds(candidates)
+    n = len(candidates)
+    persistable = (np.fromiter((bool(v.persistable) for v in candidates), np.uint8, n)
+                   if builtin == PERSISTABLES else np.zeros(n, np.uint8))
+    mask = np.empty(n, np.uint8)
+    _mask_k(np.array(kinds, np.int64), persistable, ALL if predicate is None else builtin, mask)
+    keep = np.flatnonzero(mask).tolist()
+    if len(keep) == n:
+        return Selection(candidates, kinds)
+    return Selection([candidates[i] for i in keep], [kinds[i] for i in keep])
 
 
-def check_kinds(selected: list[Any], combined: bool) -> list[Any]:
+def check_kinds(selected: Selection, combined: bool) -> Selection:
     """Drop RAW (SEL-SAVE-003) and refuse other kinds (SEL-SAVE-007); returns the rest."""
-    kinds = np.fromiter((int(v.type) for v in selected), np.int64, len(selected))
-    bad = _first_bad_kind_k(kinds, combined)
+    kinds = selected.kinds
+    bad = _first_bad_kind_k(np.array(kinds, np.int64), combined)
     if bad >= 0:
-        var = selected[bad]
-        if int(var.type) == _SELECTED_ROWS:
+        var, kind = selected.vars[bad], kinds[bad]
+        if kind == _SELECTED_ROWS:
             raise UnsupportedVarTypeError(
                 "SelectedRows is stored only in separate files (FMT-SR-002)", var=var.name,
                 expected="filename=None", found="a combined file or memory")
         raise UnsupportedVarTypeError(
-            f"a {VarType(int(var.type)).name} variable cannot be saved or loaded", var=var.name,
-            expected="LOD_TENSOR or SELECTED_ROWS (RAW is skipped)",
-            found=VarType(int(var.type)).name)
-    return [v for v, k in zip(selected, kinds.tolist(), strict=True) if k != _RAW]
+            f"a {VarType(kind).name} variable cannot be saved or loaded", var=var.name,
+            expected="LOD_TENSOR or SELECTED_ROWS (RAW is skipped)", found=VarType(kind).name)
+    if _RAW not in kinds:
+        return selected
+    keep = [i for i, k in enumerate(kinds) if k != _RAW]
+    return Selection([selected.vars[i] for i in keep], [kinds[i] for i in keep])
 
 
-def first_per_name(selected: list[Any]) -> list[Any]:
+def _first_of_each_name(selected: Selection) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for i, v in enumerate(selected.vars):
+        first.setdefault(v.name, i)
+    return first
+
+
+def first_per_name(selected: Selection) -> Selection:
     """Each name once, first occurrence, selection order (separate files, SEL-SAVE-004)."""
-    first: dict[str, Any] = {}
-    for v in selected:
-        first.setdefault(v.name, v)
-    return list(first.values())
+    first = _first_of_each_name(selected)
+    at = list(first.values())
+    return Selection([selected.vars[i] for i in at], [selected.kinds[i] for i in at],
+                     list(first))
 
 
-def sorted_unique(selected: list[Any]) -> list[Any]:
+def sorted_unique(selected: Selection) -> Selection:
     """Each name once (first occurrence), in code-point order (FMT-COMB-001, SEL-SAVE-004)."""
-    first: dict[str, Any] = {}
-    for v in selected:
-        first.setdefault(v.name, v)
-    return [first[name] for name in sorted(first)]
+    first = _first_of_each_name(selected)
+    names = sorted(first)
+    at = [first[name] for name in names]
+    return Selection([selected.vars[i] for i in at], [selected.kinds[i] for i in at], names)

@@ -31,6 +31,7 @@ from fluidspec.numba_kernels.cpu._decode import (
 )
 from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_code
 from fluidspec.numba_kernels.cpu._encode import (
+    StagedRuns,
     encode_into,
     encode_parts,
     encode_runs,
@@ -44,7 +45,8 @@ from fluidspec.numba_kernels.cpu._layout import layout
 from fluidspec.numba_kernels.cpu._parse import LFS_MAGIC, TRUNCATED, W_DATA, walk
 
 __all__ = [
-    "plan", "encode_to_bytes", "encode_parts", "encode_runs", "encode_into", "encoded_size", "layout",
+    "plan", "encode_to_bytes", "encode_parts", "encode_runs", "StagedRuns", "encode_into",
+    "encoded_size", "layout",
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",

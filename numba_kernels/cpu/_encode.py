@@ -17,8 +17,9 @@ FMT-COMB-001 (records back to back in the order given — callers sort by name).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ from fluidspec.numba_kernels.cpu._jit import kernel
 from fluidspec.numba_kernels.cpu._layout import layout
 from fluidspec.spec import element_type, is_element_type
 from fluidspec.spec.errors import InvalidArgumentError, InvalidLodError, UnsupportedDtypeError
+
+_DTYPE, _SHAPE = attrgetter("dtype"), attrgetter("shape")
 
 _I63 = 1 << 63
 _EMPTY = np.zeros(0, np.int64)
@@ -220,12 +223,14 @@ def plan(
     Returns ``(arrays, meta, uniform)``: ``uniform`` means one dtype, one shape, no LoD, no
     override, so that ``meta`` describes the first tensor only and stands for all.
     """
-    arrs = [a if type(a) is np.ndarray else np.asarray(a) for a in arrays]
+    arrs = list(arrays)
+    if set(map(type, arrs)) - {np.ndarray}:  # C-level passes: ~20 ns per array, not ~60
+        arrs = [a if type(a) is np.ndarray else np.asarray(a) for a in arrs]
     n = len(arrs)
     has_lod = lods is not None and any(lods)
-    dts = [a.dtype for a in arrs]
+    dts = list(map(_DTYPE, arrs))
     codes_by_dt: dict[np.dtype, tuple[int, bool]] = {dt: writer_code(dt) for dt in set(dts)}
-    shapes = [a.shape for a in arrs]
+    shapes = list(map(_SHAPE, arrs))
     overrides = data_types is not None and any(d is not None for d in data_types)
     # The first tensor with a problem decides the error, LoD before dtype (as a writer that
     # checks each tensor in turn would report it).
@@ -337,24 +342,42 @@ _PACK_BELOW = 1 << 16
 _RUN_BYTES = 1 << 20
 
 
-def encode_runs(arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> list[Any]:
+class StagedRuns:
+    """Equal small records (one shared header) as buffers made one run at a time, each just
+    before it is written (``buffers()``): the staging is one run of about ``_RUN_BYTES``, which
+    the allocator hands back for the next run, instead of a fresh copy of the whole payload —
+    whose first-touch page faults cost more than the copy itself (10,000 x 1 KiB: ~7 ms for a
+    10 MiB staging against ~1 ms for the join)."""
+
+    __slots__ = ("header", "arrs", "per_run", "nbytes")
+
+    def __init__(self, header: bytes, arrs: list[np.ndarray], record: int) -> None:
+        self.header, self.arrs = header, arrs
+        self.per_run = max(1, _RUN_BYTES // max(record, 1))
+        self.nbytes = record * len(arrs)
+
+    def buffers(self) -> Iterator[memoryview]:
+        """The stream, run by run; concatenated, the bytes of ``encode_to_bytes``."""
+        for k in range(0, len(self.arrs), self.per_run):
+            run = self.arrs[k:k + self.per_run]
+            try:
+                joined = self.header.join([b"", *run])
+            except (TypeError, ValueError, BufferError):  # a non-contiguous array
+                joined = self.header.join([b"", *_contiguous(run)])
+            yield memoryview(joined)
+
+
+def encode_runs(arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> list[Any] | StagedRuns:
     """The combined stream as buffers for ``os.writev``: each big record's header, then its
     array itself (no copy of a big payload); runs of small records joined by one C-level join
-    each.  Concatenated, they are the bytes of ``encode_to_bytes``."""
+    each (equal small records: a ``StagedRuns``, joined as they are written).  Concatenated,
+    they are the bytes of ``encode_to_bytes``."""
     n = len(arrs)
     if uniform and n:  # one header for all: runs straight from the caller's list of arrays
         arena, _, nbytes = _headers_for(meta)
         record = len(arena) + int(nbytes[0])
         if record < _PACK_BELOW:
-            header = arena.tobytes()
-            per_run = max(1, _RUN_BYTES // max(record, 1))
-            try:
-                return [memoryview(header.join([b"", *arrs[k:k + per_run]]))
-                        for k in range(0, n, per_run)]
-            except (TypeError, ValueError, BufferError):  # a non-contiguous array
-                arrs = _contiguous(arrs)
-                return [memoryview(header.join([b"", *arrs[k:k + per_run]]))
-                        for k in range(0, n, per_run)]
+            return StagedRuns(arena.tobytes(), arrs, record)
     parts, _ = encode_parts(arrs, meta, uniform)
     if n == 0 or uniform:
         return parts

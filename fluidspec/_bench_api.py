@@ -1,0 +1,117 @@
+"""The Fluid API beside the file layer: ``save_params`` / ``load_params`` of a Program holding one
+Parameter per tensor, and the least any implementation of them must do in Python.
+
+The file-layer rows of ``fluidspec bench`` (``numba``, ``reference``) take arrays and give
+arrays back.  A user calls ``save_params(exe, dirname, program, filename)``: the selection, the
+scope lookups and the checks of declared dtype and shape are per Variable, in Python, through the
+Fluid object model (``fluidspec.reference`` here; ``paddle.fluid`` behaves alike).  Two floors
+say how much of that cost no implementation avoids:
+
+* ``limit-read-views`` (load): one plain read of the file plus one ndarray per record — a
+  loader that returns ``n`` arrays creates ``n`` array objects, whatever it does with the bytes.
+* ``limit-fluid-objects`` (save and load): the plain write / read plus, per Variable, what the
+  spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
+  declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
+  (API-SCOPE-001) — no selection kernel, no encoding, no validation of the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+NUMBA_API = "numba-api"
+REFERENCE_API = "reference-api"
+READ_VIEWS = "limit-read-views"
+FLUID_OBJECTS = "limit-fluid-objects"
+IMPLS = (NUMBA_API, REFERENCE_API, READ_VIEWS, FLUID_OBJECTS)
+
+
+class ApiCase:
+    """A Program with one float32 Parameter per array, their values in a scope of its own."""
+
+    def __init__(self, arrs: list[np.ndarray]) -> None:
+        import fluidspec.reference as fluid
+
+        self.fluid = fluid
+        self.scope = fluid.Scope()
+        self.program = fluid.Program()
+        block = self.program.global_block()
+        self.names = [f"w{i:06d}" for i in range(len(arrs))]
+        with fluid.scope_guard(self.scope):
+            for name, array in zip(self.names, arrs, strict=True):
+                block.create_parameter(name=name, shape=list(array.shape), dtype=str(array.dtype))
+                self.scope.var(name).get_tensor().set(array, fluid.CPUPlace())
+        self.exe = fluid.Executor(fluid.CPUPlace())
+        self.shape = tuple(arrs[0].shape) if arrs else ()
+
+    def in_scope(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        def call() -> Any:
+            with self.fluid.scope_guard(self.scope):
+                return fn()
+        return call
+
+    def numba_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
+        from fluidspec.numba_kernels import io as nio
+
+        return self.in_scope(lambda: nio.save_params(self.exe, dirname(), self.program,
+                                                     filename="combined"))
+
+    def reference_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
+        return self.in_scope(lambda: self.fluid.io.save_params(self.exe, dirname(), self.program,
+                                                               filename="combined"))
+
+    def numba_load(self, dirname: str) -> Callable[[], Any]:
+        from fluidspec.numba_kernels import io as nio
+
+        return self.in_scope(lambda: nio.load_params(self.exe, dirname, self.program,
+                                                     filename="combined"))
+
+    def reference_load(self, dirname: str) -> Callable[[], Any]:
+        return self.in_scope(lambda: self.fluid.io.load_params(self.exe, dirname, self.program,
+                                                               filename="combined"))
+
+    def objects_save(self, path: Callable[[], str], encoded: bytes) -> Callable[[], Any]:
+        """The save floor: each Parameter's name and scope array, then one plain write."""
+        Parameter = self.fluid.framework.Parameter  # noqa: N806 (a class)
+        scope = self.scope
+
+        def save() -> None:
+            arrays = [scope.find_var(v.name).get_tensor()._array
+                      for v in self.program.list_vars() if isinstance(v, Parameter)]
+            assert len(arrays) == len(self.names)
+            with open(path(), "wb") as f:
+                f.write(encoded)
+        return save
+
+    def objects_load(self, path: str, n: int, nbytes: int) -> Callable[[], Any]:
+        """The load floor: one plain read and one view per record, then per Parameter its name,
+        declared dtype and shape, and the scope tensor it is assigned to."""
+        Parameter = self.fluid.framework.Parameter  # noqa: N806 (a class)
+        scope = self.scope
+        views = read_views(path, n, nbytes, self.shape)
+
+        def load() -> None:
+            arrays = views()
+            params = [v for v in self.program.list_vars() if isinstance(v, Parameter)]
+            for var, array in zip(params, arrays, strict=True):
+                var.dtype, var.shape  # noqa: B018 (read, as a loader's checks read them)
+                scope.var(var.name).get_tensor()._array = array
+        return load
+
+
+def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callable[[], Any]:
+    """One plain read of the combined file, then one float32 view per record (the records of
+    a uniform case are equally long: the header is what is left of the file per record)."""
+    def load() -> list[np.ndarray]:
+        with open(path, "rb") as f:
+            data = f.read()
+        per_record = len(data) // n
+        header = per_record - nbytes // n
+        rows = np.ndarray((n, nbytes // n // 4), np.float32, buffer=data, offset=header,
+                          strides=(per_record, 4))
+        return list(rows.reshape((n, *shape)))
+    return load
+
