@@ -183,6 +183,11 @@ def _parse_combined(buf: Any, count: int, path: Any, names: Sequence[str] | None
     """A record cut short within the first ``count`` is that record's error (TRUNCATED,
     FMT-SAFE-001); more or fewer whole records are RECORD_COUNT_MISMATCH (SEL-LOAD-004); bytes
     after the ``count``-th record that are not whole records are TRAILING_BYTES (FMT-COMB-002)."""
+    if count > 0:  # the usual case, a well-formed stream of exactly ``count`` records
+        u8 = as_u8(buf)
+        once = _index_once(u8, count)
+        if once is not None:
+            return u8, once
     try:
         u8, p = _index(buf, None, path, names, False, False)
     except FluidSpecError:
@@ -211,11 +216,50 @@ def _first_type_difference(p: Parsed, names: Sequence[str] | None,
     return "no dtype differs in the overlapping positions"
 
 
+# The smallest record: u32 version, u64 LoD level count, u32 tensor version, i32 desc size and
+# a two-byte TensorDesc (``08 code``), no data.
+_MIN_RECORD = 22
+# Room per record for dims in a one-pass parse (4 covers nearly every model's tensors; a file
+# with more is parsed in two passes).
+_DIMS_PER_RECORD = 4
+
+
+def _index_once(u8: np.ndarray, want: int) -> Parsed | None:
+    """Exactly ``want`` dense records in one pass, when the buffer can hold that many and every
+    desc is canonical; None otherwise (the two-pass path then also finds the error).  Room is
+    sized from ``want`` only after checking it against the buffer's size (FMT-SAFE-003)."""
+    if want <= 0 or want > u8.shape[0] // _MIN_RECORD:
+        return None
+    room_d, room_l = _DIMS_PER_RECORD * want, want
+    p = Parsed(
+        n=want, rec_off=np.empty(want, np.int64), data_off=np.empty(want, np.int64),
+        codes=np.empty(want, np.int64), nbytes=np.empty(want, np.int64),
+        dims_off=np.zeros(want + 1, np.int64), dims=np.empty(room_d, np.int64),
+        lvl_off=np.zeros(want + 1, np.int64), lvl_pos=np.empty(room_l, np.int64),
+        lvl_len=np.empty(room_l, np.int64), end=0,
+    )
+    state = np.zeros(4, np.int64)
+    e = _EMPTY_I
+    status = _parse.walk(u8, 0, want, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,
+                         p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
+                         p.lvl_pos, p.lvl_len)
+    nd, nl = int(state[1]), int(state[2])
+    if status[0] != _parse.OK or int(state[0]) != want or nd > room_d or nl > room_l:
+        return None
+    p.dims, p.lvl_pos, p.lvl_len, p.end = p.dims[:nd], p.lvl_pos[:nl], p.lvl_len[:nl], int(
+        status[1])
+    return p
+
+
 def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
            selected_rows: bool, whole_file: bool) -> tuple[np.ndarray, Parsed]:
     """Every record in ``buf``; with ``count``, exactly that many and nothing after them."""
     u8 = as_u8(buf)
     want = -1 if count is None else int(count)
+    if want > 0 and not selected_rows:
+        once = _index_once(u8, want)
+        if once is not None:
+            return u8, once
     ov_at: list[int] = []
     ov_code: list[int] = []
     ov_dims: list[int] = []

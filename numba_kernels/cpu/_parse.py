@@ -3,7 +3,10 @@
 
 One kernel, ``_walk``, reads records from a position on and either only validates and counts
 (``fill=False``) or also fills the per-record arrays (``fill=True``); the driver runs it twice so
-that every allocation is sized by counts taken from bytes that really exist (FMT-SAFE-003).  It
+that every allocation is sized by counts taken from bytes that really exist (FMT-SAFE-003) —
+or, when the record count is known and the buffer can hold that many records, once into arrays
+sized from that count, whose room for dims and LoD levels the kernel never writes past (the
+driver falls back to two passes when they were too small).  It
 stops at the first problem and reports it as a status code plus offset/expected/found, which
 ``_errors.raise_for`` turns into the taxonomy error.  The order of the checks inside a record is
 the order in which a reader meets the fields, so the same bad bytes give the same error id and
@@ -103,7 +106,7 @@ def _walk(buf, pos, want, sr, sizes, magic, ov_at, ov_code, ov_dims_off, ov_dims
             p += 8
             if cnt > np.uint64((size_all - p) // 8):  # FMT-SR-003, before any allocation
                 return ROW_COUNT, s, s + 4, np.int64(cnt & np.uint64(0x7FFFFFFFFFFFFFFF)), size_all - p, 0
-            if fill:
+            if fill and nl < lvl_pos.shape[0]:  # a one-pass fill may have too little room
                 lvl_pos[nl] = p
                 lvl_len[nl] = np.int64(cnt)
             nl += 1
@@ -147,7 +150,7 @@ def _walk(buf, pos, want, sr, sizes, magic, ov_at, ov_code, ov_dims_off, ov_dims
                                 lod_bad = True
                             prev = cur
                         prev_last = prev
-                if fill:
+                if fill and nl < lvl_pos.shape[0]:
                     lvl_pos[nl] = p
                     lvl_len[nl] = m
                 nl += 1

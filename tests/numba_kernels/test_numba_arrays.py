@@ -88,6 +88,46 @@ def test_decode_round_trips_like_reference(items, copy):
     assert len(arrays.decode(data)) == len(items)
 
 
+@pytest.mark.parametrize("case", ["uniform", "five-dims", "lod-levels", "one-record"])
+def test_one_pass_index_equals_the_two_pass_index(case):
+    """With the record count known, the parse fills arrays sized from that count in one pass;
+    where they are too small (more dims or LoD levels than room) it parses twice.  Either way
+    the index is the one the counting pass would give."""
+    from fluidspec.numba_kernels.cpu import _decode
+
+    items = {
+        "uniform": [(np.full((4, 3), i, np.float32), None) for i in range(40)],
+        "five-dims": [(np.zeros((1, 2, 1, 2, 1), np.int64), None) for _ in range(7)],
+        "lod-levels": [(np.zeros((6, 2), np.float32), [[0, 1, 3], [0, 2, 4, 6]])
+                       for _ in range(5)],
+        "one-record": [(np.arange(5, dtype=np.int16), [[0, 2, 5]])],
+    }[case]
+    data = ref.encode_combined(items)
+    u8 = _decode.as_u8(data)
+    once = _decode._index_once(u8, len(items))
+    _, twice = _decode._index(data, None, None, None, False, False)
+    fits = case in ("uniform", "one-record")
+    assert (once is not None) == fits  # five dims or two LoD levels a record: no room
+    _, combined = _decode.parse(data, len(items))
+    for got in [combined] + ([once] if once is not None else []):
+        assert got.n == twice.n == len(items) and got.end == twice.end == len(data)
+        for field in ("rec_off", "data_off", "codes", "nbytes", "dims_off", "dims", "lvl_off",
+                      "lvl_pos", "lvl_len"):
+            assert getattr(got, field).tolist() == getattr(twice, field).tolist(), field
+
+
+def test_one_pass_index_declines_a_count_the_bytes_cannot_hold():
+    """FMT-SAFE-003: room is sized from the count only when the buffer holds that many
+    records (22 bytes each at least); a larger count is the two-pass path's error."""
+    from fluidspec.numba_kernels.cpu import _decode
+
+    data = ref.encode_combined([(np.zeros(2, np.float32), None)])
+    assert _decode._index_once(_decode.as_u8(data), 10**12) is None
+    with pytest.raises(FluidSpecError) as info:
+        _decode.parse(data, 10**12)
+    assert info.value.id == "RECORD_COUNT_MISMATCH"
+
+
 def test_many_equal_tensors_use_one_strided_run():
     """The fast path for equal tensors gives the same bytes and independent views."""
     arrs = [np.full((4, 3), i, np.float32) for i in range(50)]
