@@ -257,3 +257,32 @@ def test_encode_runs_written_with_writev_are_the_encoders_bytes(tmp_path, case):
         assert isinstance(runs, cpu.StagedRuns) and len(list(runs.buffers())) < 100
     if case == "uniform-big":
         assert any(r is a or getattr(r, "base", None) is a for r in runs for a in arrays)
+
+
+class _Unwritable:
+    """A chunk whose bytes cannot be made: the write of its file fails."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.nbytes = label, 1
+
+    def buffers(self):
+        raise RuntimeError(self.label)
+
+
+@pytest.mark.parametrize("threads", ["adaptive", "pool"])
+def test_many_files_fail_with_the_first_bad_file_and_leave_nothing(tmp_path, monkeypatch,
+                                                                   threads):
+    """SEL-SAVE-008: 400 files, two of them failing: the error is the first in file order
+    (whether the rest went to the pool or not), no target appears and no temporary is left."""
+    if threads == "pool":
+        monkeypatch.setattr(_files, "_POOL_PAYS_S", 0.0)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(400)]
+    chunks: list = [np.full(8, i % 256, np.uint8) for i in range(400)]
+    chunks[350], chunks[150] = _Unwritable("second"), _Unwritable("first")
+    with pytest.raises(RuntimeError, match="^first$"):
+        _files.write_chunks(paths, chunks)
+    assert os.listdir(tmp_path) == []
+    chunks[150] = chunks[350] = np.zeros(1, np.uint8)
+    _files.write_chunks(paths, chunks)
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(p) for p in paths]
+    assert (tmp_path / "v007").read_bytes() == bytes([7] * 8)

@@ -419,11 +419,22 @@ def test_separate_load_reports_the_first_bad_variable_before_a_later_missing_fil
     assert outcomes == [("TRUNCATED", "a")] * 2
 
 
+@pytest.fixture(params=["adaptive", "pool"])
+def file_threads(request, monkeypatch):
+    """Many small files go to a thread pool only when the first ones were slow (a device
+    wait); "pool" makes every probe count as slow, so the threaded path runs here too."""
+    from fluidspec.numba_kernels import _files
+
+    if request.param == "pool":
+        monkeypatch.setattr(_files, "_POOL_PAYS_S", 0.0)
+    return request.param
+
+
 @pytest.mark.parametrize("damage", ["missing", "truncated-and-missing"])
-def test_threaded_many_file_load_reports_the_first_bad_variable_and_keeps_the_scope(tmp_path,
-                                                                                      damage):
-    """SEL-LOAD-001/003: 300 small files are opened and read by a thread pool; the error is
-    the reference's (first bad variable in order) and no scope value changes."""
+def test_threaded_many_file_load_reports_the_first_bad_variable_and_keeps_the_scope(
+        tmp_path, damage, file_threads):
+    """SEL-LOAD-001/003: 300 small files are opened and read (by a thread pool when it pays);
+    the error is the reference's (first bad variable in order) and no scope value changes."""
     names = [f"v{i:03d}" for i in range(300)]
     program = _program_with(names, [4])
     outcomes = []
@@ -448,7 +459,7 @@ def test_threaded_many_file_load_reports_the_first_bad_variable_and_keeps_the_sc
                            else ("TRUNCATED", "v100"))
 
 
-def test_threaded_many_file_load_matches_the_saved_values(tmp_path):
+def test_threaded_many_file_load_matches_the_saved_values(tmp_path, file_threads):
     names = [f"v{i:03d}" for i in range(300)]
     program = _program_with(names, [3, 2])
     scope = Scope()
