@@ -290,6 +290,7 @@ class Bench:
     def _combined_save(self, case: str, c: _CombinedCase) -> str:
         """Time the saves; return a directory holding every format's file, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import _files as ref_files
         from fluidspec.reference import codec as ref
 
         arrs, lods, items, encoded = c.arrs, c.lods, c.items, c.encoded
@@ -326,10 +327,9 @@ class Bench:
             run(case, "save", "safetensors", lambda: st.save_file(tensors, path()), nbytes, n,
                 new_target)
 
-        def ref_save() -> None:  # as reference.io writes a combined file: no payload copy
-            with open(path(), "wb") as f:
-                for array, lod in items:
-                    f.writelines(ref.lod_tensor_parts(array, lod))
+        def ref_save() -> None:  # as reference.io writes a combined file
+            parts = [p for array, lod in items for p in ref.lod_tensor_parts(array, lod)]
+            ref_files.atomic_write(Path(path()), parts)
 
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
         run(case, "save", "numba", lambda: numba_files.save_combined(path(), arrs, lods), nbytes,
@@ -366,6 +366,7 @@ class Bench:
 
     def _combined_load(self, case: str, c: _CombinedCase, d: str) -> None:
         from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import _files as ref_files
         from fluidspec.reference import codec as ref
 
         nbytes, n, has_bf16, st = c.nbytes, c.n, c.has_bf16, c.st
@@ -393,9 +394,9 @@ class Bench:
         if st is not None and os.path.exists(os.path.join(d, "st")):
             run(case, "load", "safetensors", lambda: st.load_file(os.path.join(d, "st")),
                 nbytes, n)
-        run(case, "load", "reference",
-            lambda: ref.decode_combined(Path(d, "combined").read_bytes(), n, copy=False),
-            nbytes, n)
+        run(case, "load", "reference",  # as reference.io reads a combined file
+            lambda: ref.decode_combined(ref_files.read_bytes(Path(d, "combined")), n,
+                                        copy=False), nbytes, n)
         run(case, "load", "numba",
             lambda: numba_files.load_combined(os.path.join(d, "combined"), n), nbytes, n)
         if c.api is not None:
@@ -418,6 +419,7 @@ class Bench:
                         ) -> dict[str, str]:
         """Time the saves; return a directory per format holding its files, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import _files as ref_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
@@ -445,11 +447,10 @@ class Bench:
                 with open(os.path.join(d, name), "wb") as f:
                     pickle.dump(a, f, protocol=5)
 
-        def ref_save() -> None:
+        def ref_save() -> None:  # as reference.io writes separate files
             d = target["d"]
             for name, a in zip(names, arrs, strict=True):
-                with open(os.path.join(d, name), "wb") as f:
-                    f.writelines(ref.lod_tensor_parts(a))
+                ref_files.atomic_write(Path(d, name), ref.lod_tensor_parts(a))
 
         def numba_save() -> None:
             numba_files.save_dense(target["d"], names, arrs)
@@ -471,6 +472,7 @@ class Bench:
     def _separate_loads(self, case: str, arrs: list[np.ndarray], names: list[str],
                         dirs: dict[str, str]) -> None:
         from fluidspec.numba_kernels import files as numba_files
+        from fluidspec.reference import _files as ref_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
@@ -494,8 +496,8 @@ class Bench:
                     out.append(pickle.load(f))
             return out
 
-        def ref_load() -> list[Any]:
-            return [ref.decode_tensor_file(Path(d, name).read_bytes(), copy=False)
+        def ref_load() -> list[Any]:  # as reference.io reads separate files
+            return [ref.decode_tensor_file(ref_files.read_bytes(Path(d, name)), copy=False)
                     for name in names]
 
         def numba_load() -> list[Any]:
@@ -607,7 +609,7 @@ def run_all(quick: bool, progress: Callable[[str], None], only: list[str] | None
             bench.notes.append(f"paddle-2.6.2 skipped: {peer.why_not}")
         if CASES[0] in wanted:
             big = [np.arange(big_elems, dtype=np.float32)]
-            bench.combined(CASES[0], big, None)
+            bench.combined(CASES[0], big, None, api=True)
             del big
         small = [np.full((16, 16), i, np.float32) for i in range(n_small)]
         if CASES[1] in wanted:

@@ -30,53 +30,62 @@ IMPLS = (NUMBA_API, REFERENCE_API, READ_VIEWS, FLUID_OBJECTS)
 
 
 class ApiCase:
-    """A Program with one float32 Parameter per array, their values in a scope of its own."""
+    """A Program with one Parameter per array; each implementation (and each floor) works in
+    a scope of its own holding the arrays' values, so that what one leaves in its scope (a
+    view, a fresh array) never decides how the next one loads."""
 
     def __init__(self, arrs: list[np.ndarray]) -> None:
         import fluidspec.reference as fluid
 
         self.fluid = fluid
-        self.scope = fluid.Scope()
+        self.arrs = arrs
         self.program = fluid.Program()
         block = self.program.global_block()
         self.names = [f"w{i:06d}" for i in range(len(arrs))]
-        with fluid.scope_guard(self.scope):
-            for name, array in zip(self.names, arrs, strict=True):
-                block.create_parameter(name=name, shape=list(array.shape), dtype=str(array.dtype))
-                self.scope.var(name).get_tensor().set(array, fluid.CPUPlace())
+        for name, array in zip(self.names, arrs, strict=True):
+            block.create_parameter(name=name, shape=list(array.shape), dtype=str(array.dtype))
         self.exe = fluid.Executor(fluid.CPUPlace())
         self.shape = tuple(arrs[0].shape) if arrs else ()
 
-    def in_scope(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+    def _scope(self) -> Any:
+        """A new scope holding a copy of every value (as a startup program would leave it)."""
+        scope = self.fluid.Scope()
+        for name, array in zip(self.names, self.arrs, strict=True):
+            scope.var(name).get_tensor().set(array, self.fluid.CPUPlace())
+        return scope
+
+    def _in_new_scope(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        scope = self._scope()
+
         def call() -> Any:
-            with self.fluid.scope_guard(self.scope):
+            with self.fluid.scope_guard(scope):
                 return fn()
         return call
 
     def numba_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
         from fluidspec.numba_kernels import io as nio
 
-        return self.in_scope(lambda: nio.save_params(self.exe, dirname(), self.program,
-                                                     filename="combined"))
+        return self._in_new_scope(lambda: nio.save_params(self.exe, dirname(), self.program,
+                                                          filename="combined"))
 
     def reference_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
-        return self.in_scope(lambda: self.fluid.io.save_params(self.exe, dirname(), self.program,
-                                                               filename="combined"))
+        return self._in_new_scope(lambda: self.fluid.io.save_params(
+            self.exe, dirname(), self.program, filename="combined"))
 
     def numba_load(self, dirname: str) -> Callable[[], Any]:
         from fluidspec.numba_kernels import io as nio
 
-        return self.in_scope(lambda: nio.load_params(self.exe, dirname, self.program,
-                                                     filename="combined"))
+        return self._in_new_scope(lambda: nio.load_params(self.exe, dirname, self.program,
+                                                          filename="combined"))
 
     def reference_load(self, dirname: str) -> Callable[[], Any]:
-        return self.in_scope(lambda: self.fluid.io.load_params(self.exe, dirname, self.program,
-                                                               filename="combined"))
+        return self._in_new_scope(lambda: self.fluid.io.load_params(
+            self.exe, dirname, self.program, filename="combined"))
 
     def objects_save(self, path: Callable[[], str], encoded: bytes) -> Callable[[], Any]:
         """The save floor: each Parameter's name and scope array, then one plain write."""
         Parameter = self.fluid.framework.Parameter  # noqa: N806 (a class)
-        scope = self.scope
+        scope = self._scope()
 
         def save() -> None:
             arrays = [scope.find_var(v.name).get_tensor()._array
@@ -90,7 +99,7 @@ class ApiCase:
         """The load floor: one plain read and one view per record, then per Parameter its name,
         declared dtype and shape, and the scope tensor it is assigned to."""
         Parameter = self.fluid.framework.Parameter  # noqa: N806 (a class)
-        scope = self.scope
+        scope = self._scope()
         views = read_views(path, n, nbytes, self.shape)
 
         def load() -> None:

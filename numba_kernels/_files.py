@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -358,12 +359,40 @@ def _write_all(fd: int, chunk: Any) -> None:
 
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
+# A big payload whose address and file position disagree mod 16 (the record header before it
+# is 20-odd bytes) is written at half speed by the kernel's copy: 256 MiB after a 30-byte
+# header took 110 ms here, against 50-55 ms at any 16-byte-aligned offset.  Such a payload goes
+# through a staging buffer placed to agree with the file position; the extra copy costs ~6 ms
+# per 256 MiB in user space, where misalignment is nearly free.
+_STAGE_MIN = 1 << 20
+_STAGE_BYTES = 1 << 22
+_STAGE_ALIGN = 64
+_staging = threading.local()
+
 
 def _writev_all(fd: int, parts: list[Any]) -> None:
-    """``parts`` (C-contiguous ndarrays or memoryviews) in order, straight from their buffers:
-    ``IOV_MAX`` at a time, and a short write (Linux caps one call near 2 GiB) resumes inside
-    the part it stopped in.  Sizes come from ``nbytes``: ``memoryview`` cannot describe every
-    dtype (bfloat16, float8), while ``os.writev`` only asks for the bytes."""
+    """``parts`` (C-contiguous ndarrays or memoryviews) in order, from a fresh file's start:
+    straight from their buffers with ``os.writev``, ``IOV_MAX`` at a time, except big arrays
+    misaligned with their file position (``_write_staged``).  Sizes come from ``nbytes``:
+    ``memoryview`` cannot describe every dtype (bfloat16, float8), while ``os.writev`` only
+    asks for the bytes."""
+    pos = 0
+    batch: list[Any] = []
+    for part in parts:
+        if (part.nbytes >= _STAGE_MIN and isinstance(part, np.ndarray)
+                and (pos - part.ctypes.data) % 16):
+            _writev_batches(fd, batch)
+            batch = []
+            _write_staged(fd, part, pos)
+        else:
+            batch.append(part)
+        pos += part.nbytes
+    _writev_batches(fd, batch)
+
+
+def _writev_batches(fd: int, parts: list[Any]) -> None:
+    """``IOV_MAX`` parts per ``os.writev``; a short write (Linux caps one call near 2 GiB)
+    resumes inside the part it stopped in."""
     for i in range(0, len(parts), _IOV_MAX):
         batch = parts[i:i + _IOV_MAX]
         written = os.writev(fd, batch)
@@ -376,6 +405,22 @@ def _writev_all(fd: int, parts: list[Any]) -> None:
                 written = 0
             else:
                 written -= size
+
+
+def _write_staged(fd: int, array: np.ndarray, pos: int) -> None:
+    """``array`` (written at file position ``pos``) through this thread's staging buffer,
+    placed so that the buffer's address agrees with the file position mod ``_STAGE_ALIGN``."""
+    raw = getattr(_staging, "buffer", None)
+    if raw is None:
+        raw = _staging.buffer = np.empty(_STAGE_BYTES + _STAGE_ALIGN, np.uint8)
+    shift = (pos - raw.ctypes.data) % _STAGE_ALIGN
+    stage = raw[shift:shift + _STAGE_BYTES]
+    src = array.reshape(-1).view(np.uint8)
+    for at in range(0, src.nbytes, _STAGE_BYTES):
+        piece = src[at:at + _STAGE_BYTES]
+        chunk = stage[:piece.nbytes]
+        np.copyto(chunk, piece)
+        _write_all(fd, chunk)
 
 
 def _byte_view(part: Any) -> memoryview:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fluidspec.spec.errors import MissingFileError, UnsafeNameError
 
 Buffer = bytes | bytearray | memoryview
@@ -123,17 +125,13 @@ def check_writable_target(dirname: Path, path: Path, *, var: str | None = None) 
 
 def atomic_write(path: Path, data: Buffer | Sequence[Buffer]) -> None:
     """Write ``data`` (one buffer, or buffers written one after the other) to ``path``
-    through a temporary file renamed over it (SEL-SAVE-008).
-
-    Buffers are written as they are: a record's payload is a view of its array, and a buffered
-    file passes a write bigger than its buffer straight to the OS, so no payload is copied.
-    """
+    through a temporary file renamed over it (SEL-SAVE-008)."""
     parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".fluidspec-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.writelines(parts)
+            _write_parts(handle, parts)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -141,15 +139,45 @@ def atomic_write(path: Path, data: Buffer | Sequence[Buffer]) -> None:
         raise
 
 
-def read_bytes(path: Path, *, var: str | None = None) -> bytearray:
+# The OS copies a big buffer into a file at about half speed when the buffer's address and
+# the file position disagree mod 16 — which a payload after its 20-odd-byte record header
+# usually does (256 MiB: 110 ms against 55 ms, measured on Linux 6.x).  Such a payload is
+# written in pieces copied into a buffer placed to agree; small buffers go as they are.
+_PIECE = 4 << 20
+
+
+def _write_parts(handle: Any, parts: Iterable[Buffer]) -> None:
+    position = 0
+    raw = None
+    for part in parts:
+        view = memoryview(part).cast("B")
+        if view.nbytes < _PIECE or (position - _address(view)) % 16 == 0:
+            handle.write(view)  # a big write goes straight from the view to the OS
+        else:
+            raw = np.empty(_PIECE + 64, np.uint8) if raw is None else raw
+            start = (position - raw.ctypes.data) % 64
+            staging = raw[start:start + _PIECE]
+            for at in range(0, view.nbytes, _PIECE):
+                piece = view[at:at + _PIECE]
+                staging[:piece.nbytes] = piece
+                handle.write(staging[:piece.nbytes])
+        position += view.nbytes
+
+
+def _address(view: memoryview) -> int:
+    return np.frombuffer(view, np.uint8).ctypes.data
+
+
+def read_bytes(path: Path, *, var: str | None = None) -> memoryview:
     """The bytes of the file a load needs; MISSING_FILE when it is absent (SEL-LOAD-001)."""
     if not path.is_file():
         found = "a directory" if path.is_dir() else "nothing"
         raise MissingFileError("a file the load needs does not exist", path=path, var=var,
                                expected="a regular file", found=found)
     with path.open("rb", buffering=0) as handle:
-        # readinto a buffer of the file's size: one read, no growing and no second copy
-        data = bytearray(os.fstat(handle.fileno()).st_size)
-        got = handle.readinto(data)
-    del data[got:]  # the file shrank while being read: a short file, which decoding reports
-    return data
+        # readinto a buffer of the file's size: one read, no growing and no second copy.  A
+        # numpy buffer, not a bytearray: it is not zeroed first and big ones get huge pages
+        # (256 MiB: 60 ms against 210 ms).
+        data = np.empty(os.fstat(handle.fileno()).st_size, np.uint8)
+        got = handle.readinto(data) or 0
+    return memoryview(data[:got])  # a file that shrank while being read is a short one
