@@ -290,7 +290,7 @@ class Bench:
     def _combined_save(self, case: str, c: _CombinedCase) -> str:
         """Time the saves; return a directory holding every format's file, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import _files as ref_files
+        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
 
         arrs, lods, items, encoded = c.arrs, c.lods, c.items, c.encoded
@@ -366,7 +366,7 @@ class Bench:
 
     def _combined_load(self, case: str, c: _CombinedCase, d: str) -> None:
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import _files as ref_files
+        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
 
         nbytes, n, has_bf16, st = c.nbytes, c.n, c.has_bf16, c.st
@@ -419,7 +419,7 @@ class Bench:
                         ) -> dict[str, str]:
         """Time the saves; return a directory per format holding its files, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import _files as ref_files
+        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
@@ -472,7 +472,7 @@ class Bench:
     def _separate_loads(self, case: str, arrs: list[np.ndarray], names: list[str],
                         dirs: dict[str, str]) -> None:
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import _files as ref_files
+        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
 
         n = len(arrs)
