@@ -476,44 +476,83 @@ def read_file(path: str, var: str | None = None) -> np.ndarray:
         os.close(fd)
 
 
+# Files held open at once by one load: the soft limit on descriptors is often 1,024 (20,000
+# here), and a Program may have 100,000 variables.
+_HELD_FILES = 512
+
+
 def read_files(paths: Sequence[str], names: Sequence[str] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Every file back to back in one arena; returns ``(arena, bounds)`` (``len(paths)+1``).
 
-    Every file is opened (and sized with ``fstat``) before the arena is allocated, then read
-    with ``preadv`` into its slice; many files are opened and read by a few threads (both
-    release the GIL), and the first failure in path order is the one raised."""
+    Every file is sized before the arena is allocated, then read with ``preadv`` into its
+    slice; many files are opened and read by a few threads when it pays (``_in_runs``), and
+    the first failure in path order is the one raised.  Up to ``_HELD_FILES`` files are opened
+    once and held (sized with ``fstat``); more are sized with ``stat`` first, then each is
+    opened, checked to be the same file of the same size, read and closed, so that a load
+    never holds more than a few descriptors."""
     n = len(paths)
-    fds = [-1] * n
     sizes = [0] * n
+    held = n <= _HELD_FILES
+    fds = [-1] * n if held else []
+    identity: list[tuple[int, int]] = [] if held else [(0, 0)] * n
 
-    def open_run(a: int, b: int) -> None:
+    def var(i: int) -> str | None:
+        return names[i] if names is not None else None
+
+    def size_run(a: int, b: int) -> None:
         flags = os.O_RDONLY | os.O_CLOEXEC
         for i in range(a, b):  # a few µs of system calls per file: the checks are inline
-            try:
-                fds[i] = fd = os.open(paths[i], flags)
-            except OSError:
-                fds[i] = fd = _open_for_read(paths[i], names[i] if names is not None else None)
-            st = os.fstat(fd)
+            if held:
+                try:
+                    fds[i] = fd = os.open(paths[i], flags)
+                except OSError:
+                    fds[i] = fd = _open_for_read(paths[i], var(i))
+                st = os.fstat(fd)
+            else:
+                try:
+                    st = os.stat(paths[i])
+                except OSError:
+                    os.close(_open_for_read(paths[i], var(i)))  # its error, or it appeared
+                    st = os.stat(paths[i])
+                identity[i] = (st.st_dev, st.st_ino)
             if stat.S_ISDIR(st.st_mode):
-                regular_size(fd, paths[i], names[i] if names is not None else None)
+                raise MissingFileError("path is a directory", path=paths[i], var=var(i),
+                                       expected="a file", found="a directory")
             sizes[i] = st.st_size
 
     try:
-        _in_runs(n, open_run)
+        _in_runs(n, size_run)
         bounds = np.zeros(n + 1, np.int64)
         np.cumsum(sizes, out=bounds[1:])
         arena = np.empty(int(bounds[-1]), np.uint8)
         mv = memoryview(arena)
         starts = bounds.tolist()
 
+        def read_one(i: int, fd: int) -> None:
+            lo, hi = starts[i], starts[i + 1]
+            got = os.preadv(fd, [mv[lo:hi]], 0) if hi > lo else 0
+            if got != hi - lo:  # the file shrank under us
+                raise MissingFileError("file changed while being read", path=paths[i],
+                                       var=var(i), expected=f"{hi - lo} bytes",
+                                       found=f"{got} bytes")
+
         def read_run(a: int, b: int) -> None:
             for i in range(a, b):
-                lo, hi = starts[i], starts[i + 1]
-                got = os.preadv(fds[i], [mv[lo:hi]], 0) if hi > lo else 0
-                if got != hi - lo:  # the file shrank under us
-                    raise MissingFileError("file changed while being read", path=paths[i],
-                                           expected=f"{hi - lo} bytes", found=f"{got} bytes")
+                if held:
+                    read_one(i, fds[i])
+                    continue
+                fd = _open_for_read(paths[i], var(i))
+                try:
+                    st = os.fstat(fd)
+                    if (st.st_dev, st.st_ino) != identity[i] or st.st_size != sizes[i]:
+                        raise MissingFileError(
+                            "file changed while being read", path=paths[i], var=var(i),
+                            expected=f"the file of {sizes[i]} bytes it was when sized",
+                            found=f"another file, or {st.st_size} bytes")
+                    read_one(i, fd)
+                finally:
+                    os.close(fd)
 
         _in_runs(n, read_run)
         return arena, bounds

@@ -23,6 +23,7 @@ from fluidspec.numba_kernels import io as nio
 from fluidspec.reference import io as rio
 from fluidspec.reference._framework import Program
 from fluidspec.reference._scope import Scope, scope_guard
+from fluidspec.spec.errors import FluidSpecError
 
 SAVES = 800
 THREADS = 8
@@ -302,3 +303,65 @@ def test_big_payloads_misaligned_with_their_file_position_are_staged_to_the_same
     _files.write_chunks([target], [parts])
     with open(target, "rb") as f:
         assert f.read() == b"".join(p.tobytes() for p in parts)
+
+
+def test_a_separate_load_of_more_files_than_descriptors_allowed_works(tmp_path):
+    """A load of 2,000 separate files in a process allowed 256 open descriptors: files beyond
+    the held ones are sized first, then opened, read and closed one at a time."""
+    import subprocess
+    import sys
+
+    code = f"""
+import resource, numpy as np
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+from fluidspec.numba_kernels import files
+root = {str(tmp_path)!r}
+names = [f"v{{i:04d}}" for i in range(2000)]
+arrays = [np.full(3, i, np.int32) for i in range(2000)]
+files.save_dense(root, names, arrays)
+loaded = files.load_dense([root + "/" + n for n in names], names)
+assert [int(a[0]) for a, _ in loaded] == list(range(2000))
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("damage", ["missing", "directory", "replaced"])
+def test_files_beyond_the_held_ones_report_the_first_bad_file(tmp_path, monkeypatch, damage):
+    """SEL-LOAD-001: with few files held open, a missing file, a directory, or a file replaced
+    between sizing and reading (another size) is still the error of its own variable."""
+    monkeypatch.setattr(_files, "_HELD_FILES", 4)
+    names = [f"v{i:02d}" for i in range(12)]
+    paths = [str(tmp_path / n) for n in names]
+    for i, p in enumerate(paths):
+        with open(p, "wb") as f:
+            f.write(bytes([i]) * (i + 1))
+    arena, bounds = _files.read_files(paths, names)
+    assert [arena[a:b].tobytes() for a, b in zip(bounds[:-1], bounds[1:], strict=True)] == [
+        bytes([i]) * (i + 1) for i in range(12)]
+    if damage == "missing":
+        os.unlink(paths[7])
+    elif damage == "directory":
+        os.unlink(paths[7])
+        os.mkdir(paths[7])
+    else:  # sized, then replaced by a bigger file before it is read
+        real_stat = os.stat
+
+        def stat_then_replace(path, *args, **kwargs):
+            st = real_stat(path, *args, **kwargs)
+            if path == paths[7]:
+                with open(path + ".new", "wb") as f:
+                    f.write(b"x" * 100)
+                os.replace(path + ".new", path)
+            return st
+
+        monkeypatch.setattr(_files.os, "stat", stat_then_replace)
+    with pytest.raises(FluidSpecError) as info:
+        _files.read_files(paths, names)
+    assert info.value.id == "MISSING_FILE" and info.value.var == "v07"
+    if damage == "directory":
+        assert "directory" in str(info.value)
+    if damage == "replaced":
+        assert "changed" in str(info.value)
