@@ -94,8 +94,15 @@ def performance_page(results: list[dict[str, Any]] | None,
         "Implementations are timed side by side in one run, round by round (each runs once per",
         "round), so that the machine's drift hits them alike; a ratio is taken of medians, with",
         "the ratio of the minima beside it.  The committed file was written on the project's",
-        "shared 2-core development machine while other jobs ran: read the ratios, not the",
-        "absolute times.",
+        "2-core development machine (a VM whose ext4 disk makes file creation slow and very",
+        "uneven: compare the minima beside the medians): read the ratios, not the absolute",
+        "times.",
+        "",
+        "Two floors stand beside the limits.  `limit-read-views` is one plain read of the file",
+        "plus one array per record, the least any loader returning arrays does;",
+        "`limit-fluid-objects` adds, per Variable, what any implementation of `save_params` /",
+        "`load_params` must touch in the Fluid object model (name, declared dtype and shape, the",
+        "scope tensor).  `numba-api` and `reference-api` are those API calls themselves.",
         "",
     ]
     lines += _targets_section(document or {})
@@ -231,11 +238,11 @@ def workloads(results: list[dict[str, Any]]) -> list[tuple[str, str, list[tuple[
 
 
 def _bar_colour(impl: str) -> str:
-    if impl == "numba":
+    if impl.startswith("numba"):  # numba, numba-api
         return "#1f77b4"
     if impl.startswith("paddle"):
         return "#d62728"
-    if impl == "reference":
+    if impl.startswith("reference"):
         return "#2ca02c"
     return "#9a9a9a"
 
