@@ -290,8 +290,8 @@ class Bench:
     def _combined_save(self, case: str, c: _CombinedCase) -> str:
         """Time the saves; return a directory holding every format's file, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
+        from fluidspec.reference import files as ref_files
 
         arrs, lods, items, encoded = c.arrs, c.lods, c.items, c.encoded
         nbytes, n, has_bf16, st, tensors = c.nbytes, c.n, c.has_bf16, c.st, c.tensors
@@ -366,8 +366,8 @@ class Bench:
 
     def _combined_load(self, case: str, c: _CombinedCase, d: str) -> None:
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
+        from fluidspec.reference import files as ref_files
 
         nbytes, n, has_bf16, st = c.nbytes, c.n, c.has_bf16, c.st
         run = self.run
@@ -419,8 +419,8 @@ class Bench:
                         ) -> dict[str, str]:
         """Time the saves; return a directory per format holding its files, for the loads."""
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
+        from fluidspec.reference import files as ref_files
 
         n = len(arrs)
         nbytes = sum(a.nbytes for a in arrs)
@@ -472,8 +472,8 @@ class Bench:
     def _separate_loads(self, case: str, arrs: list[np.ndarray], names: list[str],
                         dirs: dict[str, str]) -> None:
         from fluidspec.numba_kernels import files as numba_files
-        from fluidspec.reference import files as ref_files
         from fluidspec.reference import codec as ref
+        from fluidspec.reference import files as ref_files
 
         n = len(arrs)
         nbytes = sum(a.nbytes for a in arrs)

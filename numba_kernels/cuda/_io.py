@@ -34,6 +34,8 @@ def is_on_device(value: Any) -> bool:
 
 def any_on_device(values: Sequence[Any]) -> bool:
     """True when at least one value lives on a GPU."""
+    if set(map(type, values)) <= {np.ndarray}:  # the usual case, at C speed (10,000 values)
+        return False
     return any(is_on_device(v) for v in values)
 
 
