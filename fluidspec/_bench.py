@@ -338,10 +338,8 @@ class Bench:
             def where() -> str:
                 return target["d"]
 
-            run(case, "save", _bench_api.NUMBA_API, c.api.numba_save(where), nbytes, n,
-                new_target)
-            run(case, "save", _bench_api.REFERENCE_API, c.api.reference_save(where), nbytes, n,
-                new_target)
+            for impl in _bench_api.API_IMPLS:
+                run(case, "save", impl, c.api.save(impl, where), nbytes, n, new_target)
             run(case, "save", _bench_api.FLUID_OBJECTS, c.api.objects_save(path, encoded),
                 nbytes, n, new_target)
 
@@ -403,8 +401,8 @@ class Bench:
             combined = os.path.join(d, "combined")
             run(case, "load", _bench_api.READ_VIEWS,
                 _bench_api.read_views(combined, n, nbytes, c.api.shape), nbytes, n)
-            run(case, "load", _bench_api.NUMBA_API, c.api.numba_load(d), nbytes, n)
-            run(case, "load", _bench_api.REFERENCE_API, c.api.reference_load(d), nbytes, n)
+            for impl in _bench_api.API_IMPLS:
+                run(case, "load", impl, c.api.load(impl, d), nbytes, n)
             run(case, "load", _bench_api.FLUID_OBJECTS, c.api.objects_load(combined, n, nbytes),
                 nbytes, n)
 

@@ -26,7 +26,8 @@ NUMBA_API = "numba-api"
 REFERENCE_API = "reference-api"
 READ_VIEWS = "limit-read-views"
 FLUID_OBJECTS = "limit-fluid-objects"
-IMPLS = (NUMBA_API, REFERENCE_API, READ_VIEWS, FLUID_OBJECTS)
+API_IMPLS = (NUMBA_API, REFERENCE_API)
+IMPLS = (*API_IMPLS, READ_VIEWS, FLUID_OBJECTS)
 
 
 class ApiCase:
@@ -36,6 +37,7 @@ class ApiCase:
 
     def __init__(self, arrs: list[np.ndarray]) -> None:
         import fluidspec.reference as fluid
+        from fluidspec.numba_kernels import io as numba_io
 
         self.fluid = fluid
         self.arrs = arrs
@@ -46,6 +48,7 @@ class ApiCase:
             block.create_parameter(name=name, shape=list(array.shape), dtype=str(array.dtype))
         self.exe = fluid.Executor(fluid.CPUPlace())
         self.shape = tuple(arrs[0].shape) if arrs else ()
+        self._io = {NUMBA_API: numba_io, REFERENCE_API: fluid.io}
 
     def _scope(self) -> Any:
         """A new scope holding a copy of every value (as a startup program would leave it)."""
@@ -62,25 +65,17 @@ class ApiCase:
                 return fn()
         return call
 
-    def numba_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
-        from fluidspec.numba_kernels import io as nio
+    def save(self, impl: str, dirname: Callable[[], str]) -> Callable[[], Any]:
+        """``impl``'s ``save_params`` of the Program into ``dirname()``, one combined file."""
+        io = self._io[impl]
+        return self._in_new_scope(lambda: io.save_params(self.exe, dirname(), self.program,
+                                                         filename="combined"))
 
-        return self._in_new_scope(lambda: nio.save_params(self.exe, dirname(), self.program,
-                                                          filename="combined"))
-
-    def reference_save(self, dirname: Callable[[], str]) -> Callable[[], Any]:
-        return self._in_new_scope(lambda: self.fluid.io.save_params(
-            self.exe, dirname(), self.program, filename="combined"))
-
-    def numba_load(self, dirname: str) -> Callable[[], Any]:
-        from fluidspec.numba_kernels import io as nio
-
-        return self._in_new_scope(lambda: nio.load_params(self.exe, dirname, self.program,
-                                                          filename="combined"))
-
-    def reference_load(self, dirname: str) -> Callable[[], Any]:
-        return self._in_new_scope(lambda: self.fluid.io.load_params(
-            self.exe, dirname, self.program, filename="combined"))
+    def load(self, impl: str, dirname: str) -> Callable[[], Any]:
+        """``impl``'s ``load_params`` of the Program from ``dirname``'s combined file."""
+        io = self._io[impl]
+        return self._in_new_scope(lambda: io.load_params(self.exe, dirname, self.program,
+                                                         filename="combined"))
 
     def objects_save(self, path: Callable[[], str], encoded: bytes) -> Callable[[], Any]:
         """The save floor: each Parameter's name and scope array, then one plain write."""

@@ -453,7 +453,10 @@ def open_for_read(path: str, var: str | None) -> int:
 
 def regular_size(fd: int, path: str, var: str | None) -> int:
     """The size of the open file; a directory is a missing file (SEL-LOAD-001)."""
-    st = os.fstat(fd)
+    return _size_of(os.fstat(fd), path, var)
+
+
+def _size_of(st: os.stat_result, path: str, var: str | None) -> int:
     if stat.S_ISDIR(st.st_mode):
         raise MissingFileError("path is a directory", path=path, var=var,
                                expected="a file", found="a directory")
@@ -464,11 +467,7 @@ def read_file(path: str, var: str | None = None) -> np.ndarray:
     """The whole file as a fresh ``uint8`` array, read with ``readinto`` (SEL-LOAD-001)."""
     fd = _open_for_read(path, var)
     try:
-        size = os.fstat(fd).st_size
-        if os.path.isdir(path):
-            raise MissingFileError("path is a directory", path=path, var=var,
-                                   expected="a file", found="a directory")
-        buf = np.empty(size, np.uint8)
+        buf = np.empty(regular_size(fd, path, var), np.uint8)
         with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
             got = f.readinto(memoryview(buf))
         return buf[:got or 0]
@@ -501,13 +500,9 @@ def read_files(paths: Sequence[str], names: Sequence[str] | None = None
         return names[i] if names is not None else None
 
     def size_run(a: int, b: int) -> None:
-        flags = os.O_RDONLY | os.O_CLOEXEC
-        for i in range(a, b):  # a few µs of system calls per file: the checks are inline
+        for i in range(a, b):
             if held:
-                try:
-                    fds[i] = fd = os.open(paths[i], flags)
-                except OSError:
-                    fds[i] = fd = _open_for_read(paths[i], var(i))
+                fds[i] = fd = _open_for_read(paths[i], var(i))
                 st = os.fstat(fd)
             else:
                 try:
@@ -516,10 +511,7 @@ def read_files(paths: Sequence[str], names: Sequence[str] | None = None
                     os.close(_open_for_read(paths[i], var(i)))  # its error, or it appeared
                     st = os.stat(paths[i])
                 identity[i] = (st.st_dev, st.st_ino)
-            if stat.S_ISDIR(st.st_mode):
-                raise MissingFileError("path is a directory", path=paths[i], var=var(i),
-                                       expected="a file", found="a directory")
-            sizes[i] = st.st_size
+            sizes[i] = _size_of(st, paths[i], var(i))
 
     try:
         _in_runs(n, size_run)

@@ -317,7 +317,7 @@ def _read_combined(ordered: _select.Selection, data: Any, path: Any
 def _read_separate(unique: _select.Selection, paths: list[str]
                    ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
     """SEL-LOAD-007: each file read as its variable's declared kind; bulk when all dense."""
-    if _SELECTED_ROWS not in unique.kinds:
+    if _select._SELECTED_ROWS not in unique.kinds:
         try:
             u8, parsed = _separate.index_dense(paths, unique.names)
         except FluidSpecError:
@@ -333,12 +333,9 @@ def _read_separate(unique: _select.Selection, paths: list[str]
             zip(unique.vars, unique.names, unique.kinds, paths, strict=True)], None
 
 
-_SELECTED_ROWS = int(VarType.SELECTED_ROWS)
-
-
 def _read_one_separate(var: Any, name: str, kind: int, path: str) -> _Loaded:
     data = _files.read_file(path, name)
-    if kind == _SELECTED_ROWS:
+    if kind == _select._SELECTED_ROWS:
         array, rows, height = decode_selected_rows(data, path=path, name=name)
         return _Loaded(var, name, array, [], path, rows, height)
     array, lod = cpu.decode(data, False, 1, path=path, names=[name], whole_file=True)[0]
@@ -391,7 +388,7 @@ def _read_direct(variables: _select.Selection, paths: list[str], combined: bool,
 def _plan_direct(var: Any, name: str, kind: int, path: str, fd: int, size: int, combined: bool
                  ) -> _direct.Planned | None:
     """The header of a big dense file whose every check passes, else None (whole-file path)."""
-    if size < _direct.DIRECT_MIN or kind != int(VarType.LOD_TENSOR):
+    if size < _direct.DIRECT_MIN or kind != _select._LOD_TENSOR:
         return None
     planned = _direct.plan_read(fd, path, name, size)
     if planned is None or (combined and var.dtype is not None and int(var.dtype) != planned.code):

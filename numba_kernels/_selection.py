@@ -20,7 +20,7 @@ from fluidspec.numba_kernels.cpu import kernel
 from fluidspec.spec import VarType
 from fluidspec.spec.errors import InvalidArgumentError, UnsupportedVarTypeError
 
-ALL, PARAMETERS, PERSISTABLES = 0, 1, 2
+PARAMETERS, PERSISTABLES = 1, 2  # the built-in predicates of ``io``
 _LOD_TENSOR = int(VarType.LOD_TENSOR)
 _SELECTED_ROWS = int(VarType.SELECTED_ROWS)
 _RAW = int(VarType.RAW)
@@ -28,16 +28,13 @@ _NOT_PERSISTABLE_KINDS = (int(VarType.FEED_MINIBATCH), int(VarType.FETCH_LIST),
                           int(VarType.READER))
 
 
-def _mask(kinds, persistable, mode, out):
-    """``out[i]`` = candidate i passes the built-in predicate ``mode`` (SEL-CAND-003): every
-    candidate (ALL), or the persistable ones that are not feed, fetch or reader holders."""
+def _mask(kinds, persistable, out):
+    """``out[i]`` = candidate i passes ``is_persistable`` (SEL-CAND-003): persistable and not
+    a feed, fetch or reader holder."""
     for i in range(kinds.shape[0]):
-        if mode == 0:
-            out[i] = 1
-        else:
-            k = kinds[i]
-            holder = k == 9 or k == 10 or k == 15  # FEED_MINIBATCH, FETCH_LIST, READER
-            out[i] = 0 if holder else persistable[i]
+        k = kinds[i]
+        holder = k == 9 or k == 10 or k == 15  # FEED_MINIBATCH, FETCH_LIST, READER
+        out[i] = 0 if holder else persistable[i]
 
 
 _mask_k = kernel(_mask)
@@ -74,6 +71,10 @@ class Selection:
     def __len__(self) -> int:
         return len(self.vars)
 
+    def take(self, at: list[int], names: list[str] | None = None) -> Selection:
+        """The variables at positions ``at``, in that order, with their kinds."""
+        return Selection([self.vars[i] for i in at], [self.kinds[i] for i in at], names)
+
 
 def _kinds(variables: list[Any]) -> list[int]:
     return [int(v.type) for v in variables]
@@ -102,16 +103,15 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
     if builtin == PARAMETERS:  # the kinds of the Parameters only
         chosen = [v for v in candidates if _fluid.kind_of(v, "Parameter")]
         return Selection(chosen, _kinds(chosen))
-    kinds = _kinds(candidates)
+    every = Selection(candidates, _kinds(candidates))
+    if predicate is None:
+        return every
     n = len(candidates)
-    persistable = (np.fromiter((bool(v.persistable) for v in candidates), np.uint8, n)
-                   if builtin == PERSISTABLES else np.zeros(n, np.uint8))
+    persistable = np.fromiter((bool(v.persistable) for v in candidates), np.uint8, n)
     mask = np.empty(n, np.uint8)
-    _mask_k(np.array(kinds, np.int64), persistable, ALL if predicate is None else builtin, mask)
+    _mask_k(np.array(every.kinds, np.int64), persistable, mask)
     keep = np.flatnonzero(mask).tolist()
-    if len(keep) == n:
-        return Selection(candidates, kinds)
-    return Selection([candidates[i] for i in keep], [kinds[i] for i in keep])
+    return every if len(keep) == n else every.take(keep)
 
 
 def check_kinds(selected: Selection, combined: bool) -> Selection:
@@ -129,8 +129,7 @@ def check_kinds(selected: Selection, combined: bool) -> Selection:
             expected="LOD_TENSOR or SELECTED_ROWS (RAW is skipped)", found=VarType(kind).name)
     if _RAW not in kinds:
         return selected
-    keep = [i for i, k in enumerate(kinds) if k != _RAW]
-    return Selection([selected.vars[i] for i in keep], [kinds[i] for i in keep])
+    return selected.take([i for i, k in enumerate(kinds) if k != _RAW])
 
 
 def _first_of_each_name(selected: Selection) -> dict[str, int]:
@@ -143,14 +142,11 @@ def _first_of_each_name(selected: Selection) -> dict[str, int]:
 def first_per_name(selected: Selection) -> Selection:
     """Each name once, first occurrence, selection order (separate files, SEL-SAVE-004)."""
     first = _first_of_each_name(selected)
-    at = list(first.values())
-    return Selection([selected.vars[i] for i in at], [selected.kinds[i] for i in at],
-                     list(first))
+    return selected.take(list(first.values()), list(first))
 
 
 def sorted_unique(selected: Selection) -> Selection:
     """Each name once (first occurrence), in code-point order (FMT-COMB-001, SEL-SAVE-004)."""
     first = _first_of_each_name(selected)
     names = sorted(first)
-    at = [first[name] for name in names]
-    return Selection([selected.vars[i] for i in at], [selected.kinds[i] for i in at], names)
+    return selected.take([first[name] for name in names], names)

@@ -173,6 +173,11 @@ def parse(buf: Any, count: int | None = None, *, path: Any = None,
     (FMT-COMB-003), the variable's error.  ``names`` and ``declared_types`` (element-type
     codes, None where undeclared) only improve the messages.
     """
+    if count is not None and count > 0 and not selected_rows:  # the usual, well-formed input
+        u8 = as_u8(buf)
+        once = _index_once(u8, int(count))
+        if once is not None:
+            return u8, once
     if count is None or whole_file or selected_rows:
         return _index(buf, count, path, names, selected_rows, whole_file)
     return _parse_combined(buf, int(count), path, names, declared_types)
@@ -183,11 +188,6 @@ def _parse_combined(buf: Any, count: int, path: Any, names: Sequence[str] | None
     """A record cut short within the first ``count`` is that record's error (TRUNCATED,
     FMT-SAFE-001); more or fewer whole records are RECORD_COUNT_MISMATCH (SEL-LOAD-004); bytes
     after the ``count``-th record that are not whole records are TRAILING_BYTES (FMT-COMB-002)."""
-    if count > 0:  # the usual case, a well-formed stream of exactly ``count`` records
-        u8 = as_u8(buf)
-        once = _index_once(u8, count)
-        if once is not None:
-            return u8, once
     try:
         u8, p = _index(buf, None, path, names, False, False)
     except FluidSpecError:
@@ -256,10 +256,6 @@ def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
     """Every record in ``buf``; with ``count``, exactly that many and nothing after them."""
     u8 = as_u8(buf)
     want = -1 if count is None else int(count)
-    if want > 0 and not selected_rows:
-        once = _index_once(u8, want)
-        if once is not None:
-            return u8, once
     ov_at: list[int] = []
     ov_code: list[int] = []
     ov_dims: list[int] = []
