@@ -2,8 +2,8 @@
 
 * Writing (SEL-SAVE-008): every record is planned and checked before the first file is touched;
   each file is written with one ``os.write`` (or ``os.writev`` of its headers and the arrays
-  themselves, so no payload is copied) into a temporary file in the destination directory —
-  many files by a few threads — then ``os.replace``d over the target, so a target is always either
+  themselves, so no payload is copied; a file of 1 MiB or more has its blocks reserved first)
+  into a temporary file in the destination directory — many files by a few threads — then ``os.replace``d over the target, so a target is always either
   its old or its new complete content.  A failure removes the temporaries it made; temporaries
   a killed save left behind are removed by the next save into the same directory, judged dead by
   a lock on the save's lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -339,6 +340,7 @@ def _nbytes(chunk: Any) -> int:
 def _write_new(temp: str, chunk: Any) -> None:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o644)
     try:
+        _reserve(fd, _nbytes(chunk), temp)
         if isinstance(chunk, list):
             _writev_all(fd, chunk)
         elif hasattr(chunk, "buffers"):  # made as written (``cpu.StagedRuns``)
@@ -348,6 +350,49 @@ def _write_new(temp: str, chunk: Any) -> None:
             _write_all(fd, chunk)
     finally:
         os.close(fd)
+
+
+# Reserving a big file's blocks before writing it (``fallocate``, as ``numpy.ndarray.tofile``
+# does) lets ext4 skip delayed allocation page by page: a 256 MiB write took 39 ms instead of
+# 55 ms here, and 1-64 MiB files 0.6-0.7x their time.  On tmpfs it costs 5-9 %, and below
+# 1 MiB it gains nothing.  A disk too full for the file now fails before a byte is written;
+# a filesystem without ``fallocate`` (EOPNOTSUPP) is written as before.  Not
+# ``os.posix_fallocate``: where the filesystem lacks support, glibc emulates it by writing a
+# byte per block.
+_RESERVE_MIN = 1 << 20
+
+
+def _libc_fallocate() -> Callable[[int, int], int] | None:
+    """``fallocate(fd, 0, 0, nbytes)`` answering 0 or an errno; None off Linux's C library."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).fallocate64
+    except (AttributeError, OSError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    call.restype = ctypes.c_int
+
+    def fallocate(fd: int, nbytes: int) -> int:
+        return ctypes.get_errno() if call(fd, 0, 0, nbytes) else 0
+
+    return fallocate
+
+
+_fallocate: Callable[[int, int], int] | None = None
+_fallocate_looked_up = False
+
+
+def _reserve(fd: int, nbytes: int, path: str) -> None:
+    global _fallocate, _fallocate_looked_up
+    if nbytes < _RESERVE_MIN:
+        return
+    if not _fallocate_looked_up:
+        _fallocate, _fallocate_looked_up = _libc_fallocate(), True
+    if _fallocate is not None:
+        error = _fallocate(fd, nbytes)
+        if error in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise OSError(error, os.strerror(error), path)
 
 
 def _write_all(fd: int, chunk: Any) -> None:

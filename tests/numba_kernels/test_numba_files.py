@@ -365,3 +365,51 @@ def test_files_beyond_the_held_ones_report_the_first_bad_file(tmp_path, monkeypa
         assert "directory" in str(info.value)
     if damage == "replaced":
         assert "changed" in str(info.value)
+
+
+def test_big_files_are_reserved_before_they_are_written_and_end_at_their_size(tmp_path,
+                                                                            monkeypatch):
+    """A file of at least 1 MiB has its blocks reserved first (``fallocate``), one below that
+    does not; a reserved file's size is still exactly its bytes, with no slack."""
+    if _files._libc_fallocate() is None:
+        pytest.skip("this C library has no fallocate")
+    asked: list[int] = []
+    real = _files._libc_fallocate()
+
+    def recording(fd: int, nbytes: int) -> int:
+        asked.append(nbytes)
+        return real(fd, nbytes)
+
+    monkeypatch.setattr(_files, "_fallocate", recording)
+    monkeypatch.setattr(_files, "_fallocate_looked_up", True)
+    big = [np.arange(7, dtype=np.uint8), np.ones((1 << 20) // 4, np.float32)]
+    small = np.zeros(1000, np.uint8)
+    paths = [str(tmp_path / "big"), str(tmp_path / "small")]
+    _files.write_chunks(paths, [big, small])
+    assert asked == [7 + (1 << 20)]
+    assert os.path.getsize(paths[0]) == 7 + (1 << 20)
+    with open(paths[0], "rb") as f:
+        assert f.read() == b"".join(p.tobytes() for p in big)
+
+
+@pytest.mark.parametrize("error", ["ENOSPC", "EDQUOT", "EOPNOTSUPP"])
+def test_a_reservation_refused_for_space_fails_before_writing_and_keeps_the_old_file(
+        tmp_path, monkeypatch, error):
+    """A disk or quota too full for the file fails the save at once, with the previous save
+    whole and no temporary left; a filesystem without ``fallocate`` is simply written."""
+    import errno
+
+    code = getattr(errno, error)
+    monkeypatch.setattr(_files, "_fallocate", lambda fd, nbytes: code)
+    monkeypatch.setattr(_files, "_fallocate_looked_up", True)
+    target = tmp_path / "t"
+    target.write_bytes(b"previous save")
+    payload = np.ones(1 << 20, np.uint8)
+    if error == "EOPNOTSUPP":
+        _files.write_chunks([str(target)], [payload])
+        assert target.read_bytes() == payload.tobytes()
+        return
+    with pytest.raises(OSError) as info:
+        _files.write_chunks([str(target)], [payload])
+    assert info.value.errno == code
+    assert target.read_bytes() == b"previous save" and os.listdir(tmp_path) == ["t"]
