@@ -3,8 +3,9 @@
 * Writing (SEL-SAVE-008): every record is planned and checked before the first file is touched;
   each file is written with one ``os.write`` (or ``os.writev`` of its headers and the arrays
   themselves, so no payload is copied; a file of 1 MiB or more has its blocks reserved first)
-  into a temporary file in the destination directory — many files by a few threads — then ``os.replace``d over the target, so a target is always either
-  its old or its new complete content.  A failure removes the temporaries it made; temporaries
+  into a temporary file in the destination directory — many files by a few threads — then
+  ``os.replace``d over the target, so a target is always either its old or its new complete
+  content.  A failure removes the temporaries it made; temporaries
   a killed save left behind are removed by the next save into the same directory, judged dead by
   a lock on the save's lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
 * Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
