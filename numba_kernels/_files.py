@@ -280,7 +280,8 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
 
 def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
     """Write ``chunks[i]`` (one buffer, a list of buffers written in order with ``os.writev``,
-    or an object whose ``buffers()`` makes them as they are written) to ``paths[i]``: into a fresh temporary beside the target, then ``os.replace``
+    or an object whose ``write_to(write)`` makes them as they are written) to ``paths[i]``:
+    into a fresh temporary beside the target, then ``os.replace``
     of all of them (SEL-SAVE-008, SAFE-CONC-001); on failure the temporaries are removed.  One
     locked lock file per directory marks the temporaries as in use.  Many files are written by a
     few threads (``_write_temporaries``); the renames stay in order, after every write."""
@@ -333,7 +334,7 @@ def _write_temporaries(temps: Sequence[str], chunks: Sequence[Any]) -> None:
 def _nbytes(chunk: Any) -> int:
     if isinstance(chunk, list):
         return sum(p.nbytes for p in chunk)  # see ``_writev_all``
-    if hasattr(chunk, "buffers"):
+    if hasattr(chunk, "write_to"):
         return int(chunk.nbytes)
     return memoryview(chunk).nbytes
 
@@ -344,9 +345,8 @@ def _write_new(temp: str, chunk: Any) -> None:
         _reserve(fd, _nbytes(chunk), temp)
         if isinstance(chunk, list):
             _writev_all(fd, chunk)
-        elif hasattr(chunk, "buffers"):  # made as written (``cpu.StagedRuns``)
-            for buffer in chunk.buffers():
-                _write_all(fd, buffer)
+        elif hasattr(chunk, "write_to"):  # made as written (``cpu.StagedRuns``)
+            chunk.write_to(lambda buffer: _write_all(fd, buffer))
         else:
             _write_all(fd, chunk)
     finally:

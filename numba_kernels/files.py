@@ -7,7 +7,8 @@ it without a Program (the benchmarks of ``fluidspec bench``).
   the headers and the arrays themselves (no copy of the payload), atomically replaced.
 * ``load_combined(path, count)`` — the ``count`` records at ``path`` as ``(array, lod)`` pairs
   of arrays they own: a file of one big record is read header first and then straight into a
-  fresh array (``_direct``); any other file whole, parsed in one pass and copied out aligned.
+  fresh array (``_direct``); any other file whole, parsed in one pass, its payloads moved to
+  aligned places in the same buffer.
 * ``save_dense(root, names, arrays, lods)`` / ``load_dense(paths, names)`` — one file per
   variable (SEL-FILE-001): every record encoded into one buffer before the first file is
   touched, and every file read back into one arena and parsed in one pass.
@@ -48,4 +49,4 @@ def load_combined(path: str, count: int) -> list[tuple[np.ndarray, list[list[int
             return [(out, planned.lod)]
     finally:
         os.close(fd)
-    return cpu.decode(read_file(path), True, count, path=path)
+    return cpu.decode(read_file(path), True, count, path=path, private=True)

@@ -325,21 +325,36 @@ def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-def arrays_of(u8: np.ndarray, p: Parsed, copy: bool) -> list[np.ndarray]:
-    """The records' arrays: zero-copy views into ``u8`` or owned copies (see module doc)."""
+def arrays_of(u8: np.ndarray, p: Parsed, copy: bool, private: bool = False
+              ) -> list[np.ndarray]:
+    """The records' arrays: zero-copy views into ``u8`` or owned copies (see module doc).
+
+    ``private`` (with ``copy``) says nobody else sees ``u8``'s memory, as with a file just read:
+    the payloads are then moved to aligned places inside it (``_parse.compact``) instead of
+    being copied out, which spares a second buffer as big as the file and its page faults.
+    """
     starts = np.empty(p.n + 1, np.int64)
     r = _parse.runs(p.codes, p.dims_off, p.dims, p.data_off, starts)
-    out: list[np.ndarray] = []
+    heads = starts[:r]
     st = starts[:r + 1].tolist()
-    codes = p.codes.tolist()
-    offs = p.data_off.tolist()
-    nbs = p.nbytes.tolist()
-    for a, b in zip(st, st[1:], strict=False):
-        dtype = DTYPE_BY_CODE[codes[a]]
+    codes = p.codes[heads].tolist()
+    nbs = p.nbytes[heads].tolist()
+    if copy and private and u8.flags.writeable and u8.ctypes.data % _parse.COMPACT_ALIGN == 0:
+        run_at = np.empty(r, np.int64)
+        _parse.compact(u8, p.data_off, p.nbytes, starts, r, run_at)
+        offs = run_at.tolist()
+        steps = nbs
+        copy = False
+    else:
+        offs = p.data_off[heads].tolist()
+        steps = (p.data_off[np.minimum(heads + 1, p.n - 1)] - p.data_off[heads]).tolist()
+    out: list[np.ndarray] = []
+    for i, (a, b) in enumerate(zip(st, st[1:], strict=False)):
+        dtype = DTYPE_BY_CODE[codes[i]]
         shape = p.shape(a)
         k = b - a
-        off = offs[a]
-        nb = nbs[a]
+        off = offs[i]
+        nb = nbs[i]
         if k == 1:
             if copy:
                 own = np.empty(nb, np.uint8)
@@ -348,28 +363,29 @@ def arrays_of(u8: np.ndarray, p: Parsed, copy: bool) -> list[np.ndarray]:
             else:
                 out.append(np.ndarray(shape, dtype, buffer=u8, offset=off))
             continue
-        stride = offs[a + 1] - off
         if copy:
             own = np.empty(k * nb, np.uint8)
-            src = np.ndarray((k, nb), np.uint8, buffer=u8, offset=off, strides=(stride, 1))
+            src = np.ndarray((k, nb), np.uint8, buffer=u8, offset=off, strides=(steps[i], 1))
             own.reshape(k, nb)[...] = src
             out.extend(own.view(dtype).reshape((k, *shape)))
         else:
             out.extend(np.ndarray((k, *shape), dtype, buffer=u8, offset=off,
-                                  strides=(stride, *_c_strides(shape, dtype.itemsize))))
+                                  strides=(steps[i], *_c_strides(shape, dtype.itemsize))))
     return out
 
 
 def decode(buf: Any, copy: bool = False, count: int | None = None, *, path: Any = None,
-           names: Sequence[str] | None = None, whole_file: bool = False,
+           names: Sequence[str] | None = None, whole_file: bool = False, private: bool = False,
            ) -> list[tuple[np.ndarray, list[list[int]]]]:
-    """Every record of ``buf`` as ``(array, lod)``."""
+    """Every record of ``buf`` as ``(array, lod)``; ``private``: see ``arrays_of``."""
     u8, p = parse(buf, count, path=path, names=names, whole_file=whole_file)
+    if private and copy and isinstance(buf, np.ndarray) and buf.flags.writeable:
+        u8.flags.writeable = True  # a view of the caller's own writable array
     with no_gc():
-        arrays = arrays_of(u8, p, copy)
         if len(p.lvl_len) == 0:
-            return [(a, []) for a in arrays]
-        return list(zip(arrays, lods_of(u8, p), strict=True))
+            return [(a, []) for a in arrays_of(u8, p, copy, private)]
+        lods = lods_of(u8, p)  # before a private buffer's payloads move over the LoDs
+        return list(zip(arrays_of(u8, p, copy, private), lods, strict=True))
 
 
 def decode_selected_rows(buf: Any, copy: bool = False, *, path: Any = None,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu._jit import get_le, kernel
+from fluidspec.numba_kernels.cpu._jit import get_le, kernel, move_bytes
 from fluidspec.spec import LFS_POINTER_PREFIX, MAX_RANK
 
 OK = 0
@@ -320,3 +320,26 @@ def _runs(codes, dims_off, dims, data_off, starts):
 
 
 runs = kernel(_runs)
+
+# Where a run's payload starts after compaction: 16 suits every element type numpy aligns,
+# and a pad below the smallest header (22 bytes) keeps every destination before its source.
+COMPACT_ALIGN = 16
+
+
+def _compact(u8, data_off, nbytes, starts, r, run_at):
+    """Move every record's payload towards the start of ``u8``: runs (``_runs``) back to back,
+    each at a multiple of ``COMPACT_ALIGN`` (``run_at``), its records contiguous; return the
+    end.  A destination never passes its source (the pad is smaller than a header), so moving
+    in file order reads every byte before it is overwritten.
+    """
+    cursor = 0
+    for ri in range(r):
+        cursor = (cursor + COMPACT_ALIGN - 1) // COMPACT_ALIGN * COMPACT_ALIGN
+        run_at[ri] = cursor
+        for j in range(starts[ri], starts[ri + 1]):
+            move_bytes(u8, cursor, data_off[j], nbytes[j])
+            cursor += nbytes[j]
+    return cursor
+
+
+compact = kernel(_compact)

@@ -88,6 +88,43 @@ def test_decode_round_trips_like_reference(items, copy):
     assert len(arrays.decode(data)) == len(items)
 
 
+@given(st.lists(st.tuples(tensors(), st.integers(1, 40)), max_size=5))
+def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(groups):
+    """A buffer nobody else sees (a file just read) is decoded by moving every payload to an
+    aligned place inside it instead of copying it out: the arrays, LoDs and dtypes are the
+    reference's, each array is aligned, writable and shares no byte with another, and they
+    all live in that one buffer.  Repeated tensors form runs (several records, one view)."""
+    from fluidspec.numba_kernels import cpu
+
+    items = [item for item, times in groups for _ in range(times)]
+    data = ref.encode_combined(items)
+    expected = ref.decode_combined(data, len(items))
+    arena = np.frombuffer(data, np.uint8).copy()
+    got = cpu.decode(arena, True, len(items), private=True)
+    assert len(got) == len(expected)
+    for (array, lod), want in zip(got, expected, strict=True):
+        assert array.dtype == want.array.dtype and array.shape == want.array.shape
+        assert array.tobytes() == want.array.tobytes() and lod == want.lod
+        assert array.flags.writeable and array.flags.aligned
+        assert array.size == 0 or np.shares_memory(array, arena)
+    spans = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a, _ in got if a.nbytes)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+
+
+def test_a_buffer_that_is_not_private_is_never_written():
+    """Without ``private`` (or with a read-only buffer), decoding copies and leaves the input as
+    it was."""
+    from fluidspec.numba_kernels import cpu
+
+    data = ref.encode_combined([(np.arange(300, dtype=np.float32), [])] * 5)
+    arena = np.frombuffer(data, np.uint8).copy()
+    cpu.decode(arena, True, 5)
+    read_only = np.frombuffer(data, np.uint8)
+    got = cpu.decode(read_only, True, 5, private=True)
+    assert arena.tobytes() == data and read_only.tobytes() == data
+    assert all(a.flags.writeable and not np.shares_memory(a, read_only) for a, _ in got)
+
+
 @pytest.mark.parametrize("case", ["uniform", "five-dims", "lod-levels", "one-record"])
 def test_one_pass_index_equals_the_two_pass_index(case):
     """With the record count known, the parse fills arrays sized from that count in one pass;

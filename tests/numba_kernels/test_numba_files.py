@@ -255,7 +255,9 @@ def test_encode_runs_written_with_writev_are_the_encoders_bytes(tmp_path, case):
     with open(target, "rb") as f:
         assert f.read() == cpu.encode_to_bytes(*cpu.plan(arrays, lods, None, None))
     if case == "uniform-small":  # packed, one run at a time: far fewer buffers than records
-        assert isinstance(runs, cpu.StagedRuns) and len(list(runs.buffers())) < 100
+        written: list[bytes] = []
+        runs.write_to(written.append)
+        assert isinstance(runs, cpu.StagedRuns) and len(written) < 100
     if case == "uniform-big":
         assert any(r is a or getattr(r, "base", None) is a for r in runs for a in arrays)
 
@@ -266,7 +268,7 @@ class _Unwritable:
     def __init__(self, label: str) -> None:
         self.label, self.nbytes = label, 1
 
-    def buffers(self):
+    def write_to(self, write):
         raise RuntimeError(self.label)
 
 
