@@ -25,9 +25,14 @@ _CLASS_NAMES: dict[type, frozenset[str]] = {}
 
 def kind_of(obj: Any, name: str) -> bool:
     """Whether ``obj`` is a Fluid ``name`` (a class of that name, or a subclass of one)."""
-    names = _CLASS_NAMES.get(type(obj))
+    return class_is(type(obj), name)
+
+
+def class_is(cls: type, name: str) -> bool:
+    """Whether ``cls`` is a class named ``name`` or a subclass of one."""
+    names = _CLASS_NAMES.get(cls)
     if names is None:  # remembered per class: a load of 10,000 variables asks 30,000 times
-        names = _CLASS_NAMES[type(obj)] = frozenset(cls.__name__ for cls in type(obj).__mro__)
+        names = _CLASS_NAMES[cls] = frozenset(c.__name__ for c in cls.__mro__)
     return name in names
 
 

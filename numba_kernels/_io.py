@@ -15,6 +15,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from operator import attrgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,13 @@ def _collect(ordered: _select.Selection, combined: bool,
     encoding error of variables before k (their order decides)."""
     scope = _scope(ordered.vars)
     names = ordered.names
+    if before is None:  # C-level passes; per variable only when one has a problem
+        holders = list(map(scope.find_var, names))
+        if None not in holders and all(map(_INITIALIZED, holders)):
+            values = list(map(_HOLDER, holders))
+            if not combined or not any(_fluid.class_is(t, "SelectedRows")
+                                       for t in set(map(type, values))):
+                return values
     values: list[Any] = []
     for k, name in enumerate(names):
         try:
@@ -93,6 +101,10 @@ def _collect(ordered: _select.Selection, combined: bool,
             _encode_prefix(names[:k], values)
             raise
     return values
+
+
+_INITIALIZED = methodcaller("is_initialized")
+_HOLDER = attrgetter("_holder")
 
 
 def _encode_prefix(names: list[str], values: list[Any]) -> None:

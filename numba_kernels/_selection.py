@@ -11,6 +11,7 @@ predicate is a Python callable and is called in Python, once per candidate (SEL-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -76,8 +77,11 @@ class Selection:
         return Selection([self.vars[i] for i in at], [self.kinds[i] for i in at], names)
 
 
+_TYPE, _NAME = attrgetter("type"), attrgetter("name")
+
+
 def _kinds(variables: list[Any]) -> list[int]:
-    return [int(v.type) for v in variables]
+    return list(map(int, map(_TYPE, variables)))
 
 
 def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], Any] | None,
@@ -101,7 +105,8 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
         chosen = [v for v in candidates if predicate(v)]
         return Selection(chosen, _kinds(chosen))
     if builtin == PARAMETERS:  # the kinds of the Parameters only
-        chosen = [v for v in candidates if _fluid.kind_of(v, "Parameter")]
+        parameters = {t for t in set(map(type, candidates)) if _fluid.class_is(t, "Parameter")}
+        chosen = [v for v in candidates if type(v) in parameters]
         return Selection(chosen, _kinds(chosen))
     every = Selection(candidates, _kinds(candidates))
     if predicate is None:
@@ -133,9 +138,12 @@ def check_kinds(selected: Selection, combined: bool) -> Selection:
 
 
 def _first_of_each_name(selected: Selection) -> dict[str, int]:
-    first: dict[str, int] = {}
-    for i, v in enumerate(selected.vars):
-        first.setdefault(v.name, i)
+    names = list(map(_NAME, selected.vars))
+    first = dict(zip(names, range(len(names)), strict=True))  # each name's last position
+    if len(first) < len(names):  # a name selected twice: its first position instead
+        first = {}
+        for i, name in enumerate(names):
+            first.setdefault(name, i)
     return first
 
 
