@@ -228,6 +228,9 @@ def plan(
         arrs = [a if type(a) is np.ndarray else np.asarray(a) for a in arrs]
     n = len(arrs)
     has_lod = lods is not None and any(lods)
+    if (n and not has_lod and data_types is None and _all_alike(arrs)
+            and writer_code(arrs[0].dtype)[0] >= 0):
+        return _uniform_plan(arrs)
     dts = list(map(_DTYPE, arrs))
     codes_by_dt: dict[np.dtype, tuple[int, bool]] = {dt: writer_code(dt) for dt in set(dts)}
     shapes = list(map(_SHAPE, arrs))
@@ -238,11 +241,7 @@ def plan(
 
     if (n > 0 and not has_lod and not overrides and len(codes_by_dt) == 1
             and len(set(shapes)) == 1 and first_bad_dtype == n):
-        shape = shapes[0]
-        meta = _Meta(np.array([codes_by_dt[dts[0]][0]], np.int64), np.array(shape, np.int64),
-                     np.array([0, len(shape)], np.int64), np.zeros(2, np.int64), _EMPTY,
-                     np.zeros(0, np.uint64))
-        return _little_endian(arrs, codes_by_dt), meta, True
+        return _uniform_plan(arrs)
 
     ndims = np.fromiter(map(len, shapes), np.int64, n)
     dims_off = np.zeros(n + 1, np.int64)
@@ -261,6 +260,39 @@ def plan(
             codes[i] = dt_code
     return (_little_endian(arrs, codes_by_dt),
             _Meta(codes, dims, dims_off, lvl_off, lvl_len, lod_vals), False)
+
+
+_NDIM, _SIZE = attrgetter("ndim"), attrgetter("size")
+
+
+def _all_alike(arrs: list[np.ndarray]) -> bool:
+    """Whether every array has the first one's dtype and shape, told without building a shape
+    tuple per array where cheaper columns settle it (a shape tuple is made anew on every read:
+    0.7 ms for 10,000 arrays).  ``plan`` takes its general path when this says False."""
+    first = arrs[0]
+    if len(set(map(_DTYPE, arrs))) != 1:
+        return False
+    ndim = first.ndim
+    if ndim > 2 or len(first) == 0 if ndim else False:  # len and size cannot tell shapes
+        return len(set(map(_SHAPE, arrs))) == 1
+    if set(map(_NDIM, arrs)) != {ndim}:
+        return False
+    if ndim == 0:
+        return True
+    # 1-d: the length is the shape; 2-d with rows: length and size give the columns
+    return (set(map(len, arrs)) == {len(first)}
+            and (ndim == 1 or set(map(_SIZE, arrs)) == {first.size}))
+
+
+def _uniform_plan(arrs: list[np.ndarray]) -> tuple[list[np.ndarray], _Meta, bool]:
+    """``plan``'s answer for arrays of one dtype (with an element type) and one shape."""
+    dtype = arrs[0].dtype
+    code, swap = writer_code(dtype)
+    shape = arrs[0].shape
+    meta = _Meta(np.array([code], np.int64), np.array(shape, np.int64),
+                 np.array([0, len(shape)], np.int64), np.zeros(2, np.int64), _EMPTY,
+                 np.zeros(0, np.uint64))
+    return _little_endian(arrs, {dtype: (code, swap)}), meta, True
 
 
 def _headers_for(meta: _Meta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -88,6 +88,24 @@ def test_decode_round_trips_like_reference(items, copy):
     assert len(arrays.decode(data)) == len(items)
 
 
+@pytest.mark.parametrize("shapes", [
+    [(2, 3, 4), (2, 4, 3)],  # same length and size, other shape
+    [(0, 5), (0, 7)],        # no rows: length and size say nothing of the columns
+    [(6,), (6, 1)],          # other rank
+    [(2, 6), (3, 4)],        # same size, other length
+    [(4, 6), (4, 6), (4, 6)],
+    [(), (), ()],
+    [(5,), (5,), (4,)],
+], ids=str)
+def test_arrays_alike_in_cheap_columns_are_still_told_apart_by_shape(shapes):
+    """The uniform plan (one header for all) is taken only when every shape is the first one's:
+    arrays that agree in length, size or rank but not in shape encode as the reference does."""
+    items = [(np.zeros(shape, np.float32), []) for shape in shapes]
+    assert arrays.encode([a for a, _ in items]) == ref.encode_combined(items)
+    for swapped in ([np.zeros(s, ">f4") for s in shapes], [np.zeros(s, "<f4") for s in shapes]):
+        assert arrays.encode(swapped) == ref.encode_combined([(a, []) for a in swapped])
+
+
 @given(st.lists(st.tuples(tensors(), st.integers(1, 40)), max_size=5))
 def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(groups):
     """A buffer nobody else sees (a file just read) is decoded by moving every payload to an
