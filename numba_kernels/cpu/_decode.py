@@ -6,7 +6,9 @@ see any later change to that buffer (a ``bytearray`` or a writable ``mmap``), th
 when the buffer is ``bytes``, and an ``mmap`` cannot be closed while one of them is alive
 (``BufferError``).  Views may be unaligned (records are packed with no padding, FMT-REC-005):
 numpy handles that on every CPU.  ``copy=True`` returns arrays that own aligned memory and no
-longer depend on the buffer.
+longer depend on the buffer — except that a buffer the caller declares ``private`` (a file just
+read into a fresh array) is reused: the payloads are moved to aligned places inside it and the
+arrays are views of it, since nobody else can see it change.
 """
 
 from __future__ import annotations
