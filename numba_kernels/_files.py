@@ -5,9 +5,9 @@
   themselves, so no payload is copied; a file of 1 MiB or more has its blocks reserved first)
   into a temporary file in the destination directory — many files by a few threads — then
   ``os.replace``d over the target, so a target is always either its old or its new complete
-  content.  A failure removes the temporaries it made; temporaries
-  a killed save left behind are removed by the next save into the same directory, judged dead by
-  a lock on the save's lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
+  content.  A failure removes the temporaries it made; temporaries a killed save left behind
+  are removed by the next save into the same directory, judged dead by a lock on the save's
+  lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
 * Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
   back to back), so that one parse pass (``_parse``) indexes all of them.
 * Names (SEL-PATH-001/002, SEL-FILE-001/002): refused before anything is written or read.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import re
 import secrets
@@ -281,10 +282,10 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
 def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
     """Write ``chunks[i]`` (one buffer, a list of buffers written in order with ``os.writev``,
     or an object whose ``write_to(write)`` makes them as they are written) to ``paths[i]``:
-    into a fresh temporary beside the target, then ``os.replace``
-    of all of them (SEL-SAVE-008, SAFE-CONC-001); on failure the temporaries are removed.  One
-    locked lock file per directory marks the temporaries as in use.  Many files are written by a
-    few threads (``_write_temporaries``); the renames stay in order, after every write."""
+    into a fresh temporary beside the target, then ``os.replace`` of all of them (SEL-SAVE-008,
+    SAFE-CONC-001); on failure the temporaries are removed.  One locked lock file per directory
+    marks the temporaries as in use.  Many files are written by a few threads
+    (``_write_temporaries``); the renames stay in order, after every write."""
     locks: dict[str, _DirLock] = {}
     temps: list[tuple[str, str]] = []
     try:
@@ -363,6 +364,7 @@ def _write_new(temp: str, chunk: Any) -> None:
 _RESERVE_MIN = 1 << 20
 
 
+@functools.cache
 def _libc_fallocate() -> Callable[[int, int], int] | None:
     """``fallocate(fd, 0, 0, nbytes)`` answering 0 or an errno; None off Linux's C library."""
     import ctypes
@@ -380,18 +382,10 @@ def _libc_fallocate() -> Callable[[int, int], int] | None:
     return fallocate
 
 
-_fallocate: Callable[[int, int], int] | None = None
-_fallocate_looked_up = False
-
-
 def _reserve(fd: int, nbytes: int, path: str) -> None:
-    global _fallocate, _fallocate_looked_up
-    if nbytes < _RESERVE_MIN:
-        return
-    if not _fallocate_looked_up:
-        _fallocate, _fallocate_looked_up = _libc_fallocate(), True
-    if _fallocate is not None:
-        error = _fallocate(fd, nbytes)
+    fallocate = _libc_fallocate() if nbytes >= _RESERVE_MIN else None
+    if fallocate is not None:
+        error = fallocate(fd, nbytes)
         if error in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             raise OSError(error, os.strerror(error), path)
 

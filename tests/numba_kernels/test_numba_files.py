@@ -382,8 +382,7 @@ def test_big_files_are_reserved_before_they_are_written_and_end_at_their_size(tm
         asked.append(nbytes)
         return real(fd, nbytes)
 
-    monkeypatch.setattr(_files, "_fallocate", recording)
-    monkeypatch.setattr(_files, "_fallocate_looked_up", True)
+    monkeypatch.setattr(_files, "_libc_fallocate", lambda: recording)
     big = [np.arange(7, dtype=np.uint8), np.ones((1 << 20) // 4, np.float32)]
     small = np.zeros(1000, np.uint8)
     paths = [str(tmp_path / "big"), str(tmp_path / "small")]
@@ -402,8 +401,7 @@ def test_a_reservation_refused_for_space_fails_before_writing_and_keeps_the_old_
     import errno
 
     code = getattr(errno, error)
-    monkeypatch.setattr(_files, "_fallocate", lambda fd, nbytes: code)
-    monkeypatch.setattr(_files, "_fallocate_looked_up", True)
+    monkeypatch.setattr(_files, "_libc_fallocate", lambda: lambda fd, nbytes: code)
     target = tmp_path / "t"
     target.write_bytes(b"previous save")
     payload = np.ones(1 << 20, np.uint8)
