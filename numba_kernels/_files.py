@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import functools
+import operator
 import os
 import re
 import secrets
@@ -79,9 +80,14 @@ class _DirLock:
 
     def next_temporary(self) -> str:
         """The name of a fresh temporary, for ``O_EXCL`` creation by whichever thread writes it."""
-        temp = os.path.join(self.directory, f"{_TMP_PREFIX}{self.token}-{self._count}.tmp")
-        self._count += 1
-        return temp
+        return self.temporaries(1)[0]
+
+    def temporaries(self, count: int) -> list[str]:
+        """The names of ``count`` fresh temporaries."""
+        base = os.path.join(self.directory, f"{_TMP_PREFIX}{self.token}-")
+        first = self._count
+        self._count += count
+        return [f"{base}{i}.tmp" for i in range(first, first + count)]
 
     def create_temporary(self) -> tuple[str, int]:
         """A fresh temporary (exclusively created) and its open descriptor."""
@@ -261,8 +267,35 @@ def refuse_prefix_clash(name: str, parts: Sequence[str], names: set[str]) -> Non
                                   found=f"{prefix!r} and {name!r}")
 
 
+def plain_targets(root: str, names: Sequence[str]) -> list[str] | None:
+    """``os.path.join(root, name)`` for each name, when every name is one plain component (no
+    ``/``, NUL, ``.``/``..`` or empty name, encodable and at most 63 characters, so at most 255
+    bytes) and no target is an existing directory: what a separate save of Fluid variables
+    almost always is, checked in a few C-level passes (SEL-PATH-001/002).  None when any name
+    needs the careful per-name check, which raises the first bad name's error."""
+    if not names or set(map(type, names)) != {str}:
+        return None
+    joined = "".join(names)
+    if ("/" in joined or "\0" in joined or min(map(len, names)) == 0
+            or max(map(len, names)) > 63 or "." in names or ".." in names):
+        return None
+    try:
+        joined.encode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+    except UnicodeError:
+        return None
+    checker = TargetChecker(root)
+    if not checker._dirs_in(root).isdisjoint(names):
+        return None
+    prefix = os.path.join(root, "")
+    checker.check(prefix + names[0], names[0])  # root's own chain: no file where a dir must be
+    return [prefix + name for name in names]
+
+
 def check_layout(root: str, names: Sequence[str]) -> list[str]:
     """Target paths of a separate save, refusing file/directory clashes (SEL-PATH-002)."""
+    plain = plain_targets(root, names)
+    if plain is not None:
+        return plain
     paths = []
     seen = set(names)
     checker = TargetChecker(root)
@@ -289,22 +322,22 @@ def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
     marks the temporaries as in use.  Many files are written by a few threads
     (``_write_temporaries``); the renames stay in order, after every write."""
     locks: dict[str, _DirLock] = {}
-    temps: list[tuple[str, str]] = []
+    temps: list[str] = []
     try:
-        for path in paths:
-            parent = os.path.dirname(path)
-            lock = locks.get(parent)
-            if lock is None:
-                os.makedirs(parent, exist_ok=True)
-                remove_stale_temporaries(parent)
-                lock = locks[parent] = _DirLock(parent)
-            temps.append((lock.next_temporary(), path))
-        _write_temporaries([t for t, _ in temps], chunks)
-        for temp, path in temps:
-            os.replace(temp, path)
+        parents = list(map(os.path.dirname, paths))
+        for parent in dict.fromkeys(parents):
+            os.makedirs(parent, exist_ok=True)
+            remove_stale_temporaries(parent)
+            locks[parent] = _DirLock(parent)
+        if len(locks) == 1:  # one directory (the usual case): names in one comprehension
+            temps = next(iter(locks.values())).temporaries(len(paths))
+        else:
+            temps = [locks[parent].next_temporary() for parent in parents]
+        encoded = _write_temporaries(temps, chunks)
+        _replace_in_order(temps, paths, encoded)
         temps = []
     finally:
-        for temp, _ in temps:
+        for temp in temps:
             _unlink_quietly(temp)
         for lock in locks.values():
             lock.release()
@@ -322,9 +355,17 @@ _PROBE_FILES = 128
 _POOL_PAYS_S = 50e-6
 
 
-def _write_temporaries(temps: Sequence[str], chunks: Sequence[Any]) -> None:
-    """Create and fill every temporary; the first failure in file order is the one raised."""
+def _write_temporaries(temps: Sequence[str], chunks: Sequence[Any]
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Create and fill every temporary; the first failure in file order is the one raised.
+    Many small files go to a kernel first (``_write_small_files``, which returns the names as it
+    encoded them, for the renames); if it stops at a file, the temporaries it made are removed
+    and all are written again here, which raises that file's error."""
     n = len(temps)
+    if n >= _SMALL_FILES_FROM:
+        encoded = _write_small_files(temps, chunks)
+        if encoded is not None:
+            return encoded
     total = sum(_nbytes(c) for c in chunks) if n > 1 else 0
 
     def write_run(a: int, b: int) -> None:
@@ -332,6 +373,118 @@ def _write_temporaries(temps: Sequence[str], chunks: Sequence[Any]) -> None:
             _write_new(temps[i], chunks[i])
 
     _in_runs(n, write_run, pool_now=n > 1 and total >= _POOL_MIN_BYTES * min(n, _PROBE_FILES))
+    return None
+
+
+# Many small files are written by a kernel making the system calls itself, from one joined copy
+# of their bytes (10,000 x 1 KiB on tmpfs, 2 cores: 24 µs a file through Python, 13.5 µs so).
+# The copy is what bounds it: at most _SMALL_FILES_MOST_BYTES in all, _SMALL_FILE_BYTES a file
+# on average; past that, the system calls are a small part of each file's cost anyway.
+_SMALL_FILES_FROM = 64
+_SMALL_FILE_BYTES = 1 << 16
+_SMALL_FILES_MOST_BYTES = 1 << 26
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS
+
+
+def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Create and fill every temporary with ``cpu.write_new_files`` (in a few threads when that
+    pays, as ``_read_regular_files``); returns the temporaries' names as the kernel took them,
+    or None when the kernel cannot be used (sizes past the bounds, a chunk that cannot be
+    joined) or stopped at a file, with every temporary it made removed."""
+    from fluidspec.numba_kernels import cpu
+
+    n = len(temps)
+    parts = _flat_parts(chunks) if cpu.can_call_files() else None
+    if parts is None:
+        return None
+    flat, counts = parts
+    part_ends = np.zeros(len(flat) + 1, np.int64)
+    np.cumsum(np.fromiter(map(_NBYTES, flat), np.int64, len(flat)), out=part_ends[1:])
+    total = int(part_ends[-1])
+    if total > min(_SMALL_FILES_MOST_BYTES, n * _SMALL_FILE_BYTES):
+        return None
+    encoded = _nul_terminated(temps)
+    joined = _joined(flat)
+    if encoded is None or joined is None or joined.size != total:
+        return None
+    bounds = part_ends[np.concatenate(([0], np.cumsum(counts)))]
+    names, ends = encoded
+
+    def write_run(first: int, stop: int) -> int:
+        return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL, joined,
+                                   bounds, first, stop)
+
+    probe = min(n, _PROBE_FILES)
+    began = time.perf_counter()
+    failed = write_run(0, probe)
+    workers = _threads_for(n - probe, (time.perf_counter() - began) / probe)
+    if failed < 0 and probe < n:
+        if workers < 2:
+            failed = write_run(probe, n)
+        else:
+            step = -(-(n - probe) // workers)
+            firsts = range(probe, n, step)
+            with ThreadPoolExecutor(len(firsts)) as pool:
+                stops = list(pool.map(lambda a: write_run(a, min(a + step, n)), firsts))
+            failed = max(stops)
+    if failed >= 0:
+        for temp in temps:
+            _unlink_quietly(temp)
+        return None
+    return encoded
+
+
+_NBYTES = operator.attrgetter("nbytes")
+
+
+def _flat_parts(chunks: Sequence[Any]) -> tuple[list[Any], list[int]] | None:
+    """Every chunk's parts in one list (each with ``nbytes``), and how many each chunk has;
+    None for a chunk made as it is written (``write_to``)."""
+    flat: list[Any] = []
+    counts: list[int] = []
+    for chunk in chunks:
+        if isinstance(chunk, list):
+            flat += chunk
+            counts.append(len(chunk))
+        elif hasattr(chunk, "write_to"):
+            return None
+        else:
+            flat.append(memoryview(chunk).cast("B"))
+            counts.append(1)
+    return flat, counts
+
+
+def _joined(parts: list[Any]) -> np.ndarray | None:
+    """The parts' bytes back to back; None when a part has no plain buffer (bfloat16 arrays)."""
+    try:
+        return np.frombuffer(b"".join(parts), np.uint8)
+    except (TypeError, ValueError, BufferError):
+        return None
+
+
+def _replace_in_order(temps: Sequence[str], paths: Sequence[str],
+                      encoded_temps: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """``os.replace(temps[i], paths[i])`` for each file, in order.  Many go to
+    ``cpu.rename_files`` (``encoded_temps``: the names as the write kernel took them); where it
+    stops, that one file is replaced here — which raises its error, or, if the cause has
+    passed, lets the kernel go on after it."""
+    n = len(temps)
+    news = _nul_terminated(paths) if encoded_temps is not None else None
+    if encoded_temps is not None and news is not None:
+        from fluidspec.numba_kernels import cpu
+
+        done = 0
+        while done < n:
+            failed = cpu.rename_files(encoded_temps[0], encoded_temps[1], news[0], news[1],
+                                      done, n)
+            if failed < 0:
+                return
+            os.replace(temps[failed], paths[failed])
+            done = failed + 1
+        return
+    for temp, path in zip(temps, paths, strict=True):
+        os.replace(temp, path)
 
 
 def _nbytes(chunk: Any) -> int:
@@ -538,12 +691,11 @@ def _read_regular_files(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] |
     """``(arena, bounds)`` read by ``cpu.read_regular_files``, or None where that cannot be
     used or stopped at a file.  The first ``_PROBE_FILES`` files are read in this thread; the
     rest go to a few threads, one contiguous run and arena each (the kernel releases the GIL;
-    the arenas are then joined), when those first files took over ``_POOL_PAYS_S`` each, or
-    when the rest are many: ``_THREADED_READS_FROM`` files or more, one thread per core."""
+    the arenas are then joined), when ``_threads_for`` says so."""
     from fluidspec.numba_kernels import cpu  # numba: imported by loads, not by the CLI
 
     n = len(paths)
-    encoded = _nul_terminated(paths) if n and cpu.can_read_files() else None
+    encoded = _nul_terminated(paths) if n and cpu.can_call_files() else None
     if encoded is None:
         return None
     names, ends = encoded
@@ -551,24 +703,20 @@ def _read_regular_files(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] |
 
     def read_run(first: int, stop: int, arena: np.ndarray, used: int
                  ) -> tuple[int, np.ndarray, int]:
-        return cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_READ, first,
+        return cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, first,
                                       stop, arena, used, bounds)
 
     probe = min(n, _PROBE_FILES)
     began = time.perf_counter()
     failed, arena, used = read_run(0, probe, np.empty(0, np.uint8), 0)
-    rest = n - probe
-    if failed >= 0 or rest == 0:
+    workers = _threads_for(n - probe, (time.perf_counter() - began) / probe)
+    if failed >= 0 or probe == n:
         pass
-    elif (time.perf_counter() - began) / probe >= _POOL_PAYS_S:
-        failed, arena, used = _read_runs_in_threads(read_run, probe, n, _POOL_WORKERS,
-                                                    arena, used, bounds)
-    elif rest >= _THREADED_READS_FROM and _cores() > 1:
-        failed, arena, used = _read_runs_in_threads(read_run, probe, n,
-                                                    min(_POOL_WORKERS, _cores()),
-                                                    arena, used, bounds)
-    else:
+    elif workers < 2:
         failed, arena, used = read_run(probe, n, arena, used)
+    else:
+        failed, arena, used = _read_runs_in_threads(read_run, probe, n, workers, arena, used,
+                                                    bounds)
     if failed >= 0:
         return None
     if arena.size - used > max(used >> 3, 1 << 20):  # a guess too high: give the rest back
@@ -576,10 +724,23 @@ def _read_regular_files(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] |
     return arena[:used], bounds
 
 
-# Below this many files after the probe, one thread reads them faster than several whose
-# arenas must then be joined (10,000 x 1 KiB on ext4, 2 cores: 43 ms in one thread, 29 ms in
-# two; 1,000 files: 5.7 ms against 6.2 ms).
-_THREADED_READS_FROM = 2048
+# Below this many files after the probe, one thread runs a kernel over them faster than
+# several (whose arenas must then be joined, for reads): 10,000 x 1 KiB read from ext4 (warm),
+# 2 cores: 43 ms in one thread, 29 ms in two; 1,000 files: 5.7 ms against 6.2 ms.
+_THREADED_FROM = 2048
+
+
+def _threads_for(rest: int, probe_seconds_per_file: float) -> int:
+    """How many threads should run a kernel over ``rest`` more files, after the probe files
+    took ``probe_seconds_per_file`` each: the pool when they waited on the device, one thread
+    per core when they are many, else one."""
+    if rest == 0:
+        return 1
+    if probe_seconds_per_file >= _POOL_PAYS_S:
+        return min(_POOL_WORKERS, rest)
+    if rest >= _THREADED_FROM:
+        return min(_POOL_WORKERS, _cores())
+    return 1
 
 
 def _cores() -> int:

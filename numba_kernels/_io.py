@@ -178,15 +178,20 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
     root = _files.checked_dirname(dirname)
     unique = _select.first_per_name(selected)
     _check_prefixes(unique.names)
-    paths: list[str] = []
-    checker = _files.TargetChecker(root)
+    plain = _files.plain_targets(root, unique.names)
+    if plain is not None:  # every name one plain component: checked at once
+        paths = plain
+        values = _collect(unique, False)
+    else:  # names checked in variable order, each before its value (the first error wins)
+        paths = []
+        checker = _files.TargetChecker(root)
 
-    def path_of(_: int, name: str) -> None:
-        target = os.path.join(root, *_files.safe_components(name))
-        checker.check(target, name)
-        paths.append(target)
+        def path_of(_: int, name: str) -> None:
+            target = os.path.join(root, *_files.safe_components(name))
+            checker.check(target, name)
+            paths.append(target)
 
-    values = _collect(unique, False, path_of)
+        values = _collect(unique, False, path_of)
     chunks = _separate_records(unique.names, values)
     _files.write_chunks(paths, chunks)
     return None

@@ -12,8 +12,9 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
   ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
   ``decode_selected_rows`` do both steps; ``as_u8`` views any buffer as bytes.
 * Tables: ``SIZES`` (element size by data-type code), ``DTYPE_BY_CODE``, ``writer_code``.
-* Files: ``read_regular_files`` reads many regular files into one arena from nopython code (the
-  fast path of a separate-files load; ``can_read_files`` says whether this platform has it).
+* Files: ``read_regular_files`` reads many regular files into one arena, ``write_new_files`` and
+  ``rename_files`` create and rename many small ones, all from nopython code (the fast paths of
+  separate-files loads and saves; ``can_call_files`` says whether this platform has them).
 * Support: ``no_gc`` (the cyclic collector off around bulk allocation) and ``kernel`` (how every
   CPU kernel is compiled, for the selection kernel of the API layer).
 
@@ -41,11 +42,13 @@ from fluidspec.numba_kernels.cpu._encode import (
     encoded_size,
     plan,
 )
-from fluidspec.numba_kernels.cpu._file_reads import (
-    MOST_PER_READ,
+from fluidspec.numba_kernels.cpu._file_calls import (
+    MOST_PER_CALL,
     READ_FLAGS,
-    can_read_files,
+    can_call_files,
     read_regular_files,
+    rename_files,
+    write_new_files,
 )
 from fluidspec.numba_kernels.cpu._gc import no_gc
 from fluidspec.numba_kernels.cpu._jit import kernel
@@ -58,8 +61,9 @@ __all__ = [
     "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",
-    # many regular files into one arena without Python per file (Linux)
-    "read_regular_files", "can_read_files", "READ_FLAGS", "MOST_PER_READ",
+    # many small files read or written without Python per file (Linux)
+    "read_regular_files", "write_new_files", "rename_files", "can_call_files", "READ_FLAGS",
+    "MOST_PER_CALL",
     # the parse kernel itself, for reading one record's header from a bounded window
     "walk", "LFS_MAGIC", "TRUNCATED", "W_DATA",
 ]

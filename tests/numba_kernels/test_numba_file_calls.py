@@ -1,4 +1,4 @@
-"""fluidspec.numba_kernels.cpu._file_reads and the fast path of ``_files.read_files``: many
+"""fluidspec.numba_kernels.cpu._file_calls and the fast path of ``_files.read_files``: many
 regular files read into one arena by a kernel, in one thread or several, byte for byte what the
 careful Python read gives; anything else sends the load the careful way, whose errors name the
 file and the variable (SEL-LOAD-001)."""
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from fluidspec.numba_kernels import _files, cpu
 from fluidspec.spec.errors import FluidSpecError
 
-pytestmark = pytest.mark.skipif(not cpu.can_read_files(),
+pytestmark = pytest.mark.skipif(not cpu.can_call_files(),
                                 reason="the kernel's libc calls (statx) are Linux-only")
 
 INF = float("inf")
@@ -27,8 +27,8 @@ INF = float("inf")
 # continuing the probe's arena), "threads" (many files: one run per core), "slow device" (the
 # probe took long: the pool at once).
 MODES = {
-    "one thread": {"_PROBE_FILES": 2, "_THREADED_READS_FROM": 1 << 30, "_POOL_PAYS_S": INF},
-    "threads": {"_PROBE_FILES": 2, "_THREADED_READS_FROM": 1, "_cores": lambda: 3,
+    "one thread": {"_PROBE_FILES": 2, "_THREADED_FROM": 1 << 30, "_POOL_PAYS_S": INF},
+    "threads": {"_PROBE_FILES": 2, "_THREADED_FROM": 1, "_cores": lambda: 3,
                 "_POOL_PAYS_S": INF},
     "slow device": {"_PROBE_FILES": 2, "_POOL_PAYS_S": 0.0},
 }
@@ -116,10 +116,10 @@ def test_a_run_appends_to_the_arena_it_is_given(tmp_path):
     paths = _write(tmp_path, contents)
     names, ends = _files._nul_terminated(paths)
     bounds = np.zeros(7, np.int64)
-    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_READ,
+    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL,
                                                  0, 2, np.empty(0, np.uint8), 0, bounds)
     assert (failed, used) == (-1, 3)
-    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_READ,
+    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL,
                                                  2, 6, arena, used, bounds)
     assert (failed, used) == (-1, 21)
     assert _files_of(arena[:used], bounds) == contents
@@ -178,11 +178,11 @@ def test_paths_the_kernel_cannot_take_go_the_careful_way(paths):
 
 
 def test_without_the_kernel_read_files_reads_the_careful_way(tmp_path, monkeypatch):
-    """Where ``can_read_files`` is false (not Linux, no statx), the kernel is never called and
+    """Where ``can_call_files`` is false (not Linux, no statx), the kernel is never called and
     the load is the same."""
     contents = [bytes([i]) * i for i in range(20)]
     paths = _write(tmp_path, contents)
-    monkeypatch.setattr(cpu, "can_read_files", lambda: False)
+    monkeypatch.setattr(cpu, "can_call_files", lambda: False)
     monkeypatch.setattr(cpu, "read_regular_files", mock.Mock(side_effect=AssertionError))
     arena, bounds = _files.read_files(paths)
     assert _files_of(arena, bounds) == contents

@@ -1,15 +1,21 @@
-"""Many regular files read into one arena by one kernel, with no Python bytecode per file.
+"""Many small files read or written by one kernel each, with no Python bytecode per file.
 
-A separate-files load of 10,000 small tensors is system calls: the plain Python loop spends
-about 9 µs per file, of which the calls themselves (``open``, ``statx``, ``pread``, ``close``)
-are about 4.5 µs.  This kernel calls those four straight from nopython code — they are declared
-as external C functions, resolved from the C library the process already has loaded, so the
-kernel still caches to disk — and releases the GIL, so that runs of files can go to threads.
+Separate files of 10,000 small tensors are system calls: the plain Python loop spends about
+9 µs per file to read one back, of which the calls themselves (``open``, ``statx``, ``pread``,
+``close``) are about 4.5 µs.  These kernels call the C library straight from nopython code —
+the functions are declared as external C symbols, resolved from the C library the process
+already has loaded, so the kernels still cache to disk — and release the GIL, so that runs of
+files can go to threads.
 
-It is the fast path only: any file that is not a readable regular file of the size it reports
-stops the run, and the caller reads everything again the careful way (``numba_kernels._files``),
-which is what names the file, the variable and the error (SEL-LOAD-001).  Linux only (the
-``statx`` layout and the ``AT_EMPTY_PATH`` flag are Linux's); ``can_read_files`` says so.
+* ``read_regular_files``: files appended to one growing arena (a separate-files load).
+* ``write_new_files``: each slice of one buffer into a newly created file (the temporaries of a
+  separate-files save); ``rename_files``: the temporaries into place, in order.
+
+They are the fast paths only: a call that fails (a missing or unreadable file, something not a
+regular file, a full disk) stops the run, and the caller does that work again the careful way
+(``numba_kernels._files``), which is what names the file, the variable and the error
+(SEL-LOAD-001).  Linux only (the ``statx`` layout and the ``AT_EMPTY_PATH`` flag are Linux's);
+``can_call_files`` says so.
 """
 
 from __future__ import annotations
@@ -43,22 +49,23 @@ _S_IFREG = 0o100000
 _GROW_AHEAD = 1 << 26  # how far past what is needed a guess from the average size may reach
 
 READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-# pread(2) moves at most 0x7ffff000 bytes per call on Linux, so a bigger file takes several
-# calls anyway; asking for 1 GiB at a time keeps each call's count far from any limit.
-MOST_PER_READ = 1 << 30
+# pread(2) and write(2) move at most 0x7ffff000 bytes per call on Linux, so a bigger file takes
+# several calls anyway; asking for 1 GiB at a time keeps each call's count far from any limit.
+MOST_PER_CALL = 1 << 30
 
 
 @functools.cache
-def can_read_files() -> bool:
-    """Whether this process can run ``read_regular_files``: Linux, little-endian, 64-bit, and a
-    C library with ``statx`` (glibc 2.28 or later)."""
+def can_call_files() -> bool:
+    """Whether this process can run these kernels: Linux, little-endian, 64-bit, and a C library
+    with ``statx`` (glibc 2.28 or later)."""
     if sys.platform != "linux" or sys.byteorder != "little" or sys.maxsize < 1 << 62:
         return False
     try:
         libc = ctypes.CDLL(None)
     except OSError:  # pragma: no cover - every Linux Python can dlopen itself
         return False
-    return all(hasattr(libc, name) for name in ("open", "statx", "pread", "close"))
+    return all(hasattr(libc, name)
+               for name in ("open", "statx", "pread", "write", "rename", "close"))
 
 
 def _address(context: Any, builder: Any, array_type: Any, array: Any, at: Any, at_type: Any
@@ -75,17 +82,25 @@ def _c_function(builder: Any, name: str, result: Any, args: list[Any], var_arg: 
         builder.module, ir.FunctionType(result, args, var_arg=var_arg), name)
 
 
+def _int32(context: Any, builder: Any, signature: Any, args: Any, i: int) -> Any:
+    return context.cast(builder, args[i], signature.args[i], numba.types.int32)
+
+
+def _int64(context: Any, builder: Any, signature: Any, args: Any, i: int) -> Any:
+    return context.cast(builder, args[i], signature.args[i], numba.types.int64)
+
+
 @numba.extending.intrinsic
-def _open(typingctx: Any, names: Any, at: Any, flags: Any) -> Any:
-    """``open(names + at, flags)``: the NUL-terminated path starting at byte ``at``."""
-    sig = numba.types.int32(names, at, flags)
+def _open(typingctx: Any, names: Any, at: Any, flags: Any, mode: Any) -> Any:
+    """``open(names + at, flags, mode)``: the NUL-terminated path starting at byte ``at``."""
+    sig = numba.types.int32(names, at, flags, mode)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         path = _address(context, builder, signature.args[0], args[0], args[1], signature.args[1])
-        mode = context.cast(builder, args[2], signature.args[2], numba.types.int32)
         # open is variadic in C (its third argument, the mode, is read only with O_CREAT)
         return builder.call(_c_function(builder, "open", _I32, [_BYTE_PTR, _I32], True),
-                            [path, mode])
+                            [path, _int32(context, builder, signature, args, 2),
+                             _int32(context, builder, signature, args, 3)])
 
     return sig, codegen
 
@@ -102,7 +117,7 @@ def _statx_fd(typingctx: Any, fd: Any, names: Any, nul_at: Any, out: Any) -> Any
         buf = context.make_array(signature.args[3])(context, builder, args[3]).data
         fn = _c_function(builder, "statx", _I32, [_I32, _BYTE_PTR, _I32, _I32, _BYTE_PTR])
         return builder.call(fn, [
-            context.cast(builder, args[0], signature.args[0], numba.types.int32), empty,
+            _int32(context, builder, signature, args, 0), empty,
             ir.Constant(_I32, _AT_EMPTY_PATH), ir.Constant(_I32, _STATX_TYPE_AND_SIZE),
             builder.bitcast(buf, _BYTE_PTR)])
 
@@ -117,10 +132,37 @@ def _pread(typingctx: Any, fd: Any, arena: Any, at: Any, count: Any, offset: Any
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         dest = _address(context, builder, signature.args[1], args[1], args[2], signature.args[2])
         fn = _c_function(builder, "pread", _I64, [_I32, _BYTE_PTR, _I64, _I64])
-        return builder.call(fn, [
-            context.cast(builder, args[0], signature.args[0], numba.types.int32), dest,
-            context.cast(builder, args[3], signature.args[3], numba.types.int64),
-            context.cast(builder, args[4], signature.args[4], numba.types.int64)])
+        return builder.call(fn, [_int32(context, builder, signature, args, 0), dest,
+                                 _int64(context, builder, signature, args, 3),
+                                 _int64(context, builder, signature, args, 4)])
+
+    return sig, codegen
+
+
+@numba.extending.intrinsic
+def _write(typingctx: Any, fd: Any, data: Any, at: Any, count: Any) -> Any:
+    """``write(fd, data + at, count)``."""
+    sig = numba.types.int64(fd, data, at, count)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        src = _address(context, builder, signature.args[1], args[1], args[2], signature.args[2])
+        fn = _c_function(builder, "write", _I64, [_I32, _BYTE_PTR, _I64])
+        return builder.call(fn, [_int32(context, builder, signature, args, 0), src,
+                                 _int64(context, builder, signature, args, 3)])
+
+    return sig, codegen
+
+
+@numba.extending.intrinsic
+def _rename(typingctx: Any, olds: Any, old_at: Any, news: Any, new_at: Any) -> Any:
+    """``rename(olds + old_at, news + new_at)``: two NUL-terminated paths."""
+    sig = numba.types.int32(olds, old_at, news, new_at)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        old = _address(context, builder, signature.args[0], args[0], args[1], signature.args[1])
+        new = _address(context, builder, signature.args[2], args[2], args[3], signature.args[3])
+        return builder.call(_c_function(builder, "rename", _I32, [_BYTE_PTR, _BYTE_PTR]),
+                            [old, new])
 
     return sig, codegen
 
@@ -131,8 +173,7 @@ def _close(typingctx: Any, fd: Any) -> Any:
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         fn = _c_function(builder, "close", _I32, [_I32])
-        return builder.call(fn, [context.cast(builder, args[0], signature.args[0],
-                                              numba.types.int32)])
+        return builder.call(fn, [_int32(context, builder, signature, args, 0)])
 
     return sig, codegen
 
@@ -156,12 +197,12 @@ def _copy_bytes(typingctx: Any, dest: Any, src: Any, count: Any) -> Any:
 
 @kernel
 def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
-                       most_per_read: int, first: int, stop: int, arena: np.ndarray, used: int,
+                       most_per_call: int, first: int, stop: int, arena: np.ndarray, used: int,
                        bounds: np.ndarray) -> tuple[int, np.ndarray, int]:
     """Append files ``first..stop-1`` to ``arena[:used]``; returns ``(failed, arena, used)``.
 
     ``names`` holds the paths, each ending with a NUL at ``name_ends[i]``; each file is opened
-    with ``flags`` and read by ``pread`` calls of at most ``most_per_read`` bytes.  ``bounds[i + 1]``
+    with ``flags`` and read by ``pread`` calls of at most ``most_per_call`` bytes.  ``bounds[i + 1]``
     becomes the end of file ``i`` in the arena.  ``failed`` is ``-1`` when every file was read,
     else the index of the first one that could not be opened, was not a regular file, or read
     short; the arena is then partly filled and the caller starts again the careful way.  The
@@ -171,8 +212,7 @@ def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
     info = np.empty(_STATX_BYTES // 8, np.int64)
     start = used
     for i in range(first, stop):
-        path_at = 0 if i == 0 else name_ends[i - 1] + 1
-        fd = _open(names, path_at, flags)
+        fd = _open(names, 0 if i == 0 else name_ends[i - 1] + 1, flags, 0)
         if fd < 0:
             return i, arena, used
         if _statx_fd(fd, names, name_ends[i], info) != 0:
@@ -194,7 +234,7 @@ def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
             arena = grown
         got = 0
         while got < size:
-            n = _pread(fd, arena, used + got, min(size - got, most_per_read), got)
+            n = _pread(fd, arena, used + got, min(size - got, most_per_call), got)
             if n <= 0:
                 break
             got += n
@@ -204,3 +244,40 @@ def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
         used = need
         bounds[i + 1] = used
     return -1, arena, used
+
+
+@kernel
+def write_new_files(names: np.ndarray, name_ends: np.ndarray, flags: int, mode: int,
+                    most_per_call: int, data: np.ndarray, bounds: np.ndarray, first: int,
+                    stop: int) -> int:
+    """Create files ``first..stop-1`` (``open(path, flags, mode)``; the caller's flags make it
+    exclusive) and write ``data[bounds[i]:bounds[i + 1]]`` into file ``i``, by ``write`` calls
+    of at most ``most_per_call`` bytes.  Returns ``-1``, or the index of the first file that
+    could not be created or written: that file may exist, partly written, for the caller to
+    remove with the others."""
+    for i in range(first, stop):
+        fd = _open(names, 0 if i == 0 else name_ends[i - 1] + 1, flags, mode)
+        if fd < 0:
+            return i
+        at = bounds[i]
+        end = bounds[i + 1]
+        while at < end:
+            n = _write(fd, data, at, min(end - at, most_per_call))
+            if n <= 0:
+                break
+            at += n
+        if _close(fd) != 0 or at != end:  # close reports a delayed write error (NFS, quota)
+            return i
+    return -1
+
+
+@kernel
+def rename_files(olds: np.ndarray, old_ends: np.ndarray, news: np.ndarray, new_ends: np.ndarray,
+                 first: int, stop: int) -> int:
+    """``rename(olds[i], news[i])`` for ``i`` in ``first..stop-1``, in order; ``-1``, or the
+    index of the first that failed (the ones before it are done)."""
+    for i in range(first, stop):
+        if _rename(olds, 0 if i == 0 else old_ends[i - 1] + 1,
+                   news, 0 if i == 0 else new_ends[i - 1] + 1) != 0:
+            return i
+    return -1
