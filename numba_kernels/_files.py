@@ -287,7 +287,7 @@ def plain_targets(root: str, names: Sequence[str]) -> list[str] | None:
     if not checker._dirs_in(root).isdisjoint(names):
         return None
     prefix = os.path.join(root, "")
-    checker.check(prefix + names[0], names[0])  # root's own chain: no file where a dir must be
+    checker.check(prefix + names[0], names[0])  # the one parent, root, must not be a file
     return [prefix + name for name in names]
 
 

@@ -1,7 +1,14 @@
-"""fluidspec.numba_kernels.cpu._file_calls and the fast path of ``_files.read_files``: many
-regular files read into one arena by a kernel, in one thread or several, byte for byte what the
-careful Python read gives; anything else sends the load the careful way, whose errors name the
-file and the variable (SEL-LOAD-001)."""
+"""fluidspec.numba_kernels.cpu._file_calls and the fast paths of ``numba_kernels._files`` built
+on it.
+
+* Loads: many regular files read into one arena by a kernel, in one thread or several, byte for
+  byte what the careful Python read gives; anything else sends the load the careful way, whose
+  errors name the file and the variable (SEL-LOAD-001).
+* Saves: many small temporaries created, filled and renamed into place by kernels, byte for
+  byte what the Python writer makes; a failure anywhere falls back to it, so the error and what
+  is left on disk are the Python writer's (SEL-SAVE-008, SAFE-ATOMIC-001); plain names are
+  checked at once, other names one by one (SEL-PATH-001/002).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -17,10 +25,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fluidspec.numba_kernels import _files, cpu
-from fluidspec.spec.errors import FluidSpecError
+from fluidspec.spec.errors import FluidSpecError, UnsafeNameError
 
 pytestmark = pytest.mark.skipif(not cpu.can_call_files(),
-                                reason="the kernel's libc calls (statx) are Linux-only")
+                                reason="the kernels' libc calls (statx) are Linux-only")
 
 INF = float("inf")
 # How the files after the first two (the probe) are read: "one thread" (a second run
@@ -109,6 +117,36 @@ def test_files_longer_than_one_read_come_in_several_reads(tmp_path):
     assert _files_of(arena[:used], bounds) == contents
 
 
+def test_a_write_that_fails_stops_the_write_kernel_at_that_file():
+    """``/dev/full`` refuses every write (ENOSPC): the kernel reports that file, not success."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    names, ends = _files._nul_terminated(["/dev/full"])
+    data = np.arange(10, dtype=np.uint8)
+    bounds = np.array([0, 10], np.int64)
+    assert cpu.write_new_files(names, ends, os.O_WRONLY, 0, cpu.MOST_PER_CALL, data, bounds,
+                               0, 1) == 0
+
+
+def test_files_longer_than_one_write_come_in_several_writes(tmp_path):
+    paths = [str(tmp_path / f"w{i}") for i in range(3)]
+    names, ends = _files._nul_terminated(paths)
+    data = np.arange(90, dtype=np.uint8)
+    bounds = np.array([0, 30, 30, 90], np.int64)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    assert cpu.write_new_files(names, ends, flags, 0o600, 7, data, bounds, 0, 3) == -1
+    assert [Path(p).read_bytes() for p in paths] == [data[:30].tobytes(), b"",
+                                                    data[30:].tobytes()]
+    assert stat.S_IMODE(os.stat(paths[0]).st_mode) == 0o600 & ~_umask()
+    assert cpu.write_new_files(names, ends, flags, 0o600, 7, data, bounds, 1, 2) == 1  # exists
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def test_a_run_appends_to_the_arena_it_is_given(tmp_path):
     """A second run continues the first one's arena and bounds, as the load does after the
     probe files."""
@@ -186,3 +224,228 @@ def test_without_the_kernel_read_files_reads_the_careful_way(tmp_path, monkeypat
     monkeypatch.setattr(cpu, "read_regular_files", mock.Mock(side_effect=AssertionError))
     arena, bounds = _files.read_files(paths)
     assert _files_of(arena, bounds) == contents
+
+
+# ----------------------------------------------------------------------------------- saves
+
+
+def _chunks(count: int, seed: int = 0) -> list[Any]:
+    """Mostly ``[header, payload]`` per file, as ``record_parts`` makes them, with sizes that
+    vary (some empty); every fifth chunk is one ``bytes``, every seventh a list of one or three
+    parts, so that files and parts do not line up."""
+    rng = np.random.default_rng(seed)
+    chunks: list[Any] = []
+    for i in range(count):
+        chunk = [rng.integers(0, 256, 1 + i % 7, dtype=np.uint8),
+                 rng.standard_normal(i % 50).astype(np.float32)]
+        if i % 5 == 0:
+            chunks.append(_bytes_of(chunk))
+        elif i % 7 == 0:
+            chunks.append(chunk[:1] if i % 2 else [*chunk, np.arange(i % 3, dtype=np.int16)])
+        else:
+            chunks.append(chunk)
+    return chunks
+
+
+def _bytes_of(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes):
+        return chunk
+    return b"".join(part.tobytes() for part in chunk)
+
+
+def _leftovers(root: Path) -> list[str]:
+    return sorted(n for n in os.listdir(root) if n.startswith(_files._TMP_PREFIX))
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_small_files_written_by_the_kernels_hold_the_python_writers_bytes(tmp_path, mode):
+    """200 files through the write and rename kernels (in one thread or several): each holds
+    exactly its chunk's bytes, nothing else is left in the directory, and the kernels were the
+    ones that wrote them."""
+    chunks = _chunks(200)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(200)]
+    calls = {"write": 0, "rename": 0}
+    real_write, real_rename = cpu.write_new_files, cpu.rename_files
+
+    def counting(kind, real):
+        def call(*args):
+            calls[kind] += 1
+            return real(*args)
+        return call
+
+    with mock.patch.multiple(_files, **MODES[mode]), \
+            mock.patch.object(cpu, "write_new_files", counting("write", real_write)), \
+            mock.patch.object(cpu, "rename_files", counting("rename", real_rename)):
+        _files.write_chunks(paths, chunks)
+    assert calls["write"] >= 1 and calls["rename"] >= 1
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
+
+
+def test_a_save_over_an_older_one_replaces_every_file(tmp_path):
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    _files.write_chunks(paths, _chunks(100, seed=1))
+    newer = _chunks(100, seed=2)
+    _files.write_chunks(paths, newer)
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in newer]
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("at", [0, 70, 199])
+def test_a_write_the_kernel_fails_falls_back_to_the_python_writer(tmp_path, mode, at):
+    """The kernel stops at a file (here: its temporary already exists, so the exclusive create
+    fails): every temporary it made is removed, the Python writer writes them all, and the save
+    ends as if the kernel had not been tried."""
+    chunks = _chunks(200)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(200)]
+    real_write = cpu.write_new_files
+    stopped = []
+
+    def blocked_at(names, ends, flags, mode_bits, most, data, bounds, first, stop):
+        if first <= at < stop:  # the temporary exists before the kernel reaches it
+            start = 0 if at == 0 else int(ends[at - 1]) + 1
+            Path(bytes(names[start:int(ends[at])]).decode()).write_bytes(b"in the way")
+        failed = real_write(names, ends, flags, mode_bits, most, data, bounds, first, stop)
+        stopped.append(failed)
+        if first <= at < stop:
+            os.unlink(bytes(names[start:int(ends[at])]).decode())
+        return failed
+
+    with mock.patch.multiple(_files, **MODES[mode]), \
+            mock.patch.object(cpu, "write_new_files", blocked_at):
+        _files.write_chunks(paths, chunks)
+    assert at in stopped
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
+
+
+def test_a_failure_the_python_writer_meets_too_is_its_error_and_leaves_nothing(tmp_path,
+                                                                             monkeypatch):
+    """When the Python writer fails as the kernel did (a full disk here), its error is raised
+    and no target and no temporary is left."""
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    monkeypatch.setattr(cpu, "write_new_files", lambda *args: args[7])  # stops at its first file
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_files, "_write_new", full)
+    with pytest.raises(OSError, match="No space left"):
+        _files.write_chunks(paths, _chunks(100))
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_rename_that_fails_is_raised_in_order_with_the_earlier_files_in_place(tmp_path):
+    """A target that is a directory: the rename kernel stops there, the one ``os.replace`` of
+    that file raises its error; the files before it are in place, none after it, and no
+    temporary is left — as with renames made one by one in Python."""
+    chunks = _chunks(100)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    os.mkdir(paths[70])
+    Path(paths[70], "inside").write_bytes(b"x")  # a non-empty directory: no rename over it
+    with pytest.raises(OSError) as info:
+        _files.write_chunks(paths, chunks)
+    assert info.value.filename2 == paths[70] or info.value.filename == paths[70] or \
+        paths[70] in str(info.value)
+    assert [Path(p).read_bytes() for p in paths[:70]] == [_bytes_of(c) for c in chunks[:70]]
+    assert not any(os.path.exists(p) for p in paths[71:])
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_rename_that_fails_once_is_made_in_python_and_the_kernel_goes_on(tmp_path,
+                                                                         monkeypatch):
+    chunks = _chunks(100)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    real_rename = cpu.rename_files
+    refused = []
+
+    def refuse_40_once(olds, old_ends, news, new_ends, first, stop):
+        if first <= 40 < stop and not refused:
+            refused.append(40)
+            done = real_rename(olds, old_ends, news, new_ends, first, 40)
+            return 40 if done < 0 else done
+        return real_rename(olds, old_ends, news, new_ends, first, stop)
+
+    monkeypatch.setattr(cpu, "rename_files", refuse_40_once)
+    _files.write_chunks(paths, chunks)
+    assert refused == [40]
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("case", ["few files", "big on average", "made as written"])
+def test_saves_the_write_kernel_does_not_take_go_through_the_python_writer(tmp_path,
+                                                                           monkeypatch, case):
+    """Fewer than 64 files, more than 64 KiB a file on average, or a chunk made as it is
+    written: the Python writer does them, never the kernel."""
+    monkeypatch.setattr(cpu, "write_new_files", mock.Mock(side_effect=AssertionError))
+    if case == "few files":
+        chunks: list = _chunks(_files._SMALL_FILES_FROM - 1)
+        expected = [_bytes_of(c) for c in chunks]
+    elif case == "big on average":
+        chunks = [[np.full(_files._SMALL_FILE_BYTES + 1, i, np.uint8)] for i in range(64)]
+        expected = [_bytes_of(c) for c in chunks]
+    else:
+        from fluidspec.numba_kernels.cpu import StagedRuns
+
+        arrays = [np.full(4, i, np.float32) for i in range(64)]
+        chunks = [StagedRuns(b"H", [a], 17) for a in arrays]
+        expected = [b"H" + a.tobytes() for a in arrays]
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(len(chunks))]
+    _files.write_chunks(paths, chunks)
+    assert [Path(p).read_bytes() for p in paths] == expected
+
+
+def test_bfloat16_separate_saves_through_the_kernel_are_the_references_bytes(tmp_path):
+    """Arrays of a dtype a memoryview cannot describe (bfloat16) still join by their buffer."""
+    import ml_dtypes
+
+    from fluidspec.numba_kernels import files as nfiles
+    from fluidspec.reference import codec as ref
+
+    arrays = [np.arange(i % 9, dtype=ml_dtypes.bfloat16) for i in range(100)]
+    names = [f"b{i:03d}" for i in range(100)]
+    nfiles.save_dense(str(tmp_path), names, arrays)
+    assert [(tmp_path / n).read_bytes() for n in names] == [
+        ref.encode_lod_tensor(a) for a in arrays]
+
+
+# ----------------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize("names", [
+    ["a", "b/c"], ["a", "."], ["..", "b"], ["a", ""], ["a\0b"], ["x" * 64],
+    ["a", "\udcff\ud800"], ["a", 3],
+], ids=["slash", "dot", "dotdot", "empty", "nul", "long", "unencodable", "not-str"])
+def test_names_that_are_not_one_plain_component_are_checked_one_by_one(tmp_path, names):
+    assert _files.plain_targets(str(tmp_path), names) is None
+
+
+def test_plain_names_give_the_targets_the_careful_check_gives(tmp_path, monkeypatch):
+    names = [f"w{i}" for i in range(50)] + ["fc_0.w_0", "x" * 63, "é"]
+    plain = _files.plain_targets(str(tmp_path), names)
+    monkeypatch.setattr(_files, "plain_targets", lambda root, names: None)
+    assert plain == _files.check_layout(str(tmp_path), names)
+
+
+def test_a_plain_name_whose_target_is_a_directory_is_refused_naming_it(tmp_path):
+    names = [f"w{i}" for i in range(50)]
+    os.mkdir(tmp_path / "w30")
+    assert _files.plain_targets(str(tmp_path), names) is None
+    with pytest.raises(UnsafeNameError) as info:
+        _files.check_layout(str(tmp_path), names)
+    assert info.value.var == "w30"
+
+
+def test_a_root_that_is_a_file_is_refused_for_plain_names_as_for_the_others(tmp_path,
+                                                                            monkeypatch):
+    (tmp_path / "file").write_bytes(b"x")
+    root = str(tmp_path / "file")
+    with pytest.raises(UnsafeNameError, match="parent of the target is an existing file") as fast:
+        _files.plain_targets(root, ["a", "b"])
+    monkeypatch.setattr(_files, "plain_targets", lambda root, names: None)
+    with pytest.raises(UnsafeNameError) as careful:
+        _files.check_layout(root, ["a", "b"])
+    assert (fast.value.path, fast.value.var, str(fast.value)) == (
+        careful.value.path, careful.value.var, str(careful.value))
