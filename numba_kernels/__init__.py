@@ -27,10 +27,10 @@ reference          numba_kernels (API layer)  numba_kernels.cpu        numba_ker
 (scalar helpers)   ``_scalar`` (byte          ``_jit``, ``_dtypes``,   ``_launch``, ``_ptx``
                    helpers both targets       ``_gc``
                    compile)
-``_files``         ``_files`` (+              —                        —
-                   ``_separate``: one file
-                   per var; public face
-                   ``files``)
+``_files``         ``_files`` (+              ``_file_calls``: many    —
+                   ``_separate``: one file    small files' system
+                   per var; public face       calls, no Python per
+                   ``files``)                 file
 ``_io``            ``_io`` (+ ``_selection``: —                        ``_io`` (values on the
                    which vars)                                         GPU)
 ``_inference``     ``_inference``             —                        —

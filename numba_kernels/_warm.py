@@ -23,3 +23,22 @@ def warm_up() -> None:
     arrays.encode(samples[2:], out=out)
     arrays.encode(samples, [[[0, 1, 2]], None, None, None], out=np.empty(len(data), np.uint8))
     arrays.decode_record(arrays.encode_record(samples[0]))
+    _warm_file_calls()
+
+
+def _warm_file_calls() -> None:
+    """The separate-files kernels, each over no file at all (so no system call), with the
+    argument types of their real calls (read-only name and data buffers)."""
+    from fluidspec.numba_kernels import _files, cpu
+
+    if not cpu.can_call_files():
+        return
+    encoded = _files._nul_terminated(["warm"])
+    assert encoded is not None
+    names, ends = encoded
+    bounds = np.zeros(1, np.int64)
+    data = np.frombuffer(b"", np.uint8)
+    cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, 0, 0,
+                           np.empty(0, np.uint8), 0, bounds)
+    cpu.write_new_files(names, ends, 0, 0o644, cpu.MOST_PER_CALL, data, bounds, 0, 0)
+    cpu.rename_files(names, ends, names, ends, 0, 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -280,6 +281,21 @@ def test_small_files_written_by_the_kernels_hold_the_python_writers_bytes(tmp_pa
     assert calls["write"] >= 1 and calls["rename"] >= 1
     assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
     assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
+
+
+def test_concurrent_kernel_saves_into_one_directory_never_mix_their_bytes(tmp_path):
+    """SAFE-CONC-001 on the kernels' path: eight threads save the same 200 names at once, each
+    with its own bytes, in two threads each (the kernels release the GIL); every file ends as
+    one whole save's version of it, and no temporary is left."""
+    count, savers = 200, 8
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(count)]
+    versions = [[[np.full(1 + i % 5, s, np.uint8), np.full(i % 40, s, np.float32)]
+                 for i in range(count)] for s in range(savers)]
+    with mock.patch.multiple(_files, **MODES["threads"]), ThreadPoolExecutor(savers) as pool:
+        list(pool.map(lambda chunks: _files.write_chunks(paths, chunks), versions))
+    wholes = [{_bytes_of(v[i]) for v in versions} for i in range(count)]
+    assert all(Path(p).read_bytes() in whole for p, whole in zip(paths, wholes, strict=True))
+    assert _leftovers(tmp_path) == []
 
 
 def test_a_save_over_an_older_one_replaces_every_file(tmp_path):
