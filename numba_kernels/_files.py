@@ -415,6 +415,7 @@ def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
         return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL, joined,
                                    bounds, first, stop)
 
+    write_run(0, 0)  # loads the kernel: not part of the probe's time
     probe = min(n, _PROBE_FILES)
     began = time.perf_counter()
     failed = write_run(0, probe)
@@ -691,7 +692,10 @@ def _read_regular_files(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] |
     """``(arena, bounds)`` read by ``cpu.read_regular_files``, or None where that cannot be
     used or stopped at a file.  The first ``_PROBE_FILES`` files are read in this thread; the
     rest go to a few threads, one contiguous run and arena each (the kernel releases the GIL;
-    the arenas are then joined), when ``_threads_for`` says so."""
+    the arenas are then joined), when ``_threads_for`` says so.  Files over
+    ``_SMALL_READ_FILE`` or past ``_SMALL_READS_MOST`` in all go the careful way, which sizes
+    every file first and allocates once: for them the system calls are no longer what costs,
+    and the memory of growing and joining arenas would be."""
     from fluidspec.numba_kernels import cpu  # numba: imported by loads, not by the CLI
 
     n = len(paths)
@@ -702,26 +706,57 @@ def _read_regular_files(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] |
     bounds = np.zeros(n + 1, np.int64)
 
     def read_run(first: int, stop: int, arena: np.ndarray, used: int
-                 ) -> tuple[int, np.ndarray, int]:
-        return cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, first,
-                                      stop, arena, used, bounds)
+                 ) -> tuple[bool, np.ndarray, int]:
+        """Files ``first..stop-1`` appended to ``arena[:used]``, growing it as the kernel asks:
+        ``(read them all, arena, used)``."""
+        start, at = used, first
+        while True:
+            why, at, used, size = cpu.read_regular_files(
+                names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, _SMALL_READ_FILE,
+                _SMALL_READS_MOST, at, stop, arena, used, bounds)
+            if why != cpu.READ_FULL:
+                return why == cpu.READ_ALL, arena, used
+            need = used + size
+            guess = need + (need - start) // (at - first + 1) * (stop - at - 1)
+            capacity = min(_SMALL_READS_MOST, max(need, arena.size + arena.size // 2,
+                                                  min(guess, need + max(need, _GROW_AHEAD))))
+            try:
+                grown = _new_arena(capacity)
+            except MemoryError:
+                return False, arena, used
+            grown[:used] = arena[:used]
+            arena = grown
 
+    read_run(0, 0, np.empty(0, np.uint8), 0)  # loads the kernel: not part of the probe's time
     probe = min(n, _PROBE_FILES)
     began = time.perf_counter()
-    failed, arena, used = read_run(0, probe, np.empty(0, np.uint8), 0)
+    ok, arena, used = read_run(0, probe, np.empty(0, np.uint8), 0)
     workers = _threads_for(n - probe, (time.perf_counter() - began) / probe)
-    if failed >= 0 or probe == n:
+    if not ok or probe == n:
         pass
     elif workers < 2:
-        failed, arena, used = read_run(probe, n, arena, used)
+        ok, arena, used = read_run(probe, n, arena, used)
     else:
-        failed, arena, used = _read_runs_in_threads(read_run, probe, n, workers, arena, used,
-                                                    bounds)
-    if failed >= 0:
+        ok, arena, used = _read_runs_in_threads(read_run, probe, n, workers, arena, used, bounds)
+    if not ok:
         return None
     if arena.size - used > max(used >> 3, 1 << 20):  # a guess too high: give the rest back
         return arena[:used].copy(), bounds
     return arena[:used], bounds
+
+
+# The kernel's reads are for small files: at most _SMALL_READ_FILE each and _SMALL_READS_MOST
+# in all, since the arena grows by copies and a threaded load joins its runs' arenas, so that
+# for a moment it holds up to twice what it read.  The arena grows to a guess from the average
+# file so far, never more than max(_GROW_AHEAD, what is needed) past what is needed, and at
+# least by half, so that the copies stay linear in the total.
+_SMALL_READ_FILE = 1 << 20
+_SMALL_READS_MOST = 1 << 28
+_GROW_AHEAD = 1 << 26
+
+
+def _new_arena(capacity: int) -> np.ndarray:
+    return np.empty(capacity, np.uint8)
 
 
 # Below this many files after the probe, one thread runs a kernel over them faster than
@@ -750,25 +785,25 @@ def _cores() -> int:
 
 
 def _read_runs_in_threads(read_run: Callable[[int, int, np.ndarray, int],
-                                             tuple[int, np.ndarray, int]],
+                                             tuple[bool, np.ndarray, int]],
                           first: int, stop: int, workers: int, arena: np.ndarray, used: int,
-                          bounds: np.ndarray) -> tuple[int, np.ndarray, int]:
+                          bounds: np.ndarray) -> tuple[bool, np.ndarray, int]:
     """Files ``first..stop-1`` as ``workers`` runs in threads, each into its own arena, then
-    appended to ``arena[:used]`` with their bounds moved along; ``(failed, arena, used)``."""
+    appended to ``arena[:used]`` with their bounds moved along; ``(read them all, arena,
+    used)``."""
     step = -(-(stop - first) // workers)
     firsts = range(first, stop, step)
     with ThreadPoolExecutor(len(firsts)) as pool:
         runs = list(pool.map(lambda a: read_run(a, min(a + step, stop), np.empty(0, np.uint8),
                                                 0), firsts))
-    for failed, _, _ in runs:
-        if failed >= 0:
-            return failed, arena, used
+    if not all(ok for ok, _, _ in runs):
+        return False, arena, used
     pieces = [arena[:used]]
     for a, (_, run_arena, run_used) in zip(firsts, runs, strict=True):
         bounds[a + 1:min(a + step, stop) + 1] += used
         used += run_used
         pieces.append(run_arena[:run_used])
-    return -1, np.concatenate(pieces), used
+    return True, np.concatenate(pieces), used
 
 
 def _nul_terminated(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -38,7 +38,7 @@ def _warm_file_calls() -> None:
     names, ends = encoded
     bounds = np.zeros(1, np.int64)
     data = np.frombuffer(b"", np.uint8)
-    cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, 0, 0,
+    cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL, 1, 1, 0, 0,
                            np.empty(0, np.uint8), 0, bounds)
     cpu.write_new_files(names, ends, 0, 0o644, cpu.MOST_PER_CALL, data, bounds, 0, 0)
     cpu.rename_files(names, ends, names, ends, 0, 0)

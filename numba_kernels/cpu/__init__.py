@@ -44,7 +44,11 @@ from fluidspec.numba_kernels.cpu._encode import (
 )
 from fluidspec.numba_kernels.cpu._file_calls import (
     MOST_PER_CALL,
+    READ_ALL,
+    READ_FAILED,
     READ_FLAGS,
+    READ_FULL,
+    READ_TOO_BIG,
     can_call_files,
     read_regular_files,
     rename_files,
@@ -63,7 +67,7 @@ __all__ = [
     "no_gc", "kernel",
     # many small files read or written without Python per file (Linux)
     "read_regular_files", "write_new_files", "rename_files", "can_call_files", "READ_FLAGS",
-    "MOST_PER_CALL",
+    "MOST_PER_CALL", "READ_ALL", "READ_FAILED", "READ_FULL", "READ_TOO_BIG",
     # the parse kernel itself, for reading one record's header from a bounded window
     "walk", "LFS_MAGIC", "TRUNCATED", "W_DATA",
 ]

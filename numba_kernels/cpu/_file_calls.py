@@ -7,7 +7,8 @@ the functions are declared as external C symbols, resolved from the C library th
 already has loaded, so the kernels still cache to disk — and release the GIL, so that runs of
 files can go to threads.
 
-* ``read_regular_files``: files appended to one growing arena (a separate-files load).
+* ``read_regular_files``: files appended to one arena, which the caller grows when the kernel
+  says it is full (a separate-files load).
 * ``write_new_files``: each slice of one buffer into a newly created file (the temporaries of a
   separate-files save); ``rename_files``: the temporaries into place, in order.
 
@@ -46,7 +47,6 @@ _MODE_AT = 28
 _SIZE_AT = 40
 _S_IFMT = 0o170000
 _S_IFREG = 0o100000
-_GROW_AHEAD = 1 << 26  # how far past what is needed a guess from the average size may reach
 
 READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 # pread(2) and write(2) move at most 0x7ffff000 bytes per call on Linux, so a bigger file takes
@@ -195,43 +195,48 @@ def _copy_bytes(typingctx: Any, dest: Any, src: Any, count: Any) -> Any:
     return sig, codegen
 
 
+# Why ``read_regular_files`` returned.
+READ_ALL = 0        # every file was read
+READ_FAILED = 1     # a file could not be opened, is no regular file, or read short
+READ_FULL = 2       # the arena ends before the file would: grow it, then call again from it
+READ_TOO_BIG = 3    # the file is over ``most_per_file``, or the arena would pass ``most_bytes``
+
+_STATX_WANTED = _STATX_TYPE_AND_SIZE  # stx_mask must report both as filled in
+
+
 @kernel
 def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
-                       most_per_call: int, first: int, stop: int, arena: np.ndarray, used: int,
-                       bounds: np.ndarray) -> tuple[int, np.ndarray, int]:
-    """Append files ``first..stop-1`` to ``arena[:used]``; returns ``(failed, arena, used)``.
+                       most_per_call: int, most_per_file: int, most_bytes: int, first: int,
+                       stop: int, arena: np.ndarray, used: int, bounds: np.ndarray
+                       ) -> tuple[int, int, int, int]:
+    """Append files ``first..stop-1`` to ``arena[:used]``; returns ``(why, at, used, size)``.
 
     ``names`` holds the paths, each ending with a NUL at ``name_ends[i]``; each file is opened
-    with ``flags`` and read by ``pread`` calls of at most ``most_per_call`` bytes.  ``bounds[i + 1]``
-    becomes the end of file ``i`` in the arena.  ``failed`` is ``-1`` when every file was read,
-    else the index of the first one that could not be opened, was not a regular file, or read
-    short; the arena is then partly filled and the caller starts again the careful way.  The
-    arena grows when full, to a guess from the average size so far (never more than
-    ``_GROW_AHEAD`` bytes or the bytes already needed past what is needed, whichever is
-    larger), and at least by half, so that the copies stay linear in the total."""
+    with ``flags`` and read by ``pread`` calls of at most ``most_per_call`` bytes, and
+    ``bounds[i + 1]`` becomes its end in the arena.  ``why`` is ``READ_ALL``, or why the kernel
+    stopped at file ``at`` (of ``size`` bytes, when known): ``READ_FAILED``, ``READ_TOO_BIG``, or
+    ``READ_FULL`` — the caller then grows the arena and calls again from ``at``.  The kernel
+    allocates nothing, so a stop never leaves a descriptor open."""
     info = np.empty(_STATX_BYTES // 8, np.int64)
-    start = used
     for i in range(first, stop):
         fd = _open(names, 0 if i == 0 else name_ends[i - 1] + 1, flags, 0)
         if fd < 0:
-            return i, arena, used
-        if _statx_fd(fd, names, name_ends[i], info) != 0:
+            return READ_FAILED, i, used, 0
+        if (_statx_fd(fd, names, name_ends[i], info) != 0
+                or (info[0] & _STATX_WANTED) != _STATX_WANTED):
             _close(fd)
-            return i, arena, used
+            return READ_FAILED, i, used, 0
         mode = (info[_MODE_AT // 8] >> (8 * (_MODE_AT % 8))) & 0xFFFF
         size = info[_SIZE_AT // 8]
         if (mode & _S_IFMT) != _S_IFREG:
             _close(fd)
-            return i, arena, used
-        need = used + size
-        if need > arena.size:
-            average = (need - start) // (i - first + 1)
-            guess = need + average * (stop - i - 1)
-            capacity = max(need, arena.size + arena.size // 2,
-                           min(guess, need + max(need, _GROW_AHEAD)))
-            grown = np.empty(capacity, np.uint8)
-            _copy_bytes(grown, arena, used)
-            arena = grown
+            return READ_FAILED, i, used, 0
+        if size > most_per_file or used + size > most_bytes:
+            _close(fd)
+            return READ_TOO_BIG, i, used, size
+        if used + size > arena.size:
+            _close(fd)
+            return READ_FULL, i, used, size
         got = 0
         while got < size:
             n = _pread(fd, arena, used + got, min(size - got, most_per_call), got)
@@ -240,10 +245,10 @@ def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
             got += n
         _close(fd)
         if got != size:
-            return i, arena, used
-        used = need
+            return READ_FAILED, i, used, size
+        used += size
         bounds[i + 1] = used
-    return -1, arena, used
+    return READ_ALL, stop, used, 0
 
 
 @kernel

@@ -87,8 +87,8 @@ def test_regular_files_read_by_the_kernel_are_the_careful_reads_bytes(mode, size
 
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("sizes", [
-    [3 << 20] + [1] * 300,           # a big first file: the guess from it is far too high
-    [1] * 300 + [3 << 20],           # a big last file: far past the guess from the small ones
+    [1 << 20] + [1] * 300,           # a big first file: the guess from it is far too high
+    [1] * 300 + [1 << 20] * 3,       # big last files: far past the guess from the small ones
     [(i * 997) % 40_000 for i in range(200)],
 ], ids=["big-first", "big-last", "mixed"])
 def test_the_arena_grows_past_wrong_guesses_and_keeps_no_more_than_an_eighth_over(
@@ -105,17 +105,78 @@ def test_the_arena_grows_past_wrong_guesses_and_keeps_no_more_than_an_eighth_ove
     assert _root_of(arena).nbytes <= used + max(used >> 3, 1 << 20)
 
 
+def _read(paths: list[str], most_per_call: int = cpu.MOST_PER_CALL, most_per_file: int = 1 << 20,
+          most_bytes: int = 1 << 28, first: int = 0, stop: int | None = None,
+          arena: np.ndarray | None = None, used: int = 0, bounds: np.ndarray | None = None
+          ) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
+    names, ends = _files._nul_terminated(paths)
+    bounds = np.zeros(len(paths) + 1, np.int64) if bounds is None else bounds
+    arena = np.empty(1 << 16, np.uint8) if arena is None else arena
+    why, at, used, size = cpu.read_regular_files(
+        names, ends, cpu.READ_FLAGS, most_per_call, most_per_file, most_bytes, first,
+        len(paths) if stop is None else stop, arena, used, bounds)
+    return why, at, used, size, arena, bounds
+
+
 def test_files_longer_than_one_read_come_in_several_reads(tmp_path):
-    """Each file is read by ``pread`` calls of at most ``most_per_read`` bytes (1 GiB in use;
+    """Each file is read by ``pread`` calls of at most ``most_per_call`` bytes (1 GiB in use;
     here 7, so that every file takes several calls, the last one partial)."""
     contents = [bytes(range(i, i + 30)) for i in range(5)]
-    paths = _write(tmp_path, contents)
-    names, ends = _files._nul_terminated(paths)
-    bounds = np.zeros(len(paths) + 1, np.int64)
-    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, 7, 0, len(paths),
-                                                 np.empty(0, np.uint8), 0, bounds)
-    assert failed == -1 and used == 150
+    why, at, used, _, arena, bounds = _read(_write(tmp_path, contents), most_per_call=7)
+    assert (why, at, used) == (cpu.READ_ALL, 5, 150)
     assert _files_of(arena[:used], bounds) == contents
+
+
+def test_the_kernel_stops_where_the_arena_ends_and_goes_on_from_there(tmp_path):
+    """``READ_FULL``: the file that does not fit, its size, and nothing of it read; called again
+    with a bigger arena from that file, the kernel goes on as if it had not stopped."""
+    contents = [bytes([i]) * (i + 10) for i in range(6)]
+    paths = _write(tmp_path, contents)
+    small = np.empty(25, np.uint8)
+    why, at, used, size, _, bounds = _read(paths, arena=small)
+    assert (why, at, used, size) == (cpu.READ_FULL, 2, 21, 12)
+    bigger = np.empty(100, np.uint8)
+    bigger[:used] = small[:used]
+    why, at, used, _, _, bounds = _read(paths, first=2, arena=bigger, used=used, bounds=bounds)
+    assert (why, used) == (cpu.READ_ALL, sum(map(len, contents)))
+    assert _files_of(bigger[:used], bounds) == contents
+
+
+@pytest.mark.parametrize("limit", ["per file", "in all"])
+def test_big_reads_are_left_to_the_careful_path(tmp_path, monkeypatch, limit):
+    """``READ_TOO_BIG`` for a file over the per-file bound or an arena past the total bound;
+    ``read_files`` then reads them all the careful way (one exact allocation)."""
+    contents = [b"a" * 100, b"b" * 5000, b"c" * 100]
+    paths = _write(tmp_path, contents)
+    if limit == "per file":
+        why, at, _, size, _, _ = _read(paths, most_per_file=4999)
+        monkeypatch.setattr(_files, "_SMALL_READ_FILE", 4999)
+    else:
+        why, at, _, size, _, _ = _read(paths, most_bytes=5099)
+        monkeypatch.setattr(_files, "_SMALL_READS_MOST", 5099)
+    assert (why, at, size) == (cpu.READ_TOO_BIG, 1, 5000)
+    assert _files._read_regular_files(paths) is None
+    arena, bounds = _files.read_files(paths)
+    assert _files_of(arena, bounds) == contents
+
+
+def test_an_arena_that_cannot_grow_sends_the_load_the_careful_way(tmp_path, monkeypatch):
+    contents = [bytes([i]) * 3000 for i in range(50)]
+    paths = _write(tmp_path, contents)
+    before = _open_descriptors()
+
+    def no_memory(capacity):
+        raise MemoryError
+
+    monkeypatch.setattr(_files, "_new_arena", no_memory)
+    assert _files._read_regular_files(paths) is None
+    assert _open_descriptors() == before
+    arena, bounds = _files.read_files(paths)
+    assert _files_of(arena, bounds) == contents
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def test_a_write_that_fails_stops_the_write_kernel_at_that_file():
@@ -153,14 +214,10 @@ def test_a_run_appends_to_the_arena_it_is_given(tmp_path):
     probe files."""
     contents = [bytes([i]) * (i + 1) for i in range(6)]
     paths = _write(tmp_path, contents)
-    names, ends = _files._nul_terminated(paths)
-    bounds = np.zeros(7, np.int64)
-    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL,
-                                                 0, 2, np.empty(0, np.uint8), 0, bounds)
-    assert (failed, used) == (-1, 3)
-    failed, arena, used = cpu.read_regular_files(names, ends, cpu.READ_FLAGS, cpu.MOST_PER_CALL,
-                                                 2, 6, arena, used, bounds)
-    assert (failed, used) == (-1, 21)
+    why, _, used, _, arena, bounds = _read(paths, stop=2)
+    assert (why, used) == (cpu.READ_ALL, 3)
+    why, _, used, _, arena, bounds = _read(paths, first=2, arena=arena, used=used, bounds=bounds)
+    assert (why, used) == (cpu.READ_ALL, 21)
     assert _files_of(arena[:used], bounds) == contents
 
 
@@ -181,7 +238,9 @@ def test_a_file_the_kernel_cannot_read_is_the_careful_reads_error(tmp_path, mode
     elif damage == "unreadable":
         Path(paths[at]).write_bytes(b"secret")
         os.chmod(paths[at], 0)
+    before = _open_descriptors()
     assert _quick(paths, mode) is None
+    assert _open_descriptors() == before  # every descriptor the kernel opened is closed
     # A file without read permission is the operating system's refusal, raised as it is (an
     # OSError with the path), as before the kernel existed.
     expected = PermissionError if damage == "unreadable" else FluidSpecError
@@ -328,10 +387,12 @@ def test_a_write_the_kernel_fails_falls_back_to_the_python_writer(tmp_path, mode
             os.unlink(bytes(names[start:int(ends[at])]).decode())
         return failed
 
+    before = _open_descriptors()
     with mock.patch.multiple(_files, **MODES[mode]), \
             mock.patch.object(cpu, "write_new_files", blocked_at):
         _files.write_chunks(paths, chunks)
     assert at in stopped
+    assert _open_descriptors() == before
     assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
     assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
 
