@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -424,11 +424,8 @@ def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
         if workers < 2:
             failed = write_run(probe, n)
         else:
-            step = -(-(n - probe) // workers)
-            firsts = range(probe, n, step)
-            with ThreadPoolExecutor(len(firsts)) as pool:
-                stops = list(pool.map(lambda a: write_run(a, min(a + step, n)), firsts))
-            failed = max(stops)
+            failed = max(stopped for _, _, stopped in _runs_in_threads(write_run, probe, n,
+                                                                       workers))
     if failed >= 0:
         for temp in temps:
             _unlink_quietly(temp)
@@ -791,19 +788,30 @@ def _read_runs_in_threads(read_run: Callable[[int, int, np.ndarray, int],
     """Files ``first..stop-1`` as ``workers`` runs in threads, each into its own arena, then
     appended to ``arena[:used]`` with their bounds moved along; ``(read them all, arena,
     used)``."""
-    step = -(-(stop - first) // workers)
-    firsts = range(first, stop, step)
-    with ThreadPoolExecutor(len(firsts)) as pool:
-        runs = list(pool.map(lambda a: read_run(a, min(a + step, stop), np.empty(0, np.uint8),
-                                                0), firsts))
-    if not all(ok for ok, _, _ in runs):
+    runs = _runs_in_threads(lambda a, b: read_run(a, b, np.empty(0, np.uint8), 0), first, stop,
+                            workers)
+    if not all(ok for _, _, (ok, _, _) in runs):
         return False, arena, used
     pieces = [arena[:used]]
-    for a, (_, run_arena, run_used) in zip(firsts, runs, strict=True):
-        bounds[a + 1:min(a + step, stop) + 1] += used
+    for a, b, (_, run_arena, run_used) in runs:
+        bounds[a + 1:b + 1] += used
         used += run_used
         pieces.append(run_arena[:run_used])
     return True, np.concatenate(pieces), used
+
+
+_R = TypeVar("_R")
+
+
+def _runs_in_threads(run: Callable[[int, int], _R], first: int, stop: int, workers: int
+                     ) -> list[tuple[int, int, _R]]:
+    """``run(a, b)`` over ``first..stop-1`` cut into ``workers`` contiguous runs, one thread
+    each; every run's ``(a, b, result)``, in order."""
+    step = -(-(stop - first) // workers)
+    spans = [(a, min(a + step, stop)) for a in range(first, stop, step)]
+    with ThreadPoolExecutor(len(spans)) as pool:
+        results = list(pool.map(lambda span: run(*span), spans))
+    return [(a, b, result) for (a, b), result in zip(spans, results, strict=True)]
 
 
 def _nul_terminated(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -178,23 +178,6 @@ def _close(typingctx: Any, fd: Any) -> Any:
     return sig, codegen
 
 
-@numba.extending.intrinsic
-def _copy_bytes(typingctx: Any, dest: Any, src: Any, count: Any) -> Any:
-    """``memcpy(dest.data, src.data, count)`` (numba's slice assignment is several times
-    slower for megabytes)."""
-    sig = numba.types.void(dest, src, count)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> None:
-        d = _address(context, builder, signature.args[0], args[0], ir.Constant(_I64, 0),
-                     numba.types.int64)
-        s = _address(context, builder, signature.args[1], args[1], ir.Constant(_I64, 0),
-                     numba.types.int64)
-        n = context.cast(builder, args[2], signature.args[2], numba.types.intp)
-        cgutils.raw_memcpy(builder, d, s, n, 1)
-
-    return sig, codegen
-
-
 # Why ``read_regular_files`` returned.
 READ_ALL = 0        # every file was read
 READ_FAILED = 1     # a file could not be opened, is no regular file, or read short
