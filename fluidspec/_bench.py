@@ -342,6 +342,9 @@ class Bench:
                 run(case, "save", impl, c.api.save(impl, where), nbytes, n, new_target)
             run(case, "save", _bench_api.FLUID_OBJECTS, c.api.objects_save(path, encoded),
                 nbytes, n, new_target)
+            if n > 1:
+                run(case, "save", _bench_api.GATHER_WRITE,
+                    _bench_api.gather_write(path, arrs, encoded), nbytes, n, new_target)
 
         new_target()
         d = target["d"]
@@ -401,6 +404,9 @@ class Bench:
             combined = os.path.join(d, "combined")
             run(case, "load", _bench_api.READ_VIEWS,
                 _bench_api.read_views(combined, n, nbytes, c.api.shape), nbytes, n)
+            if n > 1:
+                run(case, "load", _bench_api.READ_PAIRS,
+                    _bench_api.read_pairs(combined, n, nbytes, c.api.shape), nbytes, n)
             for impl in _bench_api.API_IMPLS:
                 run(case, "load", impl, c.api.load(impl, d), nbytes, n)
             run(case, "load", _bench_api.FLUID_OBJECTS, c.api.objects_load(combined, n, nbytes),

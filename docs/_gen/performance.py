@@ -98,11 +98,15 @@ def performance_page(results: list[dict[str, Any]] | None,
         "uneven: compare the minima beside the medians): read the ratios, not the absolute",
         "times.",
         "",
-        "Two floors stand beside the limits.  `limit-read-views` is one plain read of the file",
+        "Floors stand beside the limits.  `limit-read-views` is one plain read of the file",
         "plus one array per record, the least any loader returning arrays does;",
+        "`limit-read-pairs` adds the `(array, lod)` pair per record that the file layer",
+        "returns; `limit-gather-write` is one look at every array's dtype and shape, the records",
+        "gathered run by run and plainly written, with no lock, temporary or atomic replace.",
         "`limit-fluid-objects` adds, per Variable, what any implementation of `save_params` /",
         "`load_params` must touch in the Fluid object model (name, declared dtype and shape, the",
-        "scope tensor).  `numba-api` and `reference-api` are those API calls themselves.",
+        "scope tensor).  `numba-api` and `reference-api` are those API calls themselves.  A",
+        "target missed where its floor alone misses the bound is out of reach in that run.",
         "",
     ]
     lines += _targets_section(document or {})
@@ -160,6 +164,9 @@ def _verdict(t: dict[str, Any]) -> str:
     if t.get("met") is True:
         return "yes"
     if t.get("met") is False:
+        if t.get("floor_value") is not None and t["floor_value"] > t.get("bound", float("inf")):
+            return (f"**no**: out of reach in this run, `{t['floor']}` alone is "
+                    f"{t['floor_value']:g} ({t['floor_value_min']:g})")
         return "**no**"
     return _cell(t.get("verdict") or "not measured")
 

@@ -34,10 +34,15 @@ def test_targets_rows_carry_the_verdict():
     targets = [{"target": "t1", "value": 1.5, "value_min": 1.25, "need": "<= 1.15", "met": False,
                 "verdict": "not met"},
                {"target": "t2", "value": None, "value_min": None, "need": "<= 1", "met": None,
-                "verdict": "not measured (no Paddle)"}]
+                "verdict": "not measured (no Paddle)"},
+               {"target": "t3", "value": 2.5, "value_min": 2.4, "need": "<= 2", "met": False,
+                "bound": 2.0, "floor": "limit-gather-write", "floor_value": 2.1,
+                "floor_value_min": 1.9, "verdict": "not met: out of reach in this run"}]
     page = performance.performance_page(ROWS, {"schema": 2, "results": ROWS, "targets": targets})
     assert "| t1 | 1.5 (1.25) | <= 1.15 | **no** |" in page
     assert "| t2 | - | <= 1 | not measured (no Paddle) |" in page
+    assert ("| t3 | 2.5 (2.4) | <= 2 | **no**: out of reach in this run, `limit-gather-write` "
+            "alone is 2.1 (1.9) |") in page
 
 
 def test_workloads_are_multiples_of_their_limit_at_its_size():

@@ -41,6 +41,27 @@ def test_paddle_targets_without_paddle_are_not_measured_never_met():
     assert v["met"] is None and "same size" in v["verdict"]
 
 
+def test_a_target_whose_floor_alone_misses_the_bound_is_out_of_reach_in_that_run():
+    small, n, size = "10000x1KiB-f32-combined", 10000, 10240000
+    t = _target("save 10000x1KiB combined: time / one plain write")
+    rows = [_row(small, "save", "numba", 0.005, 0.0045, size, n),
+            _row(small, "save", "limit-python-files", 0.002, 0.0015, size, n),
+            _row(small, "save", "limit-gather-write", 0.0044, 0.0042, size, n)]
+    v = bt.judge(t, rows)
+    assert (v["value"], v["floor_value"], v["floor_value_min"]) == (2.5, 2.2, 2.8)
+    assert v["met"] is False and v["verdict"].startswith("not met: out of reach")
+    assert "floor limit-gather-write: 2.2 (min 2.8)" in bt.lines([v])[0]
+    rows[2] = _row(small, "save", "limit-gather-write", 0.0036, 0.0032, size, n)
+    v = bt.judge(t, rows)  # the floor passes: missing the bound is ours to fix
+    assert (v["floor_value"], v["verdict"]) == (1.8, "not met")
+    rows[0] = _row(small, "save", "numba", 0.0039, 0.0035, size, n)
+    assert bt.judge(t, rows)["verdict"] == "met"
+    rows[2] = _row(small, "save", "limit-gather-write", 0.01, 0.01, size, n - 1)
+    rows[0] = _row(small, "save", "numba", 0.005, 0.0045, size, n)
+    v = bt.judge(t, rows)  # a floor of another size proves nothing
+    assert "floor_value" not in v and v["verdict"] == "not met"
+
+
 def test_offsets_per_tensor_and_speeds():
     rows = [_row("jit", "first-save", "numba", 0.6, 0.5, 24),
             _row("jit", "first-save", "numba-floor", 0.5, 0.45, 24),

@@ -96,6 +96,8 @@ def test_decode_round_trips_like_reference(items, copy):
     [(4, 6), (4, 6), (4, 6)],
     [(), (), ()],
     [(5,), (5,), (4,)],
+    [(), (1,)],              # a scalar first, then a vector
+    [(2, 2), (2, 2, 1)],     # a trailing axis of one
 ], ids=str)
 def test_arrays_alike_in_cheap_columns_are_still_told_apart_by_shape(shapes):
     """The uniform plan (one header for all) is taken only when every shape is the first one's:

@@ -1,0 +1,56 @@
+"""The floors of ``fluidspec bench`` (``fluidspec._bench_api``) do the work they are named for: a
+floor that did less would make a target look out of reach, one that did more would hide it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fluidspec import _bench_api
+from fluidspec.reference import codec as ref
+
+
+def _uniform(n: int = 50, shape: tuple[int, ...] = (4, 3)) -> list[np.ndarray]:
+    return [np.full(shape, i, np.float32) for i in range(n)]
+
+
+def _written(tmp_path, arrs: list[np.ndarray]) -> tuple[str, bytes]:
+    encoded = ref.encode_combined([(a, []) for a in arrs])
+    path = tmp_path / "combined"
+    path.write_bytes(encoded)
+    return str(path), encoded
+
+
+def test_read_views_and_read_pairs_give_every_record_back(tmp_path):
+    arrs = _uniform()
+    path, _ = _written(tmp_path, arrs)
+    nbytes = sum(a.nbytes for a in arrs)
+    views = _bench_api.read_views(path, len(arrs), nbytes, (4, 3))()
+    pairs = _bench_api.read_pairs(path, len(arrs), nbytes, (4, 3))()
+    assert len(views) == len(pairs) == len(arrs)
+    for want, view, (array, lod) in zip(arrs, views, pairs, strict=True):
+        assert np.array_equal(view, want) and np.array_equal(array, want) and lod == []
+    assert len({id(lod) for _, lod in pairs}) == len(pairs)  # one LoD list per record
+
+
+@pytest.mark.parametrize("shape", [(256,), (16, 16), (2, 3, 4)], ids=str)
+def test_gather_write_writes_exactly_the_combined_stream(tmp_path, shape):
+    arrs = [np.arange(np.prod(shape), dtype=np.float32).reshape(shape) + i for i in range(2500)]
+    encoded = ref.encode_combined([(a, []) for a in arrs])
+    target = tmp_path / "out"
+    _bench_api.gather_write(lambda: str(target), arrs, encoded)()
+    assert target.read_bytes() == encoded  # 2,500 records: several runs of about 1 MiB
+
+
+def test_gather_write_refuses_what_it_cannot_stand_for(tmp_path):
+    arrs = _uniform()
+    _, encoded = _written(tmp_path, arrs)
+    with pytest.raises(ValueError, match="does not write the case's bytes"):
+        _bench_api.gather_write(lambda: str(tmp_path / "x"), arrs[:-1] + [arrs[0]], encoded)
+    save = _bench_api.gather_write(lambda: str(tmp_path / "x"), arrs, encoded)
+    for i, changed in ((7, arrs[7].astype(np.int32)), (8, arrs[8].reshape(3, 4))):
+        kept, arrs[i] = arrs[i], changed  # the timed call still looks at every dtype and shape
+        with pytest.raises(ValueError, match="uniform cases only"):
+            save()
+        arrs[i] = kept
+    save()
