@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
-from operator import attrgetter, is_not, methodcaller
+from operator import attrgetter, is_, is_not, methodcaller
 from typing import Any
 
 import numpy as np
@@ -304,8 +304,7 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         direct = _read_direct(unique, paths, False, cuda.loads_to_device(executor)
                               ) if len(unique) <= _DIRECT_MAX_VARS else None
         loaded, bulk = (direct, None) if direct is not None else _read_separate(unique, paths)
-    for item in loaded:
-        _check_shape(item)
+    _check_shapes(loaded)
     if cuda.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
         cuda.move_to_device(loaded)
     elif bulk is not None:  # every check passed: one aligned host copy per run of records
@@ -316,8 +315,7 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         fluid = _fluid.namespace(loaded[0].var)  # one namespace and scope for the whole load
         scope = fluid.global_scope()
         with no_gc():
-            for item in loaded:
-                _assign(item, fluid, scope)
+            _assign_all(loaded, fluid, scope)
     return None
 
 
@@ -470,6 +468,23 @@ def _read_all(plans: list[tuple[_Loaded, _direct.Planned]]) -> None:
             raise error
 
 
+_VAR, _ITEM_NAME, _ROWS = attrgetter("var"), attrgetter("name"), attrgetter("rows")
+_DECLARED_SHAPE, _LOADED_SHAPE = attrgetter("var.shape"), attrgetter("array.shape")
+
+
+def _check_shapes(loaded: list[_Loaded]) -> None:
+    """SEL-LOAD-002 for every item, in order: the declared and loaded shapes of all Parameters
+    compared at once (C-level passes), and item by item only when they differ somewhere (a
+    ``-1`` dim, or the first mismatch to raise)."""
+    kinds = set(map(type, map(_VAR, loaded)))
+    parameters = {t for t in kinds if _fluid.class_is(t, "Parameter")}
+    items = loaded if parameters == kinds else [i for i in loaded if type(i.var) in parameters]
+    if list(map(tuple, map(_DECLARED_SHAPE, items))) == list(map(_LOADED_SHAPE, items)):
+        return
+    for item in items:
+        _check_shape(item)
+
+
 def _check_shape(item: _Loaded) -> None:
     """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
     declared = _shape_problem(item.var, tuple(item.array.shape))
@@ -490,6 +505,22 @@ def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
                                           zip(declared, found, strict=True)):
         return declared
     return None
+
+
+def _assign_all(loaded: list[_Loaded], fluid: Any, scope: Any) -> None:
+    """``_assign`` for every item; when all are dense and their holders already hold LoDTensors
+    (a load after the startup program, or a second load), the holders are found in C-level
+    passes and only the two fields are set per item."""
+    holders = list(map(scope.var, map(_ITEM_NAME, loaded)))
+    tensors = list(map(_HOLDER, holders))
+    if (all(_fluid.class_is(t, "LoDTensor") for t in set(map(type, tensors)))
+            and all(map(is_, map(_ROWS, loaded), repeat(None)))):
+        for tensor, item in zip(tensors, loaded, strict=True):
+            tensor._array = item.array if item.owned else item.array.copy()
+            tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)
+        return
+    for item in loaded:
+        _assign(item, fluid, scope)
 
 
 def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:

@@ -124,7 +124,8 @@ class Variable:
 
     A Variable holds no value — values live in a Scope (API-SCOPE-001).  Create one with
     ``Block.create_var``; the attributes read and write the VarDesc message directly, except
-    the name and the kind, which nothing changes once declared: they are read from it once.
+    the name, the kind and the declared shape and element type, which nothing changes once
+    declared: they are read from it once.
     """
 
     def __init__(self, block: Block, proto: pb.VarDesc) -> None:
@@ -134,6 +135,10 @@ class Variable:
         # a save or load of 10,000 variables asks for each several times.
         self._name: str = proto.name
         self._kind: VarType | None = _VAR_TYPE_BY_CODE.get(proto.type.type)
+        desc = self._tensor_desc()  # declared dims and element type: fixed at declaration too
+        self._shape: tuple[int, ...] = tuple(desc.dims) if desc is not None else ()
+        self._dtype_code: int | None = (desc.data_type if desc is not None
+                                        and desc.HasField("data_type") else None)
 
     # -- identity and kind
     @property
@@ -150,37 +155,25 @@ class Variable:
         return _VarDescView(self)
 
     def _tensor_desc(self) -> pb.VarType.TensorDesc | None:
-        """The TensorDesc this Variable's kind keeps, when its VarDesc has one (else None).
-
-        Found once and kept: nothing changes a declared Variable's kind, and the message object
-        kept is the live part of the VarDesc (a load of 10,000 variables asks 20,000 times)."""
-        try:
-            return self._declared_desc
-        except AttributeError:
-            pass
+        """The TensorDesc this Variable's kind keeps, when its VarDesc has one (else None)."""
         kind = self._proto.type
         field = TENSOR_KINDS.get(kind.type)
-        desc = None
-        if field is not None and kind.HasField(field):
-            holder = getattr(kind, field)
-            desc = holder if field == "selected_rows" else holder.tensor
-        self._declared_desc: pb.VarType.TensorDesc | None = desc
-        return desc
+        if field is None or not kind.HasField(field):
+            return None
+        holder = getattr(kind, field)
+        return holder if field == "selected_rows" else holder.tensor
 
     # -- declared tensor description
     @property
     def shape(self) -> tuple[int, ...]:
         """The declared dims (``-1`` = any); ``()`` for kinds without a TensorDesc."""
-        desc = self._tensor_desc()
-        return tuple(desc.dims) if desc is not None else ()
+        return self._shape
 
     @property
     def dtype(self) -> VarType | None:
         """The declared element type; None for kinds without one."""
-        desc = self._tensor_desc()
-        if desc is None or not desc.HasField("data_type"):
-            return None
-        return _var_type(desc.data_type)
+        code = self._dtype_code
+        return None if code is None else _var_type(code)
 
     @property
     def lod_level(self) -> int:
