@@ -13,9 +13,11 @@ say how much of that cost no implementation avoids:
   per record that the file layer's ``load_combined`` returns.  No header is parsed and no
   payload is moved to an aligned place, so it is lower than any correct loader.
 * ``limit-gather-write`` (save): one look at every array's dtype and at its shape (a saver must
-  know both to write the headers), the records gathered run by run (one C-level join per run of
-  about 1 MiB, the fastest gather measured here: ``os.writev`` of 20,000 buffers is slower) and
-  plain writes of them.  No lock, no temporary, no atomic replace.
+  know both to write the headers), the records gathered run by run and plain writes of them; no
+  lock, no temporary, no atomic replace.  The gather is the cheapest measured here, the one
+  ``numba_kernels`` uses (a C-level join per run of about 1 MiB; ``os.writev`` of the 20,000
+  buffers is slower), not a proven minimum: compiled code handing the arrays to ``writev``
+  could skip its copy.
 * ``limit-fluid-objects`` (save and load): the plain write / read plus, per Variable, what the
   spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
@@ -131,24 +133,18 @@ def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callab
 
 
 def read_pairs(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callable[[], Any]:
-    """``read_views``, then one ``(array, [])`` pair per record.  The cyclic collector is paused
-    while they are made and its young generation collected once at the end: the 20,000 new
-    containers cost every loader that collection (``numba_kernels`` pays it as its pause ends),
-    and its cheapest form (collections every 700 allocations cost more, 1.7 against 1.3 ms)."""
-    import gc
+    """``read_views``, then one ``(array, [])`` pair per record, made under the same pause of
+    the cyclic collector as ``numba_kernels`` makes them (``cpu.no_gc``): whatever that pause
+    costs, or defers past the call, it does so for both rows alike.  (Unpaused, the collections
+    every 700 allocations cost more: 1.7 against 1.3 ms for 10,000 pairs here.)"""
+    from fluidspec.numba_kernels.cpu import no_gc
 
     views = read_views(path, n, nbytes, shape)
 
     def load() -> list[tuple[np.ndarray, list[list[int]]]]:
         arrays = views()
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with no_gc():
             return [(a, []) for a in arrays]
-        finally:
-            if paused:
-                gc.enable()
-                gc.collect(0)
     return load
 
 

@@ -164,7 +164,7 @@ def _verdict(t: dict[str, Any]) -> str:
     if t.get("met") is True:
         return "yes"
     if t.get("met") is False:
-        if t.get("floor_value") is not None and t["floor_value"] > t.get("bound", float("inf")):
+        if t.get("out_of_reach"):
             return (f"**no**: out of reach in this run, `{t['floor']}` alone is "
                     f"{t['floor_value']:g} ({t['floor_value_min']:g})")
         return "**no**"

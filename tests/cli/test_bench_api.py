@@ -1,5 +1,6 @@
 """The floors of ``fluidspec bench`` (``fluidspec._bench_api``) do the work they are named for: a
-floor that did less would make a target look out of reach, one that did more would hide it."""
+floor that did more would make a target look out of reach unfairly, one that did less would hide
+a target that is."""
 
 from __future__ import annotations
 
@@ -54,3 +55,18 @@ def test_gather_write_refuses_what_it_cannot_stand_for(tmp_path):
             save()
         arrs[i] = kept
     save()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_read_pairs_leaves_the_collector_as_it_found_it(tmp_path, enabled):
+    import gc
+
+    arrs = _uniform()
+    path, _ = _written(tmp_path, arrs)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        _bench_api.read_pairs(path, len(arrs), sum(a.nbytes for a in arrs), (4, 3))()
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

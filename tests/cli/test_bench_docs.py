@@ -37,7 +37,8 @@ def test_targets_rows_carry_the_verdict():
                 "verdict": "not measured (no Paddle)"},
                {"target": "t3", "value": 2.5, "value_min": 2.4, "need": "<= 2", "met": False,
                 "bound": 2.0, "floor": "limit-gather-write", "floor_value": 2.1,
-                "floor_value_min": 1.9, "verdict": "not met: out of reach in this run"}]
+                "floor_value_min": 1.9, "out_of_reach": True,
+                "verdict": "not met: out of reach in this run"}]
     page = performance.performance_page(ROWS, {"schema": 2, "results": ROWS, "targets": targets})
     assert "| t1 | 1.5 (1.25) | <= 1.15 | **no** |" in page
     assert "| t2 | - | <= 1 | not measured (no Paddle) |" in page

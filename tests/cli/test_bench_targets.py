@@ -60,6 +60,20 @@ def test_a_target_whose_floor_alone_misses_the_bound_is_out_of_reach_in_that_run
     rows[0] = _row(small, "save", "numba", 0.005, 0.0045, size, n)
     v = bt.judge(t, rows)  # a floor of another size proves nothing
     assert "floor_value" not in v and v["verdict"] == "not met"
+    v = bt.judge(t, rows[:2])  # nor does a floor that was not run
+    assert "floor_value" not in v and v["verdict"] == "not met"
+    rows[2] = _row(small, "save", "limit-gather-write", 0.006, 0.006, size, n)
+    v = bt.judge(t, rows)  # a floor slower than what it bounds is no floor
+    assert (v["floor_value"], v["out_of_reach"], v["verdict"]) == (3.0, False, "not met")
+
+
+def test_every_floor_named_is_a_row_the_bench_times():
+    from fluidspec import _bench, _bench_api
+
+    floors = [t for t in bt.TARGETS if t.floor]
+    assert floors and all(t.floor in _bench_api.IMPLS and t.floor in _bench.IMPLS
+                          for t in floors)
+    assert all(t.kind == "ratio<=" for t in floors)  # the only kind judge compares floors for
 
 
 def test_offsets_per_tensor_and_speeds():

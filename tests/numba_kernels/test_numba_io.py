@@ -144,9 +144,11 @@ def test_saves_match_reference(decls, api, mode, use_vars, predicate):
 
 
 @given(worlds(), st.sampled_from(list(API)), st.sampled_from(["memory", "combined", "separate"]),
-       st.integers(0, 6), st.integers(0, 255))
-def test_loads_match_reference(decls, api, mode, corrupt_kind, byte):
-    """Save with the reference, optionally damage the result, load with both and compare."""
+       st.integers(0, 6), st.integers(0, 255), st.booleans())
+def test_loads_match_reference(decls, api, mode, corrupt_kind, byte, prefilled):
+    """Save with the reference, optionally damage the result, load with both and compare: into
+    a fresh scope, or into one already holding values (as after a startup program), where the
+    existing holder objects must be the ones that receive the values (SEL-LOAD-003)."""
     program, variables, scope = build(decls)
     with tempfile.TemporaryDirectory() as root:
         with scope_guard(scope):
@@ -169,9 +171,15 @@ def test_loads_match_reference(decls, api, mode, corrupt_kind, byte):
                     with open(path, "wb") as f:
                         f.write(_damage(data, corrupt_kind, byte))
         outcomes = []
+        names = [d[0] for d in decls]
         for mod in (rio, nio):
-            program2, variables2, _ = build(decls)
-            fresh = Scope()
+            program2, variables2, start = build(decls)
+            fresh = start if prefilled else Scope()
+            before = {n: fresh.find_var(n)._holder for n in names if fresh.find_var(n)}
+            for holder in before.values():  # other values than the saved ones, to be replaced
+                tensor = getattr(holder, "_tensor", holder)
+                if getattr(tensor, "_array", None) is not None:
+                    tensor._array = np.full_like(tensor._array, 7)
             with scope_guard(fresh):
                 load = getattr(mod, API[api][1])
                 dirname = None if mode == "memory" else root
@@ -186,7 +194,8 @@ def test_loads_match_reference(decls, api, mode, corrupt_kind, byte):
                     result = run(lambda load=load, dirname=dirname, filename=filename,
                                  program2=program2: load(None, dirname, program2,
                                                          filename=filename))
-                outcomes.append((result, _scope_state(fresh, [d[0] for d in decls])))
+                kept = sorted(n for n, h in before.items() if fresh.find_var(n)._holder is h)
+                outcomes.append((result, _scope_state(fresh, names), kept))
         assert outcomes[1] == outcomes[0]
 
 
@@ -474,3 +483,38 @@ def test_threaded_many_file_load_matches_the_saved_values(tmp_path, file_threads
                 value = fresh.find_var(name).get_tensor()._value()
                 assert value.dtype == (np.int64 if i % 2 else np.float32)
                 np.testing.assert_array_equal(value, np.full((3, 2), i))
+
+
+@pytest.mark.parametrize("loaded, named", [
+    ({"a": (2, 3), "b": (7, 2), "c": (9,), "d": (5,)}, None),  # -1 matches; c is no Parameter
+    ({"a": (2, 3), "b": (3, 3), "c": (4,), "d": (6,)}, "b"),    # two differ: the first, sorted
+    ({"a": (3, 2), "b": (7, 2), "c": (4,), "d": (6,)}, "a"),
+], ids=["none", "b-then-d", "a-then-d"])
+def test_only_parameters_shapes_are_checked_and_the_first_mismatch_is_named(loaded, named):
+    """SEL-LOAD-002 against the reference: Parameters' loaded dims equal their declared ones
+    (-1 matches any), other variables are not checked, and among several mismatches the first
+    in the combined stream's order is the error."""
+    from fluidspec.reference import codec
+
+    arrays = {name: np.zeros(shape, np.float32) for name, shape in loaded.items()}
+    data = codec.encode_combined([(arrays[name], []) for name in sorted(arrays)])
+    outcomes = []
+    for mod in (rio, nio):
+        program = Program()
+        block = program.global_block()
+        for name, shape in {"a": [2, 3], "b": [-1, 2], "d": [5]}.items():
+            block.create_parameter(name=name, shape=shape, dtype="float32")
+        block.create_var(name="c", shape=[4], dtype="float32", persistable=True)
+        scope = Scope()
+        with scope_guard(scope):
+            try:
+                mod.load_persistables(None, None, program, filename=data)
+            except FluidSpecError as exc:
+                outcomes.append((exc.id, exc.var))
+            else:
+                outcomes.append({n: scope.find_var(n).get_tensor()._array.shape for n in arrays})
+    assert outcomes[0] == outcomes[1]
+    if named is None:
+        assert outcomes[1] == {n: tuple(s) for n, s in loaded.items()}
+    else:
+        assert outcomes[1] == ("SHAPE_MISMATCH", named)
