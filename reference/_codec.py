@@ -741,18 +741,20 @@ def _first_type_difference(
 def decode_combined(
     buf: Buffer, count: int | None = None, *, path: Any = None,
     names: Sequence[str] | None = None, copy: bool = True,
+    declared_types: Sequence[int | None] | None = None,
 ) -> list[DecodedTensor]:
-    """Decode a combined stream.
+    """Decode a combined stream, each record's header parsed once.
 
     With ``count`` (or ``names``) exactly that many records are expected, and a mismatch is the
     error ``combined_record_headers`` decides.  Without, records are read until the input ends.
-    ``names`` only improves error messages.
+    ``names`` and ``declared_types`` only improve error messages.
     """
     if names is not None and count is None:
         count = len(names)
     view = _byte_view(buf)
     if count is not None:
-        headers = combined_record_headers(view, count, path=path, names=names)
+        headers = combined_record_headers(view, count, path=path, names=names,
+                                          declared_types=declared_types)
         return [DecodedTensor(_array_from(view, h, copy), h.lod, h) for h in headers]
     out: list[DecodedTensor] = []
     pos = 0

@@ -20,8 +20,7 @@ import numpy as np
 from fluidspec.reference import _files
 from fluidspec.reference._codec import (
     Buffer,
-    combined_record_headers,
-    decode_lod_tensor,
+    decode_combined,
     decode_selected_rows,
     decode_tensor_file,
     lod_tensor_parts,
@@ -303,20 +302,20 @@ def _read_combined(ordered: list[Variable], data: Any, path: Any) -> list[_Loade
     view = memoryview(data).cast("B")
     names = [v.name for v in ordered]
     declared = [None if v.dtype is None else int(v.dtype) for v in ordered]
-    headers = combined_record_headers(
-        view, len(ordered), path=path, names=names, declared_types=declared)
-    for i, (var, header) in enumerate(zip(ordered, headers, strict=True)):
+    # Views into the bytes read, not copies: _assign copies once after every check, so a load
+    # costs the bytes read plus the values (SAFE-MEM-001).
+    records = decode_combined(view, len(ordered), path=path, names=names, copy=False,
+                              declared_types=declared)
+    for i, (var, record) in enumerate(zip(ordered, records, strict=True)):
+        header = record.header
+        assert header is not None
         if declared[i] is not None and declared[i] != header.data_type:
             raise DtypeMismatchError(
-                f"record {i} of {len(headers)} (for {len(ordered)} variables) has another element "
+                f"record {i} of {len(records)} (for {len(ordered)} variables) has another element "
                 f"type than its variable declares — records are matched to sorted names by position",
                 path=path, offset=header.offset, var=var.name,
                 expected=VarType(int(var.dtype)).name, found=element_type(header.data_type).name,
             )
-    # Views into the bytes read, not copies: _assign copies once after every check, so a load
-    # costs the bytes read plus the values (SAFE-MEM-001).
-    records = [decode_lod_tensor(view, h.offset, path=path, var=v.name, copy=False)
-               for v, h in zip(ordered, headers, strict=True)]
     return [_Loaded(v, r.array, r.lod, path) for v, r in zip(ordered, records, strict=True)]
 
 
