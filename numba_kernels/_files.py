@@ -806,7 +806,8 @@ _R = TypeVar("_R")
 def _runs_in_threads(run: Callable[[int, int], _R], first: int, stop: int, workers: int
                      ) -> list[tuple[int, int, _R]]:
     """``run(a, b)`` over ``first..stop-1`` cut into ``workers`` contiguous runs, one thread
-    each; every run's ``(a, b, result)``, in order."""
+    each; every run's ``(a, b, result)``, in order.  Returns only when no run is still going
+    (no write outlives the call); where runs raise, the earliest run's exception is raised."""
     step = -(-(stop - first) // workers)
     spans = [(a, min(a + step, stop)) for a in range(first, stop, step)]
     with ThreadPoolExecutor(len(spans)) as pool:
@@ -917,18 +918,11 @@ def _in_runs(count: int, work: Callable[[int, int], None], pool_now: bool = Fals
         if start == count or (time.perf_counter() - began) / start < _POOL_PAYS_S:
             work(start, count)
             return
-    rest = count - start
-    workers = min(_POOL_WORKERS, rest)
+    workers = min(_POOL_WORKERS, count - start)
     if workers < 2:
         work(start, count)
         return
-    step = -(-rest // workers)
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(work, a, min(a + step, count)) for a in range(start, count, step)]
-        errors = [f.exception() for f in futures]  # waits for all: no write outlives the call
-    for error in errors:
-        if error is not None:
-            raise error
+    _runs_in_threads(work, start, count, workers)
 
 
 def unique_in_order(names: Iterable[str]) -> list[str]:

@@ -32,7 +32,7 @@ import numpy as np
 from llvmlite import ir
 from numba.core import cgutils
 
-from fluidspec.numba_kernels.cpu._jit import kernel
+from fluidspec.numba_kernels.cpu._jit import inline, kernel
 
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
@@ -178,6 +178,12 @@ def _close(typingctx: Any, fd: Any) -> Any:
     return sig, codegen
 
 
+@inline
+def _path_start(ends: np.ndarray, i: int) -> int:
+    """Where path ``i`` starts in a buffer of NUL-terminated paths (``ends[i]`` is its NUL)."""
+    return 0 if i == 0 else ends[i - 1] + 1
+
+
 # Why ``read_regular_files`` returned.
 READ_ALL = 0        # every file was read
 READ_FAILED = 1     # a file could not be opened, is no regular file, or read short
@@ -202,7 +208,7 @@ def read_regular_files(names: np.ndarray, name_ends: np.ndarray, flags: int,
     allocates nothing, so a stop never leaves a descriptor open."""
     info = np.empty(_STATX_BYTES // 8, np.int64)
     for i in range(first, stop):
-        fd = _open(names, 0 if i == 0 else name_ends[i - 1] + 1, flags, 0)
+        fd = _open(names, _path_start(name_ends, i), flags, 0)
         if fd < 0:
             return READ_FAILED, i, used, 0
         if (_statx_fd(fd, names, name_ends[i], info) != 0
@@ -244,7 +250,7 @@ def write_new_files(names: np.ndarray, name_ends: np.ndarray, flags: int, mode: 
     could not be created or written: that file may exist, partly written, for the caller to
     remove with the others."""
     for i in range(first, stop):
-        fd = _open(names, 0 if i == 0 else name_ends[i - 1] + 1, flags, mode)
+        fd = _open(names, _path_start(name_ends, i), flags, mode)
         if fd < 0:
             return i
         at = bounds[i]
@@ -265,7 +271,6 @@ def rename_files(olds: np.ndarray, old_ends: np.ndarray, news: np.ndarray, new_e
     """``rename(olds[i], news[i])`` for ``i`` in ``first..stop-1``, in order; ``-1``, or the
     index of the first that failed (the ones before it are done)."""
     for i in range(first, stop):
-        if _rename(olds, 0 if i == 0 else old_ends[i - 1] + 1,
-                   news, 0 if i == 0 else new_ends[i - 1] + 1) != 0:
+        if _rename(olds, _path_start(old_ends, i), news, _path_start(new_ends, i)) != 0:
             return i
     return -1
