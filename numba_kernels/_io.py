@@ -293,7 +293,9 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         if data is None:
             loaded, bulk = direct, None
         else:
-            loaded, bulk = _read_combined(ordered, data, path)
+            u8, parsed = _parse_combined(ordered, data, path)
+            loaded, bulk = None, _Bulk(ordered, u8, parsed, [path] * len(ordered),
+                                       private=not from_memory)
     else:
         if not selected:
             return None
@@ -304,13 +306,15 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
         direct = _read_direct(unique, paths, False, cuda.loads_to_device(executor)
                               ) if len(unique) <= _DIRECT_MAX_VARS else None
         loaded, bulk = (direct, None) if direct is not None else _read_separate(unique, paths)
+    to_device = cuda.loads_to_device(executor)
+    if bulk is not None and not to_device:
+        _load_bulk(bulk)
+        return None
+    if bulk is not None:
+        loaded = bulk.items()
     _check_shapes(loaded)
-    if cuda.loads_to_device(executor):  # a CUDAPlace load puts values on the GPU
+    if to_device:  # a CUDAPlace load puts values on the GPU
         cuda.move_to_device(loaded)
-    elif bulk is not None:  # every check passed: one aligned host copy per run of records
-        with no_gc():
-            for item, array in zip(loaded, cpu.arrays_of(*bulk, True), strict=True):
-                item.array, item.owned = array, True
     if loaded:
         fluid = _fluid.namespace(loaded[0].var)  # one namespace and scope for the whole load
         scope = fluid.global_scope()
@@ -319,15 +323,59 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
     return None
 
 
-def _read_combined(ordered: _select.Selection, data: Any, path: Any
-                   ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
+class _Bulk:
+    """Dense records of the chosen variables, parsed (``cpu.parse``) and type-checked but not
+    yet made into arrays: ``chosen`` in record order, the file of each, and whether the buffer is
+    this load's own (a file just read), so that the payloads may be moved inside it."""
+
+    __slots__ = ("chosen", "u8", "parsed", "paths", "private")
+
+    def __init__(self, chosen: _select.Selection, u8: np.ndarray, parsed: Any,
+                 paths: list[Any], private: bool) -> None:
+        self.chosen, self.u8, self.parsed, self.paths = chosen, u8, parsed, paths
+        self.private = private
+
+    def items(self) -> list[_Loaded]:
+        """One ``_Loaded`` per variable, its array a view into the buffer (not owned)."""
+        with no_gc():
+            arrays = cpu.arrays_of(self.u8, self.parsed, False)
+            lods = cpu.lods_of(self.u8, self.parsed)
+            return [_Loaded(v, name, a, lod, p) for v, name, a, lod, p in
+                    zip(self.chosen.vars, self.chosen.names, arrays, lods, self.paths,
+                        strict=True)]
+
+
+def _load_bulk(bulk: _Bulk) -> None:
+    """A host load of parsed dense records with no object per variable: the arrays are made
+    once, as aligned arrays the load owns (the payloads moved inside a private buffer, else one
+    copy per run of records), the Parameters' shapes are checked against them (SEL-LOAD-002),
+    and only then is any scope value replaced (SEL-LOAD-003)."""
+    chosen, u8 = bulk.chosen, bulk.u8
+    if bulk.private:
+        u8.flags.writeable = True  # a view of the fresh array this load read the files into
+    with no_gc():
+        lods = cpu.lods_of(u8, bulk.parsed)  # before the payloads move over the LoDs
+        arrays = cpu.arrays_of(u8, bulk.parsed, True, bulk.private)
+    _check_parameter_shapes(chosen.vars, chosen.names, arrays, bulk.paths)
+    if not arrays:
+        return
+    fluid = _fluid.namespace(chosen.vars[0])
+    with no_gc():
+        _assign_dense(chosen.vars, chosen.names, arrays, lods, bulk.paths, fluid,
+                      fluid.global_scope())
+
+
+def _parse_combined(ordered: _select.Selection, data: Any, path: Any) -> tuple[np.ndarray, Any]:
     """SEL-LOAD-005: records matched to the sorted names by position, once ``cpu.parse``
-    has found exactly one per name (format.md §1.6)."""
+    has found exactly one per name (format.md §1.6), each of its variable's declared element
+    type (SEL-LOAD-002)."""
     names = ordered.names
-    declared = [None if d is None else int(d) for d in (v.dtype for v in ordered.vars)]
+    declared = [None if d is None else int(d) for d in map(_DTYPE, ordered.vars)]
     u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
-                               declared_types=declared)
+                           declared_types=declared)
     codes = parsed.codes.tolist()
+    if codes == declared:  # every type declared and equal: nothing to look at one by one
+        return u8, parsed
     for i, code in enumerate(codes):
         if declared[i] is not None and declared[i] != code:
             raise DtypeMismatchError(
@@ -335,16 +383,14 @@ def _read_combined(ordered: _select.Selection, data: Any, path: Any
                 "type than its variable declares — records are matched to sorted names by "
                 "position", path=path, offset=int(parsed.rec_off[i]), var=names[i],
                 expected=VarType(declared[i]).name, found=element_type(code).name)
-    with no_gc():  # views until every check passed; _own() copies them in bulk after
-        arrays = cpu.arrays_of(u8, parsed, False)
-        lods = cpu.lods_of(u8, parsed)
-        loaded = [_Loaded(v, name, a, lod, path) for v, name, a, lod in
-                  zip(ordered.vars, names, arrays, lods, strict=True)]
-    return loaded, (u8, parsed)
+    return u8, parsed
+
+
+_DTYPE = attrgetter("dtype")
 
 
 def _read_separate(unique: _select.Selection, paths: list[str]
-                   ) -> tuple[list[_Loaded], tuple[Any, Any] | None]:
+                   ) -> tuple[list[_Loaded] | None, _Bulk | None]:
     """SEL-LOAD-007: each file read as its variable's declared kind; bulk when all dense."""
     if _select._SELECTED_ROWS not in unique.kinds:
         try:
@@ -352,12 +398,7 @@ def _read_separate(unique: _select.Selection, paths: list[str]
         except FluidSpecError:
             pass  # redo one by one: the first variable's error in order is the answer
         else:
-            with no_gc():
-                arrays = cpu.arrays_of(u8, parsed, False)
-                lods = cpu.lods_of(u8, parsed)
-                loaded = [_Loaded(v, name, a, lod, p) for v, name, a, lod, p in
-                          zip(unique.vars, unique.names, arrays, lods, paths, strict=True)]
-            return loaded, (u8, parsed)
+            return None, _Bulk(unique, u8, parsed, paths, private=True)
     return [_read_one_separate(var, name, kind, path) for var, name, kind, path in
             zip(unique.vars, unique.names, unique.kinds, paths, strict=True)], None
 
@@ -426,9 +467,9 @@ def _plan_direct(var: Any, name: str, kind: int, path: str, fd: int, size: int, 
 
 
 def _read_one_combined(var: Any, name: str, kind: int, path: str) -> _Loaded:
-    loaded, _ = _read_combined(_select.Selection([var], [kind], [name]), _files.read_file(path),
-                               path)
-    return loaded[0]
+    chosen = _select.Selection([var], [kind], [name])
+    u8, parsed = _parse_combined(chosen, _files.read_file(path), path)
+    return _Bulk(chosen, u8, parsed, [path], private=False).items()[0]
 
 
 def _fill_direct(plans: list[tuple[_Loaded, _direct.Planned]], to_device: bool) -> None:
@@ -469,20 +510,38 @@ def _read_all(plans: list[tuple[_Loaded, _direct.Planned]]) -> None:
 
 
 _VAR, _ITEM_NAME, _ROWS = attrgetter("var"), attrgetter("name"), attrgetter("rows")
-_DECLARED_SHAPE, _LOADED_SHAPE = attrgetter("var.shape"), attrgetter("array.shape")
+_ITEM_ARRAY, _ITEM_PATH, _SHAPE = attrgetter("array"), attrgetter("path"), attrgetter("shape")
 
 
 def _check_shapes(loaded: list[_Loaded]) -> None:
-    """SEL-LOAD-002 for every item, in order: the declared and loaded shapes of all Parameters
-    compared at once (C-level passes), and item by item only when they differ somewhere (a
-    ``-1`` dim, or the first mismatch to raise)."""
-    kinds = set(map(type, map(_VAR, loaded)))
+    """SEL-LOAD-002 for every item, in order (``_check_parameter_shapes``)."""
+    _check_parameter_shapes(list(map(_VAR, loaded)), list(map(_ITEM_NAME, loaded)),
+                            list(map(_ITEM_ARRAY, loaded)), list(map(_ITEM_PATH, loaded)))
+
+
+def _check_parameter_shapes(variables: list[Any], names: list[str], arrays: list[Any],
+                            paths: list[Any]) -> None:
+    """SEL-LOAD-002 for every variable, in order: the declared and loaded shapes of all
+    Parameters compared at once (C-level passes), and one by one only when they differ
+    somewhere (a ``-1`` dim, or the first mismatch to raise)."""
+    kinds = set(map(type, variables))
     parameters = {t for t in kinds if _fluid.class_is(t, "Parameter")}
-    items = loaded if parameters == kinds else [i for i in loaded if type(i.var) in parameters]
-    if list(map(tuple, map(_DECLARED_SHAPE, items))) == list(map(_LOADED_SHAPE, items)):
+    if not parameters:
         return
-    for item in items:
-        _check_shape(item)
+    at = range(len(variables)) if parameters == kinds else [
+        i for i, v in enumerate(variables) if type(v) in parameters]
+    if parameters == kinds:
+        declared, found = variables, arrays
+    else:
+        declared, found = [variables[i] for i in at], [arrays[i] for i in at]
+    if list(map(tuple, map(_SHAPE, declared))) == list(map(_SHAPE, found)):
+        return
+    for i in at:
+        problem = _shape_problem(variables[i], tuple(arrays[i].shape))
+        if problem is not None:
+            raise ShapeMismatchError(
+                "a loaded Parameter's shape differs from its declared shape", path=paths[i],
+                var=names[i], expected=problem, found=tuple(arrays[i].shape))
 
 
 def _check_shape(item: _Loaded) -> None:
@@ -508,19 +567,31 @@ def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
 
 
 def _assign_all(loaded: list[_Loaded], fluid: Any, scope: Any) -> None:
-    """``_assign`` for every item; when all are dense and their holders already hold LoDTensors
-    (a load after the startup program, or a second load), the holders are found in C-level
-    passes and only the two fields are set per item."""
-    holders = list(map(scope.var, map(_ITEM_NAME, loaded)))
-    tensors = list(map(_HOLDER, holders))
-    if (all(_fluid.class_is(t, "LoDTensor") for t in set(map(type, tensors)))
-            and all(map(is_, map(_ROWS, loaded), repeat(None)))):
-        for tensor, item in zip(tensors, loaded, strict=True):
-            tensor._array = item.array if item.owned else item.array.copy()
-            tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)
+    """``_assign`` for every item; all dense ones go through ``_assign_dense``."""
+    if all(map(is_, map(_ROWS, loaded), repeat(None))):
+        arrays = [item.array if item.owned else item.array.copy() for item in loaded]
+        _assign_dense(list(map(_VAR, loaded)), list(map(_ITEM_NAME, loaded)), arrays,
+                      [item.lod for item in loaded], list(map(_ITEM_PATH, loaded)), fluid, scope)
         return
     for item in loaded:
         _assign(item, fluid, scope)
+
+
+def _assign_dense(variables: list[Any], names: list[str], arrays: list[Any],
+                  lods: list[list[list[int]]], paths: list[Any], fluid: Any, scope: Any) -> None:
+    """Arrays the load owns into the scope's holders (SEL-LOAD-003).  When every holder already
+    holds a LoDTensor (a load after the startup program, or a second load), the holders are
+    found in C-level passes and only the two fields are set per variable; else ``_assign``
+    one by one."""
+    holders = list(map(scope.var, names))
+    tensors = list(map(_HOLDER, holders))
+    if all(_fluid.class_is(t, "LoDTensor") for t in set(map(type, tensors))):
+        for tensor, array, lod in zip(tensors, arrays, lods, strict=True):
+            tensor._array = array
+            tensor._lod = lod  # validated by the parse kernel (FMT-LOD-003)
+        return
+    for var, name, array, lod, path in zip(variables, names, arrays, lods, paths, strict=True):
+        _assign(_Loaded(var, name, array, lod, path, owned=True), fluid, scope)
 
 
 def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:

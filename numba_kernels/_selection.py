@@ -74,7 +74,8 @@ class Selection:
 
     def take(self, at: list[int], names: list[str] | None = None) -> Selection:
         """The variables at positions ``at``, in that order, with their kinds."""
-        return Selection([self.vars[i] for i in at], [self.kinds[i] for i in at], names)
+        return Selection(list(map(self.vars.__getitem__, at)),
+                         list(map(self.kinds.__getitem__, at)), names)
 
 
 _TYPE, _NAME = attrgetter("type"), attrgetter("name")
@@ -137,24 +138,29 @@ def check_kinds(selected: Selection, combined: bool) -> Selection:
     return selected.take([i for i, k in enumerate(kinds) if k != _RAW])
 
 
-def _first_of_each_name(selected: Selection) -> dict[str, int]:
+def _first_of_each_name(selected: Selection) -> tuple[list[str], dict[str, int]]:
+    """Every selected name in selection order, and each name's first position."""
     names = list(map(_NAME, selected.vars))
     first = dict(zip(names, range(len(names)), strict=True))  # each name's last position
     if len(first) < len(names):  # a name selected twice: its first position instead
         first = {}
         for i, name in enumerate(names):
             first.setdefault(name, i)
-    return first
+    return names, first
 
 
 def first_per_name(selected: Selection) -> Selection:
     """Each name once, first occurrence, selection order (separate files, SEL-SAVE-004)."""
-    first = _first_of_each_name(selected)
+    names, first = _first_of_each_name(selected)
+    if len(first) == len(names):  # no name twice: the selection as it is
+        return Selection(selected.vars, selected.kinds, names)
     return selected.take(list(first.values()), list(first))
 
 
 def sorted_unique(selected: Selection) -> Selection:
     """Each name once (first occurrence), in code-point order (FMT-COMB-001, SEL-SAVE-004)."""
-    first = _first_of_each_name(selected)
-    names = sorted(first)
-    return selected.take([first[name] for name in names], names)
+    names, first = _first_of_each_name(selected)
+    order = sorted(first)
+    if order == names:  # each name once and already in order: the selection as it is
+        return Selection(selected.vars, selected.kinds, names)
+    return selected.take(list(map(first.__getitem__, order)), order)
