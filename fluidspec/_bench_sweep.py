@@ -105,7 +105,34 @@ def sweep_targets(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 else:
                     t["met"] = s["ratio"] <= SCALING_BOUND
                     t["verdict"] = "met" if t["met"] else "not met"
+                    t.update(_limit_floor(rows, case, op, per, s, t["met"]))
             out.append(t)
+    return out
+
+
+def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
+                 s: dict[str, Any], met: bool) -> dict[str, Any]:
+    """The plain write/read as a floor of numba's scaling: its time per unit at the top point
+    over numba's at the lower one.  numba does at least what the plain loop does, so when the
+    plain loop at the top alone (and no slower than numba there) already costs more than the
+    bound allows, the bound cannot be met in this run: the growth is the machine's (page
+    faults of a buffer past the allocator's cache, a directory of 100,000 files), not numba's."""
+    def point(impl: str, at: int) -> dict[str, Any] | None:
+        return next((r for r in rows if (r["case"], r["op"], r["impl"], r[per]) ==
+                     (case, op, impl, at)), None)
+
+    limit, top, low = point(SWEEP_IMPLS[0], s["at"]), point("numba", s["at"]), point("numba",
+                                                                                   s["vs"])
+    if limit is None or top is None or low is None:
+        return {}
+    value = (limit["median_s"] / s["at"]) / (low["median_s"] / s["vs"])
+    value_min = (limit["min_s"] / s["at"]) / (low["min_s"] / s["vs"])
+    out_of_reach = not met and SCALING_BOUND < value and limit["median_s"] <= top["median_s"]
+    out: dict[str, Any] = {"floor": SWEEP_IMPLS[0], "floor_value": round(value, 4),
+                           "floor_value_min": round(value_min, 4), "out_of_reach": out_of_reach}
+    if out_of_reach:
+        out["verdict"] = (f"not met: out of reach in this run ({SWEEP_IMPLS[0]} alone is "
+                          f"{value:.3g}x)")
     return out
 
 

@@ -90,6 +90,40 @@ def test_sweep_targets_judge_only_at_the_nominal_top():
     assert by[("sweep-size-combined", "save")]["met"] is None
 
 
+def _count_rows(numba_top: float, limit_top: float) -> list[dict]:
+    """The separate-files save curve: numba 0.2 s at 10,000, ``numba_top`` at 100,000, and the
+    plain loop ``limit_top`` at 100,000."""
+    case = "sweep-count-separate"
+    return [_row(case, "save", "numba", 1024 * 10_000, 10_000, 0.2, 0.2),
+            _row(case, "save", "numba", 1024 * 100_000, 100_000, numba_top, numba_top),
+            _row(case, "save", "limit-python-files", 1024 * 100_000, 100_000, limit_top,
+                 limit_top)]
+
+
+def test_a_sweep_target_is_out_of_reach_only_when_the_plain_loop_alone_misses_it():
+    """The plain loop at the top over numba at the lower point: 3.0 / (10 * 0.2) = 1.5 > 1.3,
+    and the plain loop no slower than numba at the top, proves the target out of reach."""
+    by_case = {(t["case"], t["op"]): t
+               for t in _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=3.0))}
+    t = by_case[("sweep-count-separate", "save")]
+    assert t["met"] is False and t["out_of_reach"] is True
+    assert (t["floor"], t["floor_value"], t["floor_value_min"]) == ("limit-python-files", 1.5, 1.5)
+    assert t["verdict"] == "not met: out of reach in this run (limit-python-files alone is 1.5x)"
+    # the plain loop within the bound (2.4 / 2.0 = 1.2): missed, but nothing is proven
+    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=2.4))[4]
+    assert (t["case"], t["op"]) == ("sweep-count-separate", "save")
+    assert t["out_of_reach"] is False and t["verdict"] == "not met"
+    # a plain loop slower than numba at the top bounds nothing
+    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=4.0))[4]
+    assert t["out_of_reach"] is False and t["verdict"] == "not met"
+    # a met target stays met, whatever the plain loop did
+    t = _bench_sweep.sweep_targets(_count_rows(numba_top=2.4, limit_top=2.2))[4]
+    assert t["met"] is True and t["verdict"] == "met" and t["out_of_reach"] is False
+    # no plain-loop row at the top: no floor at all
+    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=3.0)[:2])[4]
+    assert "floor" not in t and t["verdict"] == "not met"
+
+
 def test_parse_size():
     assert _bench_sweep.parse_size("1MiB") == 1 << 20
     assert _bench_sweep.parse_size("64kib") == 64 << 10
