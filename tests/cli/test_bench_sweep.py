@@ -37,11 +37,15 @@ def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
             expected |= {("sweep-size-combined", op, impl, s, 1) for s in sweep["sizes"]}
             for case in ("sweep-count-combined", "sweep-count-separate"):
                 expected |= {(case, op, impl, 1024 * c, c) for c in sweep["counts"]}
+    # the floor of the combined load of many tensors
+    expected |= {("sweep-count-combined", "load", "limit-read-pairs", 1024 * c, c)
+                 for c in sweep["counts"]}
     assert points == expected
     for r in sweep["results"]:
         assert 0 <= r["min_s"] <= r["median_s"] <= r["max_s"]
-    # 3 curves x 2 ops x 3 impls, each with its top point and the one it is compared with
-    assert len(sweep["scaling"]) == 18
+    # 3 curves x 2 ops x 3 impls and the one floor, each with its top point and the one it is
+    # compared with
+    assert len(sweep["scaling"]) == 19
     assert {(s["at"], s["vs"]) for s in sweep["scaling"]} == {(65536, 4096), (100, 10)}
     verdicts = [t["verdict"] for t in sweep["targets"]]
     assert len(verdicts) == 6 and all(v.startswith("not measured") for v in verdicts)
@@ -122,6 +126,23 @@ def test_a_sweep_target_is_out_of_reach_only_when_the_plain_loop_alone_misses_it
     # no plain-loop row at the top: no floor at all
     t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=3.0)[:2])[4]
     assert "floor" not in t and t["verdict"] == "not met"
+
+
+def test_a_combined_load_of_many_tensors_is_bounded_by_its_own_floor():
+    """The count-combined load is judged against ``limit-read-pairs`` (the plain read plus one
+    array and pair per tensor) where the sweep has it, else against the plain read."""
+    case = "sweep-count-combined"
+    rows = [_row(case, "load", "numba", 1024 * 10_000, 10_000, 0.2, 0.2),
+            _row(case, "load", "numba", 1024 * 100_000, 100_000, 3.2, 3.2),
+            _row(case, "load", "limit-python-files", 1024 * 100_000, 100_000, 1.0, 1.0)]
+    pairs = _row(case, "load", "limit-read-pairs", 1024 * 100_000, 100_000, 3.0, 3.0)
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets([*rows, pairs])}
+    t = by[(case, "load")]
+    assert (t["floor"], t["floor_value"], t["out_of_reach"]) == ("limit-read-pairs", 1.5, True)
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(rows)}
+    t = by[(case, "load")]
+    assert (t["floor"], t["floor_value"], t["out_of_reach"]) == ("limit-python-files", 0.5,
+                                                                 False)
 
 
 def test_parse_size():
