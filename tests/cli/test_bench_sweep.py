@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from fluidspec import _bench, _bench_sweep
 
 
@@ -94,55 +96,80 @@ def test_sweep_targets_judge_only_at_the_nominal_top():
     assert by[("sweep-size-combined", "save")]["met"] is None
 
 
-def _count_rows(numba_top: float, limit_top: float) -> list[dict]:
-    """The separate-files save curve: numba 0.2 s at 10,000, ``numba_top`` at 100,000, and the
-    plain loop ``limit_top`` at 100,000."""
+def _rows(case: str, op: str, impl: str, times: dict[int, tuple[float, float]]) -> list[dict]:
+    """Rows of one count curve: ``{count: (median, min)}``."""
+    return [_row(case, op, impl, 1024 * n, n, median, low) for n, (median, low) in times.items()]
+
+
+def _separate_save(numba_top: float, floor_top: float, floor_low: float = 0.1) -> list[dict]:
+    """numba 0.2 s (min 0.1) at 10,000 and ``numba_top`` at 100,000 files; the plain loop
+    ``floor_low`` at 10,000 and ``floor_top`` at 100,000 (minima a half and a third of them)."""
     case = "sweep-count-separate"
-    return [_row(case, "save", "numba", 1024 * 10_000, 10_000, 0.2, 0.2),
-            _row(case, "save", "numba", 1024 * 100_000, 100_000, numba_top, numba_top),
-            _row(case, "save", "limit-python-files", 1024 * 100_000, 100_000, limit_top,
-                 limit_top)]
+    return (_rows(case, "save", "numba", {10_000: (0.2, 0.1), 100_000: (numba_top, numba_top)})
+            + _rows(case, "save", "limit-python-files",
+                    {10_000: (floor_low, floor_low / 2), 100_000: (floor_top, floor_top / 3)}))
 
 
-def test_a_sweep_target_is_out_of_reach_only_when_the_plain_loop_alone_misses_it():
-    """The plain loop at the top over numba at the lower point: 3.0 / (10 * 0.2) = 1.5 > 1.3,
-    and the plain loop no slower than numba at the top, proves the target out of reach."""
-    by_case = {(t["case"], t["op"]): t
-               for t in _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=3.0))}
-    t = by_case[("sweep-count-separate", "save")]
+def _separate_save_target(rows: list[dict]) -> dict:
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(rows)}
+    return by[("sweep-count-separate", "save")]
+
+
+def test_a_sweep_target_is_out_of_reach_only_when_its_floor_alone_misses_it():
+    """numba at 100,000 over numba at 10,000 per file: 3.2 / (10 * 0.2) = 1.6 > 1.3.  The floor
+    at 100,000 over numba at 10,000: 3.0 / 2.0 = 1.5 (minima: 1.0 / 1.0); its own growth
+    3.0 / (10 * 0.1) = 3.0."""
+    t = _separate_save_target(_separate_save(numba_top=3.2, floor_top=3.0))
     assert t["met"] is False and t["out_of_reach"] is True
-    assert (t["floor"], t["floor_value"], t["floor_value_min"]) == ("limit-python-files", 1.5, 1.5)
-    assert t["verdict"] == "not met: out of reach in this run (limit-python-files alone is 1.5x)"
-    # the plain loop within the bound (2.4 / 2.0 = 1.2): missed, but nothing is proven
-    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=2.4))[4]
-    assert (t["case"], t["op"]) == ("sweep-count-separate", "save")
-    assert t["out_of_reach"] is False and t["verdict"] == "not met"
-    # a plain loop slower than numba at the top bounds nothing
-    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=4.0))[4]
-    assert t["out_of_reach"] is False and t["verdict"] == "not met"
-    # a met target stays met, whatever the plain loop did
-    t = _bench_sweep.sweep_targets(_count_rows(numba_top=2.4, limit_top=2.2))[4]
+    assert (t["floor"], t["floor_value"], t["floor_value_min"], t["floor_scaling"]) == (
+        "limit-python-files", 1.5, 1.0, 3.0)
+    assert t["verdict"] == ("not met: out of reach in this run (limit-python-files alone is "
+                            "1.5x; its own time per unit grows 3x)")
+    # a floor exactly as slow as numba at the top still bounds it
+    assert _separate_save_target(_separate_save(numba_top=3.0, floor_top=3.0))["out_of_reach"]
+
+
+@pytest.mark.parametrize("numba_top, floor_top, floor_low, why", [
+    (3.2, 2.4, 0.1, "the floor alone is within the bound: 2.4 / 2.0 = 1.2"),
+    (3.2, 4.0, 0.1, "a floor slower than numba at the top bounds nothing"),
+    (3.2, 3.0, 0.25, "the floor's own time per file grows 1.2x: the growth is numba's"),
+])
+def test_a_missed_sweep_target_is_only_not_met_when_its_floor_proves_nothing(
+        numba_top, floor_top, floor_low, why):
+    t = _separate_save_target(_separate_save(numba_top, floor_top, floor_low))
+    assert t["met"] is False and t["out_of_reach"] is False, why
+    assert t["verdict"] == "not met"
+
+
+def test_a_met_sweep_target_stays_met_whatever_its_floor_did():
+    # numba 2.4 / 2.0 = 1.2; the floor slower than numba at the top, as the plain reads are
+    t = _separate_save_target(_separate_save(numba_top=2.4, floor_top=5.0))
     assert t["met"] is True and t["verdict"] == "met" and t["out_of_reach"] is False
-    # no plain-loop row at the top: no floor at all
-    t = _bench_sweep.sweep_targets(_count_rows(numba_top=3.2, limit_top=3.0)[:2])[4]
-    assert "floor" not in t and t["verdict"] == "not met"
 
 
-def test_a_combined_load_of_many_tensors_is_bounded_by_its_own_floor():
-    """The count-combined load is judged against ``limit-read-pairs`` (the plain read plus one
-    array and pair per tensor) where the sweep has it, else against the plain read."""
+def test_a_sweep_target_has_no_floor_without_the_floor_rows():
+    rows = _separate_save(numba_top=3.2, floor_top=3.0)
+    for missing in (100_000, 10_000):  # the floor at the top, or at the lower point
+        t = _separate_save_target([r for r in rows if (r["impl"], r["count"]) !=
+                                   ("limit-python-files", missing)])
+        assert "floor" not in t and t["verdict"] == "not met"
+
+
+def test_loads_are_bounded_only_by_a_floor_that_does_no_more_than_numba():
+    """The combined load of many tensors is judged against ``limit-read-pairs``; the plain
+    Python reads (slower than numba's) are no floor for any load."""
     case = "sweep-count-combined"
-    rows = [_row(case, "load", "numba", 1024 * 10_000, 10_000, 0.2, 0.2),
-            _row(case, "load", "numba", 1024 * 100_000, 100_000, 3.2, 3.2),
-            _row(case, "load", "limit-python-files", 1024 * 100_000, 100_000, 1.0, 1.0)]
-    pairs = _row(case, "load", "limit-read-pairs", 1024 * 100_000, 100_000, 3.0, 3.0)
-    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets([*rows, pairs])}
+    numba = _rows(case, "load", "numba", {10_000: (0.2, 0.2), 100_000: (3.2, 3.2)})
+    plain = _rows(case, "load", "limit-python-files", {10_000: (0.1, 0.1), 100_000: (3.0, 3.0)})
+    pairs = _rows(case, "load", "limit-read-pairs", {10_000: (0.1, 0.1), 100_000: (3.0, 3.0)})
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(numba + plain + pairs)}
     t = by[(case, "load")]
     assert (t["floor"], t["floor_value"], t["out_of_reach"]) == ("limit-read-pairs", 1.5, True)
-    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(rows)}
-    t = by[(case, "load")]
-    assert (t["floor"], t["floor_value"], t["out_of_reach"]) == ("limit-python-files", 0.5,
-                                                                 False)
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(numba + plain)}
+    assert "floor" not in by[(case, "load")] and by[(case, "load")]["verdict"] == "not met"
+    separate = [{**r, "case": "sweep-count-separate"} for r in numba + plain]
+    by = {(t["case"], t["op"]): t for t in _bench_sweep.sweep_targets(separate)}
+    assert "floor" not in by[("sweep-count-separate", "load")]
 
 
 def test_parse_size():

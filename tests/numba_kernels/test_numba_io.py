@@ -525,21 +525,24 @@ def test_loaded_arrays_are_aligned_writable_and_apart_from_the_input(tmp_path, m
     """Records are packed at odd offsets (FMT-REC-005): whatever a bulk load does with the bytes
     (moves the payloads inside a file it read itself, or copies them out of the caller's
     buffer), each loaded array is aligned for its dtype, writable and disjoint from every other
-    one, and a caller's buffer is left exactly as it was."""
+    one, every LoD is the one saved, and a caller's buffer is left exactly as it was."""
     from fluidspec.reference import codec
 
     names = [f"v{i:03d}" for i in range(40)]
     arrays = [np.arange(3 + i % 4, dtype=np.float64 if i % 3 == 0 else np.float32) + i
               for i in range(40)]
+    # LoDs on the first record and on others: a move of the payloads before the LoDs were
+    # read would overwrite them (the first record's lie where the earliest payloads go)
+    lods = [[[0, 1, len(a)]] if i % 5 == 0 else [] for i, a in enumerate(arrays)]
     program = Program()
     for name, array in zip(names, arrays, strict=True):
         program.global_block().create_parameter(name=name, shape=list(array.shape),
                                                 dtype=str(array.dtype))
-    data = bytearray(codec.encode_combined([(a, []) for a in arrays]))
+    data = bytearray(codec.encode_combined(list(zip(arrays, lods, strict=True))))
     before = bytes(data)
     if mode == "separate":
-        for name, array in zip(names, arrays, strict=True):
-            (tmp_path / name).write_bytes(codec.encode_lod_tensor(array, []))
+        for name, array, lod in zip(names, arrays, lods, strict=True):
+            (tmp_path / name).write_bytes(codec.encode_lod_tensor(array, lod))
     elif mode == "combined":
         (tmp_path / "all").write_bytes(before)
     scope = Scope()
@@ -548,6 +551,7 @@ def test_loaded_arrays_are_aligned_writable_and_apart_from_the_input(tmp_path, m
         filename = {"memory": data, "combined": "all", "separate": None}[mode]
         nio.load_params(None, dirname, program, filename=filename)
         loaded = [scope.find_var(name).get_tensor()._array for name in names]
+        assert [scope.find_var(name).get_tensor().lod() for name in names] == lods
     assert bytes(data) == before
     source = np.frombuffer(data, np.uint8)
     for i, (value, array) in enumerate(zip(loaded, arrays, strict=True)):
