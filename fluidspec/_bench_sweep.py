@@ -135,13 +135,14 @@ def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
         return next((r for r in rows if (r["case"], r["op"], r["impl"], r[per]) ==
                      (case, op, impl, at)), None)
 
-    top, low = point("numba", s["at"]), point("numba", s["vs"])
-    floor_top, floor_low = point(name, s["at"]), point(name, s["vs"])
-    if None in (top, low, floor_top, floor_low):
+    top, low, floor_top = point("numba", s["at"]), point("numba", s["vs"]), point(name, s["at"])
+    growth = None if name is None else scaling(rows, case, op, name, per, s["at"] // s["vs"],
+                                               at=s["at"])
+    if None in (top, low, floor_top, growth):
         return {}
     value = (floor_top["median_s"] / s["at"]) / (low["median_s"] / s["vs"])
     value_min = (floor_top["min_s"] / s["at"]) / (low["min_s"] / s["vs"])
-    own = (floor_top["median_s"] / s["at"]) / (floor_low["median_s"] / s["vs"])
+    own = growth["ratio"]
     out_of_reach = (not met and value > SCALING_BOUND and own > SCALING_BOUND
                     and floor_top["median_s"] <= top["median_s"])
     out: dict[str, Any] = {"floor": name, "floor_value": round(value, 4),
@@ -197,7 +198,7 @@ def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: byte
     bench.run(case, "load", "reference",
               lambda: ref.decode_combined(Path(keep).read_bytes(), n, copy=False), nbytes, n)
     bench.run(case, "load", "numba", lambda: numba_files.load_combined(keep, n), nbytes, n)
-    if (case, "load") in SWEEP_FLOORS:
+    if SWEEP_FLOORS.get((case, "load")) == _bench_api.READ_PAIRS:
         bench.run(case, "load", _bench_api.READ_PAIRS,
                   _bench_api.read_pairs(keep, n, nbytes, arrs[0].shape), nbytes, n)
     bench.flush()

@@ -361,8 +361,7 @@ def _load_bulk(bulk: _Bulk) -> None:
         return
     fluid = _fluid.namespace(chosen.vars[0])
     with no_gc():
-        _assign_dense(chosen.vars, chosen.names, arrays, lods, bulk.paths, fluid,
-                      fluid.global_scope())
+        _assign_dense(chosen.names, arrays, lods, fluid, fluid.global_scope())
 
 
 def _parse_combined(ordered: _select.Selection, data: Any, path: Any) -> tuple[np.ndarray, Any]:
@@ -444,7 +443,8 @@ def _read_direct(variables: _select.Selection, paths: list[str], combined: bool,
             if planned is None:
                 items.append(_read_one_combined(var, name, kind, path) if combined
                              else _read_one_separate(var, name, kind, path))
-                _check_shape(items[-1])
+                item = items[-1]
+                _check_shape(item.var, item.name, item.array, item.path)
             else:
                 items.append(_Loaded(var, name, None, planned.lod, path, owned=True))
                 plans.append((items[-1], planned))
@@ -528,29 +528,25 @@ def _check_parameter_shapes(variables: list[Any], names: list[str], arrays: list
     parameters = {t for t in kinds if _fluid.class_is(t, "Parameter")}
     if not parameters:
         return
-    at = range(len(variables)) if parameters == kinds else [
-        i for i, v in enumerate(variables) if type(v) in parameters]
     if parameters == kinds:
+        at: Iterable[int] = range(len(variables))
         declared, found = variables, arrays
     else:
+        at = [i for i, v in enumerate(variables) if type(v) in parameters]
         declared, found = [variables[i] for i in at], [arrays[i] for i in at]
     if list(map(tuple, map(_SHAPE, declared))) == list(map(_SHAPE, found)):
         return
     for i in at:
-        problem = _shape_problem(variables[i], tuple(arrays[i].shape))
-        if problem is not None:
-            raise ShapeMismatchError(
-                "a loaded Parameter's shape differs from its declared shape", path=paths[i],
-                var=names[i], expected=problem, found=tuple(arrays[i].shape))
+        _check_shape(variables[i], names[i], arrays[i], paths[i])
 
 
-def _check_shape(item: _Loaded) -> None:
+def _check_shape(var: Any, name: str, array: Any, path: Any) -> None:
     """SEL-LOAD-002: Parameters' loaded dims equal the declared ones (-1 matches anything)."""
-    declared = _shape_problem(item.var, tuple(item.array.shape))
+    declared = _shape_problem(var, tuple(array.shape))
     if declared is not None:
         raise ShapeMismatchError(
-            "a loaded Parameter's shape differs from its declared shape", path=item.path,
-            var=item.name, expected=declared, found=tuple(item.array.shape))
+            "a loaded Parameter's shape differs from its declared shape", path=path,
+            var=name, expected=declared, found=tuple(array.shape))
 
 
 def _shape_problem(var: Any, found: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -570,18 +566,18 @@ def _assign_all(loaded: list[_Loaded], fluid: Any, scope: Any) -> None:
     """``_assign`` for every item; all dense ones go through ``_assign_dense``."""
     if all(map(is_, map(_ROWS, loaded), repeat(None))):
         arrays = [item.array if item.owned else item.array.copy() for item in loaded]
-        _assign_dense(list(map(_VAR, loaded)), list(map(_ITEM_NAME, loaded)), arrays,
-                      [item.lod for item in loaded], list(map(_ITEM_PATH, loaded)), fluid, scope)
+        _assign_dense(list(map(_ITEM_NAME, loaded)), arrays, [item.lod for item in loaded],
+                      fluid, scope)
         return
     for item in loaded:
         _assign(item, fluid, scope)
 
 
-def _assign_dense(variables: list[Any], names: list[str], arrays: list[Any],
-                  lods: list[list[list[int]]], paths: list[Any], fluid: Any, scope: Any) -> None:
+def _assign_dense(names: list[str], arrays: list[Any], lods: list[list[list[int]]],
+                  fluid: Any, scope: Any) -> None:
     """Arrays the load owns into the scope's holders (SEL-LOAD-003).  When every holder already
     holds a LoDTensor (a load after the startup program, or a second load), the holders are
-    found in C-level passes and only the two fields are set per variable; else ``_assign``
+    found in C-level passes and only the two fields are set per variable; else ``_set_dense``
     one by one."""
     holders = list(map(scope.var, names))
     tensors = list(map(_HOLDER, holders))
@@ -590,8 +586,8 @@ def _assign_dense(variables: list[Any], names: list[str], arrays: list[Any],
             tensor._array = array
             tensor._lod = lod  # validated by the parse kernel (FMT-LOD-003)
         return
-    for var, name, array, lod, path in zip(variables, names, arrays, lods, paths, strict=True):
-        _assign(_Loaded(var, name, array, lod, path, owned=True), fluid, scope)
+    for holder, array, lod in zip(holders, arrays, lods, strict=True):
+        _set_dense(holder, array, lod, fluid)
 
 
 def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:
@@ -606,11 +602,16 @@ def _assign(item: _Loaded, fluid: Any, scope: Any) -> None:
         rows.set_rows(item.rows)
         rows.set_height(item.height or 0)
         return
+    _set_dense(holder, array, item.lod, fluid)
+
+
+def _set_dense(holder: Any, array: Any, lod: list[list[int]], fluid: Any) -> None:
+    """A dense value into ``holder``, which becomes a LoDTensor if it held something else."""
     if not _fluid.kind_of(holder._holder, "LoDTensor"):
         holder._set_holder(fluid.core.LoDTensor())
     tensor = holder.get_tensor()
-    tensor._array = array  # an aligned copy this load made: no second copy
-    tensor._lod = item.lod  # validated by the parse kernel (FMT-LOD-003)
+    tensor._array = array  # an aligned array this load made: no second copy
+    tensor._lod = lod  # validated by the parse kernel (FMT-LOD-003)
 
 
 # ------------------------------------------------------------------------------- wrappers
