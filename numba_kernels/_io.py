@@ -369,12 +369,13 @@ def _parse_combined(ordered: _select.Selection, data: Any, path: Any) -> tuple[n
     has found exactly one per name (format.md §1.6), each of its variable's declared element
     type (SEL-LOAD-002)."""
     names = ordered.names
-    declared = [None if d is None else int(d) for d in map(_DTYPE, ordered.vars)]
+    as_declared = list(map(_DTYPE, ordered.vars))  # VarType members, or another model's enums
     u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
-                           declared_types=declared)
+                           declared_types=as_declared)
     codes = parsed.codes.tolist()
-    if codes == declared:  # every type declared and equal: nothing to look at one by one
+    if codes == as_declared:  # every type declared and equal (an IntEnum equals its code)
         return u8, parsed
+    declared = [None if d is None else int(d) for d in as_declared]
     for i, code in enumerate(codes):
         if declared[i] is not None and declared[i] != code:
             raise DtypeMismatchError(
@@ -534,8 +535,9 @@ def _check_parameter_shapes(variables: list[Any], names: list[str], arrays: list
     else:
         at = [i for i, v in enumerate(variables) if type(v) in parameters]
         declared, found = [variables[i] for i in at], [arrays[i] for i in at]
-    if list(map(tuple, map(_SHAPE, declared))) == list(map(_SHAPE, found)):
-        return
+    declared_shapes, found_shapes = list(map(_SHAPE, declared)), list(map(_SHAPE, found))
+    if declared_shapes == found_shapes or list(map(tuple, declared_shapes)) == found_shapes:
+        return  # (a model that declares shapes as lists pays for the tuples)
     for i in at:
         _check_shape(variables[i], names[i], arrays[i], paths[i])
 

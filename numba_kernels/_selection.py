@@ -11,7 +11,8 @@ predicate is a Python callable and is called in Python, once per candidate (SEL-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 from typing import Any
 
 import numpy as np
@@ -138,20 +139,20 @@ def check_kinds(selected: Selection, combined: bool) -> Selection:
     return selected.take([i for i, k in enumerate(kinds) if k != _RAW])
 
 
-def _first_of_each_name(selected: Selection) -> tuple[list[str], dict[str, int]]:
-    """Every selected name in selection order, and each name's first position."""
-    names = list(map(_NAME, selected.vars))
+def _first_of_each_name(names: list[str]) -> dict[str, int]:
+    """Each name's first position in ``names``."""
     first = dict(zip(names, range(len(names)), strict=True))  # each name's last position
     if len(first) < len(names):  # a name selected twice: its first position instead
         first = {}
         for i, name in enumerate(names):
             first.setdefault(name, i)
-    return names, first
+    return first
 
 
 def first_per_name(selected: Selection) -> Selection:
     """Each name once, first occurrence, selection order (separate files, SEL-SAVE-004)."""
-    names, first = _first_of_each_name(selected)
+    names = list(map(_NAME, selected.vars))
+    first = _first_of_each_name(names)
     if len(first) == len(names):  # no name twice: the selection as it is
         return Selection(selected.vars, selected.kinds, names)
     return selected.take(list(first.values()), list(first))
@@ -159,8 +160,9 @@ def first_per_name(selected: Selection) -> Selection:
 
 def sorted_unique(selected: Selection) -> Selection:
     """Each name once (first occurrence), in code-point order (FMT-COMB-001, SEL-SAVE-004)."""
-    names, first = _first_of_each_name(selected)
-    order = sorted(first)
-    if order == names:  # each name once and already in order: the selection as it is
+    names = list(map(_NAME, selected.vars))
+    if all(map(lt, names, islice(names, 1, None))):  # strictly rising: unique and in order
         return Selection(selected.vars, selected.kinds, names)
+    first = _first_of_each_name(names)
+    order = sorted(first)
     return selected.take(list(map(first.__getitem__, order)), order)

@@ -164,7 +164,7 @@ def _raise(status: tuple[int, ...], path: Any, var: Any) -> None:
 
 def parse(buf: Any, count: int | None = None, *, path: Any = None,
           names: Sequence[str] | None = None, selected_rows: bool = False,
-          whole_file: bool = False, declared_types: Sequence[int | None] | None = None,
+          whole_file: bool = False, declared_types: Sequence[Any] | None = None,
           ) -> tuple[np.ndarray, Parsed]:
     """Validate and index every record in ``buf``.
 
@@ -173,7 +173,8 @@ def parse(buf: Any, count: int | None = None, *, path: Any = None,
     (``_parse_combined``).  ``whole_file`` says the buffer is one variable's file (or
     ``selected_rows`` one SelectedRows record): anything after its record is TRAILING_BYTES
     (FMT-COMB-003), the variable's error.  ``names`` and ``declared_types`` (element-type
-    codes, None where undeclared) only improve the messages.
+    codes, or enum members ``int()`` makes them, None where undeclared) only improve the
+    messages.
     """
     if count is not None and count > 0 and not selected_rows:  # the usual, well-formed input
         u8 = as_u8(buf)
@@ -186,7 +187,7 @@ def parse(buf: Any, count: int | None = None, *, path: Any = None,
 
 
 def _parse_combined(buf: Any, count: int, path: Any, names: Sequence[str] | None,
-                    declared_types: Sequence[int | None] | None) -> tuple[np.ndarray, Parsed]:
+                    declared_types: Sequence[Any] | None) -> tuple[np.ndarray, Parsed]:
     """A record cut short within the first ``count`` is that record's error (TRUNCATED,
     FMT-SAFE-001); more or fewer whole records are RECORD_COUNT_MISMATCH (SEL-LOAD-004); bytes
     after the ``count``-th record that are not whole records are TRAILING_BYTES (FMT-COMB-002)."""
@@ -206,11 +207,12 @@ def _parse_combined(buf: Any, count: int, path: Any, names: Sequence[str] | None
 
 
 def _first_type_difference(p: Parsed, names: Sequence[str] | None,
-                           declared_types: Sequence[int | None] | None) -> str:
+                           declared_types: Sequence[Any] | None) -> str:
     """Where a shifted selection most likely starts: the first record whose element type is not
     its variable's declared one."""
     codes = p.codes.tolist()
-    for i, (code, declared) in enumerate(zip(codes, declared_types or (), strict=False)):
+    for i, (code, as_declared) in enumerate(zip(codes, declared_types or (), strict=False)):
+        declared = None if as_declared is None else int(as_declared)
         if declared is not None and declared != code:
             name = names[i] if names is not None and i < len(names) else f"#{i}"
             return (f"first dtype mismatch at position {i}: {name!r} declared "

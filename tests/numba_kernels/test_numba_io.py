@@ -561,3 +561,82 @@ def test_loaded_arrays_are_aligned_writable_and_apart_from_the_input(tmp_path, m
         value[...] = -i  # a payload moved over another would show up below
     for i, value in enumerate(loaded):
         assert (value == -i).all(), names[i]
+
+
+class _BoundEnum:
+    """An element type as a pybind11 enum gives it (Paddle's ``core.VarDesc.VarType``): ``int()``
+    makes it a code, but it never equals an int."""
+
+    def __init__(self, code):
+        self.code = code
+
+    def __int__(self):
+        return self.code
+
+    def __eq__(self, other):
+        return isinstance(other, _BoundEnum) and other.code == self.code
+
+    __hash__ = None
+
+
+@pytest.mark.parametrize("damage", ["none", "dtype", "shape", "count"])
+def test_loads_judge_a_model_whose_enums_are_no_ints_and_whose_shapes_are_lists(
+        monkeypatch, damage):
+    """SEL-LOAD-002/004/005 when the Fluid object model is not ours: declared element types that
+    only ``int()`` turns into codes, declared shapes as lists.  The outcome (values, or error id,
+    variable and message) is the reference's on our own object model."""
+    from fluidspec.reference import _framework, codec
+
+    names = ["a", "b", "c"]
+    arrays = {n: np.arange(6, dtype=np.float32).reshape(2, 3) + i for i, n in enumerate(names)}
+    if damage == "dtype":
+        arrays["b"] = arrays["b"].astype(np.float64)
+    if damage == "shape":
+        arrays["c"] = arrays["c"].reshape(3, 2)
+    records = [(arrays[n], []) for n in names] + ([(arrays["a"], [])] if damage == "count" else [])
+    data = codec.encode_combined(records)
+
+    def outcome(mod):
+        scope = Scope()
+        with scope_guard(scope):
+            try:
+                mod.load_params(None, None, _program_with(names, [2, 3], parameter=True),
+                                filename=data)
+            except FluidSpecError as exc:
+                return exc.id, exc.var, str(exc)
+        return {n: scope.find_var(n).get_tensor()._array.tolist() for n in names}
+
+    expected = outcome(rio)
+    dtype_of, shape_of = _framework.Variable.dtype.fget, _framework.Variable.shape.fget
+    monkeypatch.setattr(_framework.Variable, "dtype",
+                        property(lambda v: _BoundEnum(int(dtype_of(v)))))
+    monkeypatch.setattr(_framework.Variable, "shape", property(lambda v: list(shape_of(v))))
+    assert outcome(nio) == expected
+    if damage == "none":
+        assert expected == {n: arrays[n].tolist() for n in names}
+    else:
+        assert expected[0] == {"dtype": "DTYPE_MISMATCH", "shape": "SHAPE_MISMATCH",
+                               "count": "RECORD_COUNT_MISMATCH"}[damage]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "B", "é", "a/b", "10", "9"]), max_size=8))
+def test_each_name_once_first_occurrence_in_either_order(names):
+    """SEL-SAVE-004 / FMT-COMB-001: a name selected twice is kept once, at its first
+    occurrence; combined files take the names in code-point order, separate files in selection
+    order (the shortcut for an already rising selection gives the same)."""
+    from types import SimpleNamespace
+
+    from fluidspec.numba_kernels import _selection
+
+    variables = [SimpleNamespace(name=n, at=i) for i, n in enumerate(names)]
+    selected = _selection.Selection(variables, list(range(len(names))))
+    first = {}
+    for v in variables:
+        first.setdefault(v.name, v)
+    by_order = _selection.first_per_name(selected)
+    assert by_order.names == list(first) and by_order.vars == list(first.values())
+    assert by_order.kinds == [v.at for v in first.values()]
+    by_name = _selection.sorted_unique(selected)
+    assert by_name.names == sorted(first)
+    assert by_name.vars == [first[n] for n in sorted(first)]
+    assert by_name.kinds == [first[n].at for n in sorted(first)]
