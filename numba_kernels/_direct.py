@@ -48,7 +48,7 @@ def plan_read(fd: int, path: str, var: str | None, size: int) -> Planned | None:
         return None
     state = np.zeros(4, np.int64)
     status = cpu.walk(window, 0, 1, False, SIZES, cpu.LFS_MAGIC, _E, _E, _E, _E, state,
-                         False, _E, _E, _E, _E, _E, _E, _E, _E, _E)
+                         False, _E, _E, _E, _E, _E, _E, _E, _E, _E, False, _E, _E, _E, _E)
     if status[0] != cpu.TRUNCATED or status[5] != cpu.W_DATA:
         return None  # the record fits the window (small), or the header has a problem
     data_off, nbytes = int(status[2]), int(status[3])

@@ -278,35 +278,34 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
     selected = _select.select(main_program, vars, predicate, _builtin(predicate))
     selected = _select.check_kinds(selected, combined)
     if combined:
+        to_device = cuda.loads_to_device(executor)
         ordered = _select.sorted_unique(selected)
-        if from_memory:
-            data, path = filename, None
-            direct = None
-        else:
+        data = filename if from_memory else None  # None: _parse_combined reads the file
+        path = direct = None
+        if not from_memory:
             root = _files.checked_dirname(dirname)
             path = os.path.join(root, *_files.safe_components(filename, "filename"))
             if not ordered and not os.path.exists(path):  # SEL-LOAD-007: nothing was saved
                 return None
-            direct = _read_direct(ordered, [path], True, cuda.loads_to_device(executor)
+            direct = _read_direct(ordered, [path], True, to_device
                                   ) if len(ordered) == 1 else None
-            data = None if direct is not None else _files.read_file(path)
-        if data is None:
+        if direct is not None:
             loaded, bulk = direct, None
         else:
-            u8, parsed = _parse_combined(ordered, data, path)
+            u8, parsed = _parse_combined(ordered, data, path, in_place=not to_device)
             loaded, bulk = None, _Bulk(ordered, u8, parsed, [path] * len(ordered),
                                        private=not from_memory)
     else:
         if not selected:
             return None
+        to_device = cuda.loads_to_device(executor)
         root = _files.checked_dirname(dirname)
         unique = _select.first_per_name(selected)
         paths = [os.path.join(root, *_files.safe_components(name, "variable name"))
                  for name in unique.names]  # SEL-PATH-001 before any file is opened
-        direct = _read_direct(unique, paths, False, cuda.loads_to_device(executor)
+        direct = _read_direct(unique, paths, False, to_device
                               ) if len(unique) <= _DIRECT_MAX_VARS else None
         loaded, bulk = (direct, None) if direct is not None else _read_separate(unique, paths)
-    to_device = cuda.loads_to_device(executor)
     if bulk is not None and not to_device:
         _load_bulk(bulk)
         return None
@@ -364,14 +363,27 @@ def _load_bulk(bulk: _Bulk) -> None:
         _assign_dense(chosen.names, arrays, lods, fluid, fluid.global_scope())
 
 
-def _parse_combined(ordered: _select.Selection, data: Any, path: Any) -> tuple[np.ndarray, Any]:
+def _parse_combined(ordered: _select.Selection, data: Any, path: Any, in_place: bool
+                    ) -> tuple[np.ndarray, Any]:
     """SEL-LOAD-005: records matched to the sorted names by position, once ``cpu.parse``
     has found exactly one per name (format.md §1.6), each of its variable's declared element
-    type (SEL-LOAD-002)."""
+    type (SEL-LOAD-002).  ``data`` None: the file at ``path``, read here for this load alone;
+    with ``in_place`` the parse then moves its payloads as it goes (``cpu.parse_in_place``)."""
     names = ordered.names
     as_declared = list(map(_DTYPE, ordered.vars))  # VarType members, or another model's enums
-    u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
-                           declared_types=as_declared)
+    parsed = None
+    if data is None:
+        data = _files.read_file(path)
+        if in_place:
+            parsed, intact = cpu.parse_in_place(data, len(ordered))
+            if parsed is None and not intact:  # stopped after moving payloads: read it again
+                del data  # (first, so that two copies are never held at once)
+                data = _files.read_file(path)
+    if parsed is not None:
+        u8 = data
+    else:
+        u8, parsed = cpu.parse(data, len(ordered), path=path, names=names,
+                               declared_types=as_declared)
     codes = parsed.codes.tolist()
     if codes == as_declared:  # every type declared and equal (an IntEnum equals its code)
         return u8, parsed

@@ -23,6 +23,9 @@ def warm_up() -> None:
     arrays.encode(samples[2:], out=out)
     arrays.encode(samples, [[[0, 1, 2]], None, None, None], out=np.empty(len(data), np.uint8))
     arrays.decode_record(arrays.encode_record(samples[0]))
+    from fluidspec.numba_kernels import cpu
+
+    cpu.parse_in_place(np.frombuffer(data, np.uint8).copy(), len(samples))  # a file load's pass
     _warm_file_calls()
 
 

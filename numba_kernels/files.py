@@ -7,8 +7,8 @@ it without a Program (the benchmarks of ``fluidspec bench``).
   the headers and the arrays themselves (no copy of the payload), atomically replaced.
 * ``load_combined(path, count)`` — the ``count`` records at ``path`` as ``(array, lod)`` pairs
   of arrays they own: a file of one big record is read header first and then straight into a
-  fresh array (``_direct``); any other file whole, parsed in one pass, its payloads moved to
-  aligned places in the same buffer.
+  fresh array (``_direct``); any other file whole, parsed in one pass that also moves its
+  payloads to aligned places in the same buffer (``cpu.parse_in_place``).
 * ``save_dense(root, names, arrays, lods)`` / ``load_dense(paths, names)`` — one file per
   variable (SEL-FILE-001): every record encoded into one buffer before the first file is
   touched, and every file read back into one arena and parsed in one pass.
@@ -49,4 +49,15 @@ def load_combined(path: str, count: int) -> list[tuple[np.ndarray, list[list[int
             return [(out, planned.lod)]
     finally:
         os.close(fd)
-    return cpu.decode(read_file(path), True, count, path=path, private=True)
+    data = read_file(path)
+    parsed, intact = cpu.parse_in_place(data, count)
+    if parsed is None:  # anything unusual, an error among it: parsed and named the usual way
+        if not intact:  # payloads moved before the pass stopped: read the file again
+            del data  # (first, so that two copies are never held at once)
+            data = read_file(path)
+        return cpu.decode(data, True, count, path=path, private=True)
+    with cpu.no_gc():
+        arrays = cpu.arrays_of(data, parsed, True, True)
+        if len(parsed.lvl_len) == 0:
+            return [(a, []) for a in arrays]
+        return list(zip(arrays, cpu.lods_of(data, parsed), strict=True))

@@ -9,7 +9,8 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
   themselves) for ``os.writev``.  ``layout`` computes every record's header and payload offsets
   (the CUDA encoder runs it too, so both paths place bytes identically).
 * Decode: ``parse(buffer, count, ...)`` checks every record and returns ``(uint8 view, Parsed)``;
-  ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
+  ``parse_in_place`` also moves the payloads of a file just read to aligned places, in the same
+  pass; ``arrays_of`` / ``lods_of`` read a ``Parsed`` back out; ``decode`` and
   ``decode_selected_rows`` do both steps; ``as_u8`` views any buffer as bytes.
 * Tables: ``SIZES`` (element size by data-type code), ``DTYPE_BY_CODE``, ``writer_code``.
 * Files: ``read_regular_files`` reads many regular files into one arena, ``write_new_files`` and
@@ -31,6 +32,7 @@ from fluidspec.numba_kernels.cpu._decode import (
     decode_selected_rows,
     lods_of,
     parse,
+    parse_in_place,
 )
 from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_code
 from fluidspec.numba_kernels.cpu._encode import (
@@ -62,7 +64,7 @@ from fluidspec.numba_kernels.cpu._parse import LFS_MAGIC, TRUNCATED, W_DATA, wal
 __all__ = [
     "plan", "encode_to_bytes", "encode_parts", "encode_runs", "StagedRuns", "encode_into",
     "encoded_size", "layout",
-    "parse", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
+    "parse", "parse_in_place", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",
     # many small files read or written without Python per file (Linux)

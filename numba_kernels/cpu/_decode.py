@@ -53,12 +53,17 @@ _WHAT = {
 
 
 class Parsed:
-    """Per-record offset arrays of a parsed buffer (all int64)."""
+    """Per-record offset arrays of a parsed buffer (all int64).
+
+    After ``parse_in_place`` the payloads have moved: ``run_starts`` / ``run_at`` say where
+    (the runs of ``_parse.runs`` and each one's new offset), and ``lvl_pos`` indexes
+    ``lod_vals`` instead of the buffer.  Otherwise those three are None."""
 
     __slots__ = ("n", "rec_off", "data_off", "codes", "nbytes", "dims_off", "dims", "lvl_off",
-                 "lvl_pos", "lvl_len", "end")
+                 "lvl_pos", "lvl_len", "end", "run_starts", "run_at", "lod_vals")
 
     def __init__(self, **kw: Any) -> None:
+        self.run_starts = self.run_at = self.lod_vals = None
         for k, v in kw.items():
             setattr(self, k, v)
 
@@ -228,31 +233,83 @@ _MIN_RECORD = 22
 _DIMS_PER_RECORD = 4
 
 
-def _index_once(u8: np.ndarray, want: int) -> Parsed | None:
-    """Exactly ``want`` dense records in one pass, when the buffer can hold that many and every
-    desc is canonical; None otherwise (the two-pass path then also finds the error).  Room is
-    sized from ``want`` only after checking it against the buffer's size (FMT-SAFE-003)."""
+def _room_for(u8: np.ndarray, want: int) -> Parsed | None:
+    """Arrays for exactly ``want`` dense records filled in one pass, sized from ``want`` only
+    after checking it against the buffer's size (FMT-SAFE-003); None when it cannot hold that
+    many."""
     if want <= 0 or want > u8.shape[0] // _MIN_RECORD:
         return None
-    room_d, room_l = _DIMS_PER_RECORD * want, want
-    p = Parsed(
+    return Parsed(
         n=want, rec_off=np.empty(want, np.int64), data_off=np.empty(want, np.int64),
         codes=np.empty(want, np.int64), nbytes=np.empty(want, np.int64),
-        dims_off=np.zeros(want + 1, np.int64), dims=np.empty(room_d, np.int64),
-        lvl_off=np.zeros(want + 1, np.int64), lvl_pos=np.empty(room_l, np.int64),
-        lvl_len=np.empty(room_l, np.int64), end=0,
+        dims_off=np.zeros(want + 1, np.int64), dims=np.empty(_DIMS_PER_RECORD * want, np.int64),
+        lvl_off=np.zeros(want + 1, np.int64), lvl_pos=np.empty(want, np.int64),
+        lvl_len=np.empty(want, np.int64), end=0,
     )
-    state = np.zeros(4, np.int64)
-    e = _EMPTY_I
-    status = _parse.walk(u8, 0, want, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,
-                         p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
-                         p.lvl_pos, p.lvl_len)
+
+
+def _trim(p: Parsed, state: np.ndarray, status: tuple[int, ...]) -> Parsed | None:
+    """``p`` cut to what the pass filled, or None unless it read exactly ``p.n`` records
+    within the room it had."""
     nd, nl = int(state[1]), int(state[2])
-    if status[0] != _parse.OK or int(state[0]) != want or nd > room_d or nl > room_l:
+    if (status[0] != _parse.OK or int(state[0]) != p.n or nd > len(p.dims)
+            or nl > len(p.lvl_pos)):
         return None
     p.dims, p.lvl_pos, p.lvl_len, p.end = p.dims[:nd], p.lvl_pos[:nl], p.lvl_len[:nl], int(
         status[1])
     return p
+
+
+def _index_once(u8: np.ndarray, want: int) -> Parsed | None:
+    """Exactly ``want`` dense records in one pass, when the buffer can hold that many and every
+    desc is canonical; None otherwise (the two-pass path then also finds the error)."""
+    p = _room_for(u8, want)
+    if p is None:
+        return None
+    state = np.zeros(4, np.int64)
+    e = _EMPTY_I
+    status = _parse.walk(u8, 0, want, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,
+                         p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
+                         p.lvl_pos, p.lvl_len, False, e, e, e, e)
+    return _trim(p, state, status)
+
+
+# Room for LoD offsets in a fused pass, per record (a file with more is read again and parsed
+# the usual way).
+_LOD_VALUES_PER_RECORD = 4
+
+
+def parse_in_place(u8: np.ndarray, count: int) -> tuple[Parsed | None, bool]:
+    """Exactly ``count`` dense records of a buffer nobody else sees (a file just read), parsed
+    and their payloads moved to aligned places in the same pass (``_parse.walk`` with
+    ``compact``): what ``parse`` and then ``arrays_of(..., copy=True, private=True)`` do, with
+    each header read while the bytes before it are still in cache.
+
+    Returns ``(parsed, intact)``.  ``parsed`` is None for anything but a well-formed stream of
+    exactly ``count`` records whose descs are canonical and whose dims and LoDs fit the room of
+    one pass; ``intact`` then says whether ``u8`` still holds what was read.  When it does not,
+    the caller reads the file again and takes ``parse`` (which names the error, if any).
+    """
+    if not (u8.flags.writeable and u8.ctypes.data % _parse.COMPACT_ALIGN == 0):
+        return None, True
+    p = _room_for(u8, count)
+    if p is None:
+        return None, True
+    p.run_starts = np.empty(count + 1, np.int64)
+    p.run_at = np.empty(count, np.int64)
+    p.lod_vals = np.empty(_LOD_VALUES_PER_RECORD * count, np.int64)
+    state, cstate = np.zeros(4, np.int64), np.zeros(4, np.int64)
+    e = _EMPTY_I
+    status = _parse.walk(u8, 0, count, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,
+                         p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
+                         p.lvl_pos, p.lvl_len, True, p.run_starts, p.run_at, p.lod_vals, cstate)
+    runs = int(cstate[0])
+    if _trim(p, state, status) is None:
+        return None, runs == 0  # nothing moved before the first record's move
+    p.run_starts[runs] = count
+    p.run_starts, p.run_at = p.run_starts[:runs + 1], p.run_at[:runs]
+    p.lod_vals = p.lod_vals[:int(cstate[2])]
+    return p, False
 
 
 def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
@@ -275,7 +332,7 @@ def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
     ovs = overrides()
     while True:  # pass 1: validate and count; resumes after each non-canonical desc
         status = _parse.walk(u8, pos, want, selected_rows, SIZES, _parse.LFS_MAGIC, *ovs, state, False,
-                             e, e, e, e, e, e, e, e, e)
+                             e, e, e, e, e, e, e, e, e, False, e, e, e, e)
         if status[0] == _parse.OK:
             break
         rec = int(state[0])
@@ -302,7 +359,7 @@ def _index(buf: Any, count: int | None, path: Any, names: Sequence[str] | None,
     state[:] = 0
     status = _parse.walk(u8, 0, want, selected_rows, SIZES, _parse.LFS_MAGIC, *ovs, state, True, p.rec_off,
                          p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
-                         p.lvl_pos, p.lvl_len)
+                         p.lvl_pos, p.lvl_len, False, e, e, e, e)
     assert status[0] == _parse.OK and int(state[0]) == n
     return u8, p
 
@@ -314,8 +371,10 @@ def lods_of(u8: np.ndarray, p: Parsed) -> list[list[list[int]]]:
         lo = p.lvl_off.tolist()
         pos = p.lvl_pos.tolist()
         ln = p.lvl_len.tolist()
+        values = p.lod_vals  # after ``parse_in_place``: copied out before the payloads moved
         for i in np.flatnonzero(p.lvl_off[1:] != p.lvl_off[:-1]).tolist():
-            out[i] = [np.frombuffer(u8, "<u8", ln[k], pos[k]).tolist()
+            out[i] = [np.frombuffer(u8, "<u8", ln[k], pos[k]).tolist() if values is None
+                      else values[pos[k]:pos[k] + ln[k]].tolist()
                       for k in range(lo[i], lo[i + 1])]
     return out
 
@@ -337,13 +396,20 @@ def arrays_of(u8: np.ndarray, p: Parsed, copy: bool, private: bool = False
     the payloads are then moved to aligned places inside it (``_parse.compact``) instead of
     being copied out, which spares a second buffer as big as the file and its page faults.
     """
-    starts = np.empty(p.n + 1, np.int64)
-    r = _parse.runs(p.codes, p.dims_off, p.dims, p.data_off, starts)
+    if p.run_at is not None:  # ``parse_in_place`` has run and moved the payloads already
+        starts, r = p.run_starts, len(p.run_at)
+    else:
+        starts = np.empty(p.n + 1, np.int64)
+        r = _parse.runs(p.codes, p.dims_off, p.dims, p.data_off, starts)
     heads = starts[:r]
     st = starts[:r + 1].tolist()
     codes = p.codes[heads].tolist()
     nbs = p.nbytes[heads].tolist()
-    if copy and private and u8.flags.writeable and u8.ctypes.data % _parse.COMPACT_ALIGN == 0:
+    if p.run_at is not None:
+        offs = p.run_at.tolist()
+        steps = nbs
+        copy = copy and not private
+    elif copy and private and u8.flags.writeable and u8.ctypes.data % _parse.COMPACT_ALIGN == 0:
         run_at = np.empty(r, np.int64)
         _parse.compact(u8, p.data_off, p.nbytes, starts, r, run_at)
         offs = run_at.tolist()

@@ -2,12 +2,13 @@
 """The parse pass: walk a buffer of dense-tensor records and return offset arrays.
 
 One kernel, ``_walk``, reads records from a position on and either only validates and counts
-(``fill=False``) or also fills the per-record arrays (``fill=True``); the driver runs it twice so
-that every allocation is sized by counts taken from bytes that really exist (FMT-SAFE-003) —
-or, when the record count is known and the buffer can hold that many records, once into arrays
-sized from that count, whose room for dims and LoD levels the kernel never writes past (the
-driver falls back to two passes when they were too small).  It
-stops at the first problem and reports it as a status code plus offset/expected/found, which
+(``fill=False``) or also fills the per-record arrays (``fill=True``), and may move each payload
+to its aligned place as it goes (``compact``, for a buffer the load owns).  The driver runs it
+twice so that every allocation is sized by counts taken from bytes that really exist
+(FMT-SAFE-003) — or, when the record count is known and the buffer can hold that many records,
+once into arrays sized from that count, whose room for dims and LoD levels the kernel never
+writes past (the driver falls back to two passes when they were too small).  It stops at the
+first problem and reports it as a status code plus offset/expected/found, which
 ``_errors.raise_for`` turns into the taxonomy error.  The order of the checks inside a record is
 the order in which a reader meets the fields, so the same bad bytes give the same error id and
 offset as any careful sequential reader:
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluidspec.numba_kernels.cpu._jit import get_le, kernel, move_bytes
+from fluidspec.numba_kernels.cpu._jit import get_le, inline, kernel, move_bytes
 from fluidspec.spec import LFS_POINTER_PREFIX, MAX_RANK
 
 OK = 0
@@ -47,6 +48,7 @@ SLOW_DESC = 10
 LOD_COUNT = 11
 TOO_MANY_DIMS = 12
 ROW_COUNT = 13
+ROOM = 14  # a fused pass (``compact``) outgrew the arrays it was given: take two passes
 
 # what a TRUNCATED status was reading
 (W_VERSION, W_LEVELS, W_LEVEL_SIZE, W_LEVEL_DATA, W_TVERSION, W_DESC_SIZE, W_DESC, W_DATA,
@@ -57,17 +59,52 @@ _I63MAX = np.int64(9223372036854775807)
 _U63 = np.uint64(1 << 63)
 
 
+# Where a run's payload starts after compaction: 16 suits every element type numpy aligns,
+# and a pad below the smallest header (22 bytes) keeps every destination before its source.
+COMPACT_ALIGN = 16
+
+
+def _joins_run(codes, dims_off, dims, data_off, first, j):
+    """Whether record ``j`` continues the run that record ``first`` opened (``j - 1`` being its
+    last): the same element type and dims, and, past the second record, the same distance from
+    the record before.  0-d records are never grouped (iterating a 1-d view would give numpy
+    scalars, not 0-d arrays)."""
+    nd = dims_off[first + 1] - dims_off[first]
+    if nd == 0 or codes[j] != codes[first] or dims_off[j + 1] - dims_off[j] != nd:
+        return False
+    if j > first + 1 and (data_off[j] - data_off[j - 1]
+                          != data_off[first + 1] - data_off[first]):
+        return False
+    for k in range(nd):
+        if dims[dims_off[j] + k] != dims[dims_off[first] + k]:
+            return False
+    return True
+
+
+joins_run = inline(_joins_run)
+
+
 # One function of 200-odd lines with 21 array parameters, on purpose: it is the single pass of
 # a numba kernel over untrusted bytes, its checks must run in the order the bytes are met (see
 # the module docstring), and every output is an array because a kernel cannot take objects.
 # Splitting it into helpers would pass the same cursor and status back and forth through
 # tuples; the sections below are marked instead.
 def _walk(buf, pos, want, sr, sizes, magic, ov_at, ov_code, ov_dims_off, ov_dims, state, fill,
-          rec_off, data_off, codes, nbytes_out, dims_off, dims, lvl_off, lvl_pos, lvl_len):
+          rec_off, data_off, codes, nbytes_out, dims_off, dims, lvl_off, lvl_pos, lvl_len,
+          compact, run_starts, run_at, lod_vals, cstate):
     """Returns ``(status, pos, offset, expected, found, what)``; ``state`` = counters in/out.
 
     With ``sr`` the records are SelectedRows (FMT-SR-001): ``u32 version | u64 R | i64 rows[R] |
     i64 height`` replaces the LoD, and ``lvl_pos``/``lvl_len`` receive where the rows lie.
+
+    With ``compact`` (and ``fill``, dense records, a writable ``buf``) each record's payload is
+    also moved as ``_compact`` moves it, right after its header is read: runs (``_runs``) into
+    ``run_starts`` / ``run_at``, and first the record's LoD offsets copied into ``lod_vals``
+    (``lvl_pos`` then indexes ``lod_vals``: the move may overwrite the header they sat in).
+    ``cstate`` = (runs, cursor, LoD values used, first record of the current run) in/out.  The
+    header of the next record follows the payload just moved, so it is read while those bytes
+    are still in cache: one pass over the buffer instead of a header walk and then a move.  Any
+    status but OK leaves ``buf`` partly moved.
     """
     n = state[0]
     nd = state[1]
@@ -269,6 +306,29 @@ def _walk(buf, pos, want, sr, sizes, magic, ov_at, ov_code, ov_dims_off, ov_dims
             nbytes_out[n] = nbytes
             dims_off[n + 1] = nd + ndim
             lvl_off[n + 1] = nl
+        if compact:  # ---- the fused move (see the docstring)
+            if nd + ndim > dims.shape[0] or nl > lvl_pos.shape[0]:
+                return ROOM, s, s, 0, 0, 0
+            used = cstate[2]
+            for k in range(lvl_off[n], nl):
+                m = lvl_len[k]
+                if used + m > lod_vals.shape[0]:
+                    return ROOM, s, s, 0, 0, 0
+                for t in range(m):
+                    lod_vals[used + t] = np.int64(get_le(buf, lvl_pos[k] + 8 * t, 8))
+                lvl_pos[k] = used
+                used += m
+            cstate[2] = used
+            r = cstate[0]
+            cursor = cstate[1]
+            if r == 0 or not joins_run(codes, dims_off, dims, data_off, cstate[3], n):
+                cursor = (cursor + COMPACT_ALIGN - 1) // COMPACT_ALIGN * COMPACT_ALIGN
+                run_starts[r] = n
+                run_at[r] = cursor
+                cstate[0] = r + 1
+                cstate[3] = n
+            move_bytes(buf, cursor, p, nbytes)
+            cstate[1] = cursor + nbytes
         nd += ndim
         n += 1
         pos = p + nbytes
@@ -297,34 +357,15 @@ def _runs(codes, dims_off, dims, data_off, starts):
     while i < n:
         starts[r] = i
         r += 1
-        nd = dims_off[i + 1] - dims_off[i]
         j = i + 1
-        if nd > 0 and j < n:
-            stride = data_off[j] - data_off[i]
-            while j < n:
-                if codes[j] != codes[i] or dims_off[j + 1] - dims_off[j] != nd:
-                    break
-                if data_off[j] - data_off[j - 1] != stride:
-                    break
-                same = True
-                for k in range(nd):
-                    if dims[dims_off[j] + k] != dims[dims_off[i] + k]:
-                        same = False
-                        break
-                if not same:
-                    break
-                j += 1
+        while j < n and joins_run(codes, dims_off, dims, data_off, i, j):
+            j += 1
         i = j
     starts[r] = n
     return r
 
 
 runs = kernel(_runs)
-
-# Where a run's payload starts after compaction: 16 suits every element type numpy aligns,
-# and a pad below the smallest header (22 bytes) keeps every destination before its source.
-COMPACT_ALIGN = 16
-
 
 def _compact(u8, data_off, nbytes, starts, r, run_at):
     """Move every record's payload towards the start of ``u8``: runs (``_runs``) back to back,

@@ -108,19 +108,46 @@ def test_arrays_alike_in_cheap_columns_are_still_told_apart_by_shape(shapes):
         assert arrays.encode(swapped) == ref.encode_combined([(a, []) for a in swapped])
 
 
-@given(st.lists(st.tuples(tensors(), st.integers(1, 40)), max_size=5))
-def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(groups):
+def _decode_in_place(arena: np.ndarray, count: int) -> list[tuple[np.ndarray, list]]:
+    """``cpu.parse_in_place`` and the arrays it leaves; where it declines, the usual decode of
+    the bytes (read again, as the file loads do, when it had moved some)."""
+    from fluidspec.numba_kernels import cpu
+    from fluidspec.numba_kernels.cpu import _decode
+
+    before = arena.tobytes()
+    parsed, intact = cpu.parse_in_place(arena, count)
+    if parsed is None:
+        assert not intact or arena.tobytes() == before
+        if not intact:
+            arena[:] = np.frombuffer(before, np.uint8)
+        return cpu.decode(arena, True, count, private=True)
+    _, index = _decode._index(before, count, None, None, False, False)
+    for field in ("rec_off", "data_off", "codes", "nbytes", "dims_off", "dims", "lvl_off",
+                  "lvl_len"):
+        assert getattr(parsed, field).tolist() == getattr(index, field).tolist(), field
+    return list(zip(cpu.arrays_of(arena, parsed, True, True), cpu.lods_of(arena, parsed),
+                    strict=True))
+
+
+@pytest.mark.parametrize("route", ["parse-then-move", "move-while-parsing"])
+@given(groups=st.lists(st.tuples(tensors(), st.integers(1, 40)), max_size=5))
+def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(route, groups):
     """A buffer nobody else sees (a file just read) is decoded by moving every payload to an
-    aligned place inside it instead of copying it out: the arrays, LoDs and dtypes are the
-    reference's, each array is aligned, writable and shares no byte with another, and they
-    all live in that one buffer.  Repeated tensors form runs (several records, one view)."""
+    aligned place inside it instead of copying it out — after the parse (``decode`` with
+    ``private``) or record by record during it (``parse_in_place``): the arrays, LoDs and
+    dtypes are the reference's, each array is aligned, writable and shares no byte with
+    another, and they all live in that one buffer.  Repeated tensors form runs (several
+    records, one view)."""
     from fluidspec.numba_kernels import cpu
 
     items = [item for item, times in groups for _ in range(times)]
     data = ref.encode_combined(items)
     expected = ref.decode_combined(data, len(items))
     arena = np.frombuffer(data, np.uint8).copy()
-    got = cpu.decode(arena, True, len(items), private=True)
+    if route == "parse-then-move":
+        got = cpu.decode(arena, True, len(items), private=True)
+    else:
+        got = _decode_in_place(arena, len(items))
     assert len(got) == len(expected)
     for (array, lod), want in zip(got, expected, strict=True):
         assert array.dtype == want.array.dtype and array.shape == want.array.shape
@@ -129,6 +156,47 @@ def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(groups):
         assert array.size == 0 or np.shares_memory(array, arena)
     spans = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a, _ in got if a.nbytes)
     assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.parametrize("case, fused, intact", [
+    ("well-formed", True, False),
+    ("first-record-cut", False, True),    # stops before anything moved
+    ("later-record-cut", False, False),   # stops after earlier payloads moved
+    ("trailing-bytes", False, False),
+    ("five-dims", False, False),          # dims beyond the room of one pass, at the fourth
+    ("one-five-dim-record", False, True),  # ... at the first
+    ("many-lod-values", False, False),    # LoD offsets beyond that room, at the second
+    ("one-record-many-lod-values", False, True),
+    ("read-only", False, True),
+], ids=str)
+def test_parse_in_place_declines_what_it_cannot_finish_and_says_what_it_moved(case, fused,
+                                                                              intact):
+    """``parse_in_place`` returns a parse only for a well-formed stream of exactly the count;
+    otherwise None, and whether the buffer still holds its bytes, so that a file load reads
+    the file again only when payloads moved (and the usual parse names any error)."""
+    from fluidspec.numba_kernels import cpu
+
+    small = [(np.arange(6, dtype=np.float32).reshape(2, 3) + i, []) for i in range(4)]
+    five_dims = (np.zeros((1, 2, 1, 2, 1), np.int64), [])
+    many_lod_values = (np.zeros((9, 2), np.float32), [list(range(10))])
+    items = {"five-dims": [five_dims] * 4, "one-five-dim-record": [five_dims],
+             "many-lod-values": [many_lod_values] * 4,
+             "one-record-many-lod-values": [many_lod_values]}.get(case, small)
+    data = ref.encode_combined(items)
+    count = len(items)
+    if case == "first-record-cut":
+        data = data[:10]
+    elif case == "later-record-cut":
+        data = data[:-3]
+    elif case == "trailing-bytes":
+        data += b"\0" * 5
+    arena = np.frombuffer(data, np.uint8).copy()
+    if case == "read-only":
+        arena.flags.writeable = False
+    parsed, said_intact = cpu.parse_in_place(arena, count)
+    assert (parsed is not None, said_intact) == (fused, intact)
+    if parsed is None:
+        assert (arena.tobytes() == data) is intact
 
 
 def test_a_buffer_that_is_not_private_is_never_written():
