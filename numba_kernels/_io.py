@@ -278,7 +278,6 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
     selected = _select.select(main_program, vars, predicate, _builtin(predicate))
     selected = _select.check_kinds(selected, combined)
     if combined:
-        to_device = cuda.loads_to_device(executor)
         ordered = _select.sorted_unique(selected)
         data = filename if from_memory else None  # None: _parse_combined reads the file
         path = direct = None
@@ -287,8 +286,9 @@ def load_vars(executor: Any, dirname: Any, main_program: Any = None,
             path = os.path.join(root, *_files.safe_components(filename, "filename"))
             if not ordered and not os.path.exists(path):  # SEL-LOAD-007: nothing was saved
                 return None
-            direct = _read_direct(ordered, [path], True, to_device
-                                  ) if len(ordered) == 1 else None
+        to_device = cuda.loads_to_device(executor)
+        if not from_memory and len(ordered) == 1:
+            direct = _read_direct(ordered, [path], True, to_device)
         if direct is not None:
             loaded, bulk = direct, None
         else:
@@ -378,6 +378,7 @@ def _parse_combined(ordered: _select.Selection, data: Any, path: Any, in_place: 
             parsed, intact = cpu.parse_in_place(data, len(ordered))
             if parsed is None and not intact:  # stopped after moving payloads: read it again
                 del data  # (first, so that two copies are never held at once)
+                # (a file replaced in between is judged as it is now, like any later load)
                 data = _files.read_file(path)
     if parsed is not None:
         u8 = data
@@ -481,7 +482,7 @@ def _plan_direct(var: Any, name: str, kind: int, path: str, fd: int, size: int, 
 
 def _read_one_combined(var: Any, name: str, kind: int, path: str) -> _Loaded:
     chosen = _select.Selection([var], [kind], [name])
-    u8, parsed = _parse_combined(chosen, _files.read_file(path), path)
+    u8, parsed = _parse_combined(chosen, _files.read_file(path), path, in_place=False)
     return _Bulk(chosen, u8, parsed, [path], private=False).items()[0]
 
 
@@ -548,8 +549,12 @@ def _check_parameter_shapes(variables: list[Any], names: list[str], arrays: list
         at = [i for i, v in enumerate(variables) if type(v) in parameters]
         declared, found = [variables[i] for i in at], [arrays[i] for i in at]
     declared_shapes, found_shapes = list(map(_SHAPE, declared)), list(map(_SHAPE, found))
-    if declared_shapes == found_shapes or list(map(tuple, declared_shapes)) == found_shapes:
-        return  # (a model that declares shapes as lists pays for the tuples)
+    try:
+        same = declared_shapes == found_shapes
+    except ValueError:  # a model that declares shapes as numpy arrays
+        same = False
+    if same or list(map(tuple, declared_shapes)) == found_shapes:
+        return  # (a model that declares shapes as lists or arrays pays for the tuples)
     for i in at:
         _check_shape(variables[i], names[i], arrays[i], paths[i])
 

@@ -275,7 +275,7 @@ def _index_once(u8: np.ndarray, want: int) -> Parsed | None:
 
 
 # Room for LoD offsets in a fused pass, per record (a file with more is read again and parsed
-# the usual way).
+# the usual way), and never more than the bytes left beside the smallest records could hold.
 _LOD_VALUES_PER_RECORD = 4
 
 
@@ -297,7 +297,8 @@ def parse_in_place(u8: np.ndarray, count: int) -> tuple[Parsed | None, bool]:
         return None, True
     p.run_starts = np.empty(count + 1, np.int64)
     p.run_at = np.empty(count, np.int64)
-    p.lod_vals = np.empty(_LOD_VALUES_PER_RECORD * count, np.int64)
+    p.lod_vals = np.empty(min(_LOD_VALUES_PER_RECORD * count,
+                              (u8.shape[0] - _MIN_RECORD * count) // 8), np.int64)
     state, cstate = np.zeros(4, np.int64), np.zeros(4, np.int64)
     e = _EMPTY_I
     status = _parse.walk(u8, 0, count, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,

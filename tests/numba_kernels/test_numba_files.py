@@ -231,6 +231,39 @@ def test_load_combined_of_a_cut_big_file_raises_truncated(tmp_path):
     assert info.value.id == "TRUNCATED"
 
 
+@pytest.mark.parametrize("damage", ["later-record-cut", "trailing-bytes", "bad-middle-version",
+                                    "one-record-too-many", "first-record-cut"])
+def test_load_combined_names_the_error_the_reference_names_after_a_pass_that_moved_bytes(
+        tmp_path, damage):
+    """A file the one-pass parse stops in after moving payloads (FMT-SAFE-001, FMT-COMB-002,
+    FMT-REC-001, SEL-LOAD-004) is read again and judged from its own bytes: the error id and
+    offset are the reference codec's, not those of the half-moved buffer."""
+    from fluidspec.numba_kernels import files
+    from fluidspec.reference import codec
+
+    items = [(np.arange(256, dtype=np.float32) + i, [[0, 100, 256]] if i == 2 else [])
+             for i in range(6)]
+    data = bytearray(codec.encode_combined(items))
+    count = len(items)
+    if damage == "later-record-cut":
+        data = data[:-7]
+    elif damage == "trailing-bytes":
+        data += b"\1\2\3"
+    elif damage == "bad-middle-version":
+        data[len(codec.encode_combined(items[:4]))] = 9  # record 4's version
+    elif damage == "one-record-too-many":
+        count -= 1
+    elif damage == "first-record-cut":
+        data = data[:11]
+    target = tmp_path / "combined"
+    target.write_bytes(bytes(data))
+    with pytest.raises(FluidSpecError) as expected:
+        codec.decode_combined(bytes(data), count)
+    with pytest.raises(FluidSpecError) as got:
+        files.load_combined(str(target), count)
+    assert (got.value.id, got.value.offset) == (expected.value.id, expected.value.offset)
+
+
 @pytest.mark.parametrize("case", ["uniform-small", "uniform-big", "mixed-runs",
                                   "uniform-strided", "empty"])
 def test_encode_runs_written_with_writev_are_the_encoders_bytes(tmp_path, case):

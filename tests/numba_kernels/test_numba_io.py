@@ -579,44 +579,60 @@ class _BoundEnum:
     __hash__ = None
 
 
-@pytest.mark.parametrize("damage", ["none", "dtype", "shape", "count"])
+@pytest.mark.parametrize("shapes_as", [list, np.array], ids=["list", "ndarray"])
+@pytest.mark.parametrize("where", ["memory", "file", "big-file"])
+@pytest.mark.parametrize("damage", ["none", "dtype", "shape", "count", "truncated", "trailing"])
 def test_loads_judge_a_model_whose_enums_are_no_ints_and_whose_shapes_are_lists(
-        monkeypatch, damage):
-    """SEL-LOAD-002/004/005 when the Fluid object model is not ours: declared element types that
-    only ``int()`` turns into codes, declared shapes as lists.  The outcome (values, or error id,
-    variable and message) is the reference's on our own object model."""
+        monkeypatch, tmp_path, where, damage, shapes_as):
+    """SEL-LOAD-002/004/005, FMT-SAFE-001, FMT-COMB-002 when the Fluid object model is not ours:
+    declared element types that only ``int()`` turns into codes, declared shapes as lists or
+    numpy arrays —
+    from memory, from a file parsed in one pass, and from a file of one big record (read
+    straight into its array, or judged whole when that declines it).  The outcome (values, or
+    error id and variable) is the reference's on our own object model."""
     from fluidspec.reference import _framework, codec
 
-    names = ["a", "b", "c"]
-    arrays = {n: np.arange(6, dtype=np.float32).reshape(2, 3) + i for i, n in enumerate(names)}
+    names = ["a"] if where == "big-file" else ["a", "b", "c"]
+    shape = [2, BIG // 2] if where == "big-file" else [2, 3]
+    size = shape[0] * shape[1]
+    arrays = {n: (np.arange(size, dtype=np.float32) + i).reshape(shape)
+              for i, n in enumerate(names)}
+    last = names[-1]
     if damage == "dtype":
-        arrays["b"] = arrays["b"].astype(np.float64)
+        arrays[last] = arrays[last].astype(np.float64)
     if damage == "shape":
-        arrays["c"] = arrays["c"].reshape(3, 2)
+        arrays[last] = arrays[last].reshape(shape[::-1])
     records = [(arrays[n], []) for n in names] + ([(arrays["a"], [])] if damage == "count" else [])
     data = codec.encode_combined(records)
+    data = {"truncated": data[:-5], "trailing": data + b"\0\0\0"}.get(damage, data)
+    (tmp_path / "all").write_bytes(data)
 
     def outcome(mod):
         scope = Scope()
         with scope_guard(scope):
             try:
-                mod.load_params(None, None, _program_with(names, [2, 3], parameter=True),
-                                filename=data)
+                mod.load_params(None, None if where == "memory" else str(tmp_path),
+                                _program_with(names, shape, parameter=True),
+                                filename=data if where == "memory" else "all")
             except FluidSpecError as exc:
-                return exc.id, exc.var, str(exc)
+                # the count mismatch's message names the first dtype that differs
+                return (exc.id, exc.var, exc.offset,
+                        str(exc) if exc.id == "RECORD_COUNT_MISMATCH" else None)
         return {n: scope.find_var(n).get_tensor()._array.tolist() for n in names}
 
     expected = outcome(rio)
     dtype_of, shape_of = _framework.Variable.dtype.fget, _framework.Variable.shape.fget
     monkeypatch.setattr(_framework.Variable, "dtype",
                         property(lambda v: _BoundEnum(int(dtype_of(v)))))
-    monkeypatch.setattr(_framework.Variable, "shape", property(lambda v: list(shape_of(v))))
+    monkeypatch.setattr(_framework.Variable, "shape",
+                        property(lambda v: shapes_as(shape_of(v))))
     assert outcome(nio) == expected
     if damage == "none":
         assert expected == {n: arrays[n].tolist() for n in names}
     else:
         assert expected[0] == {"dtype": "DTYPE_MISMATCH", "shape": "SHAPE_MISMATCH",
-                               "count": "RECORD_COUNT_MISMATCH"}[damage]
+                               "count": "RECORD_COUNT_MISMATCH", "truncated": "TRUNCATED",
+                               "trailing": "TRAILING_BYTES"}[damage]
 
 
 @given(st.lists(st.sampled_from(["a", "b", "B", "é", "a/b", "10", "9"]), max_size=8))
