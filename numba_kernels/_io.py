@@ -80,9 +80,11 @@ def _value_of(name: str, scope: Any, combined: bool) -> Any:
 
 
 def _collect(ordered: _select.Selection, combined: bool,
-             before: Callable[[int, str], None] | None = None) -> list[Any]:
-    """The scope values of ``ordered``; on a problem with variable k, first surfaces any
-    encoding error of variables before k (their order decides)."""
+             before: Callable[[int, str], None] | None = None
+             ) -> tuple[list[Any], list[Any] | None]:
+    """The scope values of ``ordered``, and their arrays when the C-level passes read them
+    (else None); on a problem with variable k, first surfaces any encoding error of variables
+    before k (their order decides)."""
     scope = _scope(ordered.vars)
     names = ordered.names
     if before is None:  # C-level passes; per variable only when one has a problem
@@ -90,9 +92,10 @@ def _collect(ordered: _select.Selection, combined: bool,
         if None not in holders:
             values = list(map(_HOLDER, holders))
             kinds = set(map(type, values))
-            if _all_tensors_set(values, kinds) or (all(map(_INITIALIZED, holders)) and (
+            arrays = _tensor_arrays(values, kinds)
+            if arrays is not None or (all(map(_INITIALIZED, holders)) and (
                     not combined or not any(_fluid.class_is(t, "SelectedRows") for t in kinds))):
-                return values
+                return values, arrays
     values: list[Any] = []
     for k, name in enumerate(names):
         try:
@@ -102,23 +105,25 @@ def _collect(ordered: _select.Selection, combined: bool,
         except FluidSpecError:
             _encode_prefix(names[:k], values)
             raise
-    return values
+    return values, None
 
 
 _INITIALIZED = methodcaller("is_initialized")
-_HOLDER, _ARRAY = attrgetter("_holder"), attrgetter("_array")
+_HOLDER, _ARRAY, _LOD = attrgetter("_holder"), attrgetter("_array"), attrgetter("_lod")
 
 
-def _all_tensors_set(values: list[Any], kinds: set[type]) -> bool:
-    """Whether every value is a LoDTensor holding an array (initialized, SEL-SAVE-006), told in
-    two C-level passes instead of an ``is_initialized()`` call (two Python frames) per holder;
-    False also for an object model whose tensors keep their array elsewhere."""
+def _tensor_arrays(values: list[Any], kinds: set[type]) -> list[Any] | None:
+    """Every value's array when every value is a LoDTensor holding one (initialized,
+    SEL-SAVE-006), read in C-level passes instead of an ``is_initialized()`` call (two Python
+    frames) per holder and a ``_value()`` call per tensor; None otherwise, also for an object
+    model whose tensors keep their array elsewhere."""
     if not all(_fluid.class_is(t, "LoDTensor") for t in kinds):
-        return False
+        return None
     try:
-        return all(map(is_not, map(_ARRAY, values), repeat(None)))
+        arrays = list(map(_ARRAY, values))
     except AttributeError:
-        return False
+        return None
+    return arrays if all(map(is_not, arrays, repeat(None))) else None
 
 
 def _encode_prefix(names: list[str], values: list[Any]) -> None:
@@ -131,10 +136,12 @@ def _encode_prefix(names: list[str], values: list[Any]) -> None:
             cpu.plan([value._value(name)], [value.lod()], None, [name])
 
 
-def _dense_inputs(names: list[str], values: list[Any]) -> tuple[list[Any], list[Any]]:
-    arrays = [value._value(name) for name, value in zip(names, values, strict=True)]
-    lods = [value._lod for value in values]
-    return arrays, lods
+def _dense_inputs(names: list[str], values: list[Any], arrays: list[Any] | None = None
+                  ) -> tuple[list[Any], list[Any]]:
+    """The dense values' arrays (``arrays`` when ``_collect`` has read them) and LoDs."""
+    if arrays is None:
+        arrays = [value._value(name) for name, value in zip(names, values, strict=True)]
+    return arrays, list(map(_LOD, values))
 
 
 def save_vars(executor: Any, dirname: Any, main_program: Any = None,
@@ -165,9 +172,9 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
         return None
     if combined:
         ordered = _select.sorted_unique(selected)  # SEL-SAVE-004
-        values = _collect(ordered, True)
+        values, arrays = _collect(ordered, True)
         names = ordered.names
-        arrays, lods = _dense_inputs(names, values)
+        arrays, lods = _dense_inputs(names, values, arrays)
         on_device = cuda.any_on_device(arrays)
         if on_device:  # packed on the GPU, one copy to the host
             packed, _ = cuda.pack_to_host(arrays, lods, names=names)
@@ -195,7 +202,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
     plain = _files.plain_targets(root, unique.names)
     if plain is not None:  # every name one plain component: checked at once
         paths = plain
-        values = _collect(unique, False)
+        values, arrays = _collect(unique, False)
     else:  # names checked in variable order, each before its value (the first error wins)
         paths = []
         checker = _files.TargetChecker(root)
@@ -205,18 +212,20 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
             checker.check(target, name)
             paths.append(target)
 
-        values = _collect(unique, False, path_of)
-    chunks = _separate_records(unique.names, values)
+        values, arrays = _collect(unique, False, path_of)
+    chunks = _separate_records(unique.names, values, arrays)
     _files.write_chunks(paths, chunks)
     return None
 
 
-def _separate_records(names: list[str], values: list[Any]) -> list[Any]:
-    """One record per variable: dense ones in one encoder call, SelectedRows one by one."""
+def _separate_records(names: list[str], values: list[Any], arrays: list[Any] | None
+                      ) -> list[Any]:
+    """One record per variable: dense ones in one encoder call, SelectedRows one by one
+    (``arrays``: the values' arrays, when ``_collect`` has read them)."""
     dense = [i for i, v in enumerate(values) if not _fluid.kind_of(v, "SelectedRows")]
     chunks: list[Any] = [None] * len(values)
     if len(dense) == len(values):
-        arrays, lods = _dense_inputs(names, values)
+        arrays, lods = _dense_inputs(names, values, arrays)
         if cuda.any_on_device(arrays):  # packed on the GPU, one copy to the host
             data, bounds = cuda.pack_to_host(arrays, lods, names=names)
             bounds = bounds.tolist()

@@ -11,7 +11,7 @@ predicate is a Python callable and is called in Python, once per candidate (SEL-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import islice
+from itertools import compress, islice
 from operator import attrgetter, lt
 from typing import Any
 
@@ -107,8 +107,10 @@ def select(program: Any, vars: Iterable[Any] | None, predicate: Callable[[Any], 
         chosen = [v for v in candidates if predicate(v)]
         return Selection(chosen, _kinds(chosen))
     if builtin == PARAMETERS:  # the kinds of the Parameters only
-        parameters = {t for t in set(map(type, candidates)) if _fluid.class_is(t, "Parameter")}
-        chosen = [v for v in candidates if type(v) in parameters]
+        classes = set(map(type, candidates))
+        parameters = {t for t in classes if _fluid.class_is(t, "Parameter")}
+        chosen = candidates if parameters == classes else list(
+            compress(candidates, map(parameters.__contains__, map(type, candidates))))
         return Selection(chosen, _kinds(chosen))
     every = Selection(candidates, _kinds(candidates))
     if predicate is None:
