@@ -84,7 +84,7 @@ def _joins_run(codes, dims_off, dims, data_off, first, j):
 joins_run = inline(_joins_run)
 
 
-# One function of 200-odd lines with 21 array parameters, on purpose: it is the single pass of
+# One function of 200-odd lines with 26 parameters, on purpose: it is the single pass of
 # a numba kernel over untrusted bytes, its checks must run in the order the bytes are met (see
 # the module docstring), and every output is an array because a kernel cannot take objects.
 # Splitting it into helpers would pass the same cursor and status back and forth through
