@@ -668,6 +668,23 @@ def read_file(path: str, var: str | None = None) -> np.ndarray:
         os.close(fd)
 
 
+def read_file_parsed_in_place(path: str, count: int) -> tuple[np.ndarray, Any]:
+    """The combined file at ``path`` read whole and parsed by ``cpu.parse_in_place``, which
+    moves its ``count`` payloads to aligned places as it goes: ``(buffer, parsed)``.  Where
+    that pass declines, ``(the file's bytes, None)`` for the usual parse (which names the error,
+    if any): the buffer read, or, when the pass had moved payloads before it stopped, the file
+    read again once that buffer is dropped (two copies are never held at once; a file replaced
+    in between is judged as it is now, like any later load)."""
+    from fluidspec.numba_kernels import cpu  # numba: imported by loads, not by the CLI
+
+    data = read_file(path)
+    parsed, intact = cpu.parse_in_place(data, count)
+    if parsed is None and not intact:
+        del data
+        data = read_file(path)
+    return data, parsed
+
+
 # Files held open at once by one load: the soft limit on descriptors is often 1,024 (20,000
 # here), and a Program may have 100,000 variables.
 _HELD_FILES = 512

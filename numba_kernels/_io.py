@@ -381,14 +381,10 @@ def _parse_combined(ordered: _select.Selection, data: Any, path: Any, in_place: 
     names = ordered.names
     as_declared = list(map(_DTYPE, ordered.vars))  # VarType members, or another model's enums
     parsed = None
-    if data is None:
+    if data is None and in_place:
+        data, parsed = _files.read_file_parsed_in_place(path, len(ordered))
+    elif data is None:
         data = _files.read_file(path)
-        if in_place:
-            parsed, intact = cpu.parse_in_place(data, len(ordered))
-            if parsed is None and not intact:  # stopped after moving payloads: read it again
-                del data  # (first, so that two copies are never held at once)
-                # (a file replaced in between is judged as it is now, like any later load)
-                data = _files.read_file(path)
     if parsed is not None:
         u8 = data
     else:

@@ -12,7 +12,7 @@ import numpy as np
 
 def warm_up() -> None:
     """Compile (or load from cache) every CPU kernel of numba_kernels."""
-    from fluidspec.numba_kernels import arrays
+    from fluidspec.numba_kernels import arrays, cpu
 
     samples = [np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((), np.int64),
                np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32)]
@@ -23,8 +23,6 @@ def warm_up() -> None:
     arrays.encode(samples[2:], out=out)
     arrays.encode(samples, [[[0, 1, 2]], None, None, None], out=np.empty(len(data), np.uint8))
     arrays.decode_record(arrays.encode_record(samples[0]))
-    from fluidspec.numba_kernels import cpu
-
     cpu.parse_in_place(np.frombuffer(data, np.uint8).copy(), len(samples))  # a file load's pass
     _warm_file_calls()
 

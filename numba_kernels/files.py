@@ -49,12 +49,8 @@ def load_combined(path: str, count: int) -> list[tuple[np.ndarray, list[list[int
             return [(out, planned.lod)]
     finally:
         os.close(fd)
-    data = read_file(path)
-    parsed, intact = cpu.parse_in_place(data, count)
+    data, parsed = _files.read_file_parsed_in_place(path, count)
     if parsed is None:  # anything unusual, an error among it: parsed and named the usual way
-        if not intact:  # payloads moved before the pass stopped: read the file again
-            del data  # (first, so that two copies are never held at once; a file replaced
-            data = read_file(path)  # in between is judged as it is now, like any later load)
         return cpu.decode(data, True, count, path=path, private=True)
     with cpu.no_gc():
         arrays = cpu.arrays_of(data, parsed, True, True)
