@@ -93,11 +93,17 @@ class Bench:
         self.peer: Any = None  # the Paddle worker (_bench_paddle_peer), when there is one
 
     # ---------------------------------------------------------------- helpers
-    def fresh_dir(self) -> str:
+    def fresh_dir(self, many_files: bool = False) -> str:
+        """A new empty directory.  A save target is removed when its run ends, unless it is to
+        hold ``many_files``: those stay until the bench ends (``cleanup``).  On ext4 without a
+        journal, a file created within about 30 s of many deletions costs a scan past every
+        inode they freed (the allocator avoids reusing a recently deleted inode): 10,000 files
+        removed between two rounds made the next round's creates about ten times slower here,
+        whichever implementation ran next."""
         self._dirs += 1
         path = os.path.join(self.tmp, f"d{self._dirs}")
         os.makedirs(path)
-        if self._in_run is not None:  # a save target: removed when its (case, op, impl) ends
+        if self._in_run is not None and not many_files:
             self._in_run.append(path)
         return path
 
@@ -436,7 +442,7 @@ class Bench:
         target: dict[str, str] = {}
 
         def new_target() -> None:
-            target["d"] = self.fresh_dir()
+            target["d"] = self.fresh_dir(many_files=True)
 
         def plain_write() -> None:
             d = target["d"]
@@ -469,6 +475,9 @@ class Bench:
         run(case, "save", "pickle", pickle_save, nbytes, n, new_target)
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
         run(case, "save", "numba", numba_save, nbytes, n, new_target)
+        floor_setup, floor_save = _bench_api.directory_ops(
+            lambda: self.fresh_dir(many_files=True), names)
+        run(case, "save", _bench_api.DIRECTORY_OPS, floor_save, nbytes, n, floor_setup)
 
         dirs = {}
         for impl, writer in (("plain", plain_write), ("numpy", npy_save), ("pickle", pickle_save)):

@@ -22,12 +22,16 @@ say how much of that cost no implementation avoids:
   spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
   (API-SCOPE-001) — no selection kernel, no encoding, no validation of the bytes.
+* ``limit-directory-ops`` (save, one file per tensor): the directory's own calls of an atomic
+  save — one temporary created per file on one thread per core, then one rename per file
+  (SEL-SAVE-008) — with nothing written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,8 +42,9 @@ READ_VIEWS = "limit-read-views"
 READ_PAIRS = "limit-read-pairs"
 GATHER_WRITE = "limit-gather-write"
 FLUID_OBJECTS = "limit-fluid-objects"
+DIRECTORY_OPS = "limit-directory-ops"
 API_IMPLS = (NUMBA_API, REFERENCE_API)
-IMPLS = (*API_IMPLS, READ_VIEWS, READ_PAIRS, GATHER_WRITE, FLUID_OBJECTS)
+IMPLS = (*API_IMPLS, READ_VIEWS, READ_PAIRS, GATHER_WRITE, FLUID_OBJECTS, DIRECTORY_OPS)
 _GATHER_RUN_BYTES = 1 << 20
 
 
@@ -179,3 +184,48 @@ def gather_write(path: Callable[[], str], arrs: list[np.ndarray], encoded: bytes
     if gathered != encoded:
         raise ValueError("the gather floor does not write the case's bytes")
     return save
+
+
+def directory_ops(fresh_dir: Callable[[], str], names: Sequence[str]
+                  ) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The save floor of one file per tensor, as ``(setup, save)``: the calls every save by
+    SEL-SAVE-008 makes (a temporary created in the destination directory, then renamed over
+    the target), with nothing written.
+
+    ``save`` creates (and closes) an empty temporary per name, on one thread per core, then
+    renames them in order, through the file-call kernels of ``numba_kernels.cpu`` (no Python
+    per file).  Linux renames while holding the directory's lock, so renames in one directory
+    never overlap and one thread does them as fast as several.  Creates hold that lock too but
+    overlap in part; their cost is CPU work in the kernel (inode allocation: system time is
+    the wall time here), so threads beyond the cores do not speed them up.  ``setup``
+    (untimed) makes the fresh directory and the paths' bytes."""
+    from fluidspec.numba_kernels import cpu, files
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    nothing = np.zeros(1, np.uint8)
+    empty = np.zeros(len(names) + 1, np.int64)
+    threads = max(1, min(len(names), len(os.sched_getaffinity(0))
+                         if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    spans = [(len(names) * k // threads, len(names) * (k + 1) // threads)
+             for k in range(threads)]
+    calls: dict[str, Any] = {}
+
+    def setup() -> None:
+        d = fresh_dir()
+        calls["temps"] = files.nul_terminated([os.path.join(d, f".{n}.tmp") for n in names])
+        calls["paths"] = files.nul_terminated([os.path.join(d, n) for n in names])
+
+    def create(span: tuple[int, int]) -> int:
+        temps, temp_ends = calls["temps"]
+        return cpu.write_new_files(temps, temp_ends, flags, 0o644, cpu.MOST_PER_CALL, nothing,
+                                   empty, *span)
+
+    def save() -> None:
+        with ThreadPoolExecutor(threads) as pool:
+            stops = [i for i in pool.map(create, spans) if i >= 0]
+        (temps, temp_ends), (paths, path_ends) = calls["temps"], calls["paths"]
+        failed = min(stops) if stops else cpu.rename_files(temps, temp_ends, paths, path_ends,
+                                                           0, len(names))
+        if failed >= 0:
+            raise OSError(f"the directory-ops floor stopped at {names[failed]}")
+    return setup, save

@@ -48,6 +48,7 @@ class Case:
             value = np.arange(elems, dtype=np.float32).reshape(shape) + i
             scope.var(name).get_tensor().set(value, place)
         self.counter = 0
+        self.kept: list[str] = []
         self.saved = self.new_dir()
         self.save(self.saved)
         self.blob = None if self.separate else self.io.save_vars(
@@ -67,7 +68,10 @@ class Case:
             t0 = time.perf_counter()
             self.save(target)
             elapsed = time.perf_counter() - t0
-            shutil.rmtree(target, ignore_errors=True)
+            if self.separate:  # many files: kept until close, as the bench's (fresh_dir)
+                self.kept.append(target)
+            else:
+                shutil.rmtree(target, ignore_errors=True)
             return elapsed
         t0 = time.perf_counter()
         if what == "load":
@@ -82,7 +86,8 @@ class Case:
         return time.perf_counter() - t0
 
     def close(self) -> None:
-        shutil.rmtree(self.saved, ignore_errors=True)
+        for path in (self.saved, *self.kept):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def main() -> None:

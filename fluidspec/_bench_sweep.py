@@ -27,13 +27,12 @@ COUNTS = (1, 10, 100, 1000, 10_000, 100_000)
 SWEEP_CASES = ("sweep-size-combined", "sweep-count-combined", "sweep-count-separate")
 SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
 # The floor of each scaling target that has one: a row doing no more than numba must at that
-# point.  Saves: the plain write of the same bytes.  The combined load of many tensors:
-# ``limit-read-pairs`` (a read into a fresh numpy array, as numba's, plus one array and one
-# (array, lod) pair per tensor).  The other loads have none: the plain Python reads (a
-# ``bytes`` object of 1 GiB, an open and a read per file from Python) cost more than numba's
-# reads, so they bound nothing.
+# point.  Saves: the plain write of the same bytes.  Combined loads: ``limit-read-pairs`` (a
+# read into a fresh numpy array, as numba's, plus one array and one (array, lod) pair per
+# tensor).  The separate load has none: the plain Python reads (an open and a read per file
+# from Python) cost more than numba's reads, so they bound nothing.
 SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES},
-                ("sweep-count-combined", "load"): _bench_api.READ_PAIRS}
+                **{(case, "load"): _bench_api.READ_PAIRS for case in SWEEP_CASES[:2]}}
 SIZE_STEP = 16  # per byte at the largest size vs at 1/16 of it: 1 GiB vs 64 MiB
 COUNT_STEP = 10  # per tensor at the largest count vs at 1/10 of it
 SCALING_BOUND = 1.3
@@ -223,7 +222,7 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
     target: dict[str, str] = {}
 
     def new_target() -> None:
-        target["d"] = bench.fresh_dir()
+        target["d"] = bench.fresh_dir(many_files=True)
 
     def plain_write() -> None:
         for name, rec in zip(names, records, strict=True):
@@ -258,8 +257,7 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
               lambda: [ref.decode_tensor_file(Path(p).read_bytes(), copy=False) for p in paths],
               nbytes, n)
     bench.run(case, "load", "numba", lambda: numba_files.load_dense(paths, names), nbytes, n)
-    bench.flush()
-    shutil.rmtree(keep, ignore_errors=True)
+    bench.flush()  # ``keep`` stays until the sweep ends, like the save targets (``fresh_dir``)
 
 
 def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], None],

@@ -70,7 +70,7 @@ TARGETS: tuple[Target, ...] = (
     Target("load_params 10000x1KiB combined: time / Fluid-object floor", SMALL, "load",
            "numba-api", ("limit-fluid-objects",), "ratio<=", 2.0),
     Target("save 10000x1KiB separate: time / plain Python loop", SEPARATE, "save", "numba",
-           ("limit-python-files",), "ratio<=", 0.7),
+           ("limit-python-files",), "ratio<=", 0.7, floor="limit-directory-ops"),
     Target("load 10000x1KiB separate: time / plain Python loop", SEPARATE, "load", "numba",
            ("limit-python-files",), "ratio<=", 0.7),
     Target("first save in a fresh process: s over the numba floor", JIT, "first-save", "numba",

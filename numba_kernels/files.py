@@ -12,6 +12,8 @@ it without a Program (the benchmarks of ``fluidspec bench``).
 * ``save_dense(root, names, arrays, lods)`` / ``load_dense(paths, names)`` — one file per
   variable (SEL-FILE-001): every record encoded into one buffer before the first file is
   touched, and every file read back into one arena and parsed in one pass.
+* ``nul_terminated(paths)`` — paths as the file-call kernels of ``cpu`` take them
+  (``write_new_files``, ``rename_files``, ``read_regular_files``): ``(bytes, NUL indices)``.
 """
 
 import os
@@ -21,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from fluidspec.numba_kernels import _direct, _files, cpu
+from fluidspec.numba_kernels._files import _nul_terminated as nul_terminated
 from fluidspec.numba_kernels._files import read_file, write_chunks, write_file
 from fluidspec.numba_kernels._separate import load_dense, save_dense
 
 __all__ = ["write_file", "read_file", "save_combined", "load_combined", "save_dense",
-           "load_dense"]
+           "load_dense", "nul_terminated"]
 
 
 def save_combined(path: str, arrays: Sequence[Any], lods: Sequence[Any] | None = None) -> None:

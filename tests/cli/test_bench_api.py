@@ -70,3 +70,32 @@ def test_read_pairs_leaves_the_collector_as_it_found_it(tmp_path, enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_directory_ops_creates_and_renames_one_empty_file_per_name_and_nothing_else(tmp_path):
+    names = [f"v{i:03d}" for i in range(300)]
+    made = []
+
+    def fresh_dir() -> str:
+        made.append(tmp_path / f"d{len(made)}")
+        made[-1].mkdir()
+        return str(made[-1])
+
+    setup, save = _bench_api.directory_ops(fresh_dir, names)
+    setup()
+    assert list(made[0].iterdir()) == []  # the setup only prepares: nothing timed happens there
+    save()
+    assert sorted(p.name for p in made[0].iterdir()) == names  # no temporary left behind
+    assert all(p.stat().st_size == 0 for p in made[0].iterdir())
+    setup()
+    save()  # each timed call gets its own directory
+    assert len(made) == 2 and sorted(p.name for p in made[1].iterdir()) == names
+
+
+def test_directory_ops_says_where_it_stopped(tmp_path):
+    names = ["a", "b", "c"]
+    setup, save = _bench_api.directory_ops(lambda: str(tmp_path), names)
+    setup()
+    (tmp_path / ".b.tmp").write_bytes(b"")  # an exclusive create of b's temporary fails
+    with pytest.raises(OSError, match="stopped at b"):
+        save()

@@ -24,6 +24,8 @@ def test_the_worker_times_each_op_of_a_prepared_case(peer, tmp_path):
     assert len(list(tmp_path.iterdir())) == 1  # the loads' files: each save's directory is gone
     assert peer.prepare("s", 2, 256, True)
     assert peer.timer("save")().seconds > 0
+    # a separate save's directory stays until close: removing many files slows the next creates
+    assert len(list(tmp_path.iterdir())) == 2
     with pytest.raises(RuntimeError, match="no such timing"):
         peer.timer("encode")()  # a separate case has no in-memory stream
     peer.close()

@@ -39,15 +39,17 @@ def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
             expected |= {("sweep-size-combined", op, impl, s, 1) for s in sweep["sizes"]}
             for case in ("sweep-count-combined", "sweep-count-separate"):
                 expected |= {(case, op, impl, 1024 * c, c) for c in sweep["counts"]}
-    # the floor of the combined load of many tensors
+    # the floor of the combined loads
+    expected |= {("sweep-size-combined", "load", "limit-read-pairs", s, 1)
+                 for s in sweep["sizes"]}
     expected |= {("sweep-count-combined", "load", "limit-read-pairs", 1024 * c, c)
                  for c in sweep["counts"]}
     assert points == expected
     for r in sweep["results"]:
         assert 0 <= r["min_s"] <= r["median_s"] <= r["max_s"]
-    # 3 curves x 2 ops x 3 impls and the one floor, each with its top point and the one it is
-    # compared with
-    assert len(sweep["scaling"]) == 19
+    # 3 curves x 2 ops x 3 impls and the two load floors, each with its top point and the one
+    # it is compared with
+    assert len(sweep["scaling"]) == 20
     assert {(s["at"], s["vs"]) for s in sweep["scaling"]} == {(65536, 4096), (100, 10)}
     verdicts = [t["verdict"] for t in sweep["targets"]]
     assert len(verdicts) == 6 and all(v.startswith("not measured") for v in verdicts)

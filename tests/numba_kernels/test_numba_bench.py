@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -35,3 +36,24 @@ def test_bench_refuses_unknown_cases():
     proc = subprocess.run([sys.executable, "-m", "fluidspec", "bench", "--only", "nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unknown case" in proc.stderr
+
+
+def test_a_save_target_goes_when_its_run_ends_unless_it_holds_many_files():
+    bench = _bench.Bench(quick=True, progress=lambda line: None)
+    made: dict[str, str] = {}
+
+    def save(kind: str) -> None:
+        made[kind] = bench.fresh_dir(many_files=kind == "many")
+        with open(os.path.join(made[kind], "f"), "wb") as f:
+            f.write(b"x")
+
+    try:
+        for kind in ("few", "many"):
+            bench.run("c", "save", kind, lambda kind=kind: save(kind), 1, 1, repeats=1)
+        bench.flush()
+        assert [r.impl for r in bench.results] == ["few", "many"]
+        assert not os.path.exists(made["few"])  # removed when its run ended
+        assert os.path.exists(os.path.join(made["many"], "f"))  # kept: deletions slow creates
+    finally:
+        bench.cleanup()
+    assert not os.path.exists(made["many"]) and not os.path.exists(bench.tmp)
