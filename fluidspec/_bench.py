@@ -77,6 +77,21 @@ def _npy_bytes(arrs: list[np.ndarray]) -> bytes:
     return f.getvalue()
 
 
+# A virtual machine may hand the memory its guest frees back to the host after a few seconds
+# (virtio-balloon free page reporting, as on the development VM); the first touch of such memory
+# then costs a fault in the host: 1 GiB loaded into a fresh array took 150 ms, or 1.3-1.5 s in
+# the rounds that got such memory, whichever implementation ran.  Before each timed run of
+# ``_WARM_MEMORY_FROM`` bytes or more, untimed, a buffer of that size (and a little more) is
+# written and freed, so that the memory the run allocates next was just in use, for every
+# implementation alike.
+_WARM_MEMORY_FROM = 1 << 20
+
+
+def _warm_memory(nbytes: int) -> None:
+    buffer = np.ones(nbytes + (1 << 20), np.uint8)
+    del buffer
+
+
 class Bench:
     def __init__(self, quick: bool, progress: Callable[[str], None]) -> None:
         self.quick = quick
@@ -129,7 +144,7 @@ class Bench:
         for entry in group:
             impl, fn, setup = entry[2], entry[3], entry[6]
             self.progress(f"{case:28s} {op:11s} warm-up {impl}")
-            if self._timed_once(case, op, impl, fn, setup) is not None:
+            if self._timed_once(case, op, impl, fn, setup, entry[4]) is not None:
                 live.append(entry)
                 times[impl] = []
         for r in range(repeats):
@@ -138,7 +153,7 @@ class Bench:
             shift = r % len(live) if live else 0
             for entry in live[shift:] + live[:shift]:
                 impl, fn, setup = entry[2], entry[3], entry[6]
-                t = self._timed_once(case, op, impl, fn, setup)
+                t = self._timed_once(case, op, impl, fn, setup, entry[4])
                 if t is None:
                     live.remove(entry)
                     times.pop(impl, None)
@@ -150,9 +165,11 @@ class Bench:
                                        max(ts), nbytes, count))
 
     def _timed_once(self, case: str, op: str, impl: str, fn: Callable[[], Any],
-                    setup: Callable[[], Any] | None) -> float | None:
+                    setup: Callable[[], Any] | None, nbytes: int) -> float | None:
         self._in_run = []
         try:
+            if nbytes >= _WARM_MEMORY_FROM:
+                _warm_memory(nbytes)
             if setup:
                 setup()
             t0 = time.perf_counter()

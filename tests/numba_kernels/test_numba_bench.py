@@ -57,3 +57,19 @@ def test_a_save_target_goes_when_its_run_ends_unless_it_holds_many_files():
     finally:
         bench.cleanup()
     assert not os.path.exists(made["many"]) and not os.path.exists(bench.tmp)
+
+
+def test_each_timed_run_of_a_megabyte_or_more_first_gets_warm_memory(monkeypatch):
+    warmed: list[int] = []
+    monkeypatch.setattr(_bench, "_warm_memory", warmed.append)
+    bench = _bench.Bench(quick=True, progress=lambda line: None)
+    try:
+        bench.run("small", "load", "a", lambda: None, (1 << 20) - 1, 1, repeats=2)
+        bench.flush()
+        assert warmed == []
+        bench.run("big", "load", "a", lambda: None, 1 << 20, 1, repeats=2)
+        bench.run("big", "load", "b", lambda: None, 1 << 20, 1, repeats=2)
+        bench.flush()
+    finally:
+        bench.cleanup()
+    assert warmed == [1 << 20] * 6  # each implementation's warm-up call and both rounds
