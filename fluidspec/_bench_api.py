@@ -23,13 +23,14 @@ say how much of that cost no implementation avoids:
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
   (API-SCOPE-001) — no selection kernel, no encoding, no validation of the bytes.
 * ``limit-directory-ops`` (save, one file per tensor): the directory's own calls of an atomic
-  save — one temporary created per file on one thread per core, then one rename per file
-  (SEL-SAVE-008) — with nothing written.
+  save — one temporary created per file, on the threads ``numba_kernels`` would use, then one
+  rename per file (SEL-SAVE-008) — with nothing written.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -192,22 +193,22 @@ def directory_ops(fresh_dir: Callable[[], str], names: Sequence[str]
     SEL-SAVE-008 makes (a temporary created in the destination directory, then renamed over
     the target), with nothing written.
 
-    ``save`` creates (and closes) an empty temporary per name, on one thread per core, then
-    renames them in order, through the file-call kernels of ``numba_kernels.cpu`` (no Python
-    per file).  Linux renames while holding the directory's lock, so renames in one directory
-    never overlap and one thread does them as fast as several.  Creates hold that lock too but
-    overlap in part; their cost is CPU work in the kernel (inode allocation: system time is
-    the wall time here), so threads beyond the cores do not speed them up.  ``setup``
-    (untimed) makes the fresh directory and the paths' bytes."""
+    ``save`` creates (and closes) an empty temporary per name, then renames them in order,
+    through the file-call kernels of ``numba_kernels.cpu`` (no Python per file).  The creates
+    are spread over threads exactly as ``numba_kernels`` spreads its writes of many small files
+    (``files.threads_for`` after timing the first ``files.PROBE_FILES`` creates in this
+    thread): creates overlap only in part, since Linux holds the directory's lock for most of
+    each, and how many threads pay depends on the file system, so the floor takes no other
+    choice than numba's.  Renames hold that lock throughout and never overlap in one
+    directory: one thread does them.  ``setup`` (untimed) makes the fresh directory and the
+    paths' bytes."""
     from fluidspec.numba_kernels import cpu, files
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     nothing = np.zeros(1, np.uint8)
     empty = np.zeros(len(names) + 1, np.int64)
-    threads = max(1, min(len(names), len(os.sched_getaffinity(0))
-                         if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
-    spans = [(len(names) * k // threads, len(names) * (k + 1) // threads)
-             for k in range(threads)]
+    n = len(names)
+    probe = min(n, files.PROBE_FILES)
     calls: dict[str, Any] = {}
 
     def setup() -> None:
@@ -221,11 +222,17 @@ def directory_ops(fresh_dir: Callable[[], str], names: Sequence[str]
                                    empty, *span)
 
     def save() -> None:
-        with ThreadPoolExecutor(threads) as pool:
-            stops = [i for i in pool.map(create, spans) if i >= 0]
+        began = time.perf_counter()
+        stops = [create((0, probe))]
+        workers = files.threads_for(n - probe, (time.perf_counter() - began) / max(probe, 1))
+        spans = [(probe + (n - probe) * k // workers, probe + (n - probe) * (k + 1) // workers)
+                 for k in range(workers)]
+        with ThreadPoolExecutor(workers) as pool:
+            stops += pool.map(create, spans)
+        stopped = [i for i in stops if i >= 0]
         (temps, temp_ends), (paths, path_ends) = calls["temps"], calls["paths"]
-        failed = min(stops) if stops else cpu.rename_files(temps, temp_ends, paths, path_ends,
-                                                           0, len(names))
+        failed = min(stopped) if stopped else cpu.rename_files(temps, temp_ends, paths,
+                                                               path_ends, 0, n)
         if failed >= 0:
             raise OSError(f"the directory-ops floor stopped at {names[failed]}")
     return setup, save

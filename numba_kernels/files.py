@@ -14,6 +14,8 @@ it without a Program (the benchmarks of ``fluidspec bench``).
   touched, and every file read back into one arena and parsed in one pass.
 * ``nul_terminated(paths)`` — paths as the file-call kernels of ``cpu`` take them
   (``write_new_files``, ``rename_files``, ``read_regular_files``): ``(bytes, NUL indices)``.
+* ``threads_for(rest, probe_seconds_per_file)`` — how many threads the file layer runs over
+  ``rest`` more small files after its first ``PROBE_FILES`` took that long each.
 """
 
 import os
@@ -23,12 +25,14 @@ from typing import Any
 import numpy as np
 
 from fluidspec.numba_kernels import _direct, _files, cpu
+from fluidspec.numba_kernels._files import _PROBE_FILES as PROBE_FILES
 from fluidspec.numba_kernels._files import _nul_terminated as nul_terminated
+from fluidspec.numba_kernels._files import _threads_for as threads_for
 from fluidspec.numba_kernels._files import read_file, write_chunks, write_file
 from fluidspec.numba_kernels._separate import load_dense, save_dense
 
 __all__ = ["write_file", "read_file", "save_combined", "load_combined", "save_dense",
-           "load_dense", "nul_terminated"]
+           "load_dense", "nul_terminated", "threads_for", "PROBE_FILES"]
 
 
 def save_combined(path: str, arrays: Sequence[Any], lods: Sequence[Any] | None = None) -> None:

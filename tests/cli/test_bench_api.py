@@ -73,7 +73,8 @@ def test_read_pairs_leaves_the_collector_as_it_found_it(tmp_path, enabled):
 
 
 def test_directory_ops_creates_and_renames_one_empty_file_per_name_and_nothing_else(tmp_path):
-    names = [f"v{i:03d}" for i in range(300)]
+    # past the probe and the threshold of threads of the file layer: the creates run threaded
+    names = [f"v{i:04d}" for i in range(2300)]
     made = []
 
     def fresh_dir() -> str:
