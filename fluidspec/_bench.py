@@ -111,8 +111,9 @@ class Bench:
     def fresh_dir(self, many_files: bool = False) -> str:
         """A new empty directory.  A save target is removed when its run ends, unless it is to
         hold ``many_files``: those stay until the bench ends (``cleanup``).  On ext4 without a
-        journal, a file created within about 30 s of many deletions costs a scan past every
-        inode they freed (the allocator avoids reusing a recently deleted inode): 10,000 files
+        journal, a file created soon after many deletions costs a scan past every inode they
+        freed (Linux's ext4 ``recently_deleted`` skips an inode freed in the last 60 s, or 360 s
+        while its inode-table block is still dirty): 10,000 files
         removed between two rounds made the next round's creates about ten times slower here,
         whichever implementation ran next."""
         self._dirs += 1

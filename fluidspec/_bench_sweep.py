@@ -261,14 +261,19 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
 
 
 def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], None],
-              repeats: int = 3) -> dict[str, Any]:
+              repeats: int = 3, size_repeats: int = 7) -> dict[str, Any]:
     """The sweep's JSON part: ``{"sizes", "counts", "max_size", "max_size_why", "repeats",
-    "results", "scaling"}`` (results in ``_bench.Result``'s schema)."""
+    "size_repeats", "results", "scaling"}`` (results in ``_bench.Result``'s schema).
+
+    The size curve gets ``size_repeats`` rounds, the count curves ``repeats``.  One write or
+    read of a gigabyte on a VM is bimodal (here about one round in four took 1.5-3x as long,
+    for a plain write as for numba's), and a median of three then turns on one round; seven
+    rounds of the size curve add about 15 s, where seven of the count curves would add minutes
+    and a million files kept until the end."""
     from fluidspec import _bench, numba_kernels
 
     numba_kernels.warm_up()
     bench = _bench.Bench(quick=True, progress=progress)
-    bench.repeats = repeats
     try:
         if max_size is None:
             max_size, why = default_max_size(bench.tmp)
@@ -276,16 +281,18 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
             why = "--max-size"
         sizes = [s for s in SIZES if s <= max_size]
         counts = [c for c in COUNTS if c <= max_count]
+        bench.repeats = size_repeats
         for nbytes in sizes:
             _size_point(bench, nbytes)
+        bench.repeats = repeats
         for count in counts:
             _count_points(bench, count)
     finally:
         bench.cleanup()
     rows = [asdict(r) for r in bench.results]
     return {"sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
-            "max_count": max_count, "repeats": repeats, "results": rows,
-            "scaling": scaling_table(rows), "notes": bench.notes}
+            "max_count": max_count, "repeats": repeats, "size_repeats": size_repeats,
+            "results": rows, "scaling": scaling_table(rows), "notes": bench.notes}
 
 
 def scaling_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -95,8 +95,9 @@ def performance_page(results: list[dict[str, Any]] | None,
         "round), so that the machine's drift hits them alike; a ratio is taken of medians, with",
         "the ratio of the minima beside it.  The committed file was written on the project's",
         "2-core development machine, a VM whose ext4 file system has no journal: there the",
-        "kernel avoids reusing an inode freed in the last 30 s or so, and every create scans",
-        "past the ones freed, so files created soon after many deletions cost ten times more.",
+        "kernel avoids reusing an inode freed in the last minute (six while its inode table is",
+        "not yet written back), and every create scans past the ones freed, so files created",
+        "soon after many deletions cost ten times more.",
         "The bench therefore keeps the directories of its separate-file saves until it ends",
         "instead of removing each after its round.  The VM also hands the memory it frees",
         "back to its host after a few seconds, and the first touch of such memory costs a",
@@ -188,7 +189,9 @@ def _sweep_section(sweep: dict[str, Any] | None) -> list[str]:
                         ""]
     lines += [f"Sizes {sweep['sizes'][0]:,} to {sweep['sizes'][-1]:,} bytes (largest: "
               f"{_cell(sweep.get('max_size_why', ''))}); counts {sweep['counts'][0]:,} to "
-              f"{sweep['counts'][-1]:,} tensors of 1 KiB.  Flat lines are linear scaling.", "",
+              f"{sweep['counts'][-1]:,} tensors of 1 KiB; "
+              f"{sweep.get('size_repeats', sweep.get('repeats', '?'))} rounds per size, "
+              f"{sweep.get('repeats', '?')} per count.  Flat lines are linear scaling.", "",
               "![Throughput against size and against count](performance-sweep.png)", "",
               "Scaling: time per byte (or per tensor) at the top point over that at the point",
               "it is compared with; 1.0 is linear.", "",
