@@ -376,10 +376,11 @@ def _write_temporaries(temps: Sequence[str], chunks: Sequence[Any]
     return None
 
 
-# Many small files are written by a kernel making the system calls itself, from one joined copy
+# Many small files are written by a kernel making the system calls itself, from a joined copy
 # of their bytes (10,000 x 1 KiB on tmpfs, 2 cores: 24 µs a file through Python, 13.5 µs so).
-# The copy is what bounds it: at most _SMALL_FILES_MOST_BYTES in all, _SMALL_FILE_BYTES a file
-# on average; past that, the system calls are a small part of each file's cost anyway.
+# The copy is what bounds it: the files go in batches of at most _SMALL_FILES_MOST_BYTES, one
+# batch's copy alive at a time, and only while they average _SMALL_FILE_BYTES a file or less
+# (past that, the system calls are a small part of each file's cost anyway).
 _SMALL_FILES_FROM = 64
 _SMALL_FILE_BYTES = 1 << 16
 _SMALL_FILES_MOST_BYTES = 1 << 26
@@ -388,10 +389,11 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS
 
 def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
                        ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Create and fill every temporary with ``cpu.write_new_files`` (in a few threads when that
-    pays, as ``_read_regular_files``); returns the temporaries' names as the kernel took them,
-    or None when the kernel cannot be used (sizes past the bounds, a chunk that cannot be
-    joined) or stopped at a file, with every temporary it made removed."""
+    """Create and fill every temporary with ``cpu.write_new_files``, batch by batch
+    (``_small_file_batches``; within a batch in a few threads when that pays, as
+    ``_read_regular_files``); returns the temporaries' names as the kernel took them, or None
+    when the kernel cannot be used (sizes past the bounds, a chunk that cannot be joined) or
+    stopped at a file, with every temporary it made removed."""
     from fluidspec.numba_kernels import cpu
 
     n = len(temps)
@@ -401,36 +403,70 @@ def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
     flat, counts = parts
     part_ends = np.zeros(len(flat) + 1, np.int64)
     np.cumsum(np.fromiter(map(_NBYTES, flat), np.int64, len(flat)), out=part_ends[1:])
-    total = int(part_ends[-1])
-    if total > min(_SMALL_FILES_MOST_BYTES, n * _SMALL_FILE_BYTES):
+    first_parts = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=first_parts[1:])
+    bounds = part_ends[first_parts]  # file i is bytes bounds[i]..bounds[i + 1] of all parts
+    batches = _small_file_batches(bounds)
+    encoded = _nul_terminated(temps) if batches is not None else None
+    if batches is None or encoded is None:
         return None
-    encoded = _nul_terminated(temps)
-    joined = _joined(flat)
-    if encoded is None or joined is None or joined.size != total:
-        return None
-    bounds = part_ends[np.concatenate(([0], np.cumsum(counts)))]
     names, ends = encoded
+    batch: dict[str, np.ndarray] = {}  # the batch being written: its copy and its bounds
 
-    def write_run(first: int, stop: int) -> int:
-        return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL, joined,
-                                   bounds, first, stop)
+    def write_run(a: int, b: int) -> int:
+        return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL,
+                                   batch["joined"], batch["bounds"], a, b)
 
-    write_run(0, 0)  # loads the kernel: not part of the probe's time
-    probe = min(n, _PROBE_FILES)
-    began = time.perf_counter()
-    failed = write_run(0, probe)
-    workers = _threads_for(n - probe, (time.perf_counter() - began) / probe)
-    if failed < 0 and probe < n:
-        if workers < 2:
-            failed = write_run(probe, n)
-        else:
-            failed = max(stopped for _, _, stopped in _runs_in_threads(write_run, probe, n,
-                                                                       workers))
+    workers = 0  # decided by the probe, at the start of the first batch
+    failed = -1
+    for first, stop in batches:
+        batch.clear()  # the previous batch's copy goes before the next is made
+        joined = _joined(flat[first_parts[first]:first_parts[stop]])
+        if joined is None or joined.size != bounds[stop] - bounds[first]:
+            failed = first
+            break
+        batch.update(joined=joined, bounds=bounds - bounds[first])
+        del joined
+        if not workers:
+            write_run(first, first)  # loads the kernel: not part of the probe's time
+            probe = min(stop - first, _PROBE_FILES)
+            began = time.perf_counter()
+            failed = write_run(first, first + probe)
+            workers = _threads_for(n - probe, (time.perf_counter() - began) / probe)
+            first += probe
+        if failed < 0 and first < stop:
+            if workers < 2:
+                failed = write_run(first, stop)
+            else:
+                failed = max(stopped for _, _, stopped in _runs_in_threads(write_run, first,
+                                                                           stop, workers))
+        if failed >= 0:
+            break
     if failed >= 0:
         for temp in temps:
             _unlink_quietly(temp)
         return None
     return encoded
+
+
+def _small_file_batches(bounds: np.ndarray) -> list[tuple[int, int]] | None:
+    """Runs ``(first, stop)`` of the files whose bytes ``bounds`` delimits, in order, each of
+    at most ``_SMALL_FILES_MOST_BYTES``; None when the files average more than
+    ``_SMALL_FILE_BYTES`` or one alone is past ``_SMALL_FILES_MOST_BYTES``: the Python writer
+    does those without a copy."""
+    n = len(bounds) - 1
+    if n == 0:
+        return []
+    if bounds[-1] > n * _SMALL_FILE_BYTES or np.diff(bounds).max() > _SMALL_FILES_MOST_BYTES:
+        return None
+    batches = []
+    first = 0
+    while first < n:
+        # the last file ending within the bound (at least file ``first``: none is past it)
+        stop = int(np.searchsorted(bounds, bounds[first] + _SMALL_FILES_MOST_BYTES, "right")) - 1
+        batches.append((first, stop))
+        first = stop
+    return batches
 
 
 _NBYTES = operator.attrgetter("nbytes")

@@ -342,6 +342,75 @@ def test_small_files_written_by_the_kernels_hold_the_python_writers_bytes(tmp_pa
     assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
 
 
+@pytest.mark.parametrize("mode", list(MODES))
+def test_small_files_past_one_batch_go_through_the_kernel_in_bounded_batches(tmp_path, mode):
+    """More bytes than one batch may copy: the kernel still writes every file, from copies of
+    at most ``_SMALL_FILES_MOST_BYTES`` each, and the files hold the Python writer's bytes."""
+    chunks = _chunks(300)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(300)]
+    most = 2048
+    total = sum(len(_bytes_of(c)) for c in chunks)
+    assert total > 10 * most  # many batches
+    copies: list[int] = []
+    real_write = cpu.write_new_files
+
+    def write(names, ends, flags, mode_bits, per_call, data, bounds, first, stop):
+        copies.append(data.size)
+        assert 0 <= bounds[first] <= bounds[stop] <= data.size  # its files lie in this copy
+        return real_write(names, ends, flags, mode_bits, per_call, data, bounds, first, stop)
+
+    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=most, **MODES[mode]), \
+            mock.patch.object(cpu, "write_new_files", write):
+        _files.write_chunks(paths, chunks)
+    assert max(copies) <= most and len(set(copies)) > 1
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(300)]
+
+
+def test_a_kernel_stop_in_a_later_batch_removes_the_earlier_batches_temporaries(tmp_path):
+    """The kernel stops at a file of the third batch: every temporary it made (the first two
+    batches' too) is removed and the Python writer writes all the files again."""
+    chunks = _chunks(300)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(300)]
+    real_write = cpu.write_new_files
+    starts: list[int] = []
+
+    def stop_in_third_batch(names, ends, flags, mode_bits, per_call, data, bounds, first, stop):
+        starts.append(first)
+        if len(starts) >= 3:
+            return first
+        return real_write(names, ends, flags, mode_bits, per_call, data, bounds, first, stop)
+
+    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=4096, **MODES["one thread"]), \
+            mock.patch.object(cpu, "write_new_files", stop_in_third_batch), \
+            mock.patch.object(cpu, "rename_files", mock.Mock(side_effect=AssertionError)):
+        _files.write_chunks(paths, chunks)
+    assert len(starts) == 3 and starts[2] > 0
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(300)]
+
+
+@pytest.mark.parametrize(("sizes", "expected"), [
+    ([], []),
+    ([3, 3, 3, 3], [(0, 2), (2, 4)]),
+    ([6, 0, 0, 6], [(0, 3), (3, 4)]),
+    ([6, 5, 1], [(0, 1), (1, 3)]),
+    ([2] * 5, [(0, 3), (3, 5)]),
+])
+def test_small_file_batches_are_runs_of_at_most_the_bound(monkeypatch, sizes, expected):
+    monkeypatch.setattr(_files, "_SMALL_FILES_MOST_BYTES", 6)
+    bounds = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+    assert _files._small_file_batches(bounds) == expected
+
+
+@pytest.mark.parametrize("sizes", [[7, 1, 1], [3] * 2], ids=["one file past", "big average"])
+def test_small_file_batches_refuse_a_file_past_the_bound_or_a_big_average(monkeypatch, sizes):
+    monkeypatch.setattr(_files, "_SMALL_FILES_MOST_BYTES", 6)
+    monkeypatch.setattr(_files, "_SMALL_FILE_BYTES", 2)
+    bounds = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+    assert _files._small_file_batches(bounds) is None
+
+
 def test_concurrent_kernel_saves_into_one_directory_never_mix_their_bytes(tmp_path):
     """SAFE-CONC-001 on the kernels' path: eight threads save the same 200 names at once, each
     with its own bytes, in two threads each (the kernels release the GIL); every file ends as
