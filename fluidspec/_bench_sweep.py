@@ -27,11 +27,15 @@ COUNTS = (1, 10, 100, 1000, 10_000, 100_000)
 SWEEP_CASES = ("sweep-size-combined", "sweep-count-combined", "sweep-count-separate")
 SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
 # The floor of each scaling target that has one: a row doing no more than numba must at that
-# point.  Saves: the plain write of the same bytes.  Combined loads: ``limit-read-pairs`` (a
-# read into a fresh numpy array, as numba's, plus one array and one (array, lod) pair per
-# tensor).  The separate load has none: the plain Python reads (an open and a read per file
-# from Python) cost more than numba's reads, so they bound nothing.
-SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES},
+# point.  Combined saves: the plain write of the same bytes.  The separate save:
+# ``limit-directory-ops`` (a temporary created per file and renamed over its target, nothing
+# written: what every atomic save of one file per tensor does to the directory; the plain
+# loop makes no temporaries and no renames).  Combined loads: ``limit-read-pairs`` (a read
+# into a fresh numpy array, as numba's, plus one array and one (array, lod) pair per tensor).
+# The separate load has none: the plain Python reads (an open and a read per file from
+# Python) cost more than numba's reads, so they bound nothing.
+SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES[:2]},
+                (SWEEP_CASES[2], "save"): _bench_api.DIRECTORY_OPS,
                 **{(case, "load"): _bench_api.READ_PAIRS for case in SWEEP_CASES[:2]}}
 SIZE_STEP = 16  # per byte at the largest size vs at 1/16 of it: 1 GiB vs 64 MiB
 COUNT_STEP = 10  # per tensor at the largest count vs at 1/10 of it
@@ -238,6 +242,9 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
     bench.run(case, "save", "reference", ref_save, nbytes, n, new_target)
     bench.run(case, "save", "numba", lambda: numba_files.save_dense(target["d"], names, arrs),
               nbytes, n, new_target)
+    floor_setup, floor_save = _bench_api.directory_ops(
+        lambda: bench.fresh_dir(many_files=True), names)
+    bench.run(case, "save", _bench_api.DIRECTORY_OPS, floor_save, nbytes, n, floor_setup)
     bench.flush()
     keep = os.path.join(bench.tmp, f"separate-{n}")
     os.makedirs(keep)

@@ -44,12 +44,15 @@ def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
                  for s in sweep["sizes"]}
     expected |= {("sweep-count-combined", "load", "limit-read-pairs", 1024 * c, c)
                  for c in sweep["counts"]}
+    # the floor of the separate save
+    expected |= {("sweep-count-separate", "save", "limit-directory-ops", 1024 * c, c)
+                 for c in sweep["counts"]}
     assert points == expected
     for r in sweep["results"]:
         assert 0 <= r["min_s"] <= r["median_s"] <= r["max_s"]
-    # 3 curves x 2 ops x 3 impls and the two load floors, each with its top point and the one
-    # it is compared with
-    assert len(sweep["scaling"]) == 20
+    # 3 curves x 2 ops x 3 impls, the two load floors and the separate save's floor, each with
+    # its top point and the one it is compared with
+    assert len(sweep["scaling"]) == 21
     assert {(s["at"], s["vs"]) for s in sweep["scaling"]} == {(65536, 4096), (100, 10)}
     verdicts = [t["verdict"] for t in sweep["targets"]]
     assert len(verdicts) == 6 and all(v.startswith("not measured") for v in verdicts)
@@ -117,11 +120,12 @@ def _rows(case: str, op: str, impl: str, times: dict[int, tuple[float, float]]) 
 
 
 def _separate_save(numba_top: float, floor_top: float, floor_low: float = 0.1) -> list[dict]:
-    """numba 0.2 s (min 0.1) at 10,000 and ``numba_top`` at 100,000 files; the plain loop
-    ``floor_low`` at 10,000 and ``floor_top`` at 100,000 (minima a half and a third of them)."""
+    """numba 0.2 s (min 0.1) at 10,000 and ``numba_top`` at 100,000 files;
+    ``floor_low`` at 10,000 and ``floor_top`` at 100,000 (minima a half and a third of them)
+    for the separate save's floor, the creates and renames of an atomic save."""
     case = "sweep-count-separate"
     return (_rows(case, "save", "numba", {10_000: (0.2, 0.1), 100_000: (numba_top, numba_top)})
-            + _rows(case, "save", "limit-python-files",
+            + _rows(case, "save", "limit-directory-ops",
                     {10_000: (floor_low, floor_low / 2), 100_000: (floor_top, floor_top / 3)}))
 
 
@@ -137,8 +141,8 @@ def test_a_sweep_target_is_out_of_reach_only_when_its_floor_alone_misses_it():
     t = _separate_save_target(_separate_save(numba_top=3.2, floor_top=3.0))
     assert t["met"] is False and t["out_of_reach"] is True
     assert (t["floor"], t["floor_value"], t["floor_value_min"], t["floor_scaling"]) == (
-        "limit-python-files", 1.5, 1.0, 3.0)
-    assert t["verdict"] == ("not met: out of reach in this run (limit-python-files alone is "
+        "limit-directory-ops", 1.5, 1.0, 3.0)
+    assert t["verdict"] == ("not met: out of reach in this run (limit-directory-ops alone is "
                             "1.5x; its own time per unit grows 3x)")
     # a floor exactly as slow as numba at the top still bounds it
     assert _separate_save_target(_separate_save(numba_top=3.0, floor_top=3.0))["out_of_reach"]
@@ -166,8 +170,11 @@ def test_a_sweep_target_has_no_floor_without_the_floor_rows():
     rows = _separate_save(numba_top=3.2, floor_top=3.0)
     for missing in (100_000, 10_000):  # the floor at the top, or at the lower point
         t = _separate_save_target([r for r in rows if (r["impl"], r["count"]) !=
-                                   ("limit-python-files", missing)])
+                                   ("limit-directory-ops", missing)])
         assert "floor" not in t and t["verdict"] == "not met"
+    # the plain loop makes no temporaries and no renames: it is no floor of an atomic save
+    plain = [{**r, "impl": "limit-python-files"} if r["impl"] != "numba" else r for r in rows]
+    assert "floor" not in _separate_save_target(plain)
 
 
 def test_loads_are_bounded_only_by_a_floor_that_does_no_more_than_numba():
