@@ -7,6 +7,8 @@ hypothesis (tools and tests call it hundreds of times).  Each subcommand module 
 Exit statuses shared by every subcommand: 2 for a usage error (reported in one line on stderr,
 ``fluidspec COMMAND: error: ...``), 70 (EX_SOFTWARE) for an internal error, which is a fluidspec
 bug: one line saying so and where to report it, the traceback only with ``FLUIDSPEC_TRACEBACK=1``.
+When the reader of standard output leaves early (``fluidspec conformance --list | head``), the
+command stops quietly with status 1: its output was not all delivered.
 """
 
 from __future__ import annotations
@@ -89,18 +91,43 @@ def main(argv: list[str] | None = None) -> int:
     from fluidspec._usage import UsageError
 
     try:
-        return int(importlib.import_module(COMMANDS[args.command][0]).main(args))
+        status = int(importlib.import_module(COMMANDS[args.command][0]).main(args))
+        sys.stdout.flush()  # a reader that left shows here, not in the interpreter's last flush
+        return status
     except UsageError as exc:
         print(f"fluidspec {args.command}: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print(f"fluidspec {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError as exc:
+        if not _stdout_reader_left():  # another pipe (a subprocess's): a fluidspec bug
+            return _internal_error(args.command, exc)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # noqa: BLE001 - every user error is handled before this point
-        if os.environ.get("FLUIDSPEC_TRACEBACK"):
-            raise
-        detail = " ".join(str(exc).split())[:300]
-        print(f"fluidspec {args.command}: internal error ({type(exc).__name__}: {detail}); this "
-              f"is a fluidspec bug, please report it at {_bug_tracker()} with the command line "
-              f"(FLUIDSPEC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
-        return INTERNAL_ERROR
+        return _internal_error(args.command, exc)
+
+
+def _internal_error(command: str, exc: BaseException) -> int:
+    """One line naming the bug and where to report it (call while ``exc`` is handled)."""
+    if os.environ.get("FLUIDSPEC_TRACEBACK"):
+        raise exc
+    detail = " ".join(str(exc).split())[:300]
+    print(f"fluidspec {command}: internal error ({type(exc).__name__}: {detail}); this "
+          f"is a fluidspec bug, please report it at {_bug_tracker()} with the command line "
+          f"(FLUIDSPEC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+    return INTERNAL_ERROR
+
+
+def _stdout_reader_left() -> bool:
+    """Whether standard output is a pipe whose reading end is closed (``poll`` reports an
+    error condition on it); False where that cannot be told."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no file descriptor
+        return False

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 from fluidspec._usage import UsageError, existing_input
@@ -53,9 +51,4 @@ def main(args: argparse.Namespace) -> int:
     program = _check_program(args.program, args.path)
     from fluidspec._inspect import run
 
-    try:
-        return run(args.path, args.json, program=program, values=args.values)
-    except BrokenPipeError:
-        # `fluidspec inspect big_dir | head`: the reader left; stop quietly, not with a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    return run(args.path, args.json, program=program, values=args.values)

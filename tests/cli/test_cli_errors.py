@@ -164,3 +164,38 @@ def test_an_internal_error_is_one_line_naming_a_bug(place: Path, monkeypatch, ca
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "fluidspec bug" in err and "ZeroDivisionError: deliberately broken" in err
+
+
+@pytest.mark.parametrize("args", [["conformance", "--list"], ["inspect", "a-sample"]])
+def test_a_reader_that_leaves_early_stops_the_command_quietly(place: Path, args: list[str]
+                                                             ) -> None:
+    """``fluidspec conformance --list | head``: standard output is a pipe nobody reads any
+    more; the command stops with status 1 and says nothing (no internal error, no
+    traceback), whether the write failed in the command or in the last flush."""
+    import os
+
+    assert fluidspec("sample", "a-sample", cwd=place).returncode == 0
+    assert fluidspec(*args, cwd=place).returncode == 0  # read to the end, the command succeeds
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "fluidspec", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=place)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_broken_pipe_that_is_not_standard_output_is_an_internal_error(place: Path, monkeypatch,
+                                                                         capsys) -> None:
+    from fluidspec import _cli, _cmd_inspect
+
+    def broken(args: object) -> int:
+        raise BrokenPipeError(32, "a worker's pipe closed")
+
+    monkeypatch.setattr(_cmd_inspect, "main", broken)
+    monkeypatch.setattr(_cli, "_stdout_reader_left", lambda: False)
+    monkeypatch.delenv("FLUIDSPEC_TRACEBACK", raising=False)
+    assert _cli.main(["inspect", str(place)]) == 70
+    assert "internal error (BrokenPipeError" in capsys.readouterr().err
