@@ -87,6 +87,14 @@ def _npy_bytes(arrs: list[np.ndarray]) -> bytes:
 _WARM_MEMORY_FROM = 1 << 20
 
 
+# Files the bench keeps (``fresh_dir(many_files=True)``) stay dirty in the page cache until the
+# kernel writes them back, which it starts once enough of them pile up (here after about 2 GB):
+# a run of 100,000 small files then shared two cores with the flusher writing back the earlier
+# rounds' files and took 47 us a file instead of 30, whichever implementation it was, while a
+# run of 10,000 never met it.  So before each timed save, untimed, everything dirty is written
+# back (``os.sync``): every save starts from a clean page cache, and nobody pays for another's.
+
+
 def _warm_memory(nbytes: int) -> None:
     buffer = np.ones(nbytes + (1 << 20), np.uint8)
     del buffer
@@ -169,6 +177,8 @@ class Bench:
                     setup: Callable[[], Any] | None, nbytes: int) -> float | None:
         self._in_run = []
         try:
+            if op == "save" and hasattr(os, "sync"):
+                os.sync()
             if nbytes >= _WARM_MEMORY_FROM:
                 _warm_memory(nbytes)
             if setup:

@@ -59,6 +59,27 @@ def test_a_save_target_goes_when_its_run_ends_unless_it_holds_many_files():
     assert not os.path.exists(made["many"]) and not os.path.exists(bench.tmp)
 
 
+def test_each_timed_save_starts_with_nothing_dirty(monkeypatch):
+    """Before every timed save (warm-up and rounds, every implementation), and before no load,
+    the page cache is written back."""
+    events: list[str] = []
+    monkeypatch.setattr(_bench.os, "sync", lambda: events.append("sync"))
+    bench = _bench.Bench(quick=True, progress=lambda line: None)
+    try:
+        for impl in ("a", "b"):
+            bench.run("c", "save", impl, lambda impl=impl: events.append(impl), 1, 1, repeats=2)
+        bench.run("c", "load", "a", lambda: events.append("load"), 1, 1, repeats=2)
+        bench.flush()
+    finally:
+        bench.cleanup()
+    saves = [e for e in events if e in ("a", "b")]
+    assert len(saves) == 6  # a warm-up and two rounds each
+    assert events.count("load") == 3
+    assert events.count("sync") == 6
+    assert all(events[i - 1] == "sync" for i, e in enumerate(events) if e in ("a", "b"))
+    assert all(events[i - 1] != "sync" for i, e in enumerate(events) if e == "load")
+
+
 def test_each_timed_run_of_a_megabyte_or_more_first_gets_warm_memory(monkeypatch):
     warmed: list[int] = []
     monkeypatch.setattr(_bench, "_warm_memory", warmed.append)
