@@ -202,6 +202,12 @@ class Bench:
             self.peer.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def directory_ops_floor(self, case: str, names: list[str], nbytes: int) -> None:
+        """Queue ``limit-directory-ops`` beside the separate saves of ``names`` (``nbytes`` in
+        all): each run in a fresh directory kept until the bench ends, as the saves' own."""
+        setup, save = _bench_api.directory_ops(lambda: self.fresh_dir(many_files=True), names)
+        self.run(case, "save", _bench_api.DIRECTORY_OPS, save, nbytes, len(names), setup)
+
     # ---------------------------------------------------------------- cases
     def with_paddle(self, case: str, ops: tuple[str, ...], n: int, elems: int,
                     separate: bool) -> None:
@@ -503,9 +509,7 @@ class Bench:
         run(case, "save", "pickle", pickle_save, nbytes, n, new_target)
         run(case, "save", "reference", ref_save, nbytes, n, new_target)
         run(case, "save", "numba", numba_save, nbytes, n, new_target)
-        floor_setup, floor_save = _bench_api.directory_ops(
-            lambda: self.fresh_dir(many_files=True), names)
-        run(case, "save", _bench_api.DIRECTORY_OPS, floor_save, nbytes, n, floor_setup)
+        self.directory_ops_floor(case, names, nbytes)
 
         dirs = {}
         for impl, writer in (("plain", plain_write), ("numpy", npy_save), ("pickle", pickle_save)):

@@ -242,9 +242,7 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
     bench.run(case, "save", "reference", ref_save, nbytes, n, new_target)
     bench.run(case, "save", "numba", lambda: numba_files.save_dense(target["d"], names, arrs),
               nbytes, n, new_target)
-    floor_setup, floor_save = _bench_api.directory_ops(
-        lambda: bench.fresh_dir(many_files=True), names)
-    bench.run(case, "save", _bench_api.DIRECTORY_OPS, floor_save, nbytes, n, floor_setup)
+    bench.directory_ops_floor(case, names, nbytes)
     bench.flush()
     keep = os.path.join(bench.tmp, f"separate-{n}")
     os.makedirs(keep)
