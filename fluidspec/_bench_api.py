@@ -22,9 +22,9 @@ say how much of that cost no implementation avoids:
   spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
   (API-SCOPE-001) — no selection kernel, no encoding, no validation of the bytes.
-* ``limit-directory-ops`` (save, one file per tensor): the directory's own calls of an atomic
-  save — one temporary created per file, on the threads ``numba_kernels`` would use, then one
-  rename per file (SEL-SAVE-008) — with nothing written.
+* ``limit-directory-ops`` (save, one file per tensor, into a new directory): the directory's
+  own calls of an atomic save — per file an unnamed file opened, linked under its name and
+  closed, on the threads ``numba_kernels`` would use (SEL-SAVE-008) — with nothing written.
 """
 
 from __future__ import annotations
@@ -189,50 +189,50 @@ def gather_write(path: Callable[[], str], arrs: list[np.ndarray], encoded: bytes
 
 def directory_ops(fresh_dir: Callable[[], str], names: Sequence[str]
                   ) -> tuple[Callable[[], None], Callable[[], None]]:
-    """The save floor of one file per tensor, as ``(setup, save)``: the calls every save by
-    SEL-SAVE-008 makes (a temporary created in the destination directory, then renamed over
-    the target), with nothing written.
+    """The save floor of one file per tensor into a new directory, as ``(setup, save)``: the
+    calls such a save by SEL-SAVE-008 makes in ``numba_kernels``' way — per file an unnamed
+    file opened in the destination directory (``O_TMPFILE``), linked under its name and
+    closed — with nothing written.  (The other atomic way, a named temporary created and then
+    renamed over the target, makes one more change to the directory per file: 0.37-0.46 s
+    against 0.22-0.32 s for 10,000 files on ext4 here.)
 
-    ``save`` creates (and closes) an empty temporary per name, then renames them in order,
-    through the file-call kernels of ``numba_kernels.cpu`` (no Python per file).  The creates
-    are spread over threads exactly as ``numba_kernels`` spreads its writes of many small files
-    (``files.threads_for`` after timing the first ``files.PROBE_FILES`` creates in this
-    thread): creates overlap only in part, since Linux holds the directory's lock for most of
-    each, and how many threads pay depends on the file system, so the floor takes no other
-    choice than numba's.  Renames hold that lock throughout and never overlap in one
-    directory: one thread does them.  ``setup`` (untimed) makes the fresh directory and the
-    paths' bytes."""
+    ``save`` runs ``numba_kernels.cpu.link_new_files`` over empty slices (no Python per file),
+    spread over threads exactly as ``numba_kernels`` spreads its writes of many small files
+    (``files.threads_for`` after timing the first ``files.PROBE_FILES`` files in this thread):
+    how many threads pay depends on the file system, so the floor takes no other choice than
+    numba's.  ``setup`` (untimed) makes the fresh directory and the paths' bytes."""
     from fluidspec.numba_kernels import cpu, files
 
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
     nothing = np.zeros(1, np.uint8)
     empty = np.zeros(len(names) + 1, np.int64)
+    proc_fd = np.frombuffer(cpu.PROC_FD_PREFIX + bytes(12), np.uint8)
     n = len(names)
+    dir_of = np.zeros(n, np.int64)  # every file in the one fresh directory
     probe = min(n, files.PROBE_FILES)
     calls: dict[str, Any] = {}
 
     def setup() -> None:
         d = fresh_dir()
-        calls["temps"] = files.nul_terminated([os.path.join(d, f".{n}.tmp") for n in names])
+        calls["dirs"] = files.nul_terminated([d])
         calls["paths"] = files.nul_terminated([os.path.join(d, n) for n in names])
 
-    def create(span: tuple[int, int]) -> int:
-        temps, temp_ends = calls["temps"]
-        return cpu.write_new_files(temps, temp_ends, flags, 0o644, cpu.MOST_PER_CALL, nothing,
-                                   empty, *span)
+    def link(span: tuple[int, int]) -> int:
+        (dirs, dir_ends), (paths, path_ends) = calls["dirs"], calls["paths"]
+        failed, _ = cpu.link_new_files(dirs, dir_ends, dir_of, paths,
+                                       path_ends, proc_fd, flags, 0o644, cpu.MOST_PER_CALL,
+                                       nothing, empty, *span)
+        return failed
 
     def save() -> None:
         began = time.perf_counter()
-        stops = [create((0, probe))]
+        stops = [link((0, probe))]
         workers = files.threads_for(n - probe, (time.perf_counter() - began) / max(probe, 1))
         spans = [(probe + (n - probe) * k // workers, probe + (n - probe) * (k + 1) // workers)
                  for k in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
-            stops += pool.map(create, spans)
+            stops += pool.map(link, spans)
         stopped = [i for i in stops if i >= 0]
-        (temps, temp_ends), (paths, path_ends) = calls["temps"], calls["paths"]
-        failed = min(stopped) if stopped else cpu.rename_files(temps, temp_ends, paths,
-                                                               path_ends, 0, n)
-        if failed >= 0:
-            raise OSError(f"the directory-ops floor stopped at {names[failed]}")
+        if stopped:
+            raise OSError(f"the directory-ops floor stopped at {names[min(stopped)]}")
     return setup, save

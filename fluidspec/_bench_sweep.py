@@ -28,9 +28,9 @@ SWEEP_CASES = ("sweep-size-combined", "sweep-count-combined", "sweep-count-separ
 SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
 # The floor of each scaling target that has one: a row doing no more than numba must at that
 # point.  Combined saves: the plain write of the same bytes.  The separate save:
-# ``limit-directory-ops`` (a temporary created per file and renamed over its target, nothing
-# written: what every atomic save of one file per tensor does to the directory; the plain
-# loop makes no temporaries and no renames).  Combined loads: ``limit-read-pairs`` (a read
+# ``limit-directory-ops`` (an unnamed file opened per file and linked under its name, nothing
+# written: what an atomic save of one file per tensor into a new directory does to it; the
+# plain loop's creates are not atomic).  Combined loads: ``limit-read-pairs`` (a read
 # into a fresh numpy array, as numba's, plus one array and one (array, lod) pair per tensor).
 # The separate load has none: the plain Python reads (an open and a read per file from
 # Python) cost more than numba's reads, so they bound nothing.

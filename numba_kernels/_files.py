@@ -5,7 +5,9 @@
   themselves, so no payload is copied; a file of 1 MiB or more has its blocks reserved first)
   into a temporary file in the destination directory — many files by a few threads — then
   ``os.replace``d over the target, so a target is always either its old or its new complete
-  content.  A failure removes the temporaries it made; temporaries a killed save left behind
+  content.  Many small files whose targets do not exist yet go into unnamed files instead,
+  each linked under its name once complete (``_link_new_small_files``).  A failure removes the
+  temporaries it made and the names it linked; temporaries a killed save left behind
   are removed by the next save into the same directory, judged dead by a lock on the save's
   lock file, never by pid (SAFE-CONC-001; see ``_DirLock``).
 * Reading: files are read with ``readinto`` straight into one ``uint8`` arena (separate files:
@@ -316,17 +318,43 @@ def write_slices(paths: Sequence[str], data: Any, bounds: Sequence[int]) -> None
 
 def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
     """Write ``chunks[i]`` (one buffer, a list of buffers written in order with ``os.writev``,
-    or an object whose ``write_to(write)`` makes them as they are written) to ``paths[i]``:
-    into a fresh temporary beside the target, then ``os.replace`` of all of them (SEL-SAVE-008,
-    SAFE-CONC-001); on failure the temporaries are removed.  One locked lock file per directory
-    marks the temporaries as in use.  Many files are written by a few threads
+    or an object whose ``write_to(write)`` makes them as they are written) to ``paths[i]``, so
+    that each target is at every instant its old or its new complete content (SEL-SAVE-008,
+    SAFE-CONC-001).
+
+    Many small files whose targets do not exist yet (a save into a new directory) are written
+    into unnamed files, each linked under its name once complete (``_link_new_small_files``):
+    no temporary name, no rename.  The others go to a fresh temporary beside the target, then
+    ``os.replace`` of all of them (``_write_replacing``).  If the save fails, the names it
+    linked are removed again and the temporaries with them: a failed save leaves no file."""
+    parents = list(map(os.path.dirname, paths))
+    for parent in dict.fromkeys(parents):
+        os.makedirs(parent, exist_ok=True)
+    linked = _link_new_small_files(paths, parents, chunks)
+    if not linked:
+        _write_replacing(paths, parents, chunks)
+        return
+    rest = [i for i in range(len(paths)) if i not in linked]
+    try:
+        if rest:
+            _write_replacing([paths[i] for i in rest], [parents[i] for i in rest],
+                             [chunks[i] for i in rest])
+    except BaseException:
+        for i in linked:
+            _unlink_quietly(paths[i])
+        raise
+
+
+def _write_replacing(paths: Sequence[str], parents: Sequence[str], chunks: Sequence[Any]
+                     ) -> None:
+    """Each chunk into a fresh temporary beside its target, then ``os.replace`` of all of them,
+    in order; on failure the temporaries are removed.  One locked lock file per directory marks
+    the temporaries as in use.  Many files are written by a few threads
     (``_write_temporaries``); the renames stay in order, after every write."""
     locks: dict[str, _DirLock] = {}
     temps: list[str] = []
     try:
-        parents = list(map(os.path.dirname, paths))
         for parent in dict.fromkeys(parents):
-            os.makedirs(parent, exist_ok=True)
             remove_stale_temporaries(parent)
             locks[parent] = _DirLock(parent)
         if len(locks) == 1:  # one directory (the usual case): names in one comprehension
@@ -389,33 +417,127 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS
 
 def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
                        ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Create and fill every temporary with ``cpu.write_new_files``, batch by batch
-    (``_small_file_batches``; within a batch in a few threads when that pays, as
-    ``_read_regular_files``); returns the temporaries' names as the kernel took them, or None
-    when the kernel cannot be used (sizes past the bounds, a chunk that cannot be joined) or
-    stopped at a file, with every temporary it made removed."""
+    """Create and fill every temporary with ``cpu.write_new_files`` (``_in_small_file_batches``);
+    returns the temporaries' names as the kernel took them, or None when the kernel cannot be
+    used (sizes past the bounds, a chunk that cannot be joined) or stopped at a file, with every
+    temporary it made removed."""
     from fluidspec.numba_kernels import cpu
 
-    n = len(temps)
-    parts = _flat_parts(chunks) if cpu.can_call_files() else None
+    plan = _small_files_plan(chunks) if cpu.can_call_files() else None
+    encoded = _nul_terminated(temps) if plan is not None else None
+    if plan is None or encoded is None:
+        return None
+    names, ends = encoded
+
+    def write_run(a: int, b: int, data: np.ndarray, bounds: np.ndarray) -> int:
+        return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL, data,
+                                   bounds, a, b)
+
+    if _in_small_file_batches(len(temps), plan, write_run) >= 0:
+        for temp in temps:
+            _unlink_quietly(temp)
+        return None
+    return encoded
+
+
+# An unnamed file (O_TMPFILE) is linked under its name once complete, so a target that does not
+# exist yet needs no temporary name and no rename, and the directory's lock is taken once per
+# file (by the link) instead of twice; the inode is allocated without it, so two threads
+# overlap more.  10,000 x 1 KiB into a new directory on ext4, 2 cores, C: 0.22-0.32 s, against
+# 0.37-0.46 s for exclusive temporaries renamed into place.  Linked through /proc/self/fd
+# (open(2)); where /proc, O_TMPFILE or the file system's support for it is missing, the first
+# file fails and the save goes the temporaries' way.
+_TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY | os.O_CLOEXEC
+
+
+@functools.cache
+def _can_link_unnamed() -> bool:
+    return bool(getattr(os, "O_TMPFILE", 0)) and os.path.isdir("/proc/self/fd")
+
+
+def _link_new_small_files(paths: Sequence[str], parents: Sequence[str], chunks: Sequence[Any]
+                          ) -> set[int]:
+    """The indices of the files written by ``cpu.link_new_files``: of the targets that did not
+    exist, when they are many small files (as ``_write_small_files`` takes them).  Where the
+    kernel stops (the name appeared meanwhile, no ``O_TMPFILE`` here, a full disk) the files it
+    linked stay, complete, and the rest are left to the temporaries' way, which then raises the
+    error if it persists; empty when the kernel cannot be used."""
+    from fluidspec.numba_kernels import cpu
+
+    if len(paths) < _SMALL_FILES_FROM or not _can_link_unnamed() or not cpu.can_call_files():
+        return set()
+    present: dict[str, set[str]] = {}
+    try:
+        for parent in dict.fromkeys(parents):
+            present[parent] = set(os.listdir(parent))
+    except OSError:
+        return set()
+    new = [i for i, (path, parent) in enumerate(zip(paths, parents, strict=True))
+           if os.path.basename(path) not in present[parent]]
+    if len(new) < _SMALL_FILES_FROM:
+        return set()
+    for parent, names_there in present.items():
+        if any(name.startswith(_TMP_PREFIX) for name in names_there):
+            remove_stale_temporaries(parent)
+    new_paths = [paths[i] for i in new]
+    new_parents = [parents[i] for i in new]
+    directory_index = {parent: k for k, parent in enumerate(dict.fromkeys(new_parents))}
+    plan = _small_files_plan([chunks[i] for i in new])
+    encoded = _nul_terminated(new_paths) if plan is not None else None
+    directories = _nul_terminated(list(directory_index)) if encoded is not None else None
+    if plan is None or encoded is None or directories is None:
+        return set()
+    names, ends = encoded
+    dirs, dir_ends = directories
+    dir_of = np.fromiter(map(directory_index.__getitem__, new_parents), np.int64, len(new))
+    proc_fd = np.frombuffer(cpu.PROC_FD_PREFIX + bytes(12), np.uint8)
+    linked_runs: list[tuple[int, int]] = []
+
+    def link_run(a: int, b: int, data: np.ndarray, bounds: np.ndarray) -> int:
+        failed, linked = cpu.link_new_files(dirs, dir_ends, dir_of, names, ends, proc_fd,
+                                            _TMPFILE_FLAGS, 0o644, cpu.MOST_PER_CALL, data,
+                                            bounds, a, b)
+        if failed >= 0 and linked > failed:  # linked, but its close reported an error
+            _unlink_quietly(new_paths[failed])
+            linked = failed
+        linked_runs.append((a, linked))
+        return failed
+
+    _in_small_file_batches(len(new), plan, link_run)
+    return {new[i] for a, linked in linked_runs for i in range(a, linked)}
+
+
+_Plan = tuple[list[Any], np.ndarray, np.ndarray, list[tuple[int, int]]]
+
+
+def _small_files_plan(chunks: Sequence[Any]) -> _Plan | None:
+    """How a kernel writes ``chunks`` from joined copies: their parts in one list, each
+    chunk's first part, each file's bounds in the parts' bytes, and the batches
+    (``_small_file_batches``); None when they are not small files of plain buffers."""
+    parts = _flat_parts(chunks)
     if parts is None:
         return None
     flat, counts = parts
     part_ends = np.zeros(len(flat) + 1, np.int64)
     np.cumsum(np.fromiter(map(_NBYTES, flat), np.int64, len(flat)), out=part_ends[1:])
-    first_parts = np.zeros(n + 1, np.int64)
+    first_parts = np.zeros(len(chunks) + 1, np.int64)
     np.cumsum(counts, out=first_parts[1:])
     bounds = part_ends[first_parts]  # file i is bytes bounds[i]..bounds[i + 1] of all parts
     batches = _small_file_batches(bounds)
-    encoded = _nul_terminated(temps) if batches is not None else None
-    if batches is None or encoded is None:
-        return None
-    names, ends = encoded
+    return None if batches is None else (flat, first_parts, bounds, batches)
+
+
+def _in_small_file_batches(n: int, plan: _Plan,
+                           run: Callable[[int, int, np.ndarray, np.ndarray], int]) -> int:
+    """``run(a, b, data, bounds)`` (a kernel call: ``-1``, or the file it stopped at) over all
+    ``n`` files, batch by batch: each batch's parts joined into one copy, one copy alive at a
+    time, and within a batch in a few threads when that pays (the probe, as
+    ``_read_regular_files``).  Returns ``-1``, or a file some run stopped at."""
+    flat, first_parts, bounds, batches = plan
     batch: dict[str, np.ndarray] = {}  # the batch being written: its copy and its bounds
 
     def write_run(a: int, b: int) -> int:
-        return cpu.write_new_files(names, ends, _CREATE_FLAGS, 0o644, cpu.MOST_PER_CALL,
-                                   batch["joined"], batch["bounds"], a, b)
+        return run(a, b, batch["joined"], batch["bounds"])
 
     workers = 0  # decided by the probe, at the start of the first batch
     failed = -1
@@ -423,8 +545,7 @@ def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
         batch.clear()  # the previous batch's copy goes before the next is made
         joined = _joined(flat[first_parts[first]:first_parts[stop]])
         if joined is None or joined.size != bounds[stop] - bounds[first]:
-            failed = first
-            break
+            return first
         batch.update(joined=joined, bounds=bounds - bounds[first])
         del joined
         if not workers:
@@ -441,12 +562,8 @@ def _write_small_files(temps: Sequence[str], chunks: Sequence[Any]
                 failed = max(stopped for _, _, stopped in _runs_in_threads(write_run, first,
                                                                            stop, workers))
         if failed >= 0:
-            break
-    if failed >= 0:
-        for temp in temps:
-            _unlink_quietly(temp)
-        return None
-    return encoded
+            return failed
+    return -1
 
 
 def _small_file_batches(bounds: np.ndarray) -> list[tuple[int, int]] | None:

@@ -13,7 +13,8 @@ it without a Program (the benchmarks of ``fluidspec bench``).
   variable (SEL-FILE-001): every record encoded into one buffer before the first file is
   touched, and every file read back into one arena and parsed in one pass.
 * ``nul_terminated(paths)`` — paths as the file-call kernels of ``cpu`` take them
-  (``write_new_files``, ``rename_files``, ``read_regular_files``): ``(bytes, NUL indices)``.
+  (``write_new_files``, ``link_new_files``, ``rename_files``, ``read_regular_files``):
+  ``(bytes, NUL indices)``.
 * ``threads_for(rest, probe_seconds_per_file)`` — how many threads the file layer runs over
   ``rest`` more small files after its first ``PROBE_FILES`` took that long each.
 """

@@ -14,7 +14,8 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
   ``decode_selected_rows`` do both steps; ``as_u8`` views any buffer as bytes.
 * Tables: ``SIZES`` (element size by data-type code), ``DTYPE_BY_CODE``, ``writer_code``.
 * Files: ``read_regular_files`` reads many regular files into one arena, ``write_new_files`` and
-  ``rename_files`` create and rename many small ones, all from nopython code (the fast paths of
+  ``rename_files`` create and rename many small ones, ``link_new_files`` writes many small ones
+  into unnamed files linked under names that do not exist yet, all from nopython code (the fast paths of
   separate-files loads and saves; ``can_call_files`` says whether this platform has them).
 * Support: ``no_gc`` (the cyclic collector off around bulk allocation) and ``kernel`` (how every
   CPU kernel is compiled, for the selection kernel of the API layer).
@@ -46,12 +47,14 @@ from fluidspec.numba_kernels.cpu._encode import (
 )
 from fluidspec.numba_kernels.cpu._file_calls import (
     MOST_PER_CALL,
+    PROC_FD_PREFIX,
     READ_ALL,
     READ_FAILED,
     READ_FLAGS,
     READ_FULL,
     READ_TOO_BIG,
     can_call_files,
+    link_new_files,
     read_regular_files,
     rename_files,
     write_new_files,
@@ -68,8 +71,8 @@ __all__ = [
     "SIZES", "DTYPE_BY_CODE", "writer_code",
     "no_gc", "kernel",
     # many small files read or written without Python per file (Linux)
-    "read_regular_files", "write_new_files", "rename_files", "can_call_files", "READ_FLAGS",
-    "MOST_PER_CALL", "READ_ALL", "READ_FAILED", "READ_FULL", "READ_TOO_BIG",
+    "read_regular_files", "write_new_files", "link_new_files", "rename_files", "can_call_files",
+    "READ_FLAGS", "MOST_PER_CALL", "PROC_FD_PREFIX", "READ_ALL", "READ_FAILED", "READ_FULL", "READ_TOO_BIG",
     # the parse kernel itself, for reading one record's header from a bounded window
     "walk", "LFS_MAGIC", "TRUNCATED", "W_DATA",
 ]

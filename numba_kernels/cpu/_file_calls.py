@@ -11,6 +11,8 @@ files can go to threads.
   says it is full (a separate-files load).
 * ``write_new_files``: each slice of one buffer into a newly created file (the temporaries of a
   separate-files save); ``rename_files``: the temporaries into place, in order.
+* ``link_new_files``: each slice into an unnamed file (``O_TMPFILE``) that is linked under its
+  target's name once complete (the targets of a separate-files save that do not exist yet).
 
 They are the fast paths only: a call that fails (a missing or unreadable file, something not a
 regular file, a full disk) stops the run, and the caller does that work again the careful way
@@ -65,7 +67,7 @@ def can_call_files() -> bool:
     except OSError:  # pragma: no cover - every Linux Python can dlopen itself
         return False
     return all(hasattr(libc, name)
-               for name in ("open", "statx", "pread", "write", "rename", "close"))
+               for name in ("open", "statx", "pread", "write", "rename", "close", "linkat"))
 
 
 def _address(context: Any, builder: Any, array_type: Any, array: Any, at: Any, at_type: Any
@@ -167,6 +169,31 @@ def _rename(typingctx: Any, olds: Any, old_at: Any, news: Any, new_at: Any) -> A
     return sig, codegen
 
 
+# linkat(2) of an unnamed file: its descriptor's ``/proc/self/fd/N`` link, followed.  (Linking
+# the descriptor itself, with AT_EMPTY_PATH, needs CAP_DAC_READ_SEARCH; open(2) documents this
+# form for O_TMPFILE files.)
+_AT_FDCWD = -100
+_AT_SYMLINK_FOLLOW = 0x400
+PROC_FD_PREFIX = b"/proc/self/fd/"
+
+
+@numba.extending.intrinsic
+def _link_followed(typingctx: Any, source: Any, names: Any, at: Any) -> Any:
+    """``linkat(AT_FDCWD, source, AT_FDCWD, names + at, AT_SYMLINK_FOLLOW)``: ``source`` is a
+    NUL-terminated path in a byte array of its own."""
+    sig = numba.types.int32(source, names, at)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        src = context.make_array(signature.args[0])(context, builder, args[0]).data
+        dest = _address(context, builder, signature.args[1], args[1], args[2], signature.args[2])
+        fn = _c_function(builder, "linkat", _I32, [_I32, _BYTE_PTR, _I32, _BYTE_PTR, _I32])
+        here = ir.Constant(_I32, _AT_FDCWD)
+        return builder.call(fn, [here, builder.bitcast(src, _BYTE_PTR), here, dest,
+                                 ir.Constant(_I32, _AT_SYMLINK_FOLLOW)])
+
+    return sig, codegen
+
+
 @numba.extending.intrinsic
 def _close(typingctx: Any, fd: Any) -> Any:
     sig = numba.types.int32(fd)
@@ -253,16 +280,71 @@ def write_new_files(names: np.ndarray, name_ends: np.ndarray, flags: int, mode: 
         fd = _open(names, _path_start(name_ends, i), flags, mode)
         if fd < 0:
             return i
-        at = bounds[i]
         end = bounds[i + 1]
-        while at < end:
-            n = _write(fd, data, at, min(end - at, most_per_call))
-            if n <= 0:
-                break
-            at += n
+        at = _write_slice(fd, data, bounds[i], end, most_per_call)
         if _close(fd) != 0 or at != end:  # close reports a delayed write error (NFS, quota)
             return i
     return -1
+
+
+@inline
+def _write_slice(fd: int, data: np.ndarray, at: int, end: int, most_per_call: int) -> int:
+    """Write ``data[at:end]`` to ``fd``; where it got to (``end`` unless a write failed)."""
+    while at < end:
+        n = _write(fd, data, at, min(end - at, most_per_call))
+        if n <= 0:
+            break
+        at += n
+    return at
+
+
+@inline
+def _put_fd_path(path: np.ndarray, prefix_length: int, fd: int) -> None:
+    """Write ``fd``'s decimal digits and a NUL after the ``/proc/self/fd/`` already in ``path``."""
+    digits = 1
+    rest = fd
+    while rest >= 10:
+        rest //= 10
+        digits += 1
+    rest = fd
+    for k in range(digits - 1, -1, -1):
+        path[prefix_length + k] = 48 + rest % 10
+        rest //= 10
+    path[prefix_length + digits] = 0
+
+
+@kernel
+def link_new_files(dirs: np.ndarray, dir_ends: np.ndarray, dir_of: np.ndarray,
+                   names: np.ndarray, name_ends: np.ndarray, proc_fd: np.ndarray,
+                   flags: int, mode: int, most_per_call: int, data: np.ndarray,
+                   bounds: np.ndarray, first: int, stop: int) -> tuple[int, int]:
+    """For each file ``i`` of ``first..stop-1``: open an unnamed file in directory
+    ``dir_of[i]`` (``open(dir, flags, mode)``, the caller's flags holding ``O_TMPFILE``), write
+    ``data[bounds[i]:bounds[i + 1]]`` into it, then link it under path ``i`` — which must not
+    exist: ``linkat`` never replaces — and close it.  A file is therefore seen under its name
+    only whole.  ``proc_fd`` holds ``/proc/self/fd/`` and room for a number and a NUL.
+
+    Returns ``(-1, stop)``, or ``(i, linked)`` where file ``i`` could not be made, written,
+    linked or closed, and files ``first..linked-1`` are linked (``linked`` is ``i + 1`` when
+    only the close of a linked file failed): the caller removes those names."""
+    source = proc_fd.copy()  # each run (thread) writes descriptor numbers into its own copy
+    prefix_length = source.size - 12
+    for i in range(first, stop):
+        d = dir_of[i]
+        fd = _open(dirs, _path_start(dir_ends, d), flags, mode)
+        if fd < 0:
+            return i, i
+        end = bounds[i + 1]
+        if _write_slice(fd, data, bounds[i], end, most_per_call) != end:
+            _close(fd)  # never linked: the file goes with its descriptor
+            return i, i
+        _put_fd_path(source, prefix_length, fd)
+        if _link_followed(source, names, _path_start(name_ends, i)) != 0:
+            _close(fd)
+            return i, i
+        if _close(fd) != 0:  # a delayed write error (NFS, quota), reported by close
+            return i, i + 1
+    return -1, stop
 
 
 @kernel

@@ -72,7 +72,7 @@ def test_read_pairs_leaves_the_collector_as_it_found_it(tmp_path, enabled):
         (gc.enable if was else gc.disable)()
 
 
-def test_directory_ops_creates_and_renames_one_empty_file_per_name_and_nothing_else(tmp_path):
+def test_directory_ops_links_one_empty_file_per_name_and_nothing_else(tmp_path):
     # past the probe and the threshold of threads of the file layer: the creates run threaded
     names = [f"v{i:04d}" for i in range(2300)]
     made = []
@@ -86,7 +86,7 @@ def test_directory_ops_creates_and_renames_one_empty_file_per_name_and_nothing_e
     setup()
     assert list(made[0].iterdir()) == []  # the setup only prepares: nothing timed happens there
     save()
-    assert sorted(p.name for p in made[0].iterdir()) == names  # no temporary left behind
+    assert sorted(p.name for p in made[0].iterdir()) == names  # nothing but the names
     assert all(p.stat().st_size == 0 for p in made[0].iterdir())
     setup()
     save()  # each timed call gets its own directory
@@ -97,6 +97,6 @@ def test_directory_ops_says_where_it_stopped(tmp_path):
     names = ["a", "b", "c"]
     setup, save = _bench_api.directory_ops(lambda: str(tmp_path), names)
     setup()
-    (tmp_path / ".b.tmp").write_bytes(b"")  # an exclusive create of b's temporary fails
+    (tmp_path / "b").write_bytes(b"")  # a link never replaces: b's fails
     with pytest.raises(OSError, match="stopped at b"):
         save()

@@ -41,6 +41,9 @@ MODES = {
                 "_POOL_PAYS_S": INF},
     "slow device": {"_PROBE_FILES": 2, "_POOL_PAYS_S": 0.0},
 }
+# Saves into a new directory link unnamed files under their names; the tests of the other way
+# (temporaries renamed into place, which targets that exist take) switch the first one off.
+TEMPORARIES = {"_can_link_unnamed": lambda: False}
 
 
 def _write(root: Path, contents: list[bytes]) -> list[str]:
@@ -333,7 +336,7 @@ def test_small_files_written_by_the_kernels_hold_the_python_writers_bytes(tmp_pa
             return real(*args)
         return call
 
-    with mock.patch.multiple(_files, **MODES[mode]), \
+    with mock.patch.multiple(_files, **MODES[mode], **TEMPORARIES), \
             mock.patch.object(cpu, "write_new_files", counting("write", real_write)), \
             mock.patch.object(cpu, "rename_files", counting("rename", real_rename)):
         _files.write_chunks(paths, chunks)
@@ -359,7 +362,7 @@ def test_small_files_past_one_batch_go_through_the_kernel_in_bounded_batches(tmp
         assert 0 <= bounds[first] <= bounds[stop] <= data.size  # its files lie in this copy
         return real_write(names, ends, flags, mode_bits, per_call, data, bounds, first, stop)
 
-    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=most, **MODES[mode]), \
+    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=most, **MODES[mode], **TEMPORARIES), \
             mock.patch.object(cpu, "write_new_files", write):
         _files.write_chunks(paths, chunks)
     assert max(copies) <= most and len(set(copies)) > 1
@@ -381,7 +384,8 @@ def test_a_kernel_stop_in_a_later_batch_removes_the_earlier_batches_temporaries(
             return first
         return real_write(names, ends, flags, mode_bits, per_call, data, bounds, first, stop)
 
-    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=4096, **MODES["one thread"]), \
+    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=4096, **MODES["one thread"],
+                             **TEMPORARIES), \
             mock.patch.object(cpu, "write_new_files", stop_in_third_batch), \
             mock.patch.object(cpu, "rename_files", mock.Mock(side_effect=AssertionError)):
         _files.write_chunks(paths, chunks)
@@ -435,6 +439,130 @@ def test_a_save_over_an_older_one_replaces_every_file(tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+def _link_calls(record: list[tuple[int, int]]) -> Any:
+    real_link = cpu.link_new_files
+
+    def link(*args):
+        record.append((args[-2], args[-1]))
+        return real_link(*args)
+    return link
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_new_targets_are_unnamed_files_linked_under_their_names(tmp_path, mode):
+    """A save into a new directory: the link kernel writes every file (no temporary is created,
+    none renamed), each holds its chunk's bytes and the permissions a created file gets, and
+    the directory holds the names only (no lock file either)."""
+    chunks = _chunks(200)
+    paths = [str(tmp_path / "new" / f"v{i:03d}") for i in range(200)]
+    spans: list[tuple[int, int]] = []
+    with mock.patch.multiple(_files, **MODES[mode]), \
+            mock.patch.object(cpu, "link_new_files", _link_calls(spans)), \
+            mock.patch.object(cpu, "write_new_files", mock.Mock(side_effect=AssertionError)), \
+            mock.patch.object(cpu, "rename_files", mock.Mock(side_effect=AssertionError)):
+        _files.write_chunks(paths, chunks)
+    assert sum(b - a for a, b in spans) == 200
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path / "new")) == [f"v{i:03d}" for i in range(200)]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {stat.S_IMODE(os.stat(p).st_mode) for p in paths} == {0o644 & ~umask}
+    assert all(os.stat(p).st_nlink == 1 for p in paths)
+
+
+def test_targets_that_exist_are_replaced_through_temporaries_and_the_rest_linked(tmp_path):
+    """Half the targets exist (an older save): those go to temporaries renamed over them, the
+    new ones are linked; every file ends with this save's bytes and no temporary is left."""
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(200)]
+    for path in paths[::2]:
+        Path(path).write_bytes(b"older")
+    chunks = _chunks(200)
+    spans: list[tuple[int, int]] = []
+    written = []
+    real_write = cpu.write_new_files
+
+    def write(*args):
+        written.append(args[-1] - args[-2])
+        return real_write(*args)
+
+    with mock.patch.multiple(_files, **MODES["one thread"]), \
+            mock.patch.object(cpu, "link_new_files", _link_calls(spans)), \
+            mock.patch.object(cpu, "write_new_files", write):
+        _files.write_chunks(paths, chunks)
+    assert sum(b - a for a, b in spans) == 100 and sum(written) == 100
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("at", [0, 70, 199])
+def test_a_name_that_appears_during_the_save_is_replaced_through_a_temporary(tmp_path, mode,
+                                                                          at):
+    """Another writer creates a target after this save looked (a link never replaces): the
+    link kernel stops there, the files it linked stay, the rest go through temporaries, and the
+    save ends with every file its own and no descriptor or temporary left."""
+    chunks = _chunks(200)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(200)]
+    stopped = []
+    real_link = cpu.link_new_files
+
+    def in_the_way_at(*args):
+        first, stop = args[-2], args[-1]
+        if first <= at < stop:
+            Path(paths[at]).write_bytes(b"in the way")
+        failed, linked = real_link(*args)
+        stopped.append(failed)
+        return failed, linked
+
+    before = _open_descriptors()
+    with mock.patch.multiple(_files, **MODES[mode]), \
+            mock.patch.object(cpu, "link_new_files", in_the_way_at):
+        _files.write_chunks(paths, chunks)
+    assert at in stopped
+    assert _open_descriptors() == before
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(200)]
+
+
+def test_without_unnamed_files_the_save_goes_through_temporaries(tmp_path, monkeypatch):
+    """A file system or kernel without ``O_TMPFILE`` (here: flags that cannot open the
+    directory): the kernel stops at its first file and the temporaries' way writes them all."""
+    monkeypatch.setattr(_files, "_TMPFILE_FLAGS", os.O_WRONLY | os.O_CLOEXEC)  # EISDIR
+    written = []
+    real_write = cpu.write_new_files
+    monkeypatch.setattr(cpu, "write_new_files",
+                        lambda *args: written.append(args[-1] - args[-2]) or real_write(*args))
+    chunks = _chunks(100)
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    _files.write_chunks(paths, chunks)
+    assert sum(written) == 100
+    assert [Path(p).read_bytes() for p in paths] == [_bytes_of(c) for c in chunks]
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_save_that_fails_after_linking_removes_the_names_it_linked(tmp_path):
+    """One target is a non-empty directory (no rename goes over it): the other 199 were linked,
+    the rename of that one raises, and the save removes what it linked — it leaves nothing."""
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(200)]
+    os.mkdir(paths[150])
+    Path(paths[150], "inside").write_bytes(b"x")
+    with pytest.raises(OSError):
+        _files.write_chunks(paths, _chunks(200))
+    assert os.listdir(tmp_path) == ["v150"]
+    assert os.listdir(paths[150]) == ["inside"]
+
+
+def test_stale_temporaries_are_removed_by_a_save_that_links_only(tmp_path):
+    """A killed save's temporaries (no live lock) are cleaned by the next save into the
+    directory even when all of that save's files are new."""
+    stale = tmp_path / f"{_files._TMP_PREFIX}{'0' * 32}-0.tmp"
+    stale.write_bytes(b"left by a killed save")
+    paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    _files.write_chunks(paths, _chunks(100))
+    assert not stale.exists()
+    assert sorted(os.listdir(tmp_path)) == [f"v{i:03d}" for i in range(100)]
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("at", [0, 70, 199])
 def test_a_write_the_kernel_fails_falls_back_to_the_python_writer(tmp_path, mode, at):
@@ -457,7 +585,7 @@ def test_a_write_the_kernel_fails_falls_back_to_the_python_writer(tmp_path, mode
         return failed
 
     before = _open_descriptors()
-    with mock.patch.multiple(_files, **MODES[mode]), \
+    with mock.patch.multiple(_files, **MODES[mode], **TEMPORARIES), \
             mock.patch.object(cpu, "write_new_files", blocked_at):
         _files.write_chunks(paths, chunks)
     assert at in stopped
@@ -471,6 +599,7 @@ def test_a_failure_the_python_writer_meets_too_is_its_error_and_leaves_nothing(t
     """When the Python writer fails as the kernel did (a full disk here), its error is raised
     and no target and no temporary is left."""
     paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    monkeypatch.setattr(_files, "_can_link_unnamed", TEMPORARIES["_can_link_unnamed"])
     monkeypatch.setattr(cpu, "write_new_files", lambda *args: args[7])  # stops at its first file
 
     def full(*args, **kwargs):
@@ -482,12 +611,14 @@ def test_a_failure_the_python_writer_meets_too_is_its_error_and_leaves_nothing(t
     assert os.listdir(tmp_path) == []
 
 
-def test_a_rename_that_fails_is_raised_in_order_with_the_earlier_files_in_place(tmp_path):
+def test_a_rename_that_fails_is_raised_in_order_with_the_earlier_files_in_place(tmp_path,
+                                                                                monkeypatch):
     """A target that is a directory: the rename kernel stops there, the one ``os.replace`` of
     that file raises its error; the files before it are in place, none after it, and no
     temporary is left — as with renames made one by one in Python."""
     chunks = _chunks(100)
     paths = [str(tmp_path / f"v{i:03d}") for i in range(100)]
+    monkeypatch.setattr(_files, "_can_link_unnamed", TEMPORARIES["_can_link_unnamed"])
     os.mkdir(paths[70])
     Path(paths[70], "inside").write_bytes(b"x")  # a non-empty directory: no rename over it
     with pytest.raises(OSError) as info:
@@ -513,6 +644,7 @@ def test_a_rename_that_fails_once_is_made_in_python_and_the_kernel_goes_on(tmp_p
             return 40 if done < 0 else done
         return real_rename(olds, old_ends, news, new_ends, first, stop)
 
+    monkeypatch.setattr(_files, "_can_link_unnamed", TEMPORARIES["_can_link_unnamed"])
     monkeypatch.setattr(cpu, "rename_files", refuse_40_once)
     _files.write_chunks(paths, chunks)
     assert refused == [40]
@@ -524,8 +656,9 @@ def test_a_rename_that_fails_once_is_made_in_python_and_the_kernel_goes_on(tmp_p
 def test_saves_the_write_kernel_does_not_take_go_through_the_python_writer(tmp_path,
                                                                            monkeypatch, case):
     """Fewer than 64 files, more than 64 KiB a file on average, or a chunk made as it is
-    written: the Python writer does them, never the kernel."""
+    written: the Python writer does them, never a kernel."""
     monkeypatch.setattr(cpu, "write_new_files", mock.Mock(side_effect=AssertionError))
+    monkeypatch.setattr(cpu, "link_new_files", mock.Mock(side_effect=AssertionError))
     if case == "few files":
         chunks: list = _chunks(_files._SMALL_FILES_FROM - 1)
         expected = [_bytes_of(c) for c in chunks]
