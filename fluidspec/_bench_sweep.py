@@ -126,12 +126,19 @@ def sweep_targets(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
                  s: dict[str, Any], met: bool) -> dict[str, Any]:
     """The floor (``SWEEP_FLOORS``) of numba's scaling: its time per unit at the top point over
-    numba's at the lower one, beside the floor's own scaling.  numba does at least the floor's
-    work, so the target is out of reach in this run when it is missed, that ratio alone passes
-    the bound, the floor's own time per unit grows past the bound too (the growth is in the
-    least work: page faults of buffers past the allocator's cache, caches outgrown, a directory
-    of 100,000 files), and the floor was no slower than numba at the top (a floor slower than
-    what it bounds proves nothing)."""
+    numba's at the lower one, beside the floor's own scaling.
+
+    numba does at least the floor's work, so a missed target is out of reach in this run when
+    the floor's own time per unit grows past the bound (the growth is in the least work: page
+    faults of buffers past the allocator's cache, caches outgrown, a directory of 100,000
+    files), the floor was no slower than numba at either point (a floor slower than what it
+    bounds proves nothing), and either
+
+    * the floor at the top over numba at the lower point alone passes the bound, or
+    * numba's time beyond the floor grows per unit within the bound (``_beyond_the_floor``):
+      numba's ratio is then a mean of the floor's growth and that one, weighted by their
+      shares at the lower point, so a faster numba only grows more; the bound would need
+      numba at the lower point to take at least ``needs`` times the floor there."""
     name = SWEEP_FLOORS.get((case, op))
 
     def point(impl: str | None, at: int) -> dict[str, Any] | None:
@@ -139,22 +146,45 @@ def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
                      (case, op, impl, at)), None)
 
     top, low, floor_top = point("numba", s["at"]), point("numba", s["vs"]), point(name, s["at"])
+    floor_low = point(name, s["vs"])
     growth = None if name is None else scaling(rows, case, op, name, per, s["at"] // s["vs"],
                                                at=s["at"])
-    if None in (top, low, floor_top, growth):
+    if None in (top, low, floor_top, floor_low, growth):
         return {}
     value = (floor_top["median_s"] / s["at"]) / (low["median_s"] / s["vs"])
     value_min = (floor_top["min_s"] / s["at"]) / (low["min_s"] / s["vs"])
     own = growth["ratio"]
-    out_of_reach = (not met and value > SCALING_BOUND and own > SCALING_BOUND
-                    and floor_top["median_s"] <= top["median_s"])
+    bounded = (not met and own > SCALING_BOUND and floor_top["median_s"] <= top["median_s"]
+               and floor_low["median_s"] <= low["median_s"])
+    beyond = _beyond_the_floor(top["median_s"] - floor_top["median_s"],
+                               low["median_s"] - floor_low["median_s"], s["at"] // s["vs"])
     out: dict[str, Any] = {"floor": name, "floor_value": round(value, 4),
                            "floor_value_min": round(value_min, 4),
-                           "floor_scaling": round(own, 4), "out_of_reach": out_of_reach}
-    if out_of_reach:
+                           "floor_scaling": round(own, 4), "out_of_reach": False}
+    if beyond is not None:
+        out["beyond_floor_scaling"] = round(beyond, 4)
+    if bounded and value > SCALING_BOUND:
+        out["out_of_reach"] = True
         out["verdict"] = (f"not met: out of reach in this run ({name} alone is {value:.3g}x; "
                           f"its own time per unit grows {own:.3g}x)")
+    elif bounded and beyond is not None and beyond < SCALING_BOUND:
+        needs = (own - beyond) / (SCALING_BOUND - beyond)
+        takes = low["median_s"] / floor_low["median_s"]
+        out.update(out_of_reach=True, needs_floor_multiple=round(needs, 4),
+                   takes_floor_multiple=round(takes, 4))
+        out["verdict"] = (f"not met: out of reach in this run ({name}'s time per unit grows "
+                          f"{own:.3g}x, numba's time beyond it {beyond:.3g}x, so a faster numba "
+                          f"only grows more: the bound needs numba at the lower point to take "
+                          f"{needs:.3g}x {name} there; it takes {takes:.3g}x)")
     return out
+
+
+def _beyond_the_floor(top_beyond_s: float, low_beyond_s: float, step: int) -> float | None:
+    """How numba's time beyond its floor grows per unit from the lower point to the top (``step``
+    times as many units); None unless numba took longer than the floor at both."""
+    if top_beyond_s <= 0 or low_beyond_s <= 0:
+        return None
+    return top_beyond_s / (step * low_beyond_s)
 
 
 def _tensor(nbytes: int) -> np.ndarray:

@@ -177,6 +177,11 @@ def _verdict(t: dict[str, Any]) -> str:
     if t.get("met") is True:
         return "yes"
     if t.get("met") is False:
+        if t.get("out_of_reach") and "needs_floor_multiple" in t:
+            return (f"**no**: out of reach in this run, `{t['floor']}` grows "
+                    f"{t['floor_scaling']:g}x and numba beyond it {t['beyond_floor_scaling']:g}x"
+                    f" (the bound needs numba {t['needs_floor_multiple']:g}x the floor at the "
+                    f"lower point; it is {t['takes_floor_multiple']:g}x)")
         if t.get("out_of_reach"):
             return (f"**no**: out of reach in this run, `{t['floor']}` alone is "
                     f"{t['floor_value']:g} ({t['floor_value_min']:g})")

@@ -38,12 +38,20 @@ def test_targets_rows_carry_the_verdict():
                {"target": "t3", "value": 2.5, "value_min": 2.4, "need": "<= 2", "met": False,
                 "bound": 2.0, "floor": "limit-gather-write", "floor_value": 2.1,
                 "floor_value_min": 1.9, "out_of_reach": True,
-                "verdict": "not met: out of reach in this run"}]
+                "verdict": "not met: out of reach in this run"},
+               {"target": "t4", "value": 1.66, "value_min": 2.2, "need": "<= 1.3", "met": False,
+                "bound": 1.3, "floor": "limit-read-pairs", "floor_value": 1.21,
+                "floor_value_min": 1.61, "floor_scaling": 2.14, "beyond_floor_scaling": 1.07,
+                "needs_floor_multiple": 4.65, "takes_floor_multiple": 1.77,
+                "out_of_reach": True, "verdict": "not met: out of reach in this run"}]
     page = performance.performance_page(ROWS, {"schema": 2, "results": ROWS, "targets": targets})
     assert "| t1 | 1.5 (1.25) | <= 1.15 | **no** |" in page
     assert "| t2 | - | <= 1 | not measured (no Paddle) |" in page
     assert ("| t3 | 2.5 (2.4) | <= 2 | **no**: out of reach in this run, `limit-gather-write` "
             "alone is 2.1 (1.9) |") in page
+    assert ("| t4 | 1.66 (2.2) | <= 1.3 | **no**: out of reach in this run, `limit-read-pairs` "
+            "grows 2.14x and numba beyond it 1.07x (the bound needs numba 4.65x the floor at the "
+            "lower point; it is 1.77x) |") in page
 
 
 def test_workloads_are_multiples_of_their_limit_at_its_size():

@@ -148,9 +148,28 @@ def test_a_sweep_target_is_out_of_reach_only_when_its_floor_alone_misses_it():
     assert _separate_save_target(_separate_save(numba_top=3.0, floor_top=3.0))["out_of_reach"]
 
 
+def test_a_sweep_target_is_out_of_reach_when_only_the_floor_grows():
+    """The floor at 100,000 over numba at 10,000 is 2.4 / 2.0 = 1.2, within the bound, but the
+    floor grows 2.4 / (10 * 0.1) = 2.4x per file and numba's time beyond it shrinks:
+    (3.2 - 2.4) / (10 * (0.2 - 0.1)) = 0.8x.  numba's 1.6 is a mean of the two weighted by
+    their shares at 10,000, so a faster numba only grows more; the bound needs numba at 10,000
+    to take (2.4 - 0.8) / (1.3 - 0.8) = 3.2x the floor there, and it takes 2x."""
+    t = _separate_save_target(_separate_save(numba_top=3.2, floor_top=2.4))
+    assert t["met"] is False and t["out_of_reach"] is True
+    assert (t["floor_value"], t["floor_scaling"], t["beyond_floor_scaling"]) == (1.2, 2.4, 0.8)
+    assert (t["needs_floor_multiple"], t["takes_floor_multiple"]) == (3.2, 2.0)
+    assert t["verdict"] == (
+        "not met: out of reach in this run (limit-directory-ops's time per unit grows 2.4x, "
+        "numba's time beyond it 0.8x, so a faster numba only grows more: the bound needs numba "
+        "at the lower point to take 3.2x limit-directory-ops there; it takes 2x)")
+
+
 @pytest.mark.parametrize("numba_top, floor_top, floor_low, why", [
-    (3.2, 2.4, 0.1, "the floor alone is within the bound: 2.4 / 2.0 = 1.2"),
+    (3.2, 2.4, 0.15, "the floor alone is within the bound (2.4 / 2.0 = 1.2) and numba's time "
+                     "beyond it grows too: 0.8 / (10 * 0.05) = 1.6x"),
     (3.2, 4.0, 0.1, "a floor slower than numba at the top bounds nothing"),
+    (3.2, 2.4, 0.2, "a floor as slow as numba at 10,000 leaves nothing beyond it to compare"),
+    (3.2, 2.4, 0.25, "a floor slower than numba at 10,000 bounds nothing"),
     (3.2, 3.0, 0.25, "the floor's own time per file grows 1.2x: the growth is numba's"),
 ])
 def test_a_missed_sweep_target_is_only_not_met_when_its_floor_proves_nothing(
