@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import random
 import shutil
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -85,6 +86,7 @@ def _npy_bytes(arrs: list[np.ndarray]) -> bytes:
 # written and freed, so that the memory the run allocates next was just in use, for every
 # implementation alike.
 _WARM_MEMORY_FROM = 1 << 20
+_T = TypeVar("_T")
 
 
 # Files the bench keeps (``fresh_dir(many_files=True)``) stay dirty in the page cache until the
@@ -93,6 +95,17 @@ _WARM_MEMORY_FROM = 1 << 20
 # rounds' files and took 47 us a file instead of 30, whichever implementation it was, while a
 # run of 10,000 never met it.  So before each timed save, untimed, everything dirty is written
 # back (``os.sync``): every save starts from a clean page cache, and nobody pays for another's.
+
+
+def round_order(entries: list[_T], seed: str) -> list[_T]:
+    """The order of one round: ``entries`` shuffled by a generator seeded with ``seed`` (the
+    case, the operation and the round), so a run is repeatable and no implementation always
+    runs after the same one.  (Rotating one order, as the bench once did, keeps every
+    neighbour: numba ran right after Paddle's 7.5 s save of 10,000 files in every round but
+    the one that started with it.)"""
+    order = list(entries)
+    random.Random(seed).shuffle(order)
+    return order
 
 
 def _warm_memory(nbytes: int) -> None:
@@ -158,9 +171,7 @@ class Bench:
                 times[impl] = []
         for r in range(repeats):
             self.progress(f"{case:28s} {op:11s} round {r + 1}/{repeats}")
-            # rotate the order each round: no implementation always runs after the same one
-            shift = r % len(live) if live else 0
-            for entry in live[shift:] + live[:shift]:
+            for entry in round_order(live, f"{case}/{op}/{r}"):
                 impl, fn, setup = entry[2], entry[3], entry[6]
                 t = self._timed_once(case, op, impl, fn, setup, entry[4])
                 if t is None:

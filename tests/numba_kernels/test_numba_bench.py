@@ -94,3 +94,27 @@ def test_each_timed_run_of_a_megabyte_or_more_first_gets_warm_memory(monkeypatch
     finally:
         bench.cleanup()
     assert warmed == [1 << 20] * 6  # each implementation's warm-up call and both rounds
+
+
+def test_every_round_runs_each_implementation_once_after_varying_neighbours():
+    impls = [f"impl{i}" for i in range(7)]
+    orders = [_bench.round_order(impls, f"case/save/{r}") for r in range(7)]
+    assert all(sorted(order) == impls for order in orders)
+    assert orders == [_bench.round_order(impls, f"case/save/{r}") for r in range(7)]  # repeatable
+    for impl in impls:
+        before = {order[order.index(impl) - 1] for order in orders if order.index(impl)}
+        assert len(before) > 1, impl  # a rotation of one order would give one neighbour
+
+
+def test_the_rounds_of_a_group_follow_round_order(monkeypatch):
+    ran: list[str] = []
+    bench = _bench.Bench(quick=True, progress=lambda line: None)
+    try:
+        for impl in ("a", "b", "c", "d"):
+            bench.run("case", "load", impl, lambda impl=impl: ran.append(impl), 1, 1, repeats=3)
+        bench.flush()
+    finally:
+        bench.cleanup()
+    assert ran[:4] == ["a", "b", "c", "d"]  # the warm-ups, in the order queued
+    assert ran[4:] == [impl for r in range(3)
+                       for impl in _bench.round_order(["a", "b", "c", "d"], f"case/load/{r}")]
