@@ -137,8 +137,10 @@ def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
     * the floor at the top over numba at the lower point alone passes the bound, or
     * numba's time beyond the floor grows per unit within the bound (``_beyond_the_floor``):
       numba's ratio is then a mean of the floor's growth and that one, weighted by their
-      shares at the lower point, so a faster numba only grows more; the bound would need
-      numba at the lower point to take at least ``needs`` times the floor there."""
+      shares at the lower point, so making numba's own part faster alike at both points only
+      raises it; the bound would need numba at the lower point to take at least ``needs``
+      times the floor there (only a slower numba, or one whose own part shrinks per unit at
+      the top, could meet it)."""
     name = SWEEP_FLOORS.get((case, op))
 
     def point(impl: str | None, at: int) -> dict[str, Any] | None:
@@ -173,8 +175,9 @@ def _limit_floor(rows: Sequence[dict[str, Any]], case: str, op: str, per: str,
         out.update(out_of_reach=True, needs_floor_multiple=round(needs, 4),
                    takes_floor_multiple=round(takes, 4))
         out["verdict"] = (f"not met: out of reach in this run ({name}'s time per unit grows "
-                          f"{own:.3g}x, numba's time beyond it {beyond:.3g}x, so a faster numba "
-                          f"only grows more: the bound needs numba at the lower point to take "
+                          f"{own:.3g}x, numba's time beyond it {beyond:.3g}x, so numba faster alike "
+                          f"at both points only grows more: the bound needs numba at the lower "
+                          f"point to take "
                           f"{needs:.3g}x {name} there; it takes {takes:.3g}x)")
     return out
 

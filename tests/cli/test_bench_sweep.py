@@ -134,7 +134,7 @@ def _separate_save_target(rows: list[dict]) -> dict:
     return by[("sweep-count-separate", "save")]
 
 
-def test_a_sweep_target_is_out_of_reach_only_when_its_floor_alone_misses_it():
+def test_a_sweep_target_is_out_of_reach_when_its_floor_alone_misses_it():
     """numba at 100,000 over numba at 10,000 per file: 3.2 / (10 * 0.2) = 1.6 > 1.3.  The floor
     at 100,000 over numba at 10,000: 3.0 / 2.0 = 1.5 (minima: 1.0 / 1.0); its own growth
     3.0 / (10 * 0.1) = 3.0."""
@@ -152,7 +152,8 @@ def test_a_sweep_target_is_out_of_reach_when_only_the_floor_grows():
     """The floor at 100,000 over numba at 10,000 is 2.4 / 2.0 = 1.2, within the bound, but the
     floor grows 2.4 / (10 * 0.1) = 2.4x per file and numba's time beyond it shrinks:
     (3.2 - 2.4) / (10 * (0.2 - 0.1)) = 0.8x.  numba's 1.6 is a mean of the two weighted by
-    their shares at 10,000, so a faster numba only grows more; the bound needs numba at 10,000
+    their shares at 10,000, so numba faster alike at both points only grows more; the bound
+    needs numba at 10,000
     to take (2.4 - 0.8) / (1.3 - 0.8) = 3.2x the floor there, and it takes 2x."""
     t = _separate_save_target(_separate_save(numba_top=3.2, floor_top=2.4))
     assert t["met"] is False and t["out_of_reach"] is True
@@ -160,8 +161,9 @@ def test_a_sweep_target_is_out_of_reach_when_only_the_floor_grows():
     assert (t["needs_floor_multiple"], t["takes_floor_multiple"]) == (3.2, 2.0)
     assert t["verdict"] == (
         "not met: out of reach in this run (limit-directory-ops's time per unit grows 2.4x, "
-        "numba's time beyond it 0.8x, so a faster numba only grows more: the bound needs numba "
-        "at the lower point to take 3.2x limit-directory-ops there; it takes 2x)")
+        "numba's time beyond it 0.8x, so numba faster alike at both points only grows more: the "
+        "bound needs numba at the lower point to take 3.2x limit-directory-ops there; it takes "
+        "2x)")
 
 
 @pytest.mark.parametrize("numba_top, floor_top, floor_low, why", [
