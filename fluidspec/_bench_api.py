@@ -206,7 +206,7 @@ def directory_ops(fresh_dir: Callable[[], str], names: Sequence[str]
     flags = os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
     nothing = np.zeros(1, np.uint8)
     empty = np.zeros(len(names) + 1, np.int64)
-    proc_fd = np.frombuffer(cpu.PROC_FD_PREFIX + bytes(12), np.uint8)
+    proc_fd = cpu.proc_fd_path()
     n = len(names)
     dir_of = np.zeros(n, np.int64)  # every file in the one fresh directory
     probe = min(n, files.PROBE_FILES)

@@ -490,7 +490,7 @@ def _link_new_small_files(paths: Sequence[str], parents: Sequence[str], chunks: 
     names, ends = encoded
     dirs, dir_ends = directories
     dir_of = np.fromiter(map(directory_index.__getitem__, new_parents), np.int64, len(new))
-    proc_fd = np.frombuffer(cpu.PROC_FD_PREFIX + bytes(12), np.uint8)
+    proc_fd = cpu.proc_fd_path()
     linked_runs: list[tuple[int, int]] = []
 
     def link_run(a: int, b: int, data: np.ndarray, bounds: np.ndarray) -> int:

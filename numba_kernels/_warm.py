@@ -44,5 +44,5 @@ def _warm_file_calls() -> None:
     cpu.write_new_files(names, ends, 0, 0o644, cpu.MOST_PER_CALL, data, bounds, 0, 0)
     cpu.rename_files(names, ends, names, ends, 0, 0)
     cpu.link_new_files(names, ends, np.zeros(0, np.int64), names, ends,
-                       np.frombuffer(cpu.PROC_FD_PREFIX + bytes(12), np.uint8), 0, 0o644,
+                       cpu.proc_fd_path(), 0, 0o644,
                        cpu.MOST_PER_CALL, data, bounds, 0, 0)

@@ -47,7 +47,6 @@ from fluidspec.numba_kernels.cpu._encode import (
 )
 from fluidspec.numba_kernels.cpu._file_calls import (
     MOST_PER_CALL,
-    PROC_FD_PREFIX,
     READ_ALL,
     READ_FAILED,
     READ_FLAGS,
@@ -55,6 +54,7 @@ from fluidspec.numba_kernels.cpu._file_calls import (
     READ_TOO_BIG,
     can_call_files,
     link_new_files,
+    proc_fd_path,
     read_regular_files,
     rename_files,
     write_new_files,
@@ -72,7 +72,7 @@ __all__ = [
     "no_gc", "kernel",
     # many small files read or written without Python per file (Linux)
     "read_regular_files", "write_new_files", "link_new_files", "rename_files", "can_call_files",
-    "READ_FLAGS", "MOST_PER_CALL", "PROC_FD_PREFIX", "READ_ALL", "READ_FAILED", "READ_FULL", "READ_TOO_BIG",
+    "READ_FLAGS", "MOST_PER_CALL", "proc_fd_path", "READ_ALL", "READ_FAILED", "READ_FULL", "READ_TOO_BIG",
     # the parse kernel itself, for reading one record's header from a bounded window
     "walk", "LFS_MAGIC", "TRUNCATED", "W_DATA",
 ]

@@ -174,7 +174,14 @@ def _rename(typingctx: Any, olds: Any, old_at: Any, news: Any, new_at: Any) -> A
 # form for O_TMPFILE files.)
 _AT_FDCWD = -100
 _AT_SYMLINK_FOLLOW = 0x400
-PROC_FD_PREFIX = b"/proc/self/fd/"
+_PROC_FD_PREFIX = b"/proc/self/fd/"
+_FD_DIGITS_AND_NUL = 12  # a descriptor number (at most 10 digits) and its NUL
+
+
+def proc_fd_path() -> np.ndarray:
+    """The ``proc_fd`` argument of ``link_new_files``: ``/proc/self/fd/`` and room for a
+    descriptor number and its NUL (the kernel writes those into a copy of its own)."""
+    return np.frombuffer(_PROC_FD_PREFIX + bytes(_FD_DIGITS_AND_NUL), np.uint8)
 
 
 @numba.extending.intrinsic
@@ -322,13 +329,13 @@ def link_new_files(dirs: np.ndarray, dir_ends: np.ndarray, dir_of: np.ndarray,
     ``dir_of[i]`` (``open(dir, flags, mode)``, the caller's flags holding ``O_TMPFILE``), write
     ``data[bounds[i]:bounds[i + 1]]`` into it, then link it under path ``i`` — which must not
     exist: ``linkat`` never replaces — and close it.  A file is therefore seen under its name
-    only whole.  ``proc_fd`` holds ``/proc/self/fd/`` and room for a number and a NUL.
+    only whole.  ``proc_fd`` is ``proc_fd_path()``.
 
     Returns ``(-1, stop)``, or ``(i, linked)`` where file ``i`` could not be made, written,
     linked or closed, and files ``first..linked-1`` are linked (``linked`` is ``i + 1`` when
     only the close of a linked file failed): the caller removes those names."""
     source = proc_fd.copy()  # each run (thread) writes descriptor numbers into its own copy
-    prefix_length = source.size - 12
+    prefix_length = source.size - _FD_DIGITS_AND_NUL
     for i in range(first, stop):
         d = dir_of[i]
         fd = _open(dirs, _path_start(dir_ends, d), flags, mode)
