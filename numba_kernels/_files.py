@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -327,7 +327,7 @@ def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
     no temporary name, no rename.  The others go to a fresh temporary beside the target, then
     ``os.replace`` of all of them (``_write_replacing``).  If the save fails, the names it
     linked are removed again and the temporaries with them: a failed save leaves no file."""
-    parents = list(map(os.path.dirname, paths))
+    parents = _parents_of(paths)
     for parent in dict.fromkeys(parents):
         os.makedirs(parent, exist_ok=True)
     linked = _link_new_small_files(paths, parents, chunks)
@@ -343,6 +343,24 @@ def write_chunks(paths: Sequence[str], chunks: Sequence[Any]) -> None:
         for i in linked:
             _unlink_quietly(paths[i])
         raise
+
+
+def _parents_of(paths: Sequence[str]) -> list[str]:
+    """``os.path.dirname`` of each path.  Paths all directly in one directory (a separate
+    save's usual case) are told in a few C-level passes: each starts with the first one's
+    directory and a separator, and they hold no other separator (10,000 paths: ~0.5 ms, against
+    ~8 ms for a ``dirname`` each)."""
+    if paths and type(paths[0]) is str and os.altsep is None:
+        parent = os.path.dirname(paths[0])
+        prefix = os.path.join(parent, "")
+        try:
+            separators = "".join(paths).count(os.sep)
+        except TypeError:  # not all str
+            separators = -1
+        if (separators == len(paths) * prefix.count(os.sep)
+                and all(map(operator.methodcaller("startswith", prefix), paths))):
+            return [parent] * len(paths)
+    return list(map(os.path.dirname, paths))
 
 
 def _write_replacing(paths: Sequence[str], parents: Sequence[str], chunks: Sequence[Any]
@@ -472,24 +490,31 @@ def _link_new_small_files(paths: Sequence[str], parents: Sequence[str], chunks: 
             present[parent] = set(os.listdir(parent))
     except OSError:
         return set()
-    new = [i for i, (path, parent) in enumerate(zip(paths, parents, strict=True))
-           if os.path.basename(path) not in present[parent]]
+    if any(present.values()):
+        new = [i for i, (path, parent) in enumerate(zip(paths, parents, strict=True))
+               if os.path.basename(path) not in present[parent]]
+        new_paths = [paths[i] for i in new]
+        new_parents = [parents[i] for i in new]
+        new_chunks = [chunks[i] for i in new]
+    else:  # empty directories (a save into a new one): every target is new
+        new, new_paths, new_parents, new_chunks = range(len(paths)), paths, parents, chunks
     if len(new) < _SMALL_FILES_FROM:
         return set()
     for parent, names_there in present.items():
         if any(name.startswith(_TMP_PREFIX) for name in names_there):
             remove_stale_temporaries(parent)
-    new_paths = [paths[i] for i in new]
-    new_parents = [parents[i] for i in new]
     directory_index = {parent: k for k, parent in enumerate(dict.fromkeys(new_parents))}
-    plan = _small_files_plan([chunks[i] for i in new])
+    plan = _small_files_plan(new_chunks)
     encoded = _nul_terminated(new_paths) if plan is not None else None
     directories = _nul_terminated(list(directory_index)) if encoded is not None else None
     if plan is None or encoded is None or directories is None:
         return set()
     names, ends = encoded
     dirs, dir_ends = directories
-    dir_of = np.fromiter(map(directory_index.__getitem__, new_parents), np.int64, len(new))
+    if len(directory_index) == 1:
+        dir_of = np.zeros(len(new), np.int64)
+    else:
+        dir_of = np.fromiter(map(directory_index.__getitem__, new_parents), np.int64, len(new))
     proc_fd = cpu.proc_fd_path()
     linked_runs: list[tuple[int, int]] = []
 
@@ -507,13 +532,23 @@ def _link_new_small_files(paths: Sequence[str], parents: Sequence[str], chunks: 
     return {new[i] for a, linked in linked_runs for i in range(a, linked)}
 
 
-_Plan = tuple[list[Any], np.ndarray, np.ndarray, list[tuple[int, int]]]
+class _Plan(NamedTuple):
+    """How a kernel writes many small files from joined copies of their bytes."""
+
+    join: Callable[[int, int], np.ndarray | None]  # files first..stop-1 back to back, or None
+    bounds: np.ndarray  # file i is bytes bounds[i]..bounds[i + 1] of all files back to back
+    batches: list[tuple[int, int]]  # ``_small_file_batches``
 
 
 def _small_files_plan(chunks: Sequence[Any]) -> _Plan | None:
-    """How a kernel writes ``chunks`` from joined copies: their parts in one list, each
-    chunk's first part, each file's bounds in the parts' bytes, and the batches
-    (``_small_file_batches``); None when they are not small files of plain buffers."""
+    """The plan for writing ``chunks`` by a kernel; None when they are not small files of
+    plain buffers.  Chunks that join themselves (``cpu.RecordParts``: ``bounds`` and
+    ``joined``) are taken as they are; others are flattened into one list of parts first."""
+    from fluidspec.numba_kernels import cpu
+
+    if isinstance(chunks, cpu.RecordParts):
+        batches = _small_file_batches(chunks.bounds)
+        return None if batches is None else _Plan(chunks.joined, chunks.bounds, batches)
     parts = _flat_parts(chunks)
     if parts is None:
         return None
@@ -522,9 +557,13 @@ def _small_files_plan(chunks: Sequence[Any]) -> _Plan | None:
     np.cumsum(np.fromiter(map(_NBYTES, flat), np.int64, len(flat)), out=part_ends[1:])
     first_parts = np.zeros(len(chunks) + 1, np.int64)
     np.cumsum(counts, out=first_parts[1:])
-    bounds = part_ends[first_parts]  # file i is bytes bounds[i]..bounds[i + 1] of all parts
+    bounds = part_ends[first_parts]
     batches = _small_file_batches(bounds)
-    return None if batches is None else (flat, first_parts, bounds, batches)
+
+    def join(first: int, stop: int) -> np.ndarray | None:
+        return _joined(flat[first_parts[first]:first_parts[stop]])
+
+    return None if batches is None else _Plan(join, bounds, batches)
 
 
 def _in_small_file_batches(n: int, plan: _Plan,
@@ -533,7 +572,7 @@ def _in_small_file_batches(n: int, plan: _Plan,
     ``n`` files, batch by batch: each batch's parts joined into one copy, one copy alive at a
     time, and within a batch in a few threads when that pays (the probe, as
     ``_read_regular_files``).  Returns ``-1``, or a file some run stopped at."""
-    flat, first_parts, bounds, batches = plan
+    bounds = plan.bounds
     batch: dict[str, np.ndarray] = {}  # the batch being written: its copy and its bounds
 
     def write_run(a: int, b: int) -> int:
@@ -541,9 +580,9 @@ def _in_small_file_batches(n: int, plan: _Plan,
 
     workers = 0  # decided by the probe, at the start of the first batch
     failed = -1
-    for first, stop in batches:
+    for first, stop in plan.batches:
         batch.clear()  # the previous batch's copy goes before the next is made
-        joined = _joined(flat[first_parts[first]:first_parts[stop]])
+        joined = plan.join(first, stop)
         if joined is None or joined.size != bounds[stop] - bounds[first]:
             return first
         batch.update(joined=joined, bounds=bounds - bounds[first])

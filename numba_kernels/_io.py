@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from operator import attrgetter, is_, is_not, methodcaller
@@ -219,7 +219,7 @@ def _save(dirname: Any, main_program: Any, vars: Any, predicate: Any, filename: 
 
 
 def _separate_records(names: list[str], values: list[Any], arrays: list[Any] | None
-                      ) -> list[Any]:
+                      ) -> Sequence[Any]:
     """One record per variable: dense ones in one encoder call, SelectedRows one by one
     (``arrays``: the values' arrays, when ``_collect`` has read them)."""
     dense = [i for i, v in enumerate(values) if not _fluid.kind_of(v, "SelectedRows")]

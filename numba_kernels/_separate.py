@@ -32,13 +32,13 @@ def encode_records(arrays: Sequence[Any], lods: Sequence[Any] | None,
 
 
 def record_parts(arrays: Sequence[Any], lods: Sequence[Any] | None, names: Sequence[str]
-                 ) -> list[list[Any]]:
-    """Each record as ``[header, array]`` for ``os.writev``: every check of the encoder runs
+                 ) -> cpu.RecordParts:
+    """Each record as ``[header, array]`` for ``os.writev``, or many joined at once for a
+    kernel that writes many small files (``cpu.RecordParts``): every check of the encoder runs
     first (one ``plan`` call over all of them, SEL-SAVE-008), and no payload byte is copied."""
     with no_gc():
         arrs, meta, uniform = cpu.plan(arrays, lods, None, names)
-        parts, starts = cpu.encode_parts(arrs, meta, uniform)
-        return [parts[a:b] for a, b in zip(starts, starts[1:], strict=False)]
+        return cpu.RecordParts(arrs, meta, uniform)
 
 
 def save_dense(root: str, names: Sequence[str], arrays: Sequence[Any],

@@ -6,7 +6,8 @@ Everything outside this package (``numba_kernels.arrays``, the save/load API mod
 * Encode: ``plan(arrays, lods, data_types, names)`` checks and flattens the inputs into
   ``(arrs, meta, uniform)``; ``encode_to_bytes`` / ``encode_into`` / ``encoded_size`` then write
   (or size) the combined stream, and ``encode_parts`` lists its buffers (headers, then the arrays
-  themselves) for ``os.writev``.  ``layout`` computes every record's header and payload offsets
+  themselves) for ``os.writev``; ``RecordParts`` holds one record per array for separate files,
+  each as its buffers or many joined at once.  ``layout`` computes every record's header and payload offsets
   (the CUDA encoder runs it too, so both paths place bytes identically).
 * Decode: ``parse(buffer, count, ...)`` checks every record and returns ``(uint8 view, Parsed)``;
   ``parse_in_place`` also moves the payloads of a file just read to aligned places, in the same
@@ -37,6 +38,7 @@ from fluidspec.numba_kernels.cpu._decode import (
 )
 from fluidspec.numba_kernels.cpu._dtypes import DTYPE_BY_CODE, SIZES, writer_code
 from fluidspec.numba_kernels.cpu._encode import (
+    RecordParts,
     StagedRuns,
     encode_into,
     encode_parts,
@@ -65,7 +67,8 @@ from fluidspec.numba_kernels.cpu._layout import layout
 from fluidspec.numba_kernels.cpu._parse import LFS_MAGIC, TRUNCATED, W_DATA, walk
 
 __all__ = [
-    "plan", "encode_to_bytes", "encode_parts", "encode_runs", "StagedRuns", "encode_into",
+    "plan", "encode_to_bytes", "encode_parts", "encode_runs", "StagedRuns", "RecordParts",
+    "encode_into",
     "encoded_size", "layout",
     "parse", "parse_in_place", "Parsed", "arrays_of", "lods_of", "decode", "decode_selected_rows", "as_u8",
     "SIZES", "DTYPE_BY_CODE", "writer_code",

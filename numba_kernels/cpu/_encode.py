@@ -360,6 +360,69 @@ def encode_parts(arrs: list[np.ndarray], meta: _Meta, uniform: bool
     return parts, list(range(0, 2 * n + 1, 2))
 
 
+
+class RecordParts(Sequence[list[Any]]):
+    """One record per array (separate files), each as ``[header, array]`` for ``os.writev``
+    (no payload byte copied), made when asked for.  ``bounds`` (``int64``, ``len + 1``)
+    delimits the records in their concatenation, and ``joined(first, stop)`` is records
+    ``first..stop-1`` back to back, made by one C-level join: a writer of many small files
+    takes them a batch at a time so, without a list of parts per file (for 10,000 records the
+    per-file lists, their flattening and the join of 20,000 parts cost ~15 ms; the one join of
+    the arrays between copies of one shared header, ~2 ms)."""
+
+    __slots__ = ("_arrs", "_arena", "_header_bytes", "_starts", "bounds")
+
+    def __init__(self, arrs: list[np.ndarray], meta: _Meta, uniform: bool) -> None:
+        arena, hdr_pos, _ = _headers_for(meta)
+        self._arrs = _contiguous(arrs)
+        self._arena = arena
+        n = len(arrs)
+        self.bounds = np.zeros(n + 1, np.int64)
+        if uniform:  # one header serves every record
+            self._header_bytes: bytes | None = arena.tobytes()
+            self._starts: list[int] | None = None
+            if n:
+                self.bounds[1:] = np.arange(1, n + 1, dtype=np.int64) * (
+                    len(arena) + self._arrs[0].nbytes)
+        else:
+            self._header_bytes = None
+            self._starts = hdr_pos.tolist()
+            sizes = np.diff(hdr_pos) + np.fromiter(map(_NBYTES, self._arrs), np.int64, n)
+            np.cumsum(sizes, out=self.bounds[1:])
+
+    def __len__(self) -> int:
+        return len(self._arrs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = range(len(self))[index]  # an int's place, or IndexError
+        return [self._header(i), self._arrs[i]]
+
+    def _header(self, i: int) -> Any:
+        if self._starts is None:
+            return self._arena
+        return memoryview(self._arena)[self._starts[i]:self._starts[i + 1]]
+
+    def joined(self, first: int, stop: int) -> np.ndarray | None:
+        """Records ``first..stop-1`` back to back as a new ``uint8`` array; None when an array
+        has no plain buffer to join (bfloat16 arrays)."""
+        arrs = self._arrs[first:stop]
+        try:
+            if self._header_bytes is not None:
+                data = self._header_bytes.join([b"", *arrs])
+            else:
+                parts: list[Any] = [None] * (2 * len(arrs))
+                parts[0::2] = [self._header(i) for i in range(first, stop)]
+                parts[1::2] = arrs
+                data = b"".join(parts)
+        except (TypeError, ValueError, BufferError):
+            return None
+        return np.frombuffer(data, np.uint8)
+
+
+_NBYTES = attrgetter("nbytes")
+
 # A record below this size is copied into a run instead of being its own iovec: the kernel's
 # per-segment cost makes writev of 20,000 1-KiB segments ~5x slower than writing the same bytes
 # at once (measured here: 14 ms vs 2.5 ms for 10,000 x 1 KiB), while a copy of a small record

@@ -470,6 +470,47 @@ def test_new_targets_are_unnamed_files_linked_under_their_names(tmp_path, mode):
     assert all(os.stat(p).st_nlink == 1 for p in paths)
 
 
+@pytest.mark.parametrize("way", ["linked", "temporaries", "some exist"])
+@pytest.mark.parametrize("uniform", [False, True], ids=["mixed", "uniform"])
+def test_a_separate_saves_records_reach_the_kernels_joined_by_batch(tmp_path, way, uniform):
+    """A separate save's records (``_separate.record_parts``) reach the link or write kernel in
+    batches each record set joins itself: no list of parts is flattened for them (only for the
+    new targets of a directory where some exist, taken as a subset) and the batches stay within
+    ``_SMALL_FILES_MOST_BYTES``; every file holds the reference's record."""
+    from fluidspec.numba_kernels import _separate
+    from fluidspec.reference import codec as ref
+
+    if uniform:
+        arrays = [np.full((4, 4), i, np.float32) for i in range(300)]
+    else:
+        arrays = [np.arange(i % 40, dtype=(np.float32, ">i4", np.float16)[i % 3])
+                  for i in range(300)]
+    names = [f"v{i:03d}" for i in range(300)]
+    paths = [str(tmp_path / name) for name in names]
+    if way == "some exist":
+        for path in paths[::3]:
+            Path(path).write_bytes(b"older")
+    records = _separate.record_parts(arrays, None, names)
+    batches: list[int] = []
+    real_small_file_batches = _files._small_file_batches
+
+    def small_file_batches(bounds):
+        found = real_small_file_batches(bounds)
+        batches.extend(int(bounds[b] - bounds[a]) for a, b in found or [])
+        return found
+
+    flattening = (mock.Mock(wraps=_files._flat_parts) if way == "some exist"
+                  else mock.Mock(side_effect=AssertionError("flattened")))
+    with mock.patch.multiple(_files, _SMALL_FILES_MOST_BYTES=4096, **MODES["threads"],
+                             **(TEMPORARIES if way == "temporaries" else {})), \
+            mock.patch.object(_files, "_small_file_batches", small_file_batches), \
+            mock.patch.object(_files, "_flat_parts", flattening):
+        _files.write_chunks(paths, records)
+    assert [Path(p).read_bytes() for p in paths] == [ref.encode_lod_tensor(a) for a in arrays]
+    assert len(batches) > 3 and max(batches) <= 4096
+    assert sorted(os.listdir(tmp_path)) == names
+
+
 def test_targets_that_exist_are_replaced_through_temporaries_and_the_rest_linked(tmp_path):
     """Half the targets exist (an older save): those go to temporaries renamed over them, the
     new ones are linked; every file ends with this save's bytes and no temporary is left."""

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fluidspec import numba_kernels
 from fluidspec.numba_kernels import _files
@@ -176,6 +178,61 @@ def test_writev_parts_are_the_encoders_bytes(tmp_path, uniform):
     items = list(zip(arrays, lods or [None] * len(arrays), strict=True))
     assert written == ref.encode_combined(items)
     assert written == cpu.encode_to_bytes(*cpu.plan(arrays, lods, None, None))
+
+
+def _record_bytes(parts: list) -> bytes:
+    return b"".join(np.frombuffer(p, np.uint8).tobytes() if isinstance(p, memoryview)
+                    else p.reshape(-1).view(np.uint8).tobytes() for p in parts)
+
+
+@pytest.mark.parametrize("uniform", [False, True], ids=["mixed", "uniform"])
+def test_record_parts_are_the_reference_records_one_by_one_and_joined(uniform):
+    """A separate save's records (``cpu.RecordParts``): each ``[header, array]`` is the
+    reference's record (LoD, 0-d, bfloat16, big-endian and strided arrays included), ``bounds``
+    delimits them back to back, and any run of them joined is their bytes in order."""
+    from fluidspec.numba_kernels import cpu
+    from fluidspec.reference import codec as ref
+
+    arrays, lods = _mixed_arrays()
+    if uniform:
+        arrays, lods = [np.full((4, 4), i, np.float32) for i in range(300)], None
+    lods = lods or [None] * len(arrays)
+    expected = [ref.encode_lod_tensor(a, lod) for a, lod in zip(arrays, lods, strict=True)]
+    records = cpu.RecordParts(*cpu.plan(arrays, lods, None, None))
+    n = len(expected)
+    assert len(records) == n
+    assert [_record_bytes(records[i]) for i in range(n)] == expected
+    assert _record_bytes(records[-1]) == expected[-1]
+    assert [_record_bytes(r) for r in records[1:3]] == expected[1:3]
+    with pytest.raises(IndexError):
+        records[n]
+    assert records.bounds.tolist() == np.cumsum([0, *map(len, expected)]).tolist()
+    for first, stop in [(0, n), (1, 3), (2, 2), (n - 1, n)]:
+        assert records.joined(first, stop).tobytes() == b"".join(expected[first:stop])
+
+
+@pytest.mark.parametrize("paths", [
+    ["/a/b/v0", "/a/b/v1", "/a/b/.."],
+    ["/v0", "/v1"],
+    ["/a/b//v0", "/a/b//v1"],
+    ["a/v0", "a/b/v1", "a/v2"],
+    ["v0", "v1"],
+    ["/a/b/", "/a/b/v1"],
+    ["/a/b/v0", "/a/c/v1"],
+    ["/a/bc/v0", "/a/b/cv1"],
+    [],
+])
+def test_parents_of_paths_are_their_dirnames(paths):
+    """The shortcut for paths all directly in one directory gives what ``os.path.dirname``
+    gives, and paths that are not so take ``dirname`` each."""
+    assert _files._parents_of(paths) == list(map(os.path.dirname, paths))
+
+
+@given(st.sampled_from(["/r/", "/r//", "/", "r/", ""]),
+       st.lists(st.text(alphabet="ab/.", max_size=6), min_size=1, max_size=8))
+def test_parents_of_any_paths_are_their_dirnames(root, names):
+    paths = [root + name for name in names]
+    assert _files._parents_of(paths) == list(map(os.path.dirname, paths))
 
 
 def test_combined_and_separate_saves_of_bfloat16_and_0d_match_the_reference(tmp_path):
