@@ -393,6 +393,9 @@ class Bench:
                 run(case, "save", impl, c.api.save(impl, where), nbytes, n, new_target)
             run(case, "save", _bench_api.FLUID_OBJECTS, c.api.objects_save(path, encoded),
                 nbytes, n, new_target)
+            if n == 1:
+                run(case, "save", _bench_api.STREAM_WRITE,
+                    _bench_api.stream_write(path, arrs[0], encoded), nbytes, n, new_target)
             if n > 1:
                 try:
                     gather = _bench_api.gather_write(path, arrs, encoded)

@@ -18,6 +18,13 @@ say how much of that cost no implementation avoids:
   ``numba_kernels`` uses (a C-level join per run of about 1 MiB; ``os.writev`` of the 20,000
   buffers is slower), not a proven minimum: compiled code handing the arrays to ``writev``
   could skip its copy.
+* ``limit-stream-write`` (save, one big tensor): the stream's header then the array itself in
+  one ``os.writev`` into a new file whose blocks are reserved first (``posix_fallocate``, as
+  numpy's ``tofile`` does); no lock, no temporary, no atomic replace, no staging.  The payload
+  sits after a header of 20-odd bytes, so its address and file position disagree, which costs
+  the kernel's copy more on some CPUs; a saver can instead stage the payload through a buffer
+  placed to agree (an extra copy), which is faster on others.  Where staging wins, this floor
+  is slower than ``numba_kernels`` and proves nothing.
 * ``limit-fluid-objects`` (save and load): the plain write / read plus, per Variable, what the
   spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to
@@ -44,8 +51,10 @@ READ_PAIRS = "limit-read-pairs"
 GATHER_WRITE = "limit-gather-write"
 FLUID_OBJECTS = "limit-fluid-objects"
 DIRECTORY_OPS = "limit-directory-ops"
+STREAM_WRITE = "limit-stream-write"
 API_IMPLS = (NUMBA_API, REFERENCE_API)
-IMPLS = (*API_IMPLS, READ_VIEWS, READ_PAIRS, GATHER_WRITE, FLUID_OBJECTS, DIRECTORY_OPS)
+IMPLS = (*API_IMPLS, READ_VIEWS, READ_PAIRS, GATHER_WRITE, FLUID_OBJECTS, DIRECTORY_OPS,
+         STREAM_WRITE)
 _GATHER_RUN_BYTES = 1 << 20
 
 
@@ -184,6 +193,29 @@ def gather_write(path: Callable[[], str], arrs: list[np.ndarray], encoded: bytes
     gathered = b"".join(header.join([b"", *arrs[k:k + per_run]]) for k in range(0, n, per_run))
     if gathered != encoded:
         raise ValueError("the gather floor does not write the case's bytes")
+    return save
+
+
+def stream_write(path: Callable[[], str], array: np.ndarray, encoded: bytes
+                 ) -> Callable[[], None]:
+    """The save floor of one big tensor: ``encoded`` (one record of ``array``) written as its
+    header and the array itself, one ``os.writev`` into a new file reserved first.  Checked
+    once here to write exactly ``encoded``."""
+    payload = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    header = encoded[:len(encoded) - payload.nbytes]
+    if memoryview(encoded)[len(header):] != memoryview(payload):
+        raise ValueError("the stream-write floor does not write the case's bytes")
+    parts = [header, payload]
+
+    def save() -> None:
+        fd = os.open(path(), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            os.posix_fallocate(fd, 0, len(encoded))
+            written = os.writev(fd, parts)
+            if written != len(encoded):  # one call moves at most ~2 GiB
+                os.write(fd, memoryview(encoded)[written:])
+        finally:
+            os.close(fd)
     return save
 
 

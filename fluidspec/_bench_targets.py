@@ -46,13 +46,14 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target("save 1x256MiB: time / faster of numpy save and plain write", BIG, "save", "numba",
-           ("numpy", "limit-python-files"), "ratio<=", 1.15),
+           ("numpy", "limit-python-files"), "ratio<=", 1.15, floor="limit-stream-write"),
     Target("load 1x256MiB: time / Paddle 2.6.2 load_vars", BIG, "load", "numba", (PADDLE,),
            "ratio<=", 1.0),
     Target("load 1x256MiB: time / numpy.fromfile", BIG, "load", "numba", ("numpy-fromfile",),
            "ratio<=", 1.0),
     Target("save_params 1x256MiB: time / faster of numpy save and plain write", BIG, "save",
-           "numba-api", ("numpy", "limit-python-files"), "ratio<=", 1.15),
+           "numba-api", ("numpy", "limit-python-files"), "ratio<=", 1.15,
+           floor="limit-stream-write"),
     Target("load_params 1x256MiB into the scope's tensor: time / Paddle 2.6.2 load_vars", BIG,
            "load", "numba-api", (PADDLE,), "ratio<=", 1.0),
     Target("save 10000x1KiB combined: time / one plain write", SMALL, "save", "numba",

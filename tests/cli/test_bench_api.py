@@ -57,6 +57,25 @@ def test_gather_write_refuses_what_it_cannot_stand_for(tmp_path):
     save()
 
 
+@pytest.mark.parametrize("array", [np.arange(3 << 18, dtype=np.float32).reshape(3, -1),
+                                   np.arange(12, dtype=np.int64)[::2]], ids=["big", "strided"])
+def test_stream_write_writes_exactly_the_one_record_stream_into_a_new_file(tmp_path, array):
+    encoded = ref.encode_combined([(array, [])])
+    target = tmp_path / "out"
+    save = _bench_api.stream_write(lambda: str(target), array, encoded)
+    save()
+    assert target.read_bytes() == encoded
+    with pytest.raises(FileExistsError):  # a new file each time, as the bench's new target
+        save()
+
+
+def test_stream_write_refuses_a_stream_of_other_bytes(tmp_path):
+    array = np.arange(1000, dtype=np.float32)
+    encoded = ref.encode_combined([(array, [])])
+    with pytest.raises(ValueError, match="does not write the case's bytes"):
+        _bench_api.stream_write(lambda: str(tmp_path / "x"), array + 1, encoded)
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_read_pairs_leaves_the_collector_as_it_found_it(tmp_path, enabled):
     import gc

@@ -397,6 +397,51 @@ def test_big_payloads_misaligned_with_their_file_position_are_staged_to_the_same
         assert f.read() == b"".join(p.tobytes() for p in parts)
 
 
+@pytest.mark.parametrize("slower", ["staged", "straight"])
+def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
+        tmp_path, monkeypatch, slower):
+    """Past ``_PROBE_FROM``, a misaligned payload's first four pieces are written staged and
+    straight in turn (staged, straight, straight, staged); the rest goes the way that took less
+    time (here one way is slowed down), and the file holds exactly the parts' bytes."""
+    monkeypatch.setattr(_files, "_PROBE_FROM", 1 << 20)
+    monkeypatch.setattr(_files, "_PROBE_PIECE", 1 << 16)
+    monkeypatch.setattr(_files, "_STAGE_BYTES", 1 << 16)
+    ways: list[tuple[str, int]] = []
+    real_staged, real_all = _files._write_staged, _files._write_all
+    inside_staged = []
+
+    def staged(fd, array, pos):
+        ways.append(("staged", array.nbytes))
+        if slower == "staged":
+            time.sleep(0.01)
+        inside_staged.append(True)
+        try:
+            real_staged(fd, array, pos)
+        finally:
+            inside_staged.pop()
+
+    def straight(fd, chunk):
+        if not inside_staged:  # the staging buffer's own writes are not the straight way
+            ways.append(("straight", memoryview(chunk).nbytes))
+            if slower == "straight":
+                time.sleep(0.01)
+        real_all(fd, chunk)
+
+    monkeypatch.setattr(_files, "_write_staged", staged)
+    monkeypatch.setattr(_files, "_write_all", straight)
+    rng = np.random.default_rng(3)
+    big = rng.integers(0, 256, (2 << 20) + 7, dtype=np.uint8)
+    parts = [np.arange(30, dtype=np.uint8), big]
+    target = str(tmp_path / "probed")
+    _files.write_chunks([target], [parts])
+    with open(target, "rb") as f:
+        assert f.read() == b"".join(p.tobytes() for p in parts)
+    faster = "straight" if slower == "staged" else "staged"
+    piece = 1 << 16
+    assert ways == [("staged", piece), ("straight", piece), ("straight", piece),
+                    ("staged", piece), (faster, big.nbytes - 4 * piece)]
+
+
 def test_a_separate_load_of_more_files_than_descriptors_allowed_works(tmp_path):
     """A load of 2,000 separate files in a process allowed 256 open descriptors: files beyond
     the held ones are sized first, then opened, read and closed one at a time."""
