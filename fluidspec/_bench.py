@@ -462,6 +462,9 @@ class Bench:
             combined = os.path.join(d, "combined")
             run(case, "load", _bench_api.READ_VIEWS,
                 _bench_api.read_views(combined, n, nbytes, c.api.shape), nbytes, n)
+            if n == 1:
+                run(case, "load", _bench_api.READ_FRESH, _bench_api.read_fresh(combined, nbytes),
+                    nbytes, n)
             if n > 1:
                 run(case, "load", _bench_api.READ_PAIRS,
                     _bench_api.read_pairs(combined, n, nbytes, c.api.shape), nbytes, n)

@@ -48,7 +48,7 @@ TARGETS: tuple[Target, ...] = (
     Target("save 1x256MiB: time / faster of numpy save and plain write", BIG, "save", "numba",
            ("numpy", "limit-python-files"), "ratio<=", 1.15, floor="limit-stream-write"),
     Target("load 1x256MiB: time / Paddle 2.6.2 load_vars", BIG, "load", "numba", (PADDLE,),
-           "ratio<=", 1.0),
+           "ratio<=", 1.0, floor="limit-read-fresh"),
     Target("load 1x256MiB: time / numpy.fromfile", BIG, "load", "numba", ("numpy-fromfile",),
            "ratio<=", 1.0),
     Target("save_params 1x256MiB: time / faster of numpy save and plain write", BIG, "save",

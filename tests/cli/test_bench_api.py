@@ -69,6 +69,19 @@ def test_stream_write_writes_exactly_the_one_record_stream_into_a_new_file(tmp_p
         save()
 
 
+def test_read_fresh_reads_the_payload_after_the_header_into_new_memory(tmp_path):
+    array = np.arange(3 << 18, dtype=np.float32)
+    target = tmp_path / "one"
+    target.write_bytes(ref.encode_combined([(array, [])]))
+    load = _bench_api.read_fresh(str(target), array.nbytes)
+    first, second = load(), load()
+    assert first.tobytes() == second.tobytes() == array.tobytes()
+    assert not np.shares_memory(first, second)
+    target.write_bytes(target.read_bytes()[:100])  # cut: fewer bytes than the payload
+    with pytest.raises((ValueError, OSError)):
+        load()
+
+
 def test_stream_write_refuses_a_stream_of_other_bytes(tmp_path):
     array = np.arange(1000, dtype=np.float32)
     encoded = ref.encode_combined([(array, [])])
