@@ -68,12 +68,31 @@ def test_a_target_whose_floor_alone_misses_the_bound_is_out_of_reach_in_that_run
 
 
 def test_every_floor_named_is_a_row_the_bench_times():
-    from fluidspec import _bench, _bench_api
+    from fluidspec import _bench
 
     floors = [t for t in bt.TARGETS if t.floor]
-    assert floors and all(t.floor in _bench_api.IMPLS and t.floor in _bench.IMPLS
+    assert floors and all(t.floor in _bench.IMPLS and t.floor.startswith("limit-")
                           for t in floors)
-    assert all(t.kind == "ratio<=" for t in floors)  # the only kind judge compares floors for
+    assert all(t.kind in ("ratio<=", "speed>=") for t in floors)  # the kinds judge compares
+
+
+def test_a_speed_target_whose_floor_alone_is_too_slow_is_out_of_reach_in_that_run():
+    t = _target("encode 1x256MiB: speed-up over Paddle")
+    rows = [_row(BIG, "encode", "numba", 0.041, 0.04), _row(BIG, "encode", "paddle-2.6.2", 0.55,
+                                                           0.5),
+            _row(BIG, "encode", "limit-memcpy-fresh", 0.04, 0.04)]
+    v = bt.judge(t, rows)
+    assert (v["floor_value"], v["floor_value_min"], v["out_of_reach"]) == (13.75, 12.5, True)
+    assert v["verdict"] == "not met: out of reach in this run (limit-memcpy-fresh alone is 13.8x)"
+    rows[2] = _row(BIG, "encode", "limit-memcpy-fresh", 0.03, 0.03)
+    v = bt.judge(t, rows)  # a copy fast enough: missing the bound is ours to fix
+    assert (v["floor_value"], v["verdict"]) == (18.3333, "not met")
+    rows[2] = _row(BIG, "encode", "limit-memcpy-fresh", 0.045, 0.045)
+    v = bt.judge(t, rows)  # a floor slower than what it bounds is no floor
+    assert (v["out_of_reach"], v["verdict"]) == (False, "not met")
+    rows[0] = _row(BIG, "encode", "numba", 0.035, 0.035)
+    rows[2] = _row(BIG, "encode", "limit-memcpy-fresh", 0.03, 0.03)
+    assert bt.judge(t, rows)["verdict"] == "met"
 
 
 def test_offsets_per_tensor_and_speeds():
