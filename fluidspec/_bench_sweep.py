@@ -271,11 +271,15 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
             with open(os.path.join(target["d"], name), "wb") as f:
                 f.writelines(ref.lod_tensor_parts(a))
 
-    bench.run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target)
-    bench.run(case, "save", "reference", ref_save, nbytes, n, new_target)
+    from fluidspec._bench import page_cache_bytes
+
+    memory = page_cache_bytes(map(len, records))
+    bench.run(case, "save", "limit-python-files", plain_write, nbytes, n, new_target,
+              memory=memory)
+    bench.run(case, "save", "reference", ref_save, nbytes, n, new_target, memory=memory)
     bench.run(case, "save", "numba", lambda: numba_files.save_dense(target["d"], names, arrs),
-              nbytes, n, new_target)
-    bench.directory_ops_floor(case, names, nbytes)
+              nbytes, n, new_target, memory=memory)
+    bench.directory_ops_floor(case, names, nbytes, memory)
     bench.flush()
     keep = os.path.join(bench.tmp, f"separate-{n}")
     os.makedirs(keep)

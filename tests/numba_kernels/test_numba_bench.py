@@ -96,6 +96,27 @@ def test_each_timed_run_of_a_megabyte_or_more_first_gets_warm_memory(monkeypatch
     assert warmed == [1 << 20] * 6  # each implementation's warm-up call and both rounds
 
 
+def test_a_run_that_takes_more_memory_than_its_bytes_gets_that_much_warmed(monkeypatch):
+    """A save of many small files names its page cache (whole pages per file); the warm-up
+    before each timed run, warm-up call and rounds, is that amount, for every implementation
+    of the group."""
+    warmed: list[int] = []
+    monkeypatch.setattr(_bench, "_warm_memory", warmed.append)
+    monkeypatch.setattr(_bench.os, "sync", lambda: None)
+    memory = _bench.page_cache_bytes([1064] * 1000)
+    assert memory == 4096 * 1000
+    assert _bench.page_cache_bytes([0, 1, 4096, 4097]) == 4096 * 4
+    bench = _bench.Bench(quick=True, progress=lambda line: None)
+    try:
+        bench.run("many", "save", "a", lambda: None, 1064 * 1000, 1000, repeats=2, memory=memory)
+        bench.run("many", "save", "b", lambda: None, 1064 * 1000, 1000, repeats=2, memory=memory)
+        bench.run("few", "save", "a", lambda: None, 1 << 21, 1, repeats=1, memory=1 << 20)
+        bench.flush()
+    finally:
+        bench.cleanup()
+    assert warmed == [memory] * 6 + [1 << 21] * 2  # never less than the run's bytes
+
+
 def test_every_round_runs_each_implementation_once_after_varying_neighbours():
     impls = [f"impl{i}" for i in range(7)]
     orders = [_bench.round_order(impls, f"case/save/{r}") for r in range(7)]
