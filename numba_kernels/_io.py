@@ -521,7 +521,8 @@ def _read_all(plans: list[tuple[_Loaded, _direct.Planned]]) -> None:
             _direct.read_into(planned, item.array)
         return
     with ThreadPoolExecutor(min(_READ_WORKERS, len(plans))) as pool:
-        futures = [pool.submit(_direct.read_into, planned, item.array) for item, planned in plans]
+        futures = [pool.submit(_direct.read_into, planned, item.array, False)
+                   for item, planned in plans]
         errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:

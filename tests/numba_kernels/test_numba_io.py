@@ -351,6 +351,117 @@ def test_writev_saves_are_byte_identical_to_the_encoder(tmp_path):
     assert (tmp_path / "m").read_bytes() == arrays.encode(many)
 
 
+def _split_reads(monkeypatch, cores: int) -> list[tuple[int, int, int]]:
+    """Big payloads split from 3 MiB on, over ``cores`` cores, in pieces starting on 64 KiB;
+    every read is recorded as ``(thread, file offset, bytes asked)``."""
+    import threading
+
+    from fluidspec.numba_kernels import _direct
+
+    calls = []
+    real = os.preadv
+
+    def recording(fd, buffers, offset, *rest):
+        calls.append((threading.get_ident(), offset, sum(memoryview(b).nbytes for b in buffers)))
+        return real(fd, buffers, offset, *rest)
+
+    monkeypatch.setattr(_direct, "SPLIT_FROM", 3 << 20)
+    monkeypatch.setattr(_direct, "_SPLIT_BLOCK", 1 << 16)
+    monkeypatch.setattr(_direct, "_cores", lambda: cores)
+    monkeypatch.setattr(_direct.os, "preadv", recording)
+    return calls
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 8])
+@pytest.mark.parametrize("fresh", [True, False], ids=["fresh", "into-scope"])
+def test_a_big_payload_is_read_in_one_piece_per_core_covering_it_once(tmp_path, monkeypatch,
+                                                                      cores, fresh):
+    """SEL-LOAD-001/003: a payload from ``SPLIT_FROM`` on is read by one thread per core (at
+    most four), in contiguous pieces that start on a block and cover it exactly once; the value
+    is the saved one, in the scope's own array when it matches."""
+    elements = (3 << 18) + 5  # 3 MiB and 20 bytes of float32: a last piece shorter than a MiB
+    program = _program_with(["w"], [elements])
+    saved = np.random.default_rng(cores).random(elements, dtype=np.float32)
+    scope = Scope()
+    with scope_guard(scope):
+        scope.var("w").get_tensor().set(saved)
+        nio.save_persistables(None, str(tmp_path), program)
+        tensor = scope.var("w").get_tensor()
+        tensor.set(np.zeros(elements, np.float32 if not fresh else np.float64))
+        before = tensor._value()
+        calls = _split_reads(monkeypatch, cores)
+        nio.load_persistables(None, str(tmp_path), program)
+        monkeypatch.undo()
+        value = tensor._value()
+    np.testing.assert_array_equal(value, saved)
+    assert (value is before) is not fresh
+    data_off = os.path.getsize(tmp_path / "w") - saved.nbytes
+    payload = sorted((offset - data_off, asked) for _, offset, asked in calls
+                     if offset >= data_off)
+    starts = [lo for lo, _ in payload]
+    assert [lo + asked for lo, asked in payload] == starts[1:] + [saved.nbytes]
+    assert starts[0] == 0 and all(lo % (1 << 16) == 0 for lo in starts)
+    assert len(payload) == min(cores, 4)
+
+
+def test_a_split_read_of_a_file_cut_short_meanwhile_names_the_first_missing_byte(
+        tmp_path, monkeypatch):
+    """SEL-LOAD-001: the file is cut inside the first of two pieces after its header was read;
+    both pieces finish before the error is raised, and it names the variable and the first
+    payload byte that could not be read, as one read would."""
+    from fluidspec.numba_kernels import _direct
+
+    elements = 3 << 18
+    program = _program_with(["w"], [elements])
+    saved = np.arange(elements, dtype=np.float32)
+    scope = Scope()
+    with scope_guard(scope):
+        scope.var("w").get_tensor().set(saved)
+        nio.save_persistables(None, str(tmp_path), program)
+        path = tmp_path / "w"
+        size = os.path.getsize(path)
+        data_off = size - saved.nbytes
+        keep = (1 << 20) - 12  # payload bytes left: inside the first of two 1.5 MiB pieces
+        tensor = scope.var("w").get_tensor()
+        tensor.set(np.zeros(elements, np.float32))
+        real_plan = _direct.plan_read
+
+        def plan_then_truncate(fd, file, var, size):
+            planned = real_plan(fd, file, var, size)
+            os.truncate(file, data_off + keep)
+            return planned
+
+        _split_reads(monkeypatch, 2)
+        monkeypatch.setattr(_direct, "plan_read", plan_then_truncate)
+        with pytest.raises(FluidSpecError) as info:
+            nio.load_persistables(None, str(tmp_path), program)
+        monkeypatch.undo()
+    assert type(info.value).__name__ == "MissingFileError"
+    assert info.value.var == "w" and info.value.path == str(path)
+    assert f"{keep} bytes" in str(info.value) and f"{saved.nbytes} bytes" in str(info.value)
+
+
+def test_several_big_files_read_in_threads_are_not_split_again(tmp_path, monkeypatch):
+    """Files already read by a few threads are read one piece each: a thread per core inside a
+    thread per file would only crowd the cores."""
+    names = ["a", "b", "c"]
+    elements = 1 << 20  # 4 MiB each, above the lowered split size
+    program = _program_with(names, [elements])
+    scope = Scope()
+    with scope_guard(scope):
+        for i, name in enumerate(names):
+            scope.var(name).get_tensor().set(np.full(elements, i, np.float32))
+        nio.save_persistables(None, str(tmp_path), program)
+        for name in names:
+            scope.var(name).get_tensor().set(np.zeros(elements, np.float32))
+        calls = _split_reads(monkeypatch, 2)
+        nio.load_persistables(None, str(tmp_path), program)
+        monkeypatch.undo()
+        for i, name in enumerate(names):
+            assert (scope.find_var(name).get_tensor()._value() == i).all()
+    assert sorted(asked for _, _, asked in calls if asked == elements * 4) == [elements * 4] * 3
+
+
 def test_threaded_direct_load_failing_on_one_variable_names_it_and_keeps_the_scope(
         tmp_path, monkeypatch):
     """SEL-LOAD-003: several big files are read by a thread pool after every header passed its
