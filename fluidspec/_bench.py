@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -123,6 +123,19 @@ def _warm_memory(nbytes: int) -> None:
     del buffer
 
 
+class _Queued(NamedTuple):
+    """One implementation of a (case, op), queued until its group is timed (``Bench.run``)."""
+    case: str
+    op: str
+    impl: str
+    fn: Callable[[], Any]
+    nbytes: int
+    count: int
+    setup: Callable[[], Any] | None
+    repeats: int | None
+    memory: int  # what one run takes from the kernel, warmed before it
+
+
 class Bench:
     def __init__(self, quick: bool, progress: Callable[[str], None]) -> None:
         self.quick = quick
@@ -133,7 +146,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="fluidspec-bench-")
         self._dirs = 0
         self._in_run: list[str] | None = None
-        self._pending: list[Any] = []
+        self._pending: list[_Queued] = []
         self._paddle_plan: dict[str, tuple[tuple[str, ...], int, int, bool]] = {}
         self._paddle_ready = ""
         self.peer: Any = None  # the Paddle worker (_bench_paddle_peer), when there is one
@@ -160,12 +173,12 @@ class Bench:
         """Queue one implementation of (case, op); a group is timed when the next one starts.
         ``memory``: what one run takes from the kernel, when more than ``nbytes`` (the page
         cache of many small files), warmed before each run as ``nbytes`` otherwise is."""
-        if self._pending and self._pending[0][:2] != (case, op):
+        if self._pending and (self._pending[0].case, self._pending[0].op) != (case, op):
             self.flush()
         if impl == "numba":  # Paddle joins the group where the plan says
             self._paddle(case, op, nbytes, count, memory)
-        self._pending.append((case, op, impl, fn, nbytes, count, setup, repeats,
-                              max(nbytes, memory or 0)))
+        self._pending.append(_Queued(case, op, impl, fn, nbytes, count, setup, repeats,
+                                     max(nbytes, memory or 0)))
 
     def flush(self) -> None:
         """Time the queued implementations of one (case, op) side by side: one warm-up each,
@@ -173,49 +186,47 @@ class Bench:
         group, self._pending = self._pending, []
         if not group:
             return
-        case, op = group[0][:2]
-        repeats = max(entry[7] or self.repeats for entry in group)
+        case, op = group[0].case, group[0].op
+        repeats = max(entry.repeats or self.repeats for entry in group)
         times: dict[str, list[float]] = {}
         live = []
         for entry in group:
-            impl, fn, setup = entry[2], entry[3], entry[6]
-            self.progress(f"{case:28s} {op:11s} warm-up {impl}")
-            if self._timed_once(case, op, impl, fn, setup, entry[8]) is not None:
+            self.progress(f"{case:28s} {op:11s} warm-up {entry.impl}")
+            if self._timed(entry) is not None:
                 live.append(entry)
-                times[impl] = []
+                times[entry.impl] = []
         for r in range(repeats):
             self.progress(f"{case:28s} {op:11s} round {r + 1}/{repeats}")
             for entry in round_order(live, f"{case}/{op}/{r}"):
-                impl, fn, setup = entry[2], entry[3], entry[6]
-                t = self._timed_once(case, op, impl, fn, setup, entry[8])
+                t = self._timed(entry)
                 if t is None:
                     live.remove(entry)
-                    times.pop(impl, None)
+                    times.pop(entry.impl, None)
                 else:
-                    times[impl].append(t)
-        for case_, op_, impl, _, nbytes, count, _, _, _ in live:
-            ts = times[impl]
-            self.results.append(Result(case_, op_, impl, statistics.median(ts), min(ts),
-                                       max(ts), nbytes, count))
+                    times[entry.impl].append(t)
+        for entry in live:
+            ts = times[entry.impl]
+            self.results.append(Result(entry.case, entry.op, entry.impl, statistics.median(ts),
+                                       min(ts), max(ts), entry.nbytes, entry.count))
 
-    def _timed_once(self, case: str, op: str, impl: str, fn: Callable[[], Any],
-                    setup: Callable[[], Any] | None, memory: int) -> float | None:
+    def _timed(self, entry: _Queued) -> float | None:
+        """One run of ``entry``, in seconds; None (and a note) when it cannot do the case."""
         self._in_run = []
         try:
-            if op == "save" and hasattr(os, "sync"):
+            if entry.op == "save" and hasattr(os, "sync"):
                 os.sync()
-            if memory >= _WARM_MEMORY_FROM:
-                _warm_memory(memory)
-            if setup:
-                setup()
+            if entry.memory >= _WARM_MEMORY_FROM:
+                _warm_memory(entry.memory)
+            if entry.setup:
+                entry.setup()
             t0 = time.perf_counter()
-            out = fn()
+            out = entry.fn()
             elapsed = time.perf_counter() - t0
             # a peer timed in its own process reports its own time (without the pipe)
             return out.seconds if isinstance(out, Elapsed) else elapsed
         except Exception as exc:  # a peer that cannot do this case (dtype, ...)
-            self.notes.append(f"{case} {op} {impl}: skipped ({type(exc).__name__}: "
-                              f"{str(exc)[:80]})")
+            self.notes.append(f"{entry.case} {entry.op} {entry.impl}: skipped "
+                              f"({type(exc).__name__}: {str(exc)[:80]})")
             return None
         finally:
             for path in self._in_run:
