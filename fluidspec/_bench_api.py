@@ -29,8 +29,9 @@ say how much of that cost no implementation avoids:
   numpy's ``tofile`` does); no lock, no temporary, no atomic replace, no staging.  The payload
   sits after a header of 20-odd bytes, so its address and file position disagree, which costs
   the kernel's copy more on some CPUs; a saver can instead stage the payload through a buffer
-  placed to agree (an extra copy), which is faster on others.  Where staging wins, this floor
-  is slower than ``numba_kernels`` and proves nothing.
+  placed to agree (an extra copy), which is faster on others, and on two cores one thread can
+  stage while the other writes.  Where staging wins, this floor is slower than
+  ``numba_kernels`` and proves nothing.
 * ``limit-fluid-objects`` (save and load): the plain write / read plus, per Variable, what the
   spec asks an implementation to look at (SEL-CAND-003 is it a Parameter, its name; on load its
   declared dtype and shape, SEL-LOAD-002/005) and the scope holder it reads from or assigns to

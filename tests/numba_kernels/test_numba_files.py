@@ -397,26 +397,32 @@ def test_big_payloads_misaligned_with_their_file_position_are_staged_to_the_same
         assert f.read() == b"".join(p.tobytes() for p in parts)
 
 
+@pytest.mark.parametrize("cores", [1, 2])
 @pytest.mark.parametrize("slower", ["staged", "straight"])
 def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
-        tmp_path, monkeypatch, slower):
+        tmp_path, monkeypatch, slower, cores):
     """Past ``_PROBE_FROM``, a misaligned payload's first four pieces are written staged and
     straight in turn (staged, straight, straight, staged); the rest goes the way that took less
-    time (here one way is slowed down), and the file holds exactly the parts' bytes."""
+    time (here one way is slowed down), and the file holds exactly the parts' bytes.  With two
+    cores the staged way is the two threads' one, in pieces of four of its chunks."""
+    monkeypatch.setattr(_files, "_cores", lambda: cores)
     monkeypatch.setattr(_files, "_PROBE_FROM", 1 << 20)
     monkeypatch.setattr(_files, "_PROBE_PIECE", 1 << 16)
+    monkeypatch.setattr(_files, "_PAIR_CHUNK", 1 << 14)
     monkeypatch.setattr(_files, "_STAGE_BYTES", 1 << 16)
     ways: list[tuple[str, int]] = []
-    real_staged, real_all = _files._write_staged, _files._write_all
+    real_all = _files._write_all
+    name = "_write_staged" if cores == 1 else "_write_staged_in_pairs"
+    real_staged = getattr(_files, name)
     inside_staged = []
 
-    def staged(fd, array, pos):
+    def staged(fd, array, pos, **helper):
         ways.append(("staged", array.nbytes))
         if slower == "staged":
             time.sleep(0.01)
         inside_staged.append(True)
         try:
-            real_staged(fd, array, pos)
+            real_staged(fd, array, pos, **helper)
         finally:
             inside_staged.pop()
 
@@ -427,7 +433,7 @@ def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
                 time.sleep(0.01)
         real_all(fd, chunk)
 
-    monkeypatch.setattr(_files, "_write_staged", staged)
+    monkeypatch.setattr(_files, name, staged)
     monkeypatch.setattr(_files, "_write_all", straight)
     rng = np.random.default_rng(3)
     big = rng.integers(0, 256, (2 << 20) + 7, dtype=np.uint8)
@@ -440,6 +446,78 @@ def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
     piece = 1 << 16
     assert ways == [("staged", piece), ("straight", piece), ("straight", piece),
                     ("staged", piece), (faster, big.nbytes - 4 * piece)]
+
+
+def _pairs_write(path, head: bytes, payload: np.ndarray, tail: bytes) -> None:
+    """``head``, then ``payload`` by ``_write_staged_in_pairs``, then ``tail`` at the position
+    it leaves."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        os.write(fd, head)
+        with ThreadPoolExecutor(1) as helper:
+            _files._write_staged_in_pairs(fd, payload, len(head), helper=helper)
+        os.write(fd, tail)
+    finally:
+        os.close(fd)
+
+
+def test_a_payload_staged_in_pairs_is_written_even_chunks_here_odd_ones_by_the_helper(
+        tmp_path, monkeypatch):
+    """Two threads each stage every other chunk and write it at its place: the file holds the
+    exact bytes, the calling thread wrote the even chunks and the other the odd ones, and the
+    descriptor's position is left after the payload."""
+    monkeypatch.setattr(_files, "_PAIR_CHUNK", 1 << 12)
+    calls = []
+    real = os.pwrite
+
+    def recording(fd, data, offset):
+        calls.append((threading.get_ident(), offset))
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(_files.os, "pwrite", recording)
+    payload = np.random.default_rng(5).integers(0, 256, 5 * 4096 + 3, dtype=np.uint8)
+    target = tmp_path / "pairs"
+    _pairs_write(target, b"h" * 30, payload, b"tail")
+    assert target.read_bytes() == b"h" * 30 + payload.tobytes() + b"tail"
+    here = threading.get_ident()
+    chunk_of = {offset: (offset - 30) // 4096 for _, offset in calls}
+    assert sorted(chunk_of.values()) == list(range(6))
+    assert all((chunk_of[offset] % 2 == 0) == (thread == here) for thread, offset in calls)
+
+
+@pytest.mark.parametrize("failing", [0, 1], ids=["here", "helper"])
+def test_a_failed_write_staged_in_pairs_is_raised_once_both_threads_are_done(
+        tmp_path, monkeypatch, failing):
+    """A write that fails (here: the disk is full at one chunk) is raised to the caller, from
+    either thread, and only after the other thread's writes have all returned."""
+    import errno
+
+    monkeypatch.setattr(_files, "_PAIR_CHUNK", 1 << 12)
+    real = os.pwrite
+    writing = []
+
+    def full_at_one_chunk(fd, data, offset):
+        if (offset - 30) // 4096 == failing:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        writing.append(offset)
+        time.sleep(0.02)  # the other thread is still writing when this one fails
+        writing.remove(offset)
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(_files.os, "pwrite", full_at_one_chunk)
+    fd = os.open(tmp_path / "pairs", os.O_WRONLY | os.O_CREAT)
+    try:
+        with ThreadPoolExecutor(1) as helper:
+            with pytest.raises(OSError) as info:
+                try:
+                    _files._write_staged_in_pairs(fd, np.zeros(6 * 4096, np.uint8), 30,
+                                                  helper=helper)
+                finally:
+                    still_writing = list(writing)  # before the pool's own wait at its end
+    finally:
+        os.close(fd)
+    assert info.value.errno == errno.ENOSPC
+    assert still_writing == []
 
 
 def test_a_separate_load_of_more_files_than_descriptors_allowed_works(tmp_path):
