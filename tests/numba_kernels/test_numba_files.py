@@ -404,7 +404,7 @@ def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
     """Past ``_PROBE_FROM``, a misaligned payload's first four pieces are written staged and
     straight in turn (staged, straight, straight, staged); the rest goes the way that took less
     time (here one way is slowed down), and the file holds exactly the parts' bytes.  With two
-    cores the staged way is the two threads' one, in pieces of four of its chunks."""
+    cores the staged way is the two threads' one, in pieces of ``_PAIR_PROBE_CHUNKS`` chunks."""
     monkeypatch.setattr(_files, "_cores", lambda: cores)
     monkeypatch.setattr(_files, "_PROBE_FROM", 1 << 20)
     monkeypatch.setattr(_files, "_PROBE_PIECE", 1 << 16)
@@ -443,7 +443,7 @@ def test_a_big_misaligned_payload_goes_the_way_its_probe_pieces_went_faster(
     with open(target, "rb") as f:
         assert f.read() == b"".join(p.tobytes() for p in parts)
     faster = "straight" if slower == "staged" else "staged"
-    piece = 1 << 16
+    piece = 1 << 16 if cores == 1 else _files._PAIR_PROBE_CHUNKS * (1 << 14)
     assert ways == [("staged", piece), ("straight", piece), ("straight", piece),
                     ("staged", piece), (faster, big.nbytes - 4 * piece)]
 
