@@ -7,8 +7,9 @@ scope lookups and the checks of declared dtype and shape are per Variable, in Py
 Fluid object model (``fluidspec.reference`` here; ``paddle.fluid`` behaves alike).  Floors
 say how much of that cost no implementation avoids:
 
-* ``limit-read-views`` (load): one plain read of the file plus one ndarray per record — a
-  loader that returns ``n`` arrays creates ``n`` array objects, whatever it does with the bytes.
+* ``limit-read-views`` (load): one plain read of the file (from 16 MiB on, one piece per core
+  on a thread each, as ``numba_kernels`` reads) plus one ndarray per record — a loader that
+  returns ``n`` arrays creates ``n`` array objects, whatever it does with the bytes.
 * ``limit-read-pairs`` (load): the same, plus the ``(array, lod)`` pair and the empty LoD list
   per record that the file layer's ``load_combined`` returns.  No header is parsed and no
   payload is moved to an aligned place, so it is lower than any correct loader.
@@ -146,15 +147,18 @@ def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callab
     """One plain read of the combined file, then one float32 view per record (the records of
     a uniform case are equally long: the header is what is left of the file per record).
 
-    The file is read the way ``numba_kernels`` reads one (``readinto`` a fresh ``numpy.empty``
-    array), not into a ``bytes`` object: for large files numpy's allocation is cheaper (it asks
-    for huge pages), and a floor must carry no cost the implementation it bounds avoids."""
+    The file is read the way ``numba_kernels`` reads one (a fresh ``numpy.empty`` array, and
+    from 16 MiB on one piece per core, ``_read_in_pieces``), not into a ``bytes`` object: for
+    large files numpy's allocation is cheaper (it asks for huge pages), and a floor must carry
+    no cost the implementation it bounds avoids."""
     def load() -> list[np.ndarray]:
-        with open(path, "rb", buffering=0) as f:
-            data = np.empty(os.fstat(f.fileno()).st_size, np.uint8)
-            got = f.readinto(memoryview(data))
-        if got != data.size:
-            raise ValueError(f"{path}: the file changed while it was read")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = np.empty(os.fstat(fd).st_size, np.uint8)
+            _read_in_pieces(path, fd, memoryview(data), 0,
+                            _pieces() if data.nbytes >= _SPLIT_FROM else 1)
+        finally:
+            os.close(fd)
         per_record = len(data) // n
         header = per_record - nbytes // n
         rows = np.ndarray((n, nbytes // n // 4), np.float32, buffer=data, offset=header,
@@ -166,34 +170,45 @@ def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callab
 def read_fresh(path: str, nbytes: int) -> Callable[[], np.ndarray]:
     """The file's last ``nbytes`` (one record's payload) read straight into a fresh array, in
     one contiguous piece per core (at most four), each by its own thread."""
+    def load() -> np.ndarray:
+        out = np.empty(nbytes, np.uint8)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _read_in_pieces(path, fd, memoryview(out), os.fstat(fd).st_size - nbytes, _pieces())
+        finally:
+            os.close(fd)
+        return out
+    return load
+
+
+_SPLIT_FROM = 16 << 20  # as numba_kernels splits a read, and for the same measured reason
+
+
+def _pieces() -> int:
+    """One piece per core this process may run on, at most four."""
     affinity = getattr(os, "sched_getaffinity", None)
     cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    pieces = max(1, min(cores, 4))
-    cuts = [nbytes * k // pieces for k in range(pieces + 1)]
+    return max(1, min(cores, 4))
 
-    def read_piece(fd: int, at: int, view: memoryview, lo: int, hi: int) -> None:
+
+def _read_in_pieces(path: str, fd: int, view: memoryview, at: int, pieces: int) -> None:
+    """``view`` filled from the file's byte ``at`` on, in ``pieces`` contiguous pieces on a
+    thread each (one: in this thread)."""
+    cuts = [view.nbytes * k // pieces for k in range(pieces + 1)]
+
+    def read_piece(k: int) -> None:
+        lo, hi = cuts[k], cuts[k + 1]
         while lo < hi:  # one call moves at most ~2 GiB
             step = os.preadv(fd, [view[lo:hi]], at + lo)
             if step <= 0:
                 raise ValueError(f"{path}: the file changed while it was read")
             lo += step
 
-    def load() -> np.ndarray:
-        out = np.empty(nbytes, np.uint8)
-        view = memoryview(out)
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            at = os.fstat(fd).st_size - nbytes
-            if pieces == 1:
-                read_piece(fd, at, view, 0, nbytes)
-            else:
-                with ThreadPoolExecutor(pieces) as pool:
-                    list(pool.map(lambda k: read_piece(fd, at, view, cuts[k], cuts[k + 1]),
-                                  range(pieces)))
-        finally:
-            os.close(fd)
-        return out
-    return load
+    if pieces == 1:
+        read_piece(0)
+        return
+    with ThreadPoolExecutor(pieces) as pool:
+        list(pool.map(read_piece, range(pieces)))
 
 
 def read_pairs(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callable[[], Any]:

@@ -16,14 +16,11 @@ import os
 import numpy as np
 
 from fluidspec.numba_kernels import cpu
-from fluidspec.numba_kernels._files import _cores, _runs_in_threads
+from fluidspec.numba_kernels._files import read_split
 from fluidspec.numba_kernels.cpu import DTYPE_BY_CODE, SIZES
 from fluidspec.spec.errors import MissingFileError
 
 DIRECT_MIN = 1 << 20  # below this a whole-file read and one copy cost less than two reads
-SPLIT_FROM = 16 << 20  # from here a payload is read by one thread per core (``read_into``)
-_SPLIT_WORKERS = 4
-_SPLIT_BLOCK = 1 << 20  # pieces start on a MiB of the payload
 _HEAD = 1 << 16
 _E = np.zeros(0, np.int64)
 
@@ -92,34 +89,11 @@ def _header_fields(head: np.ndarray, end: int) -> tuple[int, tuple[int, ...], li
 
 
 def read_into(planned: Planned, out: np.ndarray, split: bool = True) -> None:
-    """The payload into ``out`` (C-contiguous, ``planned.nbytes`` long).
-
-    A payload of ``SPLIT_FROM`` bytes or more is read as one contiguous piece per core, each
-    by its own thread (``preadv`` releases the GIL): the copy out of the page cache, and for a
-    fresh array the faulting in and zeroing of its pages, then run on every core.  Measured
-    here (2 cores, warm page cache, 256 MiB): 46 ms in one read into a fresh array, 27–35 ms
-    in two; 37 against 21 ms into an existing one; 16 MiB: 2.4 against 1.7 ms; 4 MiB: even.
-    ``split=False`` keeps one read (a caller already reading several files in threads).
-    Every piece finishes before a failure is raised; the earliest piece's failure wins, so
-    ``found`` is the first payload byte that could not be read, as in one read."""
-    view = memoryview(out).cast("B")
-    workers = min(_cores(), _SPLIT_WORKERS) if split and planned.nbytes >= SPLIT_FROM else 1
-    if workers < 2:
-        _read_span(planned, view, 0, planned.nbytes)
-        return
-    blocks = -(-planned.nbytes // _SPLIT_BLOCK)
-    _runs_in_threads(lambda a, b: _read_span(planned, view, a * _SPLIT_BLOCK,
-                                             min(b * _SPLIT_BLOCK, planned.nbytes)),
-                     0, blocks, workers)
-
-
-def _read_span(planned: Planned, view: memoryview, lo: int, hi: int) -> None:
-    """Payload bytes ``lo..hi-1`` into ``view[lo:hi]``; one call moves at most ~2 GiB."""
-    done = lo
-    while done < hi:
-        got = os.preadv(planned.fd, [view[done:hi]], planned.data_off + done)
-        if got <= 0:
-            raise MissingFileError("file changed while being read", path=planned.path,
-                                   var=planned.var,
-                                   expected=f"{planned.nbytes} bytes", found=f"{done} bytes")
-        done += got
+    """The payload into ``out`` (C-contiguous, ``planned.nbytes`` long), by one thread per core
+    when it is big (``read_split``; ``split=False`` keeps one read, for a caller already
+    reading several files in threads)."""
+    got = read_split(planned.fd, memoryview(out).cast("B"), planned.data_off, split)
+    if got < planned.nbytes:
+        raise MissingFileError("file changed while being read", path=planned.path,
+                               var=planned.var,
+                               expected=f"{planned.nbytes} bytes", found=f"{got} bytes")

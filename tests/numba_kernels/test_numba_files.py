@@ -520,6 +520,53 @@ def test_a_failed_write_staged_in_pairs_is_raised_once_both_threads_are_done(
     assert still_writing == []
 
 
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_a_big_file_is_read_whole_by_one_thread_per_core(tmp_path, monkeypatch, cores):
+    """From ``SPLIT_FROM`` on, ``read_file`` cuts its read into one contiguous piece per core
+    starting on a block, each read by a thread; the array is the file's bytes."""
+    monkeypatch.setattr(_files, "SPLIT_FROM", 1 << 18)
+    monkeypatch.setattr(_files, "_SPLIT_BLOCK", 1 << 12)
+    monkeypatch.setattr(_files, "_cores", lambda: cores)
+    data = np.random.default_rng(cores).integers(0, 256, (1 << 18) + 77, dtype=np.uint8)
+    target = tmp_path / "big"
+    target.write_bytes(data.tobytes())
+    pieces = []
+    real = os.preadv
+
+    def recording(fd, buffers, offset):
+        pieces.append(offset)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(_files.os, "preadv", recording)
+    assert _files.read_file(str(target)).tobytes() == data.tobytes()
+    assert len(pieces) == cores and all(offset % (1 << 12) == 0 for offset in pieces)
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_file_read_in_short_steps_or_cut_meanwhile_gives_the_bytes_it_had(
+        tmp_path, monkeypatch, cores):
+    """Each read call may move fewer bytes than asked (Linux moves at most ~2 GiB a call): the
+    pieces loop until done.  A file that ends early (here from byte 300,000 on, as if cut
+    while being read) gives its bytes up to there, whichever piece met the end."""
+    monkeypatch.setattr(_files, "SPLIT_FROM", 1 << 18)
+    monkeypatch.setattr(_files, "_SPLIT_BLOCK", 1 << 12)
+    monkeypatch.setattr(_files, "_cores", lambda: cores)
+    data = np.random.default_rng(9).integers(0, 256, 1 << 19, dtype=np.uint8)
+    target = tmp_path / "big"
+    target.write_bytes(data.tobytes())
+    real = os.preadv
+    end = {"at": len(data)}
+
+    def short(fd, buffers, offset):
+        view = memoryview(buffers[0])[:max(0, min(7919, end["at"] - offset))]
+        return real(fd, [view], offset) if view.nbytes else 0
+
+    monkeypatch.setattr(_files.os, "preadv", short)
+    assert _files.read_file(str(target)).tobytes() == data.tobytes()
+    end["at"] = 300_000
+    assert _files.read_file(str(target)).tobytes() == data[:300_000].tobytes()
+
+
 def test_a_separate_load_of_more_files_than_descriptors_allowed_works(tmp_path):
     """A load of 2,000 separate files in a process allowed 256 open descriptors: files beyond
     the held ones are sized first, then opened, read and closed one at a time."""

@@ -356,7 +356,7 @@ def _split_reads(monkeypatch, cores: int) -> list[tuple[int, int, int]]:
     every read is recorded as ``(thread, file offset, bytes asked)``."""
     import threading
 
-    from fluidspec.numba_kernels import _direct
+    from fluidspec.numba_kernels import _files
 
     calls = []
     real = os.preadv
@@ -365,10 +365,10 @@ def _split_reads(monkeypatch, cores: int) -> list[tuple[int, int, int]]:
         calls.append((threading.get_ident(), offset, sum(memoryview(b).nbytes for b in buffers)))
         return real(fd, buffers, offset, *rest)
 
-    monkeypatch.setattr(_direct, "SPLIT_FROM", 3 << 20)
-    monkeypatch.setattr(_direct, "_SPLIT_BLOCK", 1 << 16)
-    monkeypatch.setattr(_direct, "_cores", lambda: cores)
-    monkeypatch.setattr(_direct.os, "preadv", recording)
+    monkeypatch.setattr(_files, "SPLIT_FROM", 3 << 20)
+    monkeypatch.setattr(_files, "_SPLIT_BLOCK", 1 << 16)
+    monkeypatch.setattr(_files, "_cores", lambda: cores)
+    monkeypatch.setattr(_files.os, "preadv", recording)
     return calls
 
 
