@@ -179,5 +179,10 @@ def read_bytes(path: Path, *, var: str | None = None) -> memoryview:
         # numpy buffer, not a bytearray: it is not zeroed first and big ones get huge pages
         # (256 MiB: 60 ms against 210 ms).
         data = np.empty(os.fstat(handle.fileno()).st_size, np.uint8)
-        got = handle.readinto(data) or 0
-    return memoryview(data[:got])  # a file that shrank while being read is a short one
+        view, got = memoryview(data), 0
+        while got < data.size:  # one call moves at most ~2 GiB on Linux
+            step = handle.readinto(view[got:]) or 0
+            if step == 0:
+                break  # a file that shrank while being read is a short one
+            got += step
+    return memoryview(data[:got])

@@ -76,6 +76,38 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):  # SEL-S
     assert target.read_bytes() == b"good" and os.listdir(tmp_path) == ["f"]
 
 
+def test_read_bytes_reads_on_when_a_call_moves_fewer_bytes_than_asked(tmp_path, monkeypatch):
+    """One read call moves at most ~2 GiB on Linux: the read goes on until the file's size is
+    read, and a file that ends early (shrank meanwhile) gives the bytes it had."""
+    data = bytes(range(256)) * 100
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    real_open = Path.open
+    cut = {"at": len(data)}
+
+    class ShortReads:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def fileno(self):
+            return self.handle.fileno()
+
+        def readinto(self, buffer):
+            left = cut["at"] - self.handle.tell()
+            return self.handle.readinto(memoryview(buffer)[:max(0, min(997, left))])
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: ShortReads(real_open(self, *a, **k)))
+    assert bytes(_files.read_bytes(path)) == data
+    cut["at"] = 10_000
+    assert bytes(_files.read_bytes(path)) == data[:10_000]
+
+
 def test_read_bytes_missing_file(tmp_path):  # SEL-LOAD-001
     (tmp_path / "d").mkdir()
     for path in (tmp_path / "nothing", tmp_path / "d"):
