@@ -148,15 +148,17 @@ def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callab
     a uniform case are equally long: the header is what is left of the file per record).
 
     The file is read the way ``numba_kernels`` reads one (a fresh ``numpy.empty`` array, and
-    from 16 MiB on one piece per core, ``_read_in_pieces``), not into a ``bytes`` object: for
+    its ``read_split``: from 16 MiB on one piece per core), not into a ``bytes`` object: for
     large files numpy's allocation is cheaper (it asks for huge pages), and a floor must carry
     no cost the implementation it bounds avoids."""
+    from fluidspec.numba_kernels.files import read_split
+
     def load() -> list[np.ndarray]:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             data = np.empty(os.fstat(fd).st_size, np.uint8)
-            _read_in_pieces(path, fd, memoryview(data), 0,
-                            _pieces() if data.nbytes >= _SPLIT_FROM else 1)
+            if read_split(fd, memoryview(data), 0) != data.nbytes:
+                raise ValueError(f"{path}: the file changed while it was read")
         finally:
             os.close(fd)
         per_record = len(data) // n
@@ -168,47 +170,21 @@ def read_views(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callab
 
 
 def read_fresh(path: str, nbytes: int) -> Callable[[], np.ndarray]:
-    """The file's last ``nbytes`` (one record's payload) read straight into a fresh array, in
-    one contiguous piece per core (at most four), each by its own thread."""
+    """The file's last ``nbytes`` (one record's payload) read straight into a fresh array, as
+    ``numba_kernels`` reads a big one (``read_split``: one contiguous piece per core, at most
+    four, each by its own thread)."""
+    from fluidspec.numba_kernels.files import read_split
+
     def load() -> np.ndarray:
         out = np.empty(nbytes, np.uint8)
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            _read_in_pieces(path, fd, memoryview(out), os.fstat(fd).st_size - nbytes, _pieces())
+            if read_split(fd, memoryview(out), os.fstat(fd).st_size - nbytes) != nbytes:
+                raise ValueError(f"{path}: the file changed while it was read")
         finally:
             os.close(fd)
         return out
     return load
-
-
-_SPLIT_FROM = 16 << 20  # as numba_kernels splits a read, and for the same measured reason
-
-
-def _pieces() -> int:
-    """One piece per core this process may run on, at most four."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    return max(1, min(cores, 4))
-
-
-def _read_in_pieces(path: str, fd: int, view: memoryview, at: int, pieces: int) -> None:
-    """``view`` filled from the file's byte ``at`` on, in ``pieces`` contiguous pieces on a
-    thread each (one: in this thread)."""
-    cuts = [view.nbytes * k // pieces for k in range(pieces + 1)]
-
-    def read_piece(k: int) -> None:
-        lo, hi = cuts[k], cuts[k + 1]
-        while lo < hi:  # one call moves at most ~2 GiB
-            step = os.preadv(fd, [view[lo:hi]], at + lo)
-            if step <= 0:
-                raise ValueError(f"{path}: the file changed while it was read")
-            lo += step
-
-    if pieces == 1:
-        read_piece(0)
-        return
-    with ThreadPoolExecutor(pieces) as pool:
-        list(pool.map(read_piece, range(pieces)))
 
 
 def read_pairs(path: str, n: int, nbytes: int, shape: tuple[int, ...]) -> Callable[[], Any]:

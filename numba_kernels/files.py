@@ -29,10 +29,10 @@ from fluidspec.numba_kernels import _direct, _files, cpu
 from fluidspec.numba_kernels._files import _PROBE_FILES as PROBE_FILES
 from fluidspec.numba_kernels._files import _nul_terminated as nul_terminated
 from fluidspec.numba_kernels._files import _threads_for as threads_for
-from fluidspec.numba_kernels._files import read_file, write_chunks, write_file
+from fluidspec.numba_kernels._files import read_file, read_split, write_chunks, write_file
 from fluidspec.numba_kernels._separate import load_dense, save_dense
 
-__all__ = ["write_file", "read_file", "save_combined", "load_combined", "save_dense",
+__all__ = ["write_file", "read_file", "read_split", "save_combined", "load_combined", "save_dense",
            "load_dense", "nul_terminated", "threads_for", "PROBE_FILES"]
 
 

@@ -25,8 +25,11 @@ def _written(tmp_path, arrs: list[np.ndarray]) -> tuple[str, bytes]:
 @pytest.mark.parametrize("split", [False, True], ids=["one-read", "in-pieces"])
 def test_read_views_and_read_pairs_give_every_record_back(tmp_path, monkeypatch, split):
     if split:  # the file read in one piece per core, as numba_kernels reads a big one
-        monkeypatch.setattr(_bench_api, "_SPLIT_FROM", 1 << 10)
-        monkeypatch.setattr(_bench_api, "_pieces", lambda: 3)
+        from fluidspec.numba_kernels import _files
+
+        monkeypatch.setattr(_files, "SPLIT_FROM", 1 << 10)
+        monkeypatch.setattr(_files, "_SPLIT_BLOCK", 1 << 8)
+        monkeypatch.setattr(_files, "_cores", lambda: 3)
     arrs = _uniform()
     path, _ = _written(tmp_path, arrs)
     nbytes = sum(a.nbytes for a in arrs)
