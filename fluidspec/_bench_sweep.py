@@ -241,13 +241,16 @@ def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: byte
     os.remove(keep)
 
 
-def _count_points(bench: Any, count: int) -> None:
+def _count_points(bench: Any, count: int, combined_repeats: int, separate_repeats: int
+                  ) -> None:
     from fluidspec.numba_kernels import files as numba_files
     from fluidspec.reference import codec as ref
 
     arrs = [np.full(256, i, np.float32) for i in range(count)]
     encoded = ref.encode_combined([(a, None) for a in arrs])
+    bench.repeats = combined_repeats
     _combined_point(bench, SWEEP_CASES[1], arrs, encoded, numba_files, ref)
+    bench.repeats = separate_repeats
     _separate_point(bench, arrs, numba_files, ref)
 
 
@@ -303,15 +306,20 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
 
 
 def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], None],
-              repeats: int = 3, size_repeats: int = 7) -> dict[str, Any]:
+              repeats: int = 3, size_repeats: int = 7, combined_count_repeats: int = 7
+              ) -> dict[str, Any]:
     """The sweep's JSON part: ``{"sizes", "counts", "max_size", "max_size_why", "repeats",
-    "size_repeats", "results", "scaling"}`` (results in ``_bench.Result``'s schema).
+    "size_repeats", "combined_count_repeats", "results", "scaling"}`` (results in
+    ``_bench.Result``'s schema).
 
-    The size curve gets ``size_repeats`` rounds, the count curves ``repeats``.  One write or
-    read of a gigabyte on a VM is bimodal (here about one round in four took 1.5-3x as long,
-    for a plain write as for numba's), and a median of three then turns on one round; seven
-    rounds of the size curve add about 15 s, where seven of the count curves would add minutes
-    and a million files kept until the end."""
+    The size curve gets ``size_repeats`` rounds, the combined count curve
+    ``combined_count_repeats`` and the separate count curve ``repeats``.  One write or read of
+    a gigabyte on a VM is bimodal (here about one round in four took 1.5-3x as long, for a
+    plain write as for numba's), and a median of three then turns on one round.  So is a load
+    of 100,000 tensors from one 100 MiB file, for numba as for its floor (60 or 100 ms a round
+    here: a round whose fresh buffer the kernel backs with huge pages took about twice as
+    long).  Seven rounds of those two curves add about 30 s; seven of the separate count curve
+    would add minutes and a million files kept until the end."""
     from fluidspec import _bench, numba_kernels
 
     numba_kernels.warm_up()
@@ -326,14 +334,14 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
         bench.repeats = size_repeats
         for nbytes in sizes:
             _size_point(bench, nbytes)
-        bench.repeats = repeats
         for count in counts:
-            _count_points(bench, count)
+            _count_points(bench, count, combined_count_repeats, repeats)
     finally:
         bench.cleanup()
     rows = [asdict(r) for r in bench.results]
     return {"sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
             "max_count": max_count, "repeats": repeats, "size_repeats": size_repeats,
+            "combined_count_repeats": combined_count_repeats,
             "results": rows, "scaling": scaling_table(rows), "notes": bench.notes}
 
 

@@ -200,6 +200,15 @@ def _verdict(t: dict[str, Any]) -> str:
     return _cell(t.get("verdict") or "not measured")
 
 
+def _sweep_rounds(sweep: dict[str, Any]) -> str:
+    count = sweep.get("repeats", "?")
+    size = sweep.get("size_repeats", count)
+    combined = sweep.get("combined_count_repeats")
+    if combined is None:  # data from before the combined count curve had its own
+        return f"{size} rounds per size, {count} per count"
+    return f"{size} rounds per size, {combined} per combined count, {count} per separate count"
+
+
 def _sweep_section(sweep: dict[str, Any] | None) -> list[str]:
     lines = ["## Scaling with size and count", ""]
     if not sweep or not sweep.get("results"):
@@ -208,8 +217,7 @@ def _sweep_section(sweep: dict[str, Any] | None) -> list[str]:
     lines += [f"Sizes {sweep['sizes'][0]:,} to {sweep['sizes'][-1]:,} bytes (largest: "
               f"{_cell(sweep.get('max_size_why', ''))}); counts {sweep['counts'][0]:,} to "
               f"{sweep['counts'][-1]:,} tensors of 1 KiB; "
-              f"{sweep.get('size_repeats', sweep.get('repeats', '?'))} rounds per size, "
-              f"{sweep.get('repeats', '?')} per count.  Flat lines are linear scaling.", "",
+              f"{_sweep_rounds(sweep)}.  Flat lines are linear scaling.", "",
               "![Throughput against size and against count](performance-sweep.png)", "",
               "Scaling: time per byte (or per tensor) at the top point over that at the point",
               "it is compared with; 1.0 is linear.", "",

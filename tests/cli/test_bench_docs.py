@@ -70,3 +70,13 @@ def test_images_for_what_the_document_has():
     assert performance.performance_images({"results": ROWS}).keys() == {"performance.png"}
     page = performance.performance_page(ROWS, {"results": ROWS, "sweep": sweep})
     assert "![Throughput against size and against count](performance-sweep.png)" in page
+
+
+def test_the_sweep_section_says_how_many_rounds_each_curve_had():
+    sweep = {"sizes": [1024], "counts": [1], "max_size_why": "--max-size", "results": [
+        _row("sweep-size-combined", "save", "numba", 0.01, 1024)], "scaling": [],
+        "repeats": 3, "size_repeats": 7}
+    old = "\n".join(performance._sweep_section(sweep))
+    assert "7 rounds per size, 3 per count." in old
+    new = "\n".join(performance._sweep_section({**sweep, "combined_count_repeats": 5}))
+    assert "7 rounds per size, 5 per combined count, 3 per separate count." in new

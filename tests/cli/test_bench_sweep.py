@@ -59,16 +59,17 @@ def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
     assert "targets" in proc.stdout and "scaling" in proc.stdout
 
 
-def test_the_size_curve_gets_its_own_number_of_rounds():
+def test_each_curve_gets_its_own_number_of_rounds():
     lines: list[str] = []
-    sweep = _bench_sweep.run_sweep(4096, 10, lines.append, repeats=2, size_repeats=4)
-    assert (sweep["repeats"], sweep["size_repeats"]) == (2, 4)
+    sweep = _bench_sweep.run_sweep(4096, 10, lines.append, repeats=2, size_repeats=4,
+                                   combined_count_repeats=3)
+    assert (sweep["repeats"], sweep["size_repeats"], sweep["combined_count_repeats"]) == (2, 4, 3)
     rounds: dict[str, set[str]] = {}
     for line in lines:
         if " round " in line:
             rounds.setdefault(line.split()[0], set()).add(line.rsplit(" ", 1)[1])
     assert rounds == {"sweep-size-combined": {"1/4", "2/4", "3/4", "4/4"},
-                      "sweep-count-combined": {"1/2", "2/2"},
+                      "sweep-count-combined": {"1/3", "2/3", "3/3"},
                       "sweep-count-separate": {"1/2", "2/2"}}
 
 
