@@ -37,6 +37,15 @@ SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
 SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES[:2]},
                 (SWEEP_CASES[2], "save"): _bench_api.DIRECTORY_OPS,
                 **{(case, "load"): _bench_api.READ_PAIRS for case in SWEEP_CASES[:2]}}
+# What a load of a count point takes from the kernel, warmed before each run as the bench
+# warms ``nbytes`` (``_bench._warm_memory``): the file's bytes (headers too) and the objects
+# made per tensor.  tracemalloc at 100,000 tensors here: numba's load peaks 383 bytes a tensor
+# over the file, its floor 239.  Warmed for the payload bytes alone (1.5 MB short of the file,
+# and no room for the objects), the 100,000 point was bimodal for numba and its floor alike:
+# a round that faulted in memory the VM had handed back to the host took 100-117 ms instead
+# of 60-65 (100 MiB read into fresh memory on two threads: 13 ms just after a free, 64 ms after
+# three idle seconds; 29 ms either way with 4 KiB pages).
+_LOAD_OBJECT_BYTES = 512
 SIZE_STEP = 16  # per byte at the largest size vs at 1/16 of it: 1 GiB vs 64 MiB
 COUNT_STEP = 10  # per tensor at the largest count vs at 1/10 of it
 SCALING_BOUND = 1.3
@@ -230,13 +239,18 @@ def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: byte
     bench.flush()
     keep = os.path.join(bench.tmp, f"{case}-{n}-{nbytes}")
     Path(keep).write_bytes(encoded)
-    bench.run(case, "load", "limit-python-files", lambda: Path(keep).read_bytes(), nbytes, n)
+    load_memory = len(encoded) + n * _LOAD_OBJECT_BYTES
+    bench.run(case, "load", "limit-python-files", lambda: Path(keep).read_bytes(), nbytes, n,
+              memory=load_memory)
     bench.run(case, "load", "reference",
-              lambda: ref.decode_combined(Path(keep).read_bytes(), n, copy=False), nbytes, n)
-    bench.run(case, "load", "numba", lambda: numba_files.load_combined(keep, n), nbytes, n)
+              lambda: ref.decode_combined(Path(keep).read_bytes(), n, copy=False), nbytes, n,
+              memory=load_memory)
+    bench.run(case, "load", "numba", lambda: numba_files.load_combined(keep, n), nbytes, n,
+              memory=load_memory)
     if SWEEP_FLOORS.get((case, "load")) == _bench_api.READ_PAIRS:
         bench.run(case, "load", _bench_api.READ_PAIRS,
-                  _bench_api.read_pairs(keep, n, nbytes, arrs[0].shape), nbytes, n)
+                  _bench_api.read_pairs(keep, n, nbytes, arrs[0].shape), nbytes, n,
+                  memory=load_memory)
     bench.flush()
     os.remove(keep)
 
@@ -297,11 +311,13 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
                 out.append(f.read())
         return out
 
-    bench.run(case, "load", "limit-python-files", plain_read, nbytes, n)
+    load_memory = sum(map(len, records)) + n * _LOAD_OBJECT_BYTES
+    bench.run(case, "load", "limit-python-files", plain_read, nbytes, n, memory=load_memory)
     bench.run(case, "load", "reference",
               lambda: [ref.decode_tensor_file(Path(p).read_bytes(), copy=False) for p in paths],
-              nbytes, n)
-    bench.run(case, "load", "numba", lambda: numba_files.load_dense(paths, names), nbytes, n)
+              nbytes, n, memory=load_memory)
+    bench.run(case, "load", "numba", lambda: numba_files.load_dense(paths, names), nbytes, n,
+              memory=load_memory)
     bench.flush()  # ``keep`` stays until the sweep ends, like the save targets (``fresh_dir``)
 
 
@@ -315,11 +331,11 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
     The size curve gets ``size_repeats`` rounds, the combined count curve
     ``combined_count_repeats`` and the separate count curve ``repeats``.  One write or read of
     a gigabyte on a VM is bimodal (here about one round in four took 1.5-3x as long, for a
-    plain write as for numba's), and a median of three then turns on one round.  So is a load
-    of 100,000 tensors from one 100 MiB file, for numba as for its floor (60 or 100 ms a round
-    here: a round whose fresh buffer the kernel backs with huge pages took about twice as
-    long).  Seven rounds of those two curves add about 30 s; seven of the separate count curve
-    would add minutes and a million files kept until the end."""
+    plain write as for numba's), and a median of three then turns on one round.  The
+    combined count curve's top point reads a 100 MiB file into fresh memory and was bimodal
+    too before its loads were warmed whole (``_LOAD_OBJECT_BYTES``).  Seven rounds of those
+    two curves add about 30 s; seven of the separate count curve would add minutes and a
+    million files kept until the end."""
     from fluidspec import _bench, numba_kernels
 
     numba_kernels.warm_up()

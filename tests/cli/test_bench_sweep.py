@@ -224,3 +224,30 @@ def test_parse_size():
                            "lots"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--max-size" in proc.stderr
     assert _bench.SCHEMA >= 2
+
+
+def test_every_load_of_a_count_point_warms_the_file_and_its_objects(monkeypatch):
+    # before each timed run the bench warms what the run takes (``_bench._warm_memory``, from
+    # 1 MiB on), for every implementation alike; for a load that is the file's bytes, headers
+    # included, and the objects made per tensor.  1,000 tensors of 1 KiB: the payload bytes
+    # alone (1,024,000) are under 1 MiB, the file and its objects are not.
+    import numpy as np
+
+    from fluidspec.reference import codec as ref
+
+    warmed: list[tuple[str, int]] = []
+    lines: list[str] = []
+    monkeypatch.setattr(_bench, "_warm_memory", lambda nbytes: warmed.append((lines[-1], nbytes)))
+    _bench_sweep.run_sweep(1024, 1000, lines.append, repeats=1, size_repeats=1,
+                           combined_count_repeats=1)
+    file_bytes = 1000 * len(ref.encode_lod_tensor(np.zeros(256, np.float32)))
+    need = file_bytes + 1000 * _bench_sweep._LOAD_OBJECT_BYTES
+    loads = {}
+    for line, nbytes in warmed:
+        case, op = line.split()[:2]
+        if op == "load":
+            loads.setdefault(case, set()).add(nbytes)
+    assert loads == {"sweep-count-combined": {need}, "sweep-count-separate": {need}}
+    # each load ran warm-up and one round for each implementation, all warmed alike
+    runs = [line for line, _ in warmed if line.split()[1] == "load"]
+    assert len(runs) == 2 * (4 + 3)
