@@ -990,15 +990,98 @@ def read_file_parsed_in_place(path: str, count: int) -> tuple[np.ndarray, Any]:
     that pass declines, ``(the file's bytes, None)`` for the usual parse (which names the error,
     if any): the buffer read, or, when the pass had moved payloads before it stopped, the file
     read again once that buffer is dropped (two copies are never held at once; a file replaced
-    in between is judged as it is now, like any later load)."""
+    in between is judged as it is now, like any later load).
+
+    A file of many records (see ``PIPELINE_FROM``) is parsed while it is read: a thread reads
+    it front to back a MiB at a time (``_FrontToBackReader``) and the pass walks each MiB as it
+    arrives, still in cache.  The file is read whole either way before this returns."""
     from fluidspec.numba_kernels import cpu  # numba: imported by loads, not by the CLI
 
-    data = read_file(path)
-    parsed, intact = cpu.parse_in_place(data, count)
+    fd = _open_for_read(path, None)
+    try:
+        buf = np.empty(regular_size(fd, path, None), np.uint8)
+        if _pipelined(buf.nbytes, count):
+            with _FrontToBackReader(fd, buf) as reader:
+                parsed, intact = cpu.parse_in_place(buf, count, reader.filled)
+            data = buf[:reader.done]
+        else:
+            data = buf[:read_split(fd, memoryview(buf), 0)]
+            parsed, intact = cpu.parse_in_place(data, count)
+    finally:
+        os.close(fd)
     if parsed is None and not intact:
-        del data
+        del data, buf
         data = read_file(path)
     return data, parsed
+
+
+# From PIPELINE_FROM bytes on, a combined file whose records average at most a piece
+# (_PIPELINE_PIECE) is parsed while a second thread reads it (``read_file_parsed_in_place``):
+# the pass over headers and payload moves then runs beside the read, on bytes still in cache,
+# instead of after it over a buffer that has left the cache.  Measured here (2 cores, warm page
+# cache, 11 interleaved rounds of ``load_combined``, tensors of 1 KiB): 5,000 tensors 2.6 ms
+# read and then parsed, 2.3 ms parsed while read; 10,000 5.3 against 4.3; 100,000 62 against
+# 55.  2,000 tensors (2 MiB) lost: 0.92 against 1.04 ms, the thread's start and hand-overs
+# outweigh what they hide.  A few big records would wait for each payload to be read whole
+# and then move it; they keep the read split over the cores (``read_split``).
+PIPELINE_FROM = 4 << 20
+_PIPELINE_PIECE = 1 << 20
+
+
+def _pipelined(size: int, count: int) -> bool:
+    return size >= PIPELINE_FROM and count > 1 and size // count <= _PIPELINE_PIECE and (
+        _cores() >= 2)
+
+
+class _FrontToBackReader:
+    """Fills ``buf`` from the file ``fd`` front to back on a thread of its own, a piece
+    (``_PIPELINE_PIECE``) per read, telling ``filled`` callers how far it got.  It stops at the
+    end of ``buf`` or of the file, whichever comes first (``done`` then says where).  Leaving
+    the ``with`` waits for the thread, so no write into ``buf`` outlives it, and raises the
+    thread's error, if it had one and nothing else is being raised."""
+
+    def __init__(self, fd: int, buf: np.ndarray) -> None:
+        self._fd, self._view, self._size = fd, memoryview(buf), buf.nbytes
+        self.done, self._final, self._error = 0, False, None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, name="fluidspec-read", daemon=True)
+
+    def __enter__(self) -> _FrontToBackReader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self._thread.join()
+        if self._error is not None and kind is None:
+            raise self._error
+
+    def filled(self, walked: int) -> tuple[int, bool]:
+        """Waits until more than ``walked`` bytes are in, or no more will come:
+        ``(bytes in, whether that is all)``."""
+        with self._changed:
+            while self.done <= walked and not self._final:
+                self._changed.wait()
+            return self.done, self._final
+
+    def _read(self) -> None:
+        lo = 0
+        try:
+            while lo < self._size:
+                hi = min(lo + _PIPELINE_PIECE, self._size)
+                got = _read_span(self._fd, self._view, 0, lo, hi)
+                with self._changed:
+                    self.done = got
+                    self._final = got < hi or got == self._size
+                    self._changed.notify()
+                if self._final:
+                    return
+                lo = hi
+        except BaseException as exc:  # re-raised by the caller's thread on leaving the with
+            self._error = exc
+        finally:
+            with self._changed:
+                self._final = True
+                self._changed.notify()
 
 
 # Files held open at once by one load: the soft limit on descriptors is often 1,024 (20,000

@@ -13,7 +13,7 @@ arrays are views of it, since nobody else can see it change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -279,11 +279,23 @@ def _index_once(u8: np.ndarray, want: int) -> Parsed | None:
 _LOD_VALUES_PER_RECORD = 4
 
 
-def parse_in_place(u8: np.ndarray, count: int) -> tuple[Parsed | None, bool]:
+def parse_in_place(u8: np.ndarray, count: int,
+                   filled: Callable[[int], tuple[int, bool]] | None = None
+                   ) -> tuple[Parsed | None, bool]:
     """Exactly ``count`` dense records of a buffer nobody else sees (a file just read), parsed
     and their payloads moved to aligned places in the same pass (``_parse.walk`` with
     ``compact``): what ``parse`` and then ``arrays_of(..., copy=True, private=True)`` do, with
     each header read while the bytes before it are still in cache.
+
+    ``filled``, when given, is how far ``u8`` is being filled meanwhile (a file read on another
+    thread): ``filled(walked)`` waits until more than ``walked`` bytes from the start are in,
+    or no more will come, and returns ``(bytes in, whether that is all)``.  The pass then walks
+    each piece as it arrives.  Until the last piece, wherever the walk stops is only "not
+    yet": a record running past the bytes in, but also a check judged against them (a LoD
+    level count larger than the bytes left could hold, the first bytes of a Git LFS pointer);
+    the walk stops before writing anything for the record it stops at, so it walks that record
+    again with more bytes, and only the answer over the final length counts.  A walk never
+    writes past the bytes it has read, so it never meets the filling.
 
     Returns ``(parsed, intact)``.  ``parsed`` is None for anything but a well-formed stream of
     exactly ``count`` records whose descs are canonical and whose dims and LoDs fit the room of
@@ -301,9 +313,17 @@ def parse_in_place(u8: np.ndarray, count: int) -> tuple[Parsed | None, bool]:
                               (u8.shape[0] - _MIN_RECORD * count) // 8), np.int64)
     state, cstate = np.zeros(4, np.int64), np.zeros(4, np.int64)
     e = _EMPTY_I
-    status = _parse.walk(u8, 0, count, False, SIZES, _parse.LFS_MAGIC, e, e, e, e, state, True,
-                         p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off, p.dims, p.lvl_off,
-                         p.lvl_pos, p.lvl_len, True, p.run_starts, p.run_at, p.lod_vals, cstate)
+    size, final = (u8.shape[0], True) if filled is None else filled(0)
+    pos = 0
+    while True:
+        status = _parse.walk(u8[:size], pos, count, False, SIZES, _parse.LFS_MAGIC, e, e, e, e,
+                             state, True, p.rec_off, p.data_off, p.codes, p.nbytes, p.dims_off,
+                             p.dims, p.lvl_off, p.lvl_pos, p.lvl_len, True, p.run_starts,
+                             p.run_at, p.lod_vals, cstate)
+        if final or filled is None:
+            break
+        pos = int(status[1])  # where the record it stopped at starts, or after the last one
+        size, final = filled(size)
     runs = int(cstate[0])
     if _trim(p, state, status) is None:
         return None, runs == 0  # nothing moved before the first record's move

@@ -158,6 +158,31 @@ def test_a_private_buffer_is_decoded_by_moving_payloads_in_place(route, groups):
     assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
 
 
+def _in_place_case(case: str) -> tuple[bytes, int, int]:
+    """A combined stream for the one-pass parse: ``(bytes, record count, bytes of the records
+    before any damage)``; ``case`` names the stream or what is wrong with it."""
+    small = [(np.arange(6, dtype=np.float32).reshape(2, 3) + i, [[0, 1, 2]] if i == 1 else [])
+             for i in range(4)]
+    five_dims = (np.zeros((1, 2, 1, 2, 1), np.int64), [])
+    many_lod_values = (np.zeros((9, 2), np.float32), [list(range(10))])
+    items = {"five-dims": [five_dims] * 4, "one-five-dim-record": [five_dims],
+             "many-lod-values": [many_lod_values] * 4,
+             "one-record-many-lod-values": [many_lod_values]}.get(case, small)
+    data = bytearray(ref.encode_combined(items))
+    records = len(data)
+    if case == "first-record-cut":
+        data = data[:10]
+    elif case == "later-record-cut":
+        data = data[:-3]
+    elif case == "trailing-bytes":
+        data += b"\0" * 5
+    elif case == "bad-middle-version":
+        data[len(ref.encode_combined(items[:2]))] = 9
+    elif case == "lfs-pointer":
+        data = bytearray(b"version https://git-lfs.github.com/spec/v1\n" + b"x" * 100)
+    return bytes(data), len(items), records
+
+
 @pytest.mark.parametrize("case, fused, intact", [
     ("well-formed", True, False),
     ("first-record-cut", False, True),    # stops before anything moved
@@ -176,20 +201,7 @@ def test_parse_in_place_declines_what_it_cannot_finish_and_says_what_it_moved(ca
     the file again only when payloads moved (and the usual parse names any error)."""
     from fluidspec.numba_kernels import cpu
 
-    small = [(np.arange(6, dtype=np.float32).reshape(2, 3) + i, []) for i in range(4)]
-    five_dims = (np.zeros((1, 2, 1, 2, 1), np.int64), [])
-    many_lod_values = (np.zeros((9, 2), np.float32), [list(range(10))])
-    items = {"five-dims": [five_dims] * 4, "one-five-dim-record": [five_dims],
-             "many-lod-values": [many_lod_values] * 4,
-             "one-record-many-lod-values": [many_lod_values]}.get(case, small)
-    data = ref.encode_combined(items)
-    count = len(items)
-    if case == "first-record-cut":
-        data = data[:10]
-    elif case == "later-record-cut":
-        data = data[:-3]
-    elif case == "trailing-bytes":
-        data += b"\0" * 5
+    data, count, _ = _in_place_case(case)
     arena = np.frombuffer(data, np.uint8).copy()
     if case == "read-only":
         arena.flags.writeable = False
@@ -197,6 +209,44 @@ def test_parse_in_place_declines_what_it_cannot_finish_and_says_what_it_moved(ca
     assert (parsed is not None, said_intact) == (fused, intact)
     if parsed is None:
         assert (arena.tobytes() == data) is intact
+
+
+@pytest.mark.parametrize("piece", [1, 7, 100, 1000, "records"], ids=str)
+@pytest.mark.parametrize("case", ["well-formed", "first-record-cut", "later-record-cut",
+                                  "trailing-bytes", "bad-middle-version", "five-dims",
+                                  "many-lod-values", "lfs-pointer"])
+def test_parse_in_place_fed_in_pieces_decides_as_over_the_whole_buffer(case, piece):
+    """``parse_in_place`` with ``filled`` (a buffer still being filled, ``piece`` bytes at a
+    time) walks each piece as it comes: a record cut by a piece's end, or whose LoD level
+    count the bytes in so far could not hold, waits for the next, and the stream is judged on
+    the final length alone, so the parse, the moves and the answer are those of one pass over
+    the whole buffer — also when the records end exactly where a piece does and bytes follow
+    them ("records")."""
+    from fluidspec.numba_kernels import cpu
+
+    data, count, records = _in_place_case(case)
+    steps = ([records, len(data)] if piece == "records" else
+             [*range(piece, len(data), piece), len(data)])
+    steps = sorted({min(step, len(data)) for step in steps})
+    asked: list[int] = []
+
+    def filled(walked: int) -> tuple[int, bool]:
+        asked.append(walked)
+        size = next(step for step in steps if step > walked)
+        return size, size == len(data)
+
+    whole = np.frombuffer(bytes(data), np.uint8).copy()
+    fed = whole.copy()
+    want = cpu.parse_in_place(whole, count)
+    got = cpu.parse_in_place(fed, count, filled)
+    assert (got[0] is None, got[1]) == (want[0] is None, want[1])
+    assert fed.tobytes() == whole.tobytes()
+    if want[0] is not None:
+        for field in ("rec_off", "data_off", "codes", "nbytes", "dims_off", "dims", "lvl_off",
+                      "lvl_pos", "lvl_len", "run_starts", "run_at", "lod_vals"):
+            assert getattr(got[0], field).tolist() == getattr(want[0], field).tolist(), field
+        assert got[0].end == want[0].end
+    assert asked == sorted(asked) and asked[:1] in ([], [0])
 
 
 def test_a_buffer_that_is_not_private_is_never_written():

@@ -288,19 +288,24 @@ def test_load_combined_of_a_cut_big_file_raises_truncated(tmp_path):
     assert info.value.id == "TRUNCATED"
 
 
+@pytest.mark.parametrize("read", ["read-then-parsed", "parsed-while-read",
+                                  "parsed-while-read-records-end-on-a-piece"])
 @pytest.mark.parametrize("damage", ["later-record-cut", "trailing-bytes", "bad-middle-version",
                                     "one-record-too-many", "first-record-cut"])
 def test_load_combined_names_the_error_the_reference_names_after_a_pass_that_moved_bytes(
-        tmp_path, damage):
+        tmp_path, monkeypatch, damage, read):
     """A file the one-pass parse stops in after moving payloads (FMT-SAFE-001, FMT-COMB-002,
     FMT-REC-001, SEL-LOAD-004) is read again and judged from its own bytes: the error id and
-    offset are the reference codec's, not those of the half-moved buffer."""
+    offset are the reference codec's, not those of the half-moved buffer.  Parsed while read,
+    a record cut by a piece's end is no error until the file has ended there, and bytes after
+    the last record are one even when the records end exactly where a piece does."""
     from fluidspec.numba_kernels import files
     from fluidspec.reference import codec
 
     items = [(np.arange(256, dtype=np.float32) + i, [[0, 100, 256]] if i == 2 else [])
              for i in range(6)]
     data = bytearray(codec.encode_combined(items))
+    records = len(data)
     count = len(items)
     if damage == "later-record-cut":
         data = data[:-7]
@@ -314,11 +319,16 @@ def test_load_combined_names_the_error_the_reference_names_after_a_pass_that_mov
         data = data[:11]
     target = tmp_path / "combined"
     target.write_bytes(bytes(data))
+    calls = []
+    if read != "read-then-parsed":
+        calls = _pipeline_reads(monkeypatch, records if read.endswith("piece") else 1777)
     with pytest.raises(FluidSpecError) as expected:
         codec.decode_combined(bytes(data), count)
     with pytest.raises(FluidSpecError) as got:
         files.load_combined(str(target), count)
     assert (got.value.id, got.value.offset) == (expected.value.id, expected.value.offset)
+    if read != "read-then-parsed":  # the first read was the reading thread's
+        assert calls and calls[0][0] != threading.get_ident()
 
 
 @pytest.mark.parametrize("case", ["uniform-small", "uniform-big", "mixed-runs",
@@ -675,3 +685,107 @@ def test_a_reservation_refused_for_space_fails_before_writing_and_keeps_the_old_
         _files.write_chunks([str(target)], [payload])
     assert info.value.errno == code
     assert target.read_bytes() == b"previous save" and os.listdir(tmp_path) == ["t"]
+
+
+def _pipeline_reads(monkeypatch, piece: int) -> list[tuple[int, int, int]]:
+    """Combined files of any size parsed while read, ``piece`` bytes a read, on two cores;
+    every read is recorded as ``(thread, file offset, bytes asked)``."""
+    from read_calls import record_preadv
+
+    monkeypatch.setattr(_files, "PIPELINE_FROM", 1)
+    monkeypatch.setattr(_files, "_PIPELINE_PIECE", piece)
+    monkeypatch.setattr(_files, "_cores", lambda: 2)
+    return record_preadv(monkeypatch, _files)
+
+
+@st.composite
+def _combined_items(draw: st.DrawFn) -> list[tuple[np.ndarray, list[list[int]]]]:
+    items = []
+    for _ in range(draw(st.integers(2, 12))):
+        dtype = draw(st.sampled_from([np.float32, np.int64, np.float16, np.int8, np.float64]))
+        shape = draw(st.lists(st.integers(0, 30), min_size=0, max_size=3))
+        array = np.arange(int(np.prod(shape)), dtype=np.int64).astype(dtype).reshape(shape)
+        lod = [[0, shape[0] // 2, shape[0]]] if shape and draw(st.booleans()) else []
+        items.append((array, lod))
+    return items
+
+
+@given(items=_combined_items(), piece=st.integers(1, 600))
+def test_a_file_parsed_while_read_loads_what_the_reference_decodes(tmp_path_factory, items,
+                                                                   piece):
+    """FMT-COMB-001, SEL-LOAD-005: a combined file of many records is read front to back on a
+    thread of its own, ``piece`` bytes a read, while the pass walks what has arrived; records
+    cut by a piece's end wait for the next.  The arrays, dtypes and LoDs are the reference's,
+    aligned and writable, and the reads cover the file once, in order, off the caller's
+    thread."""
+    from fluidspec.numba_kernels import files
+    from fluidspec.reference import codec
+
+    data = codec.encode_combined(items)
+    target = tmp_path_factory.mktemp("piped") / "combined"
+    target.write_bytes(data)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        calls = _pipeline_reads(monkeypatch, max(piece, len(data) // len(items)))
+        loaded = files.load_combined(str(target), len(items))
+    expected = codec.decode_combined(data, len(items))
+    for (array, lod), want in zip(loaded, expected, strict=True):
+        assert array.dtype == want.array.dtype and array.shape == want.array.shape
+        assert array.tobytes() == want.array.tobytes() and lod == want.lod
+        assert array.flags.aligned and array.flags.writeable
+    reads = [(offset, asked) for thread, offset, asked in calls if offset or asked]
+    assert reads[0][0] == 0 and all(thread != threading.get_ident() for thread, _, _ in calls)
+    assert [offset + asked for offset, asked in reads] == [o for o, _ in reads[1:]] + [len(data)]
+
+
+def test_a_read_that_fails_on_the_reading_thread_is_raised_once_it_has_stopped(tmp_path,
+                                                                              monkeypatch):
+    """The reading thread's error reaches the caller, after that thread has stopped: no write
+    into the buffer outlives the load."""
+    from fluidspec.numba_kernels import files
+    from fluidspec.reference import codec
+
+    items = [(np.full(100, i, np.float32), []) for i in range(40)]
+    target = tmp_path / "combined"
+    target.write_bytes(codec.encode_combined(items))
+    calls = _pipeline_reads(monkeypatch, 1000)
+    recording = _files.os.preadv
+    ended = []
+
+    def failing(fd, buffers, offset, *rest):
+        if offset >= 3000:
+            ended.append(threading.current_thread())
+            raise OSError(5, "Input/output error")
+        return recording(fd, buffers, offset, *rest)
+
+    monkeypatch.setattr(_files.os, "preadv", failing)
+    with pytest.raises(OSError) as info:
+        files.load_combined(str(target), len(items))
+    assert info.value.errno == 5 and len(calls) == 3
+    assert ended and not ended[0].is_alive()
+
+
+def test_a_file_cut_while_parsed_as_read_is_judged_as_it_now_is(tmp_path, monkeypatch):
+    """SEL-LOAD-004: the file is cut after its first piece was read; the reading stops where
+    the file now ends, and the load names what the reference names for the bytes left."""
+    from fluidspec.numba_kernels import files
+    from fluidspec.reference import codec
+
+    items = [(np.full(100, i, np.float32), []) for i in range(40)]
+    data = codec.encode_combined(items)
+    target = tmp_path / "combined"
+    target.write_bytes(data)
+    _pipeline_reads(monkeypatch, 1000)
+    recording = _files.os.preadv
+
+    def cutting(fd, buffers, offset, *rest):
+        got = recording(fd, buffers, offset, *rest)
+        if offset == 0:
+            os.truncate(target, 2500)
+        return got
+
+    monkeypatch.setattr(_files.os, "preadv", cutting)
+    with pytest.raises(FluidSpecError) as expected:
+        codec.decode_combined(data[:2500], len(items))
+    with pytest.raises(FluidSpecError) as got:
+        files.load_combined(str(target), len(items))
+    assert (got.value.id, got.value.offset) == (expected.value.id, expected.value.offset)

@@ -354,22 +354,14 @@ def test_writev_saves_are_byte_identical_to_the_encoder(tmp_path):
 def _split_reads(monkeypatch, cores: int) -> list[tuple[int, int, int]]:
     """Big payloads split from 3 MiB on, over ``cores`` cores, in pieces starting on 64 KiB;
     every read is recorded as ``(thread, file offset, bytes asked)``."""
-    import threading
+    from read_calls import record_preadv
 
     from fluidspec.numba_kernels import _files
-
-    calls = []
-    real = os.preadv
-
-    def recording(fd, buffers, offset, *rest):
-        calls.append((threading.get_ident(), offset, sum(memoryview(b).nbytes for b in buffers)))
-        return real(fd, buffers, offset, *rest)
 
     monkeypatch.setattr(_files, "SPLIT_FROM", 3 << 20)
     monkeypatch.setattr(_files, "_SPLIT_BLOCK", 1 << 16)
     monkeypatch.setattr(_files, "_cores", lambda: cores)
-    monkeypatch.setattr(_files.os, "preadv", recording)
-    return calls
+    return record_preadv(monkeypatch, _files)
 
 
 @pytest.mark.parametrize("cores", [1, 2, 3, 8])
