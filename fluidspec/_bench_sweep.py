@@ -255,17 +255,24 @@ def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: byte
     os.remove(keep)
 
 
-def _count_points(bench: Any, count: int, combined_repeats: int, separate_repeats: int
-                  ) -> None:
+def _count_tensors(count: int) -> list[np.ndarray]:
+    return [np.full(256, i, np.float32) for i in range(count)]
+
+
+def _combined_count_point(bench: Any, count: int) -> None:
     from fluidspec.numba_kernels import files as numba_files
     from fluidspec.reference import codec as ref
 
-    arrs = [np.full(256, i, np.float32) for i in range(count)]
+    arrs = _count_tensors(count)
     encoded = ref.encode_combined([(a, None) for a in arrs])
-    bench.repeats = combined_repeats
     _combined_point(bench, SWEEP_CASES[1], arrs, encoded, numba_files, ref)
-    bench.repeats = separate_repeats
-    _separate_point(bench, arrs, numba_files, ref)
+
+
+def _separate_count_point(bench: Any, count: int) -> None:
+    from fluidspec.numba_kernels import files as numba_files
+    from fluidspec.reference import codec as ref
+
+    _separate_point(bench, _count_tensors(count), numba_files, ref)
 
 
 def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: Any) -> None:
@@ -350,8 +357,16 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
         bench.repeats = size_repeats
         for nbytes in sizes:
             _size_point(bench, nbytes)
+        # The combined count curve runs whole before the separate one: each separate point
+        # leaves its files (up to 1.2 million at 100,000), and a combined point run after
+        # them had slow rounds here (the 100,000 load's median 65-105 ms against 52 without,
+        # numba and floor alike; neither a sync before each load nor compaction explained it).
+        bench.repeats = combined_count_repeats
         for count in counts:
-            _count_points(bench, count, combined_count_repeats, repeats)
+            _combined_count_point(bench, count)
+        bench.repeats = repeats
+        for count in counts:
+            _separate_count_point(bench, count)
     finally:
         bench.cleanup()
     rows = [asdict(r) for r in bench.results]

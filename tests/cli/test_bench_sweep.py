@@ -71,6 +71,11 @@ def test_each_curve_gets_its_own_number_of_rounds():
     assert rounds == {"sweep-size-combined": {"1/4", "2/4", "3/4", "4/4"},
                       "sweep-count-combined": {"1/3", "2/3", "3/3"},
                       "sweep-count-separate": {"1/2", "2/2"}}
+    # each curve runs whole before the next: no combined point after the separate files
+    curves = [line.split()[0] for line in lines if line.startswith("sweep-")]
+    firsts = [curves.index(c) for c in _bench_sweep.SWEEP_CASES]
+    lasts = [len(curves) - 1 - curves[::-1].index(c) for c in _bench_sweep.SWEEP_CASES]
+    assert lasts[0] < firsts[1] and lasts[1] < firsts[2]
 
 
 def test_scaling_is_time_per_unit_at_the_top_over_a_step_below():
