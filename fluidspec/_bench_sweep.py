@@ -37,15 +37,19 @@ SWEEP_IMPLS = ("limit-python-files", "reference", "numba")
 SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES[:2]},
                 (SWEEP_CASES[2], "save"): _bench_api.DIRECTORY_OPS,
                 **{(case, "load"): _bench_api.READ_PAIRS for case in SWEEP_CASES[:2]}}
-# What a load of a count point takes from the kernel, warmed before each run as the bench
-# warms ``nbytes`` (``_bench._warm_memory``): the file's bytes (headers too) and the objects
-# made per tensor.  tracemalloc at 100,000 tensors here: numba's load peaks 383 bytes a tensor
+# What a sweep load takes from the kernel, warmed before each run as the bench warms
+# ``nbytes`` (``_bench._warm_memory``): the file's bytes (headers too) and the objects made per
+# tensor (``_load_memory``).  tracemalloc at 100,000 tensors here: numba's load peaks 383 bytes a tensor
 # over the file, its floor 239.  Warmed for the payload bytes alone (1.5 MB short of the file,
 # and no room for the objects), the 100,000 point was bimodal for numba and its floor alike:
 # a round that faulted in memory the VM had handed back to the host took 100-117 ms instead
 # of 60-65 (100 MiB read into fresh memory on two threads: 13 ms just after a free, 64 ms after
 # three idle seconds; 29 ms either way with 4 KiB pages).
 _LOAD_OBJECT_BYTES = 512
+
+
+def _load_memory(file_bytes: int, tensors: int) -> int:
+    return file_bytes + tensors * _LOAD_OBJECT_BYTES
 SIZE_STEP = 16  # per byte at the largest size vs at 1/16 of it: 1 GiB vs 64 MiB
 COUNT_STEP = 10  # per tensor at the largest count vs at 1/10 of it
 SCALING_BOUND = 1.3
@@ -239,7 +243,7 @@ def _combined_point(bench: Any, case: str, arrs: list[np.ndarray], encoded: byte
     bench.flush()
     keep = os.path.join(bench.tmp, f"{case}-{n}-{nbytes}")
     Path(keep).write_bytes(encoded)
-    load_memory = len(encoded) + n * _LOAD_OBJECT_BYTES
+    load_memory = _load_memory(len(encoded), n)
     bench.run(case, "load", "limit-python-files", lambda: Path(keep).read_bytes(), nbytes, n,
               memory=load_memory)
     bench.run(case, "load", "reference",
@@ -318,7 +322,7 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
                 out.append(f.read())
         return out
 
-    load_memory = sum(map(len, records)) + n * _LOAD_OBJECT_BYTES
+    load_memory = _load_memory(sum(map(len, records)), n)
     bench.run(case, "load", "limit-python-files", plain_read, nbytes, n, memory=load_memory)
     bench.run(case, "load", "reference",
               lambda: [ref.decode_tensor_file(Path(p).read_bytes(), copy=False) for p in paths],
@@ -341,7 +345,7 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
     plain write as for numba's), and a median of three then turns on one round.  The
     combined count curve's top point reads a 100 MiB file into fresh memory and was bimodal
     too before its loads were warmed whole (``_LOAD_OBJECT_BYTES``).  Seven rounds of those
-    two curves add about 30 s; seven of the separate count curve would add minutes and a
+    two curves add about 30 s; seven of the separate count curve would add minutes and 1.6
     million files kept until the end."""
     from fluidspec import _bench, numba_kernels
 
@@ -358,9 +362,10 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
         for nbytes in sizes:
             _size_point(bench, nbytes)
         # The combined count curve runs whole before the separate one: each separate point
-        # leaves its files (up to 1.2 million at 100,000), and a combined point run after
-        # them had slow rounds here (the 100,000 load's median 65-105 ms against 52 without,
-        # numba and floor alike; neither a sync before each load nor compaction explained it).
+        # leaves its files until the sweep ends (1.7 million at 100,000: four saves, a warm-up
+        # and three rounds each, and the files loaded), and a combined point run after them
+        # had slow rounds here (the 100,000 load's median 65-105 ms against 52 without, numba
+        # and floor alike; neither a sync before each load nor compaction explained it).
         bench.repeats = combined_count_repeats
         for count in counts:
             _combined_count_point(bench, count)

@@ -940,10 +940,16 @@ def read_file(path: str, var: str | None = None) -> np.ndarray:
     file that ended early (cut meanwhile) gives the bytes it had."""
     fd = _open_for_read(path, var)
     try:
-        buf = np.empty(regular_size(fd, path, var), np.uint8)
-        return buf[:read_split(fd, memoryview(buf), 0)]
+        return _read_whole(fd, regular_size(fd, path, var))
     finally:
         os.close(fd)
+
+
+def _read_whole(fd: int, size: int) -> np.ndarray:
+    """``size`` bytes of the open file from its start into a fresh array, cut where the file
+    ended."""
+    buf = np.empty(size, np.uint8)
+    return buf[:read_split(fd, memoryview(buf), 0)]
 
 
 # From SPLIT_FROM bytes on, one read is cut into a contiguous piece per core (at most
@@ -999,18 +1005,20 @@ def read_file_parsed_in_place(path: str, count: int) -> tuple[np.ndarray, Any]:
 
     fd = _open_for_read(path, None)
     try:
-        buf = np.empty(regular_size(fd, path, None), np.uint8)
-        if _pipelined(buf.nbytes, count):
+        size = regular_size(fd, path, None)
+        if _pipelined(size, count):
+            buf = np.empty(size, np.uint8)
             with _FrontToBackReader(fd, buf) as reader:
                 parsed, intact = cpu.parse_in_place(buf, count, reader.filled)
             data = buf[:reader.done]
+            del buf
         else:
-            data = buf[:read_split(fd, memoryview(buf), 0)]
+            data = _read_whole(fd, size)
             parsed, intact = cpu.parse_in_place(data, count)
     finally:
         os.close(fd)
     if parsed is None and not intact:
-        del data, buf
+        del data  # the last reference to the first buffer
         data = read_file(path)
     return data, parsed
 
@@ -1019,10 +1027,10 @@ def read_file_parsed_in_place(path: str, count: int) -> tuple[np.ndarray, Any]:
 # (_PIPELINE_PIECE) is parsed while a second thread reads it (``read_file_parsed_in_place``):
 # the pass over headers and payload moves then runs beside the read, on bytes still in cache,
 # instead of after it over a buffer that has left the cache.  Measured here (2 cores, warm page
-# cache, 11 interleaved rounds of ``load_combined``, tensors of 1 KiB): 5,000 tensors 2.6 ms
-# read and then parsed, 2.3 ms parsed while read; 10,000 5.3 against 4.3; 100,000 62 against
-# 55.  2,000 tensors (2 MiB) lost: 0.92 against 1.04 ms, the thread's start and hand-overs
-# outweigh what they hide.  A few big records would wait for each payload to be read whole
+# cache, interleaved rounds of ``load_combined``, tensors of 1 KiB, medians): 10,000 tensors
+# 5.0 ms read and then parsed, 4.1 ms parsed while read; 20,000 10.8 against 7.9; 100,000 60
+# against 52.  In the prototype's run 2,000 tensors (2 MiB) lost, 0.92 against 1.04 ms: the
+# thread's start and hand-overs outweigh what they hide.  A few big records would wait for each payload to be read whole
 # and then move it; they keep the read split over the cores (``read_split``).
 PIPELINE_FROM = 4 << 20
 _PIPELINE_PIECE = 1 << 20
@@ -1037,12 +1045,14 @@ class _FrontToBackReader:
     """Fills ``buf`` from the file ``fd`` front to back on a thread of its own, a piece
     (``_PIPELINE_PIECE``) per read, telling ``filled`` callers how far it got.  It stops at the
     end of ``buf`` or of the file, whichever comes first (``done`` then says where).  Leaving
-    the ``with`` waits for the thread, so no write into ``buf`` outlives it, and raises the
-    thread's error, if it had one and nothing else is being raised."""
+    the ``with`` waits for the thread, so no write into ``buf`` outlives it, lets go of ``buf``
+    (its caller decides how long it lives) and raises the thread's error, if it had one and
+    nothing else is being raised.  Left by an exception, the thread stops after the piece it is
+    reading instead of reading the rest of the file for nobody."""
 
     def __init__(self, fd: int, buf: np.ndarray) -> None:
         self._fd, self._view, self._size = fd, memoryview(buf), buf.nbytes
-        self.done, self._final, self._error = 0, False, None
+        self.done, self._final, self._error, self._abandoned = 0, False, None, False
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._read, name="fluidspec-read", daemon=True)
 
@@ -1051,9 +1061,13 @@ class _FrontToBackReader:
         return self
 
     def __exit__(self, kind: Any, *_: Any) -> None:
+        self._abandoned = kind is not None
         self._thread.join()
-        if self._error is not None and kind is None:
-            raise self._error
+        # A stored error's traceback holds the thread's frame and so this reader: without the
+        # view, that cycle no longer keeps the buffer alive until the next collection.
+        error, self._error, self._view = self._error, None, None
+        if error is not None and kind is None:
+            raise error
 
     def filled(self, walked: int) -> tuple[int, bool]:
         """Waits until more than ``walked`` bytes are in, or no more will come:
@@ -1066,7 +1080,7 @@ class _FrontToBackReader:
     def _read(self) -> None:
         lo = 0
         try:
-            while lo < self._size:
+            while lo < self._size and not self._abandoned:
                 hi = min(lo + _PIPELINE_PIECE, self._size)
                 got = _read_span(self._fd, self._view, 0, lo, hi)
                 with self._changed:

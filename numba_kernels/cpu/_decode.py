@@ -293,9 +293,12 @@ def parse_in_place(u8: np.ndarray, count: int,
     each piece as it arrives.  Until the last piece, wherever the walk stops is only "not
     yet": a record running past the bytes in, but also a check judged against them (a LoD
     level count larger than the bytes left could hold, the first bytes of a Git LFS pointer);
-    the walk stops before writing anything for the record it stops at, so it walks that record
-    again with more bytes, and only the answer over the final length counts.  A walk never
-    writes past the bytes it has read, so it never meets the filling.
+    the walk moves no bytes of the record it stops at and does not count it (what it wrote of
+    it into the index arrays is written again), so it walks that record again with more bytes,
+    and only the answer over the final length counts.  A record it stops at again waits for
+    the bytes from its start to double, so a record spanning many pieces (a long LoD) is
+    walked a logarithmic number of times, not once a piece.  A walk never writes past the bytes
+    it has read, so it never meets the filling.
 
     Returns ``(parsed, intact)``.  ``parsed`` is None for anything but a well-formed stream of
     exactly ``count`` records whose descs are canonical and whose dims and LoDs fit the room of
@@ -322,8 +325,9 @@ def parse_in_place(u8: np.ndarray, count: int,
                              p.run_at, p.lod_vals, cstate)
         if final or filled is None:
             break
-        pos = int(status[1])  # where the record it stopped at starts, or after the last one
-        size, final = filled(size)
+        stopped = int(status[1])  # where the record it stopped at starts, or after the last one
+        size, final = filled(size if stopped > pos else stopped + 2 * (size - stopped))
+        pos = stopped
     runs = int(cstate[0])
     if _trim(p, state, status) is None:
         return None, runs == 0  # nothing moved before the first record's move

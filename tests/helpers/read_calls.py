@@ -10,8 +10,9 @@ import pytest
 
 
 def record_preadv(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[tuple[int, int, int]]:
-    """Every ``os.preadv`` that ``module`` makes from now on, recorded as ``(thread, file
-    offset, bytes asked)`` and then done as asked."""
+    """Every ``os.preadv`` of the process from now on (patched on ``module.os``, the one
+    ``os`` module, so reads from elsewhere are recorded too), as ``(thread, file offset,
+    bytes asked)``, and then done as asked."""
     calls: list[tuple[int, int, int]] = []
     real = os.preadv
 

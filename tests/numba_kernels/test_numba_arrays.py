@@ -232,7 +232,7 @@ def test_parse_in_place_fed_in_pieces_decides_as_over_the_whole_buffer(case, pie
 
     def filled(walked: int) -> tuple[int, bool]:
         asked.append(walked)
-        size = next(step for step in steps if step > walked)
+        size = next((step for step in steps if step > walked), len(data))
         return size, size == len(data)
 
     whole = np.frombuffer(bytes(data), np.uint8).copy()
@@ -247,6 +247,38 @@ def test_parse_in_place_fed_in_pieces_decides_as_over_the_whole_buffer(case, pie
             assert getattr(got[0], field).tolist() == getattr(want[0], field).tolist(), field
         assert got[0].end == want[0].end
     assert asked == sorted(asked) and asked[:1] in ([], [0])
+
+
+@pytest.mark.parametrize("cut", [0, 3])
+def test_a_record_spanning_many_pieces_is_walked_a_logarithmic_number_of_times(cut):
+    """A record whose LoD runs over hundreds of pieces is not walked again at every piece
+    (each walk reads all its levels in so far): one the walk stopped at before waits for the
+    bytes from its start to double.  The answer is still that of one pass over the whole
+    buffer."""
+    from fluidspec.numba_kernels import cpu
+
+    offsets = list(range(1000))  # 40 levels of 8,000 bytes, each level's last entry the next's
+    lod = [offsets] * 40           # length less one, as FMT-LOD-002 asks
+    items = [(np.ones(3, np.float32), []), (np.ones(999, np.float32), lod),
+             (np.ones(3, np.float32), [])]
+    data = ref.encode_combined(items)
+    data = data[:len(data) - cut]  # cut: the last record ends early, judged at the end only
+    piece = 1000
+    asked: list[int] = []
+
+    def filled(walked: int) -> tuple[int, bool]:
+        asked.append(walked)
+        size = min(len(data), (walked // piece + 1) * piece)
+        return size, size == len(data)
+
+    whole = np.frombuffer(data, np.uint8).copy()
+    fed = whole.copy()
+    want = cpu.parse_in_place(whole, len(items))
+    got = cpu.parse_in_place(fed, len(items), filled)
+    assert (got[0] is None, got[1]) == (want[0] is None, want[1])
+    assert fed.tobytes() == whole.tobytes()
+    pieces = -(-len(data) // piece)
+    assert pieces > 300 and len(asked) <= 2 * pieces.bit_length(), (len(asked), pieces)
 
 
 def test_a_buffer_that_is_not_private_is_never_written():

@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -732,7 +733,7 @@ def test_a_file_parsed_while_read_loads_what_the_reference_decodes(tmp_path_fact
         assert array.dtype == want.array.dtype and array.shape == want.array.shape
         assert array.tobytes() == want.array.tobytes() and lod == want.lod
         assert array.flags.aligned and array.flags.writeable
-    reads = [(offset, asked) for thread, offset, asked in calls if offset or asked]
+    reads = [(offset, asked) for _, offset, asked in calls]
     assert reads[0][0] == 0 and all(thread != threading.get_ident() for thread, _, _ in calls)
     assert [offset + asked for offset, asked in reads] == [o for o, _ in reads[1:]] + [len(data)]
 
@@ -762,6 +763,71 @@ def test_a_read_that_fails_on_the_reading_thread_is_raised_once_it_has_stopped(t
         files.load_combined(str(target), len(items))
     assert info.value.errno == 5 and len(calls) == 3
     assert ended and not ended[0].is_alive()
+
+
+def test_a_parse_that_fails_stops_the_reading_and_raises_its_own_error(tmp_path, monkeypatch):
+    """Left by an error of the parse (an interrupt, memory), the load does not wait for the
+    rest of the file to be read for nobody: the thread stops after its piece, has stopped
+    before the error reaches the caller, and the file is closed."""
+    from fluidspec.numba_kernels import cpu, files
+    from fluidspec.reference import codec
+
+    items = [(np.full(100, i, np.float32), []) for i in range(40)]
+    target = tmp_path / "combined"
+    target.write_bytes(codec.encode_combined(items))
+    calls = _pipeline_reads(monkeypatch, 1000)
+    recording = _files.os.preadv
+    parse_failed = threading.Event()
+
+    def waiting(fd, buffers, offset, *rest):
+        if offset:  # every piece after the first is read only once the parse has failed
+            parse_failed.wait(10)
+        return recording(fd, buffers, offset, *rest)
+
+    def failing_parse(buf, count, filled):
+        filled(0)
+        parse_failed.set()
+        raise MemoryError
+
+    monkeypatch.setattr(_files.os, "preadv", waiting)
+    monkeypatch.setattr(cpu, "parse_in_place", failing_parse)
+    open_before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(MemoryError):
+        files.load_combined(str(target), len(items))
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert not [t for t in threading.enumerate() if t.name == "fluidspec-read"]
+    assert 2 <= len(calls) <= 3, calls  # of 17 pieces
+
+
+def test_a_declined_parse_drops_its_buffer_before_the_file_is_read_again(tmp_path,
+                                                                          monkeypatch):
+    """Where the pass moved payloads and then met damage, the file is read again for the
+    usual parse to name it; the first buffer is gone by then, so the load never holds two
+    copies of the file."""
+    from fluidspec.numba_kernels import cpu, files
+    from fluidspec.reference import codec
+
+    items = [(np.full(100, i, np.float32), []) for i in range(40)]
+    target = tmp_path / "combined"
+    target.write_bytes(codec.encode_combined(items)[:-3])
+    _pipeline_reads(monkeypatch, 1000)
+    first: list[weakref.ref] = []
+    alive_at_reread: list[bool] = []
+    real_parse, real_read = cpu.parse_in_place, _files.read_file
+
+    def parse(buf, *rest):
+        first.append(weakref.ref(buf))
+        return real_parse(buf, *rest)
+
+    def read_again(path, *rest):
+        alive_at_reread.append(first[0]() is not None)
+        return real_read(path, *rest)
+
+    monkeypatch.setattr(cpu, "parse_in_place", parse)
+    monkeypatch.setattr(_files, "read_file", read_again)
+    with pytest.raises(FluidSpecError) as info:
+        files.load_combined(str(target), len(items))
+    assert info.value.id == "TRUNCATED" and alive_at_reread == [False]
 
 
 def test_a_file_cut_while_parsed_as_read_is_judged_as_it_now_is(tmp_path, monkeypatch):
