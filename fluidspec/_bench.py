@@ -38,7 +38,8 @@ IMPLS = ("limit-memcpy-fresh", "limit-memcpy-prealloc", "limit-python-files", "n
          "numpy-fromfile", "pickle", "safetensors", "reference", "numba", "paddle-2.6.2",
          "numba-floor", "python-pass", "fluidspec-inspect", *_bench_api.IMPLS)
 OPS = ("encode", "decode", "decode-copy", "save", "load", "warm-start", "first-save", "cli-start")
-SCHEMA = 2  # 2: targets carry value_min and verdict; jit has first-save and cli-start
+SCHEMA = 3  # 2: targets carry value_min and verdict; jit has first-save and cli-start;
+#            3: the main part and the sweep each record their ``machine``
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fluidspec import _bench_api
+from fluidspec import _bench_api, _bench_machine
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 SIZES = tuple(KIB * 4 ** k for k in range(11))  # 1 KiB .. 1 GiB
@@ -335,9 +335,9 @@ def _separate_point(bench: Any, arrs: list[np.ndarray], numba_files: Any, ref: A
 def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], None],
               repeats: int = 3, size_repeats: int = 7, combined_count_repeats: int = 7
               ) -> dict[str, Any]:
-    """The sweep's JSON part: ``{"sizes", "counts", "max_size", "max_size_why", "repeats",
-    "size_repeats", "combined_count_repeats", "results", "scaling"}`` (results in
-    ``_bench.Result``'s schema).
+    """The sweep's JSON part: ``{"machine", "sizes", "counts", "max_size", "max_size_why",
+    "repeats", "size_repeats", "combined_count_repeats", "results", "scaling"}`` (results in
+    ``_bench.Result``'s schema, the machine as ``_bench_machine.describe`` records it).
 
     The size curve gets ``size_repeats`` rounds, the combined count curve
     ``combined_count_repeats`` and the separate count curve ``repeats``.  One write or read of
@@ -351,6 +351,7 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
 
     numba_kernels.warm_up()
     bench = _bench.Bench(quick=True, progress=progress)
+    machine = _bench_machine.describe(bench.tmp)
     try:
         if max_size is None:
             max_size, why = default_max_size(bench.tmp)
@@ -375,7 +376,7 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
     finally:
         bench.cleanup()
     rows = [asdict(r) for r in bench.results]
-    return {"sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
+    return {"machine": machine, "sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
             "max_count": max_count, "repeats": repeats, "size_repeats": size_repeats,
             "combined_count_repeats": combined_count_repeats,
             "results": rows, "scaling": scaling_table(rows), "notes": bench.notes}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
         from fluidspec import _bench_cuda as _cuda_bench
 
         return _cuda_bench.run_from_bench(args.quick, args.json)
-    from fluidspec import _bench
+    from fluidspec import _bench, _bench_machine
 
     start = time.perf_counter()
 
@@ -61,6 +62,8 @@ def main(args: argparse.Namespace) -> int:
     results, notes = _bench.run_all(args.quick, progress, args.only)
     print(_bench.table(results))
     document = _bench.to_json(results, notes)
+    document["machine"] = _bench_machine.describe(tempfile.gettempdir())  # where Bench wrote
+    print(f"\nmachine: {_bench_machine.summary(document['machine'])}")
     _print_targets(document["targets"])
     for note in notes:
         print(f"note: {note}")
@@ -70,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
-    from fluidspec import _bench, _bench_sweep
+    from fluidspec import _bench, _bench_machine, _bench_sweep
 
     try:
         max_size = None if args.max_size is None else _bench_sweep.parse_size(args.max_size)
@@ -80,7 +83,8 @@ def _sweep(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         raise UsageError("--max-count: at least 1")
     sweep = _bench_sweep.run_sweep(max_size, args.max_count, progress)
     print(_bench.table([_bench.Result(**r) for r in sweep["results"]]))
-    print(f"\nlargest size {sweep['max_size']:,} bytes ({sweep['max_size_why']}); "
+    print(f"\nmachine: {_bench_machine.summary(sweep['machine'])}")
+    print(f"largest size {sweep['max_size']:,} bytes ({sweep['max_size_why']}); "
           f"largest count {sweep['counts'][-1]:,}")
     print("\nscaling (time per unit at the top / at the point below it):")
     for s in sweep["scaling"]:
@@ -90,7 +94,7 @@ def _sweep(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     _print_targets(sweep["targets"])
     if args.json:
         _write(args.json, {"schema": _bench.SCHEMA, "sweep": sweep},
-               keep=("results", "notes", "targets"))
+               keep=("results", "notes", "targets", "machine"))
     return 0
 
 

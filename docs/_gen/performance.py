@@ -71,7 +71,8 @@ def performance_page(results: list[dict[str, Any]] | None,
         "",
         "Generated at build time from `docs/data/bench.json`, the output of `fluidspec bench",
         "--json` (schema: `{\"results\": [{case, op, impl, median_s, min_s, max_s, bytes, count}],",
-        "\"targets\": [...], \"sweep\": {...}}`; `count` is the number of tensors).  Refresh it",
+        "\"targets\": [...], \"machine\": {...}, \"sweep\": {..., \"machine\": {...}}}`; `count` is",
+        "the number of tensors, `machine` what each part ran on).  Refresh it",
         "with the full run and the sweep, or `--quick` (smaller sizes, fewer repeats) to check",
         "that it works:",
         "",
@@ -133,6 +134,7 @@ def performance_page(results: list[dict[str, Any]] | None,
         "target missed where its floor alone misses the bound is out of reach in that run.",
         "",
     ]
+    lines += _machine_section(document or {})
     lines += _targets_section(document or {})
     if results:
         lines += ["## Each workload against its limit", "",
@@ -150,6 +152,26 @@ def performance_page(results: list[dict[str, Any]] | None,
         lines += ["", "## Notes from the run", ""]
         lines += [f"* {_cell(n)}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+# What a reader compares two machines by; the library versions may differ within one machine.
+_SAME_MACHINE_KEYS = ("cpu", "logical_cpus", "usable_cpus", "memory_gib", "kernel", "huge_pages")
+
+
+def _machine_section(document: dict[str, Any]) -> list[str]:
+    from fluidspec._bench_machine import summary
+
+    main, sweep = document.get("machine"), (document.get("sweep") or {})
+    lines = ["## Machine", "", f"The main run: {_cell(summary(main))}.", ""]
+    if sweep:
+        lines += [f"The sweep: {_cell(summary(sweep.get('machine')))}.", ""]
+        swept = sweep.get("machine")
+        if main and swept and any(main.get(k) != swept.get(k) for k in _SAME_MACHINE_KEYS):
+            lines += ["!!! warning \"Two machines\"",
+                      "    The main run and the sweep ran on different machines: read each",
+                      "    part's ratios on their own, never one part's against the other's.",
+                      ""]
+    return lines
 
 
 def _targets_section(document: dict[str, Any]) -> list[str]:

@@ -80,3 +80,20 @@ def test_the_sweep_section_says_how_many_rounds_each_curve_had():
     assert "7 rounds per size, 3 per count." in old
     new = "\n".join(performance._sweep_section({**sweep, "combined_count_repeats": 5}))
     assert "7 rounds per size, 5 per combined count, 3 per separate count." in new
+
+
+def test_the_page_says_the_machine_of_each_part_and_warns_when_they_differ():
+    intel = {"cpu": "Intel Xeon", "logical_cpus": 2, "usable_cpus": 2, "memory_gib": 23.5,
+             "kernel": "Linux 6.18", "huge_pages": "madvise",
+             "filesystem": {"type": "ext4", "mount": "/", "journal": False}}
+    sweep = {"machine": dict(intel), "results": []}
+    page = performance.performance_page(ROWS, {"results": ROWS, "machine": intel,
+                                               "sweep": sweep})
+    assert page.count("Intel Xeon, 2 of 2 CPUs usable, 23.5 GiB, Linux 6.18") == 2
+    assert "Two machines" not in page
+    sweep["machine"] = dict(intel, cpu="AMD EPYC")
+    page = performance.performance_page(ROWS, {"results": ROWS, "machine": intel,
+                                               "sweep": sweep})
+    assert "The sweep: AMD EPYC" in page and "Two machines" in page
+    old = performance.performance_page(ROWS, {"results": ROWS})
+    assert "The main run: not recorded" in old

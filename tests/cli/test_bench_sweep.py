@@ -4,12 +4,13 @@ the docs use.  Shapes and arithmetic only: the times themselves are never judged
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 
 import pytest
 
-from fluidspec import _bench, _bench_sweep
+from fluidspec import _bench, _bench_machine, _bench_sweep
 
 
 def _row(case: str, op: str, impl: str, nbytes: int, count: int, median: float, low: float
@@ -20,7 +21,8 @@ def _row(case: str, op: str, impl: str, nbytes: int, count: int, median: float, 
 
 def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
     out = tmp_path / "bench.json"
-    out.write_text(json.dumps({"results": [], "notes": ["kept"], "targets": []}))
+    out.write_text(json.dumps({"results": [], "notes": ["kept"], "targets": [],
+                               "machine": {"cpu": "the main run's"}}))
     proc = subprocess.run(
         [sys.executable, "-m", "fluidspec", "bench", "--sweep", "--max-size", "64KiB",
          "--max-count", "100", "--json", str(out)],
@@ -29,7 +31,10 @@ def test_a_tiny_sweep_writes_every_point_of_every_curve(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     assert data["notes"] == ["kept"]  # a sweep keeps the plain run's part of the file
+    assert data["machine"] == {"cpu": "the main run's"}  # ... its machine included
     sweep = data["sweep"]
+    assert sweep["machine"]["kernel"] == f"{platform.system()} {platform.release()}"
+    assert f"machine: {_bench_machine.summary(sweep['machine'])}" in proc.stdout
     assert sweep["sizes"] == [1024, 4096, 16384, 65536] and sweep["max_size"] == 65536
     assert sweep["counts"] == [1, 10, 100] and sweep["max_size_why"] == "--max-size"
     points = {(r["case"], r["op"], r["impl"], r["bytes"], r["count"]) for r in sweep["results"]}

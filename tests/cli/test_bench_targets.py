@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+from fluidspec import _bench_machine
 from fluidspec import _bench_targets as bt
 
 BIG = "1x256MiB-f32-combined"
@@ -118,7 +120,9 @@ def test_the_cli_prints_every_target_with_a_verdict(tmp_path):
          str(out)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
-    assert data["sweep"] == {"kept": True} and data["schema"] >= 2
+    assert data["sweep"] == {"kept": True} and data["schema"] >= 3
+    assert data["machine"]["logical_cpus"] == os.cpu_count()
+    assert f"machine: {_bench_machine.summary(data['machine'])}" in proc.stdout
     names = [t["target"] for t in data["targets"]]
     assert names == [t.name for t in bt.TARGETS]
     by = {t["target"]: t for t in data["targets"]}
