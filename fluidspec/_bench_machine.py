@@ -1,9 +1,10 @@
 """Which machine a bench ran on, recorded beside its results.
 
 A ratio measured side by side holds for the machine it was measured on: the separate save of
-10,000 small files took 0.56 of the plain Python loop on one 2-core VM and 0.88 on another.  So the main run and the
-sweep each record ``machine`` in the bench JSON, and the CLI and the performance page say it,
-so that runs from different machines are never set side by side unmarked."""
+10,000 small files took 0.56 of the plain Python loop on one 2-core VM and 0.88 on another.
+So the main run and the sweep each record ``machine`` in the bench JSON, and the CLI and the
+performance page say it, so that runs from different machines are never set side by side
+unmarked."""
 
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ SWEEP_FLOORS = {**{(case, "save"): SWEEP_IMPLS[0] for case in SWEEP_CASES[:2]},
                 **{(case, "load"): _bench_api.READ_PAIRS for case in SWEEP_CASES[:2]}}
 # What a sweep load takes from the kernel, warmed before each run as the bench warms
 # ``nbytes`` (``_bench._warm_memory``): the file's bytes (headers too) and the objects made per
-# tensor (``_load_memory``).  tracemalloc at 100,000 tensors here: numba's load peaks 383 bytes a tensor
-# over the file, its floor 239.  Warmed for the payload bytes alone (1.5 MB short of the file,
+# tensor (``_load_memory``).  tracemalloc at 100,000 tensors here: numba's load peaks 383
+# bytes a tensor over the file, its floor 239.  Warmed for the payload bytes alone (1.5 MB short of the file,
 # and no room for the objects), the 100,000 point was bimodal for numba and its floor alike:
 # a round that faulted in memory the VM had handed back to the host took 100-117 ms instead
 # of 60-65 (100 MiB read into fresh memory on two threads: 13 ms just after a free, 64 ms after
@@ -376,7 +376,8 @@ def run_sweep(max_size: int | None, max_count: int, progress: Callable[[str], No
     finally:
         bench.cleanup()
     rows = [asdict(r) for r in bench.results]
-    return {"machine": machine, "sizes": sizes, "counts": counts, "max_size": max_size, "max_size_why": why,
+    return {"machine": machine, "sizes": sizes, "counts": counts, "max_size": max_size,
+            "max_size_why": why,
             "max_count": max_count, "repeats": repeats, "size_repeats": size_repeats,
             "combined_count_repeats": combined_count_repeats,
             "results": rows, "scaling": scaling_table(rows), "notes": bench.notes}

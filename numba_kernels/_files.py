@@ -1030,8 +1030,9 @@ def read_file_parsed_in_place(path: str, count: int) -> tuple[np.ndarray, Any]:
 # cache, interleaved rounds of ``load_combined``, tensors of 1 KiB, medians): 10,000 tensors
 # 5.0 ms read and then parsed, 4.1 ms parsed while read; 20,000 10.8 against 7.9; 100,000 60
 # against 52.  In the prototype's run 2,000 tensors (2 MiB) lost, 0.92 against 1.04 ms: the
-# thread's start and hand-overs outweigh what they hide.  A few big records would wait for each payload to be read whole
-# and then move it; they keep the read split over the cores (``read_split``).
+# thread's start and hand-overs outweigh what they hide.  A few big records would wait for
+# each payload to be read whole and then move it; they keep the read split over the cores
+# (``read_split``).
 PIPELINE_FROM = 4 << 20
 _PIPELINE_PIECE = 1 << 20
 

@@ -71,8 +71,8 @@ def performance_page(results: list[dict[str, Any]] | None,
         "",
         "Generated at build time from `docs/data/bench.json`, the output of `fluidspec bench",
         "--json` (schema: `{\"results\": [{case, op, impl, median_s, min_s, max_s, bytes, count}],",
-        "\"targets\": [...], \"machine\": {...}, \"sweep\": {..., \"machine\": {...}}}`; `count` is",
-        "the number of tensors, `machine` what each part ran on).  Refresh it",
+        "\"targets\": [...], \"machine\": {...}, \"sweep\": {..., \"machine\": {...}}}`;",
+        "`count` is the number of tensors, `machine` what each part ran on).  Refresh it",
         "with the full run and the sweep, or `--quick` (smaller sizes, fewer repeats) to check",
         "that it works:",
         "",
@@ -164,8 +164,8 @@ def _machine_section(document: dict[str, Any]) -> list[str]:
     main, sweep = document.get("machine"), (document.get("sweep") or {})
     lines = ["## Machine", "", f"The main run: {_cell(summary(main))}.", ""]
     if sweep:
-        lines += [f"The sweep: {_cell(summary(sweep.get('machine')))}.", ""]
         swept = sweep.get("machine")
+        lines += [f"The sweep: {_cell(summary(swept))}.", ""]
         if main and swept and any(main.get(k) != swept.get(k) for k in _SAME_MACHINE_KEYS):
             lines += ["!!! warning \"Two machines\"",
                       "    The main run and the sweep ran on different machines: read each",

@@ -14,6 +14,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -738,17 +739,27 @@ def test_a_file_parsed_while_read_loads_what_the_reference_decodes(tmp_path_fact
     assert [offset + asked for offset, asked in reads] == [o for o, _ in reads[1:]] + [len(data)]
 
 
+_RECORDS = 40
+
+
+def _records_read_a_piece_at_a_time(tmp_path, monkeypatch) -> tuple[Path, bytes, list]:
+    """A combined file of ``_RECORDS`` records of 100 float32 (17 pieces of 1,000 bytes), to be
+    parsed while read a piece at a time: ``(its path, its bytes, the reads recorded)``."""
+    from fluidspec.reference import codec
+
+    data = codec.encode_combined([(np.full(100, i, np.float32), []) for i in range(_RECORDS)])
+    target = tmp_path / "combined"
+    target.write_bytes(data)
+    return target, data, _pipeline_reads(monkeypatch, 1000)
+
+
 def test_a_read_that_fails_on_the_reading_thread_is_raised_once_it_has_stopped(tmp_path,
                                                                               monkeypatch):
     """The reading thread's error reaches the caller, after that thread has stopped: no write
     into the buffer outlives the load."""
     from fluidspec.numba_kernels import files
-    from fluidspec.reference import codec
 
-    items = [(np.full(100, i, np.float32), []) for i in range(40)]
-    target = tmp_path / "combined"
-    target.write_bytes(codec.encode_combined(items))
-    calls = _pipeline_reads(monkeypatch, 1000)
+    target, _, calls = _records_read_a_piece_at_a_time(tmp_path, monkeypatch)
     recording = _files.os.preadv
     ended = []
 
@@ -760,7 +771,7 @@ def test_a_read_that_fails_on_the_reading_thread_is_raised_once_it_has_stopped(t
 
     monkeypatch.setattr(_files.os, "preadv", failing)
     with pytest.raises(OSError) as info:
-        files.load_combined(str(target), len(items))
+        files.load_combined(str(target), _RECORDS)
     assert info.value.errno == 5 and len(calls) == 3
     assert ended and not ended[0].is_alive()
 
@@ -770,12 +781,8 @@ def test_a_parse_that_fails_stops_the_reading_and_raises_its_own_error(tmp_path,
     rest of the file to be read for nobody: the thread stops after its piece, has stopped
     before the error reaches the caller, and the file is closed."""
     from fluidspec.numba_kernels import cpu, files
-    from fluidspec.reference import codec
 
-    items = [(np.full(100, i, np.float32), []) for i in range(40)]
-    target = tmp_path / "combined"
-    target.write_bytes(codec.encode_combined(items))
-    calls = _pipeline_reads(monkeypatch, 1000)
+    target, _, calls = _records_read_a_piece_at_a_time(tmp_path, monkeypatch)
     recording = _files.os.preadv
     parse_failed = threading.Event()
 
@@ -793,7 +800,7 @@ def test_a_parse_that_fails_stops_the_reading_and_raises_its_own_error(tmp_path,
     monkeypatch.setattr(cpu, "parse_in_place", failing_parse)
     open_before = len(os.listdir("/proc/self/fd"))
     with pytest.raises(MemoryError):
-        files.load_combined(str(target), len(items))
+        files.load_combined(str(target), _RECORDS)
     assert len(os.listdir("/proc/self/fd")) == open_before
     assert not [t for t in threading.enumerate() if t.name == "fluidspec-read"]
     assert 2 <= len(calls) <= 3, calls  # of 17 pieces
@@ -805,12 +812,9 @@ def test_a_declined_parse_drops_its_buffer_before_the_file_is_read_again(tmp_pat
     usual parse to name it; the first buffer is gone by then, so the load never holds two
     copies of the file."""
     from fluidspec.numba_kernels import cpu, files
-    from fluidspec.reference import codec
 
-    items = [(np.full(100, i, np.float32), []) for i in range(40)]
-    target = tmp_path / "combined"
-    target.write_bytes(codec.encode_combined(items)[:-3])
-    _pipeline_reads(monkeypatch, 1000)
+    target, data, _ = _records_read_a_piece_at_a_time(tmp_path, monkeypatch)
+    target.write_bytes(data[:-3])
     first: list[weakref.ref] = []
     alive_at_reread: list[bool] = []
     real_parse, real_read = cpu.parse_in_place, _files.read_file
@@ -826,7 +830,7 @@ def test_a_declined_parse_drops_its_buffer_before_the_file_is_read_again(tmp_pat
     monkeypatch.setattr(cpu, "parse_in_place", parse)
     monkeypatch.setattr(_files, "read_file", read_again)
     with pytest.raises(FluidSpecError) as info:
-        files.load_combined(str(target), len(items))
+        files.load_combined(str(target), _RECORDS)
     assert info.value.id == "TRUNCATED" and alive_at_reread == [False]
 
 
@@ -836,11 +840,7 @@ def test_a_file_cut_while_parsed_as_read_is_judged_as_it_now_is(tmp_path, monkey
     from fluidspec.numba_kernels import files
     from fluidspec.reference import codec
 
-    items = [(np.full(100, i, np.float32), []) for i in range(40)]
-    data = codec.encode_combined(items)
-    target = tmp_path / "combined"
-    target.write_bytes(data)
-    _pipeline_reads(monkeypatch, 1000)
+    target, data, _ = _records_read_a_piece_at_a_time(tmp_path, monkeypatch)
     recording = _files.os.preadv
 
     def cutting(fd, buffers, offset, *rest):
@@ -851,7 +851,7 @@ def test_a_file_cut_while_parsed_as_read_is_judged_as_it_now_is(tmp_path, monkey
 
     monkeypatch.setattr(_files.os, "preadv", cutting)
     with pytest.raises(FluidSpecError) as expected:
-        codec.decode_combined(data[:2500], len(items))
+        codec.decode_combined(data[:2500], _RECORDS)
     with pytest.raises(FluidSpecError) as got:
-        files.load_combined(str(target), len(items))
+        files.load_combined(str(target), _RECORDS)
     assert (got.value.id, got.value.offset) == (expected.value.id, expected.value.offset)
